@@ -1,0 +1,364 @@
+//! Cache fills in progress, readable while they arrive (streaming partial writes).
+//!
+//! A fill registers a [`Partial`] under its cache key before the first body byte; the first
+//! viewer's response and every viewer that arrives meanwhile read chunks from it as origin
+//! sends them, instead of waiting for the whole object. When the fill completes the object
+//! is inserted into the foyer cache *before* the partial is unregistered, so a lookup always
+//! finds one or the other. A fill dropped before completion (origin failed, object too big)
+//! is marked aborted and its readers get an error instead of a truncated body.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use pingora_cache::CacheKey;
+use pingora_cache::storage::{HandleHit, HandleMiss, MissFinishType, Storage};
+use pingora_cache::trace::SpanHandle;
+use pingora_core::{Error, ErrorType, Result};
+use tokio::sync::watch;
+
+/// Where a fill stands: how many chunks exist and whether more will come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub chunks: usize,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Writing,
+    Complete,
+    Aborted,
+}
+
+/// One object being filled: its meta and the chunks received so far.
+pub struct Partial {
+    pub meta_internal: Bytes,
+    pub meta_header: Bytes,
+    chunks: Mutex<Vec<Bytes>>,
+    progress: watch::Sender<Progress>,
+}
+
+impl Partial {
+    fn new(meta_internal: Bytes, meta_header: Bytes) -> Self {
+        let (progress, _) = watch::channel(Progress {
+            chunks: 0,
+            status: Status::Writing,
+        });
+        Self {
+            meta_internal,
+            meta_header,
+            chunks: Mutex::new(Vec::new()),
+            progress,
+        }
+    }
+
+    fn chunks(&self) -> MutexGuard<'_, Vec<Bytes>> {
+        // A poisoned lock only means a panic elsewhere; the chunk list itself stays valid.
+        self.chunks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, data: Bytes) {
+        let n = {
+            let mut chunks = self.chunks();
+            chunks.push(data);
+            chunks.len()
+        };
+        self.progress.send_modify(|p| p.chunks = n);
+    }
+
+    fn set_status(&self, status: Status) {
+        self.progress.send_modify(|p| p.status = status);
+    }
+
+    /// The whole body, once complete.
+    fn concat(&self) -> Bytes {
+        let chunks = self.chunks();
+        let mut body = BytesMut::with_capacity(chunks.iter().map(Bytes::len).sum());
+        for c in chunks.iter() {
+            body.extend_from_slice(c);
+        }
+        body.freeze()
+    }
+
+    /// A reader starting at the first chunk.
+    pub fn reader(self: &Arc<Self>) -> PartialHit {
+        PartialHit {
+            partial: self.clone(),
+            progress: self.progress.subscribe(),
+            next: 0,
+        }
+    }
+}
+
+/// Fills in progress by cache key, then by write id (a key may briefly have two writers).
+#[derive(Default)]
+pub struct InFlight {
+    fills: Mutex<HashMap<String, HashMap<u64, Arc<Partial>>>>,
+    next_id: AtomicU64,
+}
+
+impl InFlight {
+    fn map(&self) -> MutexGuard<'_, HashMap<String, HashMap<u64, Arc<Partial>>>> {
+        self.fills.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn start(
+        &self,
+        key: &str,
+        meta_internal: Bytes,
+        meta_header: Bytes,
+    ) -> (u64, Arc<Partial>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let partial = Arc::new(Partial::new(meta_internal, meta_header));
+        self.map()
+            .entry(key.to_owned())
+            .or_default()
+            .insert(id, partial.clone());
+        (id, partial)
+    }
+
+    /// Any fill of `key` in progress.
+    pub fn any(&self, key: &str) -> Option<Arc<Partial>> {
+        self.map().get(key).and_then(|m| m.values().next().cloned())
+    }
+
+    pub fn get(&self, key: &str, id: u64) -> Option<Arc<Partial>> {
+        self.map().get(key).and_then(|m| m.get(&id).cloned())
+    }
+
+    fn remove(&self, key: &str, id: u64) {
+        let mut map = self.map();
+        if let Some(m) = map.get_mut(key) {
+            m.remove(&id);
+            if m.is_empty() {
+                map.remove(key);
+            }
+        }
+    }
+}
+
+/// Reads a fill while it arrives. Not seekable: ranges over it are cut by pingora's body
+/// filter; once the fill is complete, hits come from the cache and seek.
+pub struct PartialHit {
+    partial: Arc<Partial>,
+    progress: watch::Receiver<Progress>,
+    next: usize,
+}
+
+#[async_trait]
+impl HandleHit for PartialHit {
+    /// Cancel-safe: a chunk is only consumed once it is returned.
+    async fn read_body(&mut self) -> Result<Option<Bytes>> {
+        loop {
+            let progress = *self.progress.borrow_and_update();
+            if self.next < progress.chunks {
+                let chunk = self.partial.chunks()[self.next].clone();
+                self.next += 1;
+                return Ok(Some(chunk));
+            }
+            match progress.status {
+                Status::Complete => return Ok(None),
+                Status::Aborted => {
+                    return Error::e_explain(
+                        ErrorType::InternalError,
+                        "the cache fill was abandoned",
+                    );
+                }
+                Status::Writing => {}
+            }
+            if self.progress.changed().await.is_err() {
+                return Error::e_explain(ErrorType::InternalError, "the cache fill vanished");
+            }
+        }
+    }
+
+    async fn finish(
+        self: Box<Self>,
+        _: &'static (dyn Storage + Sync),
+        _: &CacheKey,
+        _: &SpanHandle,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    fn should_count_access(&self) -> bool {
+        false
+    }
+
+    fn as_any(&self) -> &(dyn Any + Send + Sync) {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut (dyn Any + Send + Sync) {
+        self
+    }
+}
+
+/// What a completed fill is handed to (the foyer cache).
+pub trait Publish: Send + Sync {
+    fn publish(&self, key: String, partial: &Partial, body: Bytes);
+    fn in_flight(&self) -> &InFlight;
+}
+
+/// The writer side of one fill.
+pub struct Fill {
+    pub(crate) owner: &'static dyn Publish,
+    pub(crate) key: String,
+    pub(crate) id: u64,
+    pub(crate) tag: [u8; 8],
+    pub(crate) partial: Arc<Partial>,
+    pub(crate) finished: bool,
+}
+
+impl Fill {
+    pub fn new(
+        owner: &'static dyn Publish,
+        key: String,
+        meta_internal: Bytes,
+        meta_header: Bytes,
+    ) -> Self {
+        let (id, partial) = owner.in_flight().start(&key, meta_internal, meta_header);
+        Self {
+            owner,
+            key,
+            id,
+            tag: id.to_be_bytes(),
+            partial,
+            finished: false,
+        }
+    }
+}
+
+/// The write id carried in pingora's streaming-write tag.
+pub fn tag_to_id(tag: Option<&[u8]>) -> Option<u64> {
+    tag.and_then(|t| <[u8; 8]>::try_from(t).ok())
+        .map(u64::from_be_bytes)
+}
+
+#[async_trait]
+impl HandleMiss for Fill {
+    async fn write_body(&mut self, data: Bytes, _eof: bool) -> Result<()> {
+        if !data.is_empty() {
+            self.partial.push(data);
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self: Box<Self>) -> Result<MissFinishType> {
+        let body = self.partial.concat();
+        let size = body.len();
+        // Publish before unregistering, so lookups never fall between the two.
+        self.owner.publish(self.key.clone(), &self.partial, body);
+        self.partial.set_status(Status::Complete);
+        self.owner.in_flight().remove(&self.key, self.id);
+        self.finished = true;
+        Ok(MissFinishType::Created(size))
+    }
+
+    fn streaming_write_tag(&self) -> Option<&[u8]> {
+        Some(&self.tag)
+    }
+}
+
+impl Drop for Fill {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.partial.set_status(Status::Aborted);
+            self.owner.in_flight().remove(&self.key, self.id);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    struct Sink {
+        inflight: InFlight,
+        published: Mutex<Vec<(String, Bytes)>>,
+    }
+
+    impl Publish for Sink {
+        fn publish(&self, key: String, _partial: &Partial, body: Bytes) {
+            assert!(
+                self.inflight.any(&key).is_some(),
+                "published while still registered"
+            );
+            self.published.lock().unwrap().push((key, body));
+        }
+        fn in_flight(&self) -> &InFlight {
+            &self.inflight
+        }
+    }
+
+    fn sink() -> &'static Sink {
+        Box::leak(Box::new(Sink {
+            inflight: InFlight::default(),
+            published: Mutex::new(Vec::new()),
+        }))
+    }
+
+    #[tokio::test]
+    async fn readers_get_chunks_as_they_arrive_and_the_whole_object_is_published() {
+        let s = sink();
+        let mut fill = Box::new(Fill::new(s, "k".into(), Bytes::new(), Bytes::new()));
+        let mut early = s.inflight.any("k").unwrap().reader();
+        fill.write_body(Bytes::from_static(b"ab"), false)
+            .await
+            .unwrap();
+        assert_eq!(
+            early.read_body().await.unwrap().unwrap(),
+            Bytes::from_static(b"ab")
+        );
+        // The next read waits for the writer.
+        let pending =
+            tokio::time::timeout(std::time::Duration::from_millis(50), early.read_body()).await;
+        assert!(
+            pending.is_err(),
+            "a reader must wait for bytes that have not arrived"
+        );
+        fill.write_body(Bytes::from_static(b"cd"), true)
+            .await
+            .unwrap();
+        let id = tag_to_id(fill.streaming_write_tag()).unwrap();
+        let mut own = s.inflight.get("k", id).unwrap().reader();
+        fill.finish().await.unwrap();
+        assert_eq!(
+            early.read_body().await.unwrap().unwrap(),
+            Bytes::from_static(b"cd")
+        );
+        assert!(early.read_body().await.unwrap().is_none());
+        assert_eq!(
+            own.read_body().await.unwrap().unwrap(),
+            Bytes::from_static(b"ab")
+        );
+        assert!(s.inflight.any("k").is_none());
+        assert_eq!(
+            s.published.lock().unwrap().as_slice(),
+            &[("k".to_owned(), Bytes::from_static(b"abcd"))]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_fill_errors_its_readers_and_publishes_nothing() {
+        let s = sink();
+        let mut fill = Fill::new(s, "k".into(), Bytes::new(), Bytes::new());
+        let mut reader = s.inflight.any("k").unwrap().reader();
+        fill.write_body(Bytes::from_static(b"ab"), false)
+            .await
+            .unwrap();
+        drop(fill);
+        assert!(reader.read_body().await.unwrap().is_some());
+        assert!(
+            reader.read_body().await.is_err(),
+            "a truncated body must not look complete"
+        );
+        assert!(s.inflight.any("k").is_none());
+        assert!(s.published.lock().unwrap().is_empty());
+    }
+}

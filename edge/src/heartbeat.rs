@@ -1,0 +1,183 @@
+//! Heartbeats to the control-plane: who this edge is and how loaded it is.
+//!
+//! Runs on its own runtime (Pingora owns the main thread). A control-plane that cannot be
+//! reached never stops the edge from serving: failures are logged at most every
+//! [`WARN_EVERY`] and counted in `marquee_edge_heartbeat_failures_total`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use marquee_proto::PROTOBUF_CONTENT_TYPE;
+use marquee_proto::v1::{EdgeHeartbeat, HeartbeatAck};
+use prost::Message;
+use tokio::sync::watch;
+
+use crate::metrics::{HEARTBEAT_FAILURES, Stats};
+
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
+const WARN_EVERY: Duration = Duration::from_secs(30);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Who this edge is, as reported in every heartbeat.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub edge_id: String,
+    pub region: String,
+    pub public_url: String,
+    pub capacity_rps: u32,
+}
+
+/// Why one heartbeat failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HeartbeatError {
+    #[error("control-plane unreachable: {0}")]
+    Unreachable(#[from] reqwest::Error),
+    #[error("control-plane answered {status}: {reason}")]
+    Refused { status: u16, reason: String },
+    #[error("control-plane answer is not a HeartbeatAck: {0}")]
+    BadAck(#[from] prost::DecodeError),
+}
+
+/// Builds the heartbeat message for the current state.
+pub fn heartbeat(id: &Identity, stats: &Stats, draining: bool, now: SystemTime) -> EdgeHeartbeat {
+    let snap = stats.snapshot();
+    EdgeHeartbeat {
+        edge_id: id.edge_id.clone(),
+        region: id.region.clone(),
+        public_url: id.public_url.clone(),
+        capacity_rps: id.capacity_rps,
+        active_requests: snap.active_requests,
+        requests_total: snap.requests_total,
+        cache_hits_total: snap.cache_hits_total,
+        cache_misses_total: snap.cache_misses_total,
+        sent_at_unix_ms: now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
+        draining,
+    }
+}
+
+/// The wait before the next heartbeat, from the control-plane's answer (bounded, so a bad
+/// answer can neither flood it nor silence the edge).
+pub fn next_interval(ack: Option<&HeartbeatAck>) -> Duration {
+    match ack {
+        Some(a) if a.next_heartbeat_ms > 0 => {
+            Duration::from_millis(u64::from(a.next_heartbeat_ms).clamp(200, 30_000))
+        }
+        _ => DEFAULT_INTERVAL,
+    }
+}
+
+/// Sends heartbeats until `shutdown` turns true, then sends one last `draining` heartbeat.
+pub async fn run(
+    control_plane: String,
+    id: Identity,
+    stats: Arc<Stats>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let client = match reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the heartbeat HTTP client; no heartbeats");
+            return;
+        }
+    };
+    let url = format!("{control_plane}/v1/heartbeat");
+    let mut last_warn: Option<Instant> = None;
+    let mut failing = false;
+    loop {
+        let draining = *shutdown.borrow();
+        let msg = heartbeat(&id, &stats, draining, SystemTime::now());
+        let ack = match send(&client, &url, &msg).await {
+            Ok(ack) => {
+                if failing {
+                    tracing::info!(%url, "control-plane reachable again");
+                }
+                failing = false;
+                Some(ack)
+            }
+            Err(e) => {
+                failing = true;
+                metrics::counter!(HEARTBEAT_FAILURES).increment(1);
+                if last_warn.is_none_or(|t| t.elapsed() >= WARN_EVERY) {
+                    tracing::warn!(%url, error = %e, "heartbeat failed; still serving");
+                    last_warn = Some(Instant::now());
+                }
+                None
+            }
+        };
+        if draining {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(next_interval(ack.as_ref())) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+async fn send(
+    client: &reqwest::Client,
+    url: &str,
+    msg: &EdgeHeartbeat,
+) -> Result<HeartbeatAck, HeartbeatError> {
+    let resp = client
+        .post(url)
+        .header(http::header::CONTENT_TYPE, PROTOBUF_CONTENT_TYPE)
+        .body(msg.encode_to_vec())
+        .send()
+        .await?;
+    let status = resp.status();
+    let body = resp.bytes().await?;
+    if !status.is_success() {
+        let reason = String::from_utf8_lossy(&body).chars().take(200).collect();
+        return Err(HeartbeatError::Refused {
+            status: status.as_u16(),
+            reason,
+        });
+    }
+    Ok(HeartbeatAck::decode(body)?)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heartbeat_carries_identity_and_counters() {
+        let id = Identity {
+            edge_id: "e1".into(),
+            region: "eu".into(),
+            public_url: "http://x".into(),
+            capacity_rps: 9,
+        };
+        let stats = Stats::default();
+        stats.request_started();
+        stats.request_started();
+        stats.request_finished("hit", 1);
+        let hb = heartbeat(&id, &stats, true, UNIX_EPOCH + Duration::from_millis(1234));
+        assert_eq!(hb.edge_id, "e1");
+        assert_eq!(hb.region, "eu");
+        assert_eq!(hb.public_url, "http://x");
+        assert_eq!(hb.capacity_rps, 9);
+        assert_eq!(hb.active_requests, 1);
+        assert_eq!(hb.requests_total, 2);
+        assert_eq!(hb.cache_hits_total, 1);
+        assert_eq!(hb.sent_at_unix_ms, 1234);
+        assert!(hb.draining);
+    }
+
+    #[test]
+    fn interval_follows_the_ack_within_bounds() {
+        assert_eq!(next_interval(None), DEFAULT_INTERVAL);
+        let ack = |ms| HeartbeatAck {
+            next_heartbeat_ms: ms,
+            edge_timeout_ms: 0,
+        };
+        assert_eq!(next_interval(Some(&ack(500))), Duration::from_millis(500));
+        assert_eq!(next_interval(Some(&ack(0))), DEFAULT_INTERVAL);
+        assert_eq!(next_interval(Some(&ack(1))), Duration::from_millis(200));
+        assert_eq!(next_interval(Some(&ack(u32::MAX))), Duration::from_secs(30));
+    }
+}

@@ -1,0 +1,371 @@
+//! The Pingora proxy: token gate before the cache, foyer-backed cache, origin on a miss.
+//!
+//! Request path: [`route::classify`] → (own endpoints | refusal | token check) → cache lookup
+//! keyed on the token-stripped path → origin fetch (one per object, via the cache lock).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::{Method, header};
+use metrics_exporter_prometheus::PrometheusHandle;
+use pingora_cache::lock::CacheKeyLockImpl;
+use pingora_cache::{
+    CacheKey, CacheMeta, CachePhase, ForcedFreshness, HitHandler, NoCacheReason, RespCacheable,
+};
+use pingora_core::upstreams::peer::HttpPeer;
+use pingora_core::{Error, ErrorSource, ErrorType, Result};
+use pingora_http::{RequestHeader, ResponseHeader};
+use pingora_proxy::{ProxyHttp, RangeType, Session};
+
+use crate::config::MAX_OBJECT_BYTES;
+use crate::metrics::{ORIGIN_FETCH_SECONDS, Stats, TOKEN_REJECTIONS};
+use crate::policy::{Served, StorePolicy, cache_status, result_label, store_policy};
+use crate::route::{Refusal, Route, classify, redact_token};
+use crate::storage::{BodyHit, HybridStorage};
+use crate::tokens::TokenGate;
+
+/// How long a stored object may still be served while origin is failing.
+const STALE_IF_ERROR_SECS: u32 = 300;
+/// Most ranges one request may ask for (multipart answers beyond this are refused by pingora).
+const MAX_RANGES: usize = 16;
+const CORS_EXPOSE: &str = "Cache-Status, Content-Length, Content-Range, Age";
+
+/// The edge's [`ProxyHttp`] implementation; one per process.
+pub struct EdgeProxy {
+    pub origin: SocketAddr,
+    pub gate: TokenGate,
+    pub storage: &'static HybridStorage,
+    pub lock: &'static CacheKeyLockImpl,
+    pub stats: Arc<Stats>,
+    pub prometheus: PrometheusHandle,
+}
+
+/// Per-request state.
+#[derive(Debug, Default)]
+pub struct Ctx {
+    counted: bool,
+    /// The token-stripped path asked of origin and used as cache key (set once authorized).
+    upstream_path: Option<String>,
+    result: Option<&'static str>,
+    stored: bool,
+    from_disk: bool,
+    origin_sent: Option<Instant>,
+    body_bytes: u64,
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn cors(resp: &mut ResponseHeader) -> Result<()> {
+    resp.insert_header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")?;
+    resp.insert_header(header::ACCESS_CONTROL_EXPOSE_HEADERS, CORS_EXPOSE)?;
+    Ok(())
+}
+
+impl EdgeProxy {
+    /// Answers a request from the edge itself (health, metrics, preflight, refusals).
+    async fn respond(
+        &self,
+        session: &mut Session,
+        ctx: &mut Ctx,
+        status: u16,
+        content_type: &str,
+        body: Bytes,
+    ) -> Result<bool> {
+        let mut resp = ResponseHeader::build(status, Some(6))?;
+        cors(&mut resp)?;
+        if status == 204 {
+            resp.insert_header(header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS")?;
+            resp.insert_header(header::ACCESS_CONTROL_ALLOW_HEADERS, "Range, Content-Type")?;
+            resp.insert_header(header::ACCESS_CONTROL_MAX_AGE, "86400")?;
+        } else {
+            resp.insert_header(header::CONTENT_TYPE, content_type)?;
+            resp.insert_header(header::CONTENT_LENGTH, body.len().to_string())?;
+        }
+        resp.insert_header(header::CACHE_CONTROL, "no-store")?;
+        let head = session.req_header().method == Method::HEAD;
+        let send_body = !head && status != 204;
+        session
+            .write_response_header(Box::new(resp), !send_body)
+            .await?;
+        if send_body {
+            ctx.body_bytes = body.len() as u64;
+            session.write_response_body(Some(body), true).await?;
+        }
+        Ok(true)
+    }
+
+    async fn refuse(&self, session: &mut Session, ctx: &mut Ctx, refusal: Refusal) -> Result<bool> {
+        if let Refusal::Token(rejection) = &refusal {
+            metrics::counter!(TOKEN_REJECTIONS, "code" => rejection.code()).increment(1);
+            tracing::debug!(code = rejection.code(), "playback token refused");
+        }
+        ctx.result = Some("denied");
+        let body = Bytes::from(refusal.json_body());
+        self.respond(session, ctx, refusal.status(), "application/json", body)
+            .await
+    }
+}
+
+#[async_trait]
+impl ProxyHttp for EdgeProxy {
+    type CTX = Ctx;
+
+    fn new_ctx(&self) -> Ctx {
+        Ctx::default()
+    }
+
+    async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
+        self.stats.request_started();
+        ctx.counted = true;
+        let method = session.req_header().method.clone();
+        let path = session.req_header().uri.path().to_owned();
+        match classify(&method, &path) {
+            Route::Health => {
+                ctx.result = Some("local");
+                self.respond(session, ctx, 200, "text/plain", Bytes::from_static(b"ok\n"))
+                    .await
+            }
+            Route::Metrics => {
+                ctx.result = Some("local");
+                let text = Bytes::from(self.prometheus.render());
+                self.respond(session, ctx, 200, "text/plain; version=0.0.4", text)
+                    .await
+            }
+            Route::Preflight => {
+                ctx.result = Some("local");
+                self.respond(session, ctx, 204, "", Bytes::new()).await
+            }
+            Route::Refuse(refusal) => self.refuse(session, ctx, refusal).await,
+            Route::Gated {
+                token,
+                path: media_path,
+            } => match self.gate.authorize(token, media_path, now_unix()) {
+                Ok(_) => {
+                    ctx.upstream_path = Some(media_path.to_owned());
+                    Ok(false)
+                }
+                Err(rejection) => self.refuse(session, ctx, Refusal::Token(rejection)).await,
+            },
+        }
+    }
+
+    fn request_cache_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<()> {
+        if ctx.upstream_path.is_some() {
+            session
+                .cache
+                .enable(self.storage, None, None, Some(self.lock), None);
+            session.cache.set_max_file_size_bytes(MAX_OBJECT_BYTES);
+        }
+        Ok(())
+    }
+
+    /// The stripped path only: no token, no host, no query, so every viewer shares one copy.
+    fn cache_key_callback(&self, _session: &Session, ctx: &mut Ctx) -> Result<CacheKey> {
+        match &ctx.upstream_path {
+            Some(path) => Ok(CacheKey::new(path.as_bytes(), "")),
+            None => Error::e_explain(
+                ErrorType::InternalError,
+                "cache key asked for an ungated request",
+            ),
+        }
+    }
+
+    async fn cache_hit_filter(
+        &self,
+        _session: &mut Session,
+        _meta: &CacheMeta,
+        hit_handler: &mut HitHandler,
+        _is_fresh: bool,
+        ctx: &mut Ctx,
+    ) -> Result<Option<ForcedFreshness>> {
+        if let Some(hit) = hit_handler.as_any().downcast_ref::<BodyHit>() {
+            ctx.from_disk = hit.from_disk;
+        }
+        Ok(None)
+    }
+
+    /// Ranges are served from cache hits only (the hit handler seeks). On a miss the whole
+    /// object is sent with 200, which HTTP allows: pingora 0.9.1 drops the cache fill (and
+    /// leaves the lock dangling) when a ranged miss ends downstream before the fill completes.
+    fn range_header_filter(
+        &self,
+        session: &mut Session,
+        resp: &mut ResponseHeader,
+        _ctx: &mut Ctx,
+    ) -> RangeType {
+        match session.cache.phase() {
+            CachePhase::Hit
+            | CachePhase::Stale
+            | CachePhase::StaleUpdating
+            | CachePhase::Revalidated => {
+                pingora_proxy::range_header_filter(session.req_header(), resp, Some(MAX_RANGES))
+            }
+            _ => RangeType::None,
+        }
+    }
+
+    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut Ctx) -> Result<Box<HttpPeer>> {
+        ctx.origin_sent = Some(Instant::now());
+        Ok(Box::new(HttpPeer::new(self.origin, false, String::new())))
+    }
+
+    async fn upstream_request_filter(
+        &self,
+        _session: &mut Session,
+        upstream: &mut RequestHeader,
+        ctx: &mut Ctx,
+    ) -> Result<()> {
+        let Some(path) = &ctx.upstream_path else {
+            return Error::e_explain(ErrorType::InternalError, "no upstream path");
+        };
+        let uri = path
+            .parse::<http::Uri>()
+            .map_err(|e| Error::explain(ErrorType::InvalidHTTPHeader, format!("bad path: {e}")))?;
+        upstream.set_uri(uri);
+        upstream.insert_header(header::HOST, self.origin.to_string())?;
+        Ok(())
+    }
+
+    async fn upstream_response_filter(
+        &self,
+        _session: &mut Session,
+        _upstream_response: &mut ResponseHeader,
+        ctx: &mut Ctx,
+    ) -> Result<()> {
+        if let Some(sent) = ctx.origin_sent.take() {
+            metrics::histogram!(ORIGIN_FETCH_SECONDS).record(sent.elapsed().as_secs_f64());
+        }
+        Ok(())
+    }
+
+    fn response_cache_filter(
+        &self,
+        _session: &Session,
+        resp: &ResponseHeader,
+        ctx: &mut Ctx,
+    ) -> Result<RespCacheable> {
+        let cache_control: Vec<&str> = resp
+            .headers
+            .get_all(header::CACHE_CONTROL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let cache_control = (!cache_control.is_empty()).then(|| cache_control.join(","));
+        let vary_star = resp.headers.get_all(header::VARY).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|s| s.split(',').any(|p| p.trim() == "*"))
+        });
+        let set_cookie = resp.headers.contains_key(header::SET_COOKIE);
+        match store_policy(
+            resp.status.as_u16(),
+            cache_control.as_deref(),
+            set_cookie,
+            vary_star,
+        ) {
+            StorePolicy::Store { ttl } => {
+                let now = SystemTime::now();
+                let fresh_until = now.checked_add(ttl).unwrap_or(now + Duration::from_secs(1));
+                ctx.stored = true;
+                Ok(RespCacheable::Cacheable(CacheMeta::new(
+                    fresh_until,
+                    now,
+                    0,
+                    STALE_IF_ERROR_SECS,
+                    resp.clone(),
+                )))
+            }
+            StorePolicy::DontStore(reason) => {
+                tracing::debug!(reason, "origin response not stored");
+                Ok(RespCacheable::Uncacheable(NoCacheReason::OriginNotCache))
+            }
+        }
+    }
+
+    async fn response_filter(
+        &self,
+        session: &mut Session,
+        resp: &mut ResponseHeader,
+        ctx: &mut Ctx,
+    ) -> Result<()> {
+        let served = match session.cache.phase() {
+            CachePhase::Hit | CachePhase::Revalidated => Served::Hit {
+                disk: ctx.from_disk,
+            },
+            CachePhase::Stale | CachePhase::StaleUpdating => Served::StaleHit,
+            CachePhase::Miss | CachePhase::Expired => Served::Miss { stored: ctx.stored },
+            _ => Served::Miss { stored: false },
+        };
+        ctx.result = Some(result_label(served));
+        resp.insert_header("cache-status", cache_status(served))?;
+        cors(resp)?;
+        Ok(())
+    }
+
+    fn response_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<Bytes>,
+        _end_of_stream: bool,
+        ctx: &mut Ctx,
+    ) -> Result<Option<Duration>> {
+        if let Some(b) = body {
+            ctx.body_bytes += b.len() as u64;
+        }
+        Ok(None)
+    }
+
+    async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        e: &Error,
+        ctx: &mut Ctx,
+    ) -> pingora_proxy::FailToProxy {
+        ctx.result = Some("error");
+        let (code, error_code) = match (e.etype(), e.esource()) {
+            (ErrorType::HTTPStatus(code), _) => (*code, "origin_error"),
+            (
+                ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed,
+                ErrorSource::Downstream,
+            ) => (0, ""),
+            (_, ErrorSource::Downstream) => (400, "bad_request"),
+            (_, ErrorSource::Upstream) => (502, "origin_unavailable"),
+            _ => (500, "internal"),
+        };
+        if code > 0 {
+            tracing::warn!(error = %e, code, "request failed");
+            let body = format!(
+                "{{\"error\":{{\"code\":\"{error_code}\",\"message\":\"the edge could not serve this request (status {code})\"}}}}"
+            );
+            if let Err(e) = self
+                .respond(session, ctx, code, "application/json", Bytes::from(body))
+                .await
+            {
+                tracing::debug!(error = %e, "could not send the error response");
+            }
+        }
+        pingora_proxy::FailToProxy {
+            error_code: code,
+            can_reuse_downstream: false,
+        }
+    }
+
+    /// What pingora prints when a request fails: never the token.
+    fn request_summary(&self, session: &Session, _ctx: &Ctx) -> String {
+        let req = session.req_header();
+        format!("{} {}", req.method, redact_token(req.uri.path()))
+    }
+
+    async fn logging(&self, _session: &mut Session, _e: Option<&Error>, ctx: &mut Ctx) {
+        if ctx.counted {
+            self.stats
+                .request_finished(ctx.result.unwrap_or("error"), ctx.body_bytes);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The token gate: every refusal is a 403 with a JSON reason, and never reaches origin.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use marquee_proto::v1::{PlaybackClaims, SignedToken};
+use prost::Message;
+
+use crate::util::*;
+
+async fn refused(url: &str) -> (u16, String, String) {
+    let resp = client().get(url).send().await.expect("request");
+    let status = resp.status().as_u16();
+    let acao = resp
+        .headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().unwrap_or("").to_owned());
+    assert_eq!(
+        acao.as_deref(),
+        Some("*"),
+        "browsers must be able to read the refusal"
+    );
+    let body: serde_json::Value = resp.json().await.expect("JSON error body");
+    let code = body["error"]["code"].as_str().expect("code").to_owned();
+    let message = body["error"]["message"]
+        .as_str()
+        .expect("message")
+        .to_owned();
+    (status, code, message)
+}
+
+/// Re-encodes `token` with its claims changed but the original signature.
+fn tamper(token: &str) -> String {
+    let raw = URL_SAFE_NO_PAD.decode(token).expect("b64");
+    let mut signed = SignedToken::decode(raw.as_slice()).expect("signed");
+    let mut claims = PlaybackClaims::decode(signed.claims.as_slice()).expect("claims");
+    claims.path_prefix = "/media/".into();
+    signed.claims = claims.encode_to_vec();
+    URL_SAFE_NO_PAD.encode(signed.encode_to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_tokens_get_403_with_their_code_before_any_origin_fetch() {
+    let origin = Origin::start().await;
+    let path = "/media/t1/video/720p/seg-1.m4s";
+    origin.put(path, 10_000, Some(SEGMENT_CC), Duration::ZERO);
+    origin.put(
+        "/media/t2/manifest.mpd",
+        100,
+        Some(MANIFEST_CC),
+        Duration::ZERO,
+    );
+    let s = signer("k1");
+    let edge = Edge::start(origin.addr, &s, EdgeOptions::default()).await;
+    let good = token_for(&s, "t1", "p1");
+
+    let expired = s.sign(PlaybackClaims {
+        path_prefix: "/media/t1/".into(),
+        expires_at_unix: now_unix() - 1,
+        ..Default::default()
+    });
+    let stranger = signer("k9");
+    let forged_same_kid = signer("k1");
+    let cases = [
+        (edge.url(&tamper(&good), path), "token_bad_signature"),
+        (
+            edge.url(&token_for(&forged_same_kid, "t1", "p"), path),
+            "token_bad_signature",
+        ),
+        (edge.url(&expired, path), "token_expired"),
+        (
+            edge.url(&good, "/media/t2/manifest.mpd"),
+            "token_out_of_scope",
+        ),
+        (
+            edge.url(&good, "/media/t1/../t2/manifest.mpd"),
+            "token_out_of_scope",
+        ),
+        (
+            edge.url(&token_for(&stranger, "t1", "p"), path),
+            "token_unknown_key",
+        ),
+        (edge.url("not-a-token", path), "token_malformed"),
+        (format!("{}{path}", edge.base), "token_missing"),
+    ];
+    for (url, want) in &cases {
+        let (status, code, message) = refused(url).await;
+        assert_eq!((status, code.as_str()), (403, *want), "{url}");
+        assert!(!message.is_empty());
+    }
+    assert_eq!(
+        origin.total_fetches(),
+        0,
+        "refused requests must never reach origin"
+    );
+
+    let metrics = client()
+        .get(format!("{}/metrics", edge.base))
+        .send()
+        .await
+        .expect("metrics");
+    let text = metrics.text().await.expect("text");
+    for code in [
+        "token_bad_signature",
+        "token_expired",
+        "token_out_of_scope",
+        "token_unknown_key",
+        "token_missing",
+    ] {
+        assert!(
+            text.contains(&format!(
+                "marquee_edge_token_rejections_total{{code=\"{code}\"}}"
+            )),
+            "{code} not counted:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("marquee_edge_token_rejections_total{code=\"token_bad_signature\"} 2"),
+        "{text}"
+    );
+
+    // The good token still works after all that, and is verified from the cache of signatures.
+    for _ in 0..2 {
+        let (status, _, _) = fetch(&edge.url(&good, path)).await;
+        assert_eq!(status, 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unknown_paths_are_404_and_preflight_is_answered() {
+    let origin = Origin::start().await;
+    let s = signer("k1");
+    let edge = Edge::start(origin.addr, &s, EdgeOptions::default()).await;
+
+    let (status, code, _) = refused(&format!("{}/api/v1/titles", edge.base)).await;
+    assert_eq!((status, code.as_str()), (404, "not_found"));
+
+    let resp = client()
+        .request(
+            reqwest::Method::OPTIONS,
+            edge.url(&token_for(&s, "t1", "p"), "/media/t1/manifest.mpd"),
+        )
+        .header("origin", "http://app.example")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "range")
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(resp.status(), 204);
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    let allowed = resp.headers()["access-control-allow-headers"]
+        .to_str()
+        .expect("str")
+        .to_ascii_lowercase();
+    assert!(allowed.contains("range"), "{allowed}");
+
+    let resp = client()
+        .post(edge.url(&token_for(&s, "t1", "p"), "/media/t1/x"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 405);
+    assert_eq!(origin.total_fetches(), 0);
+}
