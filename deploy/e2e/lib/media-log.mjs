@@ -1,0 +1,46 @@
+// Records what a page fetched for playback: the playback answer from origin and every
+// manifest/segment response with its headers, so tests can say where media came from.
+
+const MEDIA_PATH = /^\/t\/([^/]+)(\/media\/[^?]+)$/;
+
+/** Splits an edge media URL into `{ port, token, key }`; `key` is the edge's cache key path. */
+export function parseMediaUrl(url) {
+  const u = new URL(url);
+  const m = u.pathname.match(MEDIA_PATH);
+  return m ? { port: Number(u.port), token: m[1], key: m[2] } : { port: Number(u.port), token: null, key: u.pathname };
+}
+
+export const isManifest = (path) => /\.(mpd|m3u8)$/.test(path);
+export const isSegment = (path) => /\.(m4s|mp4)$/.test(path);
+
+/** Starts recording on `page`; returns `{ playbacks, media, settled() }`. */
+export function recordPlayback(page) {
+  const playbacks = [];
+  const media = [];
+  const pending = [];
+  // Only requests whose body arrived in full: an aborted fetch (an ABR switch) proves nothing.
+  page.on('requestfinished', (request) => {
+    const url = request.url();
+    const { pathname } = new URL(url);
+    const job = (async () => {
+      const response = await request.response();
+      if (!response) return;
+      if (/\/api\/v1\/titles\/[^/]+\/playback$/.test(pathname) && request.method() === 'POST') {
+        if (response.ok()) playbacks.push(await response.json());
+        return;
+      }
+      if (!isManifest(pathname) && !isSegment(pathname)) return;
+      const headers = await response.allHeaders();
+      media.push({ url, status: response.status(), cacheStatus: headers['cache-status'] ?? '', ...parseMediaUrl(url) });
+    })().catch(() => {});
+    pending.push(job);
+  });
+  return { playbacks, media, settled: () => Promise.all(pending) };
+}
+
+/** True when an RFC 9211 Cache-Status value says some cache answered from storage. */
+export function isCacheHit(value) {
+  return value
+    .split(',')
+    .some((entry) => entry.split(';').slice(1).some((param) => param.trim().toLowerCase() === 'hit'));
+}
