@@ -1,1 +1,15 @@
-//! placeholder
+//! Marquee's end-to-end and comparative benchmarks. Each run measures a peer beside Marquee in
+//! the same run and prints one table; they are binaries, not part of the test suite.
+//!
+//! - `edge-vs-nginx`: cache hits of a real 2-second video segment served by `marquee-edge` and
+//!   by nginx `proxy_cache`, alternating A/B rounds of `wrk`. See `benches/README.md`.
+//!
+//! The pure parts (wrk output parsing, nginx configs, the table) are unit-tested here.
+
+pub mod edge;
+pub mod nginx;
+pub mod procs;
+pub mod report;
+pub mod run;
+pub mod segment;
+pub mod wrk;

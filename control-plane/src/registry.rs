@@ -1,0 +1,304 @@
+//! The edge registry: what the control-plane last heard from each edge, and when.
+//!
+//! Pure state: callers pass `now`, so expiry and health are deterministic in tests. The async
+//! shell in [`crate::server`] wraps it in a mutex.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use axum::http::Uri;
+use marquee_proto::v1::EdgeHeartbeat;
+
+/// Longest edge id / region accepted; bounds memory held per (possibly hostile) heartbeat.
+const MAX_NAME_LEN: usize = 128;
+/// Longest public URL accepted.
+const MAX_URL_LEN: usize = 2048;
+/// Load assumed for an edge that does not know its capacity: neither preferred over a
+/// lightly loaded edge nor pushed behind a busy one.
+pub const MODERATE_LOAD: f64 = 0.5;
+
+/// Why a heartbeat was refused (answered as 400 with this text).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeartbeatError {
+    #[error("body is not a protobuf EdgeHeartbeat")]
+    Undecodable,
+    #[error("edge_id is required")]
+    MissingEdgeId,
+    #[error("region is required")]
+    MissingRegion,
+    #[error("public_url is required")]
+    MissingPublicUrl,
+    #[error("{field} is longer than {max} bytes")]
+    TooLong { field: &'static str, max: usize },
+    #[error("public_url {0:?} is not an absolute http:// or https:// URL")]
+    BadPublicUrl(String),
+}
+
+/// A heartbeat that passed validation, as the registry stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdgeStatus {
+    pub edge_id: String,
+    pub region: String,
+    /// Without a trailing slash, so callers can append `/t/...`.
+    pub public_url: String,
+    /// 0 = unknown.
+    pub capacity_rps: u32,
+    pub active_requests: u32,
+    pub draining: bool,
+}
+
+impl EdgeStatus {
+    /// Checks the fields steering depends on and normalises the URL.
+    pub fn from_heartbeat(hb: EdgeHeartbeat) -> Result<Self, HeartbeatError> {
+        let edge_id = required(hb.edge_id, "edge_id", HeartbeatError::MissingEdgeId)?;
+        let region = required(hb.region, "region", HeartbeatError::MissingRegion)?;
+        let public_url = validate_url(hb.public_url)?;
+        Ok(Self {
+            edge_id,
+            region,
+            public_url,
+            capacity_rps: hb.capacity_rps,
+            active_requests: hb.active_requests,
+            draining: hb.draining,
+        })
+    }
+
+    /// `active_requests / capacity_rps`, or [`MODERATE_LOAD`] when capacity is unknown.
+    pub fn load(&self) -> f64 {
+        if self.capacity_rps == 0 {
+            MODERATE_LOAD
+        } else {
+            f64::from(self.active_requests) / f64::from(self.capacity_rps)
+        }
+    }
+}
+
+fn required(
+    value: String,
+    field: &'static str,
+    missing: HeartbeatError,
+) -> Result<String, HeartbeatError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(missing);
+    }
+    if value.len() > MAX_NAME_LEN {
+        return Err(HeartbeatError::TooLong {
+            field,
+            max: MAX_NAME_LEN,
+        });
+    }
+    Ok(value.to_owned())
+}
+
+fn validate_url(url: String) -> Result<String, HeartbeatError> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Err(HeartbeatError::MissingPublicUrl);
+    }
+    if url.len() > MAX_URL_LEN {
+        return Err(HeartbeatError::TooLong {
+            field: "public_url",
+            max: MAX_URL_LEN,
+        });
+    }
+    let bad = || HeartbeatError::BadPublicUrl(url.to_owned());
+    let uri: Uri = url.parse().map_err(|_| bad())?;
+    let http = matches!(uri.scheme_str(), Some("http" | "https"));
+    let has_host = uri.host().is_some_and(|h| !h.is_empty());
+    if !http || !has_host || uri.query().is_some() {
+        return Err(bad());
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// One known edge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdgeRecord {
+    pub status: EdgeStatus,
+    pub last_seen: Instant,
+}
+
+impl EdgeRecord {
+    /// Heard from within `timeout` of `now`.
+    pub fn is_fresh(&self, now: Instant, timeout: Duration) -> bool {
+        now.saturating_duration_since(self.last_seen) <= timeout
+    }
+}
+
+/// Every edge heard from and not yet expired, by edge id.
+#[derive(Debug, Default)]
+pub struct Registry {
+    edges: HashMap<String, EdgeRecord>,
+}
+
+impl Registry {
+    /// Records a heartbeat received at `now`; a later one replaces the earlier.
+    pub fn record(&mut self, status: EdgeStatus, now: Instant) {
+        let record = EdgeRecord {
+            last_seen: now,
+            status,
+        };
+        self.edges.insert(record.status.edge_id.clone(), record);
+    }
+
+    /// Drops edges not heard from within `timeout`; returns their ids, sorted.
+    pub fn expire(&mut self, now: Instant, timeout: Duration) -> Vec<String> {
+        let mut gone: Vec<String> = self
+            .edges
+            .values()
+            .filter(|r| !r.is_fresh(now, timeout))
+            .map(|r| r.status.edge_id.clone())
+            .collect();
+        gone.sort();
+        for id in &gone {
+            self.edges.remove(id);
+        }
+        gone
+    }
+
+    pub fn edges(&self) -> impl Iterator<Item = &EdgeRecord> {
+        self.edges.values()
+    }
+
+    /// Number of fresh, non-draining edges per region (what steering can hand out).
+    pub fn healthy_by_region(&self, now: Instant, timeout: Duration) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for r in self.edges.values() {
+            let entry = counts.entry(r.status.region.clone()).or_insert(0);
+            if r.is_fresh(now, timeout) && !r.status.draining {
+                *entry += 1;
+            }
+        }
+        counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heartbeat(id: &str, region: &str, url: &str) -> EdgeHeartbeat {
+        EdgeHeartbeat {
+            edge_id: id.into(),
+            region: region.into(),
+            public_url: url.into(),
+            ..Default::default()
+        }
+    }
+
+    fn status(id: &str, region: &str) -> EdgeStatus {
+        EdgeStatus::from_heartbeat(heartbeat(id, region, "http://127.0.0.1:1")).expect("valid")
+    }
+
+    #[test]
+    fn valid_heartbeat_is_normalised() {
+        let s = EdgeStatus::from_heartbeat(heartbeat(" e1 ", "eu", "https://edge.example/ "))
+            .expect("valid");
+        assert_eq!(s.edge_id, "e1");
+        assert_eq!(s.public_url, "https://edge.example");
+    }
+
+    #[test]
+    fn missing_fields_are_named() {
+        let check = |hb, want| assert_eq!(EdgeStatus::from_heartbeat(hb), Err(want));
+        check(
+            heartbeat("", "eu", "http://a"),
+            HeartbeatError::MissingEdgeId,
+        );
+        check(
+            heartbeat("e", " ", "http://a"),
+            HeartbeatError::MissingRegion,
+        );
+        check(heartbeat("e", "eu", ""), HeartbeatError::MissingPublicUrl);
+        check(
+            heartbeat(&"x".repeat(129), "eu", "http://a"),
+            HeartbeatError::TooLong {
+                field: "edge_id",
+                max: 128,
+            },
+        );
+    }
+
+    #[test]
+    fn public_url_must_be_absolute_http() {
+        for bad in [
+            "ftp://a",
+            "127.0.0.1:8080",
+            "/relative",
+            "http://",
+            "http://a?x=1",
+            "not a url",
+        ] {
+            assert_eq!(
+                EdgeStatus::from_heartbeat(heartbeat("e", "eu", bad)),
+                Err(HeartbeatError::BadPublicUrl(bad.into())),
+                "{bad}"
+            );
+        }
+        for good in ["http://127.0.0.1:8080", "https://[::1]:443/base"] {
+            assert!(EdgeStatus::from_heartbeat(heartbeat("e", "eu", good)).is_ok());
+        }
+    }
+
+    #[test]
+    fn load_uses_capacity_or_moderate_default() {
+        let mut s = status("e", "eu");
+        s.active_requests = 30;
+        assert_eq!(s.load(), MODERATE_LOAD);
+        s.capacity_rps = 120;
+        assert_eq!(s.load(), 0.25);
+    }
+
+    #[test]
+    fn expire_drops_only_stale_edges() {
+        let t0 = Instant::now();
+        let timeout = Duration::from_millis(800);
+        let mut reg = Registry::default();
+        reg.record(status("old", "eu"), t0);
+        reg.record(status("new", "us"), t0 + Duration::from_millis(500));
+        assert!(reg.expire(t0 + timeout, timeout).is_empty());
+        assert_eq!(
+            reg.expire(t0 + Duration::from_millis(801), timeout),
+            vec!["old".to_owned()]
+        );
+        let left: Vec<_> = reg.edges().map(|r| r.status.edge_id.as_str()).collect();
+        assert_eq!(left, vec!["new"]);
+    }
+
+    #[test]
+    fn later_heartbeat_replaces_earlier() {
+        let t0 = Instant::now();
+        let mut reg = Registry::default();
+        reg.record(status("e", "eu"), t0);
+        let mut moved = status("e", "us");
+        moved.draining = true;
+        reg.record(moved.clone(), t0 + Duration::from_secs(1));
+        let all: Vec<_> = reg.edges().cloned().collect();
+        assert_eq!(
+            all,
+            vec![EdgeRecord {
+                status: moved,
+                last_seen: t0 + Duration::from_secs(1)
+            }]
+        );
+    }
+
+    #[test]
+    fn healthy_counts_exclude_draining_and_stale_but_keep_the_region() {
+        let t0 = Instant::now();
+        let now = t0 + Duration::from_secs(5);
+        let timeout = Duration::from_secs(1);
+        let mut reg = Registry::default();
+        reg.record(status("a", "eu"), now);
+        let mut draining = status("b", "eu");
+        draining.draining = true;
+        reg.record(draining, now);
+        reg.record(status("c", "us"), t0);
+        let counts = reg.healthy_by_region(now, timeout);
+        assert_eq!(
+            counts.into_iter().collect::<Vec<_>>(),
+            vec![("eu".to_owned(), 1), ("us".to_owned(), 0)]
+        );
+    }
+}
