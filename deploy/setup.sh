@@ -1,0 +1,60 @@
+# Shared setup for deploy/up.sh and deploy/test.sh (sourced, not run): system packages, the
+# cargo target directory and the web app build. Expects ROOT to be the repository root.
+
+# Debian packages Marquee needs, as "package:command" (the command shows it is installed).
+MARQUEE_PACKAGES=(cmake:cmake ffmpeg:ffmpeg chromium:chromium nginx:nginx wrk:wrk nodejs:node npm:npm)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Installs whatever is missing when root; otherwise says exactly what to install.
+ensure_packages() {
+  local missing=() entry pkg cmd
+  for entry in "${MARQUEE_PACKAGES[@]}"; do
+    pkg="${entry%%:*}" cmd="${entry##*:}"
+    if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1; then
+      missing+=("$pkg")
+    fi
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing system packages: ${missing[*]}" >&2
+    echo "Install them as root, then run this again:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # apt on these machines sometimes fails once with "cannot access archive": retry once.
+  if ! apt-get install -y -q "${missing[@]}"; then
+    log "apt-get install failed; retrying once"
+    sleep 3
+    apt-get update -q
+    apt-get install -y -q "${missing[@]}"
+  fi
+}
+
+# A persistent target dir when one is around (CI caches, shared machines), else cargo's default.
+choose_target_dir() {
+  if [ -z "${CARGO_TARGET_DIR:-}" ] && [ -d /work/target ]; then
+    export CARGO_TARGET_DIR=/work/target
+  fi
+  TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+}
+
+# npm ci when node_modules is absent or older than the lock file.
+npm_install() {
+  local dir="$1"
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] \
+     || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "npm ci in ${dir#"$ROOT"/}"
+    npm ci --prefix "$dir" --no-audit --no-fund || return
+  fi
+}
+
+# Callers may run this where `set -e` is off (`step ... || exit`), so failures return early.
+build_web() {
+  npm_install "$ROOT/origin/web" || return
+  log "building the web app (origin/web/dist)"
+  npm run build --prefix "$ROOT/origin/web"
+}

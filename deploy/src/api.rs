@@ -1,0 +1,261 @@
+//! A small client for origin's HTTP API (docs/interfaces.md), used to seed the demo catalogue
+//! exactly as an admin would: a real session cookie, real uploads.
+
+use std::path::Path;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncReadExt;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{what}: request to origin failed: {source}")]
+    Transport {
+        what: &'static str,
+        source: reqwest::Error,
+    },
+    #[error("{what}: origin answered {status}: {code}: {message}")]
+    Status {
+        what: &'static str,
+        status: StatusCode,
+        code: String,
+        message: String,
+    },
+    #[error("could not read {path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl ApiError {
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            ApiError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Account {
+    pub email: String,
+    #[serde(default)]
+    pub is_admin: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NewTitle<'a> {
+    pub name: &'a str,
+    pub synopsis: &'a str,
+    pub year: u16,
+    pub genres: &'a [&'a str],
+    pub maturity_rating: &'a str,
+    pub kind: &'a str,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Title {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    #[serde(default)]
+    pub poster_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Job {
+    pub id: String,
+    pub state: String,
+    #[serde(default)]
+    pub stage: String,
+    #[serde(default)]
+    pub progress: f64,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TitleList {
+    titles: Vec<Title>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+}
+
+pub struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: &str) -> Result<Self, ApiError> {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|source| ApiError::Transport {
+                what: "building the HTTP client",
+                source,
+            })?;
+        Ok(Api {
+            base: base.trim_end_matches('/').to_string(),
+            http,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Signs in; the session cookie is kept for the following calls.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<Account, ApiError> {
+        let body = serde_json::json!({ "email": email, "password": password });
+        let resp = self
+            .http
+            .post(self.url("/api/v1/sessions"))
+            .json(&body)
+            .send()
+            .await;
+        json(resp, "signing in").await
+    }
+
+    /// Creates an account (and its session).
+    pub async fn register(&self, email: &str, password: &str) -> Result<Account, ApiError> {
+        let body = serde_json::json!({
+            "email": email, "password": password, "display_name": "Marquee admin"
+        });
+        let resp = self
+            .http
+            .post(self.url("/api/v1/accounts"))
+            .json(&body)
+            .send()
+            .await;
+        json(resp, "creating the admin account").await
+    }
+
+    /// Every title (an admin sees all states).
+    pub async fn titles(&self) -> Result<Vec<Title>, ApiError> {
+        let resp = self.http.get(self.url("/api/v1/titles")).send().await;
+        let list: TitleList = json(resp, "listing titles").await?;
+        Ok(list.titles)
+    }
+
+    pub async fn create_title(&self, title: &NewTitle<'_>) -> Result<Title, ApiError> {
+        let resp = self
+            .http
+            .post(self.url("/api/v1/admin/titles"))
+            .json(title)
+            .send()
+            .await;
+        json(resp, "creating a title").await
+    }
+
+    pub async fn put_poster(&self, id: &str, svg: String) -> Result<(), ApiError> {
+        let resp = self
+            .http
+            .put(self.url(&format!("/api/v1/admin/titles/{id}/poster")))
+            .header(reqwest::header::CONTENT_TYPE, "image/svg+xml")
+            .body(svg)
+            .send()
+            .await;
+        empty(resp, "uploading a poster").await
+    }
+
+    /// Streams the file at `path` as the title's video; `on_bytes` hears each chunk's size.
+    pub async fn put_video(
+        &self,
+        id: &str,
+        path: &Path,
+        on_bytes: impl Fn(u64) + Send + Sync + 'static,
+    ) -> Result<Job, ApiError> {
+        let file_err = |source| ApiError::File {
+            path: path.display().to_string(),
+            source,
+        };
+        let file = tokio::fs::File::open(path).await.map_err(file_err)?;
+        let len = file.metadata().await.map_err(file_err)?.len();
+        let chunks = futures::stream::unfold((file, on_bytes), |(mut file, on_bytes)| async move {
+            let mut buf = BytesMut::with_capacity(256 * 1024);
+            match file.read_buf(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    on_bytes(n as u64);
+                    Some((Ok::<_, std::io::Error>(buf.freeze()), (file, on_bytes)))
+                }
+                Err(e) => Some((Err(e), (file, on_bytes))),
+            }
+        });
+        let resp = self
+            .http
+            .put(self.url(&format!("/api/v1/admin/titles/{id}/video")))
+            .header(reqwest::header::CONTENT_TYPE, "video/mp4")
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .body(reqwest::Body::wrap_stream(chunks))
+            .send()
+            .await;
+        json(resp, "uploading a video").await
+    }
+
+    pub async fn job(&self, title_id: &str) -> Result<Job, ApiError> {
+        let resp = self
+            .http
+            .get(self.url(&format!("/api/v1/admin/titles/{title_id}/job")))
+            .send()
+            .await;
+        json(resp, "reading a packaging job").await
+    }
+}
+
+async fn checked(
+    resp: Result<reqwest::Response, reqwest::Error>,
+    what: &'static str,
+) -> Result<reqwest::Response, ApiError> {
+    let resp = resp.map_err(|source| ApiError::Transport { what, source })?;
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let text = resp.text().await.unwrap_or_default();
+    let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(body) => (body.error.code, body.error.message),
+        Err(_) => (
+            "unexpected_answer".to_string(),
+            text.chars().take(300).collect(),
+        ),
+    };
+    Err(ApiError::Status {
+        what,
+        status,
+        code,
+        message,
+    })
+}
+
+async fn json<T: serde::de::DeserializeOwned>(
+    resp: Result<reqwest::Response, reqwest::Error>,
+    what: &'static str,
+) -> Result<T, ApiError> {
+    checked(resp, what)
+        .await?
+        .json()
+        .await
+        .map_err(|source| ApiError::Transport { what, source })
+}
+
+async fn empty(
+    resp: Result<reqwest::Response, reqwest::Error>,
+    what: &'static str,
+) -> Result<(), ApiError> {
+    checked(resp, what).await.map(|_| ())
+}

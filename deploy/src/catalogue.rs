@@ -1,0 +1,250 @@
+//! The demo catalogue `marquee up` seeds on first run. Every name and summary here is
+//! original to Marquee; the pictures and sounds are generated (see `poster` and `video`).
+
+/// The moving picture behind a demo clip: one of ffmpeg's lavfi sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pattern {
+    TestSrc2,
+    Mandelbrot,
+    Life,
+    CellAuto,
+    Gradients,
+    SmpteHdBars,
+}
+
+/// How a title's demo video is generated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VideoRecipe {
+    pub pattern: Pattern,
+    /// Pitch of the sine tone on the audio track, in Hz.
+    pub tone_hz: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct DemoTitle {
+    pub name: &'static str,
+    pub synopsis: &'static str,
+    pub year: u16,
+    pub genres: &'static [&'static str],
+    pub maturity_rating: &'static str,
+    pub kind: &'static str,
+    pub video: VideoRecipe,
+}
+
+impl DemoTitle {
+    /// A file-name-safe form of the name, used for the cached clip.
+    pub fn slug(&self) -> String {
+        let mut slug = String::new();
+        for c in self.name.chars() {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c.to_ascii_lowercase());
+            } else if !slug.ends_with('-') && !slug.is_empty() {
+                slug.push('-');
+            }
+        }
+        slug.trim_end_matches('-').to_string()
+    }
+}
+
+/// Genres the browse page shows as rows; every demo title uses only these.
+pub const GENRES: [&str; 6] = [
+    "Drama",
+    "Comedy",
+    "Sci-Fi",
+    "Thriller",
+    "Documentary",
+    "Animation",
+];
+
+/// Ratings the origin's API documents (docs/interfaces.md).
+pub const RATINGS: [&str; 5] = ["G", "PG", "PG-13", "R", "TV-MA"];
+
+const fn recipe(pattern: Pattern, tone_hz: u32) -> VideoRecipe {
+    VideoRecipe { pattern, tone_hz }
+}
+
+pub const DEMO_TITLES: &[DemoTitle] = &[
+    DemoTitle {
+        name: "The Lantern Keepers of Vell",
+        synopsis: "In a fishing town whose lighthouse went dark a century ago, two sisters inherit the job of lighting paper lanterns along the cliffs each night. When a stranger's boat follows their lights into the harbour, the town has to decide what it owes to the people the sea brings in.",
+        year: 2019,
+        genres: &["Drama", "Animation"],
+        maturity_rating: "PG",
+        kind: "film",
+        video: recipe(Pattern::Gradients, 330),
+    },
+    DemoTitle {
+        name: "Orbit of Small Hours",
+        synopsis: "A night-shift engineer aboard a cargo station notices that the station clock loses eleven seconds every day. Her search for the missing time turns up a crew member nobody remembers hiring and a log of messages sent to a planet that no longer answers.",
+        year: 2023,
+        genres: &["Sci-Fi", "Drama"],
+        maturity_rating: "PG-13",
+        kind: "series",
+        video: recipe(Pattern::Mandelbrot, 220),
+    },
+    DemoTitle {
+        name: "Pickles & Parliament",
+        synopsis: "A retired chess teacher becomes mayor of a village of four hundred people after a clerical error swaps two ballots. She has one year to fix the bridge, settle the pickle-contest feud and find out where the council keeps the keys.",
+        year: 2021,
+        genres: &["Comedy"],
+        maturity_rating: "PG",
+        kind: "series",
+        video: recipe(Pattern::SmpteHdBars, 523),
+    },
+    DemoTitle {
+        name: "The Quiet Ledger",
+        synopsis: "An auditor at a shipping firm finds a column of numbers that balances too perfectly. The deeper she reads, the more her colleagues forget her name in meetings, until the firm's founder invites her to a dinner she cannot refuse.",
+        year: 2017,
+        genres: &["Thriller", "Drama"],
+        maturity_rating: "R",
+        kind: "film",
+        video: recipe(Pattern::CellAuto, 196),
+    },
+    DemoTitle {
+        name: "Saltgrass",
+        synopsis: "A year on a tidal marsh, filmed from the mud up: wading birds, crabs that farm algae, and the volunteers who count them at dawn. A patient portrait of a landscape that floods twice a day and still keeps its shape.",
+        year: 2020,
+        genres: &["Documentary"],
+        maturity_rating: "G",
+        kind: "film",
+        video: recipe(Pattern::Life, 392),
+    },
+    DemoTitle {
+        name: "Kettle & Comet",
+        synopsis: "A clockwork kettle who dreams of space teams up with a comet who is afraid of heights. Together they cross a kitchen the size of a continent to reach the window before the morning frost melts.",
+        year: 2022,
+        genres: &["Animation", "Comedy"],
+        maturity_rating: "G",
+        kind: "film",
+        video: recipe(Pattern::TestSrc2, 659),
+    },
+    DemoTitle {
+        name: "Ninth Floor Signal",
+        synopsis: "Every night at 3:14 a radio on the ninth floor of an empty office tower picks up a voice reading tomorrow's traffic reports. A courier who hears it once decides to use it, and soon learns who else is listening.",
+        year: 2024,
+        genres: &["Thriller", "Sci-Fi"],
+        maturity_rating: "PG-13",
+        kind: "film",
+        video: recipe(Pattern::Mandelbrot, 147),
+    },
+    DemoTitle {
+        name: "The Cartographer's Daughter",
+        synopsis: "After her father's death, a young mapmaker inherits a shop full of charts of places that do not exist. Each episode she follows one of them and finds a town that has been waiting for someone to write it down.",
+        year: 2018,
+        genres: &["Drama"],
+        maturity_rating: "PG",
+        kind: "series",
+        video: recipe(Pattern::Gradients, 262),
+    },
+    DemoTitle {
+        name: "Beneath the Copper Sky",
+        synopsis: "Miners, geologists and a town choir tell the story of the copper seam that built their homes and the long quiet after it closed. Archive photographs and new interviews trace what a place keeps when its work is gone.",
+        year: 2016,
+        genres: &["Documentary"],
+        maturity_rating: "PG",
+        kind: "film",
+        video: recipe(Pattern::CellAuto, 294),
+    },
+    DemoTitle {
+        name: "Glasswing",
+        synopsis: "In a city built inside a greenhouse, a girl who repairs mechanical butterflies finds one that can fly beyond the glass. Following it takes her through the climate engines that keep the city alive, and to the people who switched them on.",
+        year: 2021,
+        genres: &["Sci-Fi", "Animation"],
+        maturity_rating: "PG",
+        kind: "film",
+        video: recipe(Pattern::Life, 440),
+    },
+    DemoTitle {
+        name: "Last Train to Marrowby",
+        synopsis: "Seven strangers share the final carriage of a night train that skips every station it should stop at. As the hours stretch past the timetable, a retired conductor among them recognises the route from a journey he swore he never made.",
+        year: 2015,
+        genres: &["Thriller"],
+        maturity_rating: "TV-MA",
+        kind: "series",
+        video: recipe(Pattern::TestSrc2, 175),
+    },
+    DemoTitle {
+        name: "Hollow Peaks",
+        synopsis: "Three cave divers map a flooded cave system under a northern mountain range, one narrow passage at a time. The series follows their planning, their setbacks, and the blind fish and ancient ice they meet along the way.",
+        year: 2022,
+        genres: &["Documentary"],
+        maturity_rating: "PG",
+        kind: "series",
+        video: recipe(Pattern::SmpteHdBars, 349),
+    },
+    DemoTitle {
+        name: "Moth & Marigold",
+        synopsis: "A moth who hosts a night-time radio show and a marigold who can only listen by day try to become friends through letters left in a garden shed. Short, gentle episodes about patience, mishearing and mending things.",
+        year: 2019,
+        genres: &["Animation", "Comedy"],
+        maturity_rating: "G",
+        kind: "series",
+        video: recipe(Pattern::Gradients, 587),
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn at_least_twelve_titles_with_unique_names_and_slugs() {
+        assert!(DEMO_TITLES.len() >= 12);
+        let names: HashSet<_> = DEMO_TITLES.iter().map(|t| t.name).collect();
+        assert_eq!(names.len(), DEMO_TITLES.len(), "duplicate name");
+        let slugs: HashSet<_> = DEMO_TITLES.iter().map(|t| t.slug()).collect();
+        assert_eq!(slugs.len(), DEMO_TITLES.len(), "duplicate slug");
+    }
+
+    #[test]
+    fn every_genre_fills_a_row() {
+        for genre in GENRES {
+            let count = DEMO_TITLES
+                .iter()
+                .filter(|t| t.genres.contains(&genre))
+                .count();
+            assert!(count >= 3, "genre {genre} has only {count} titles");
+        }
+    }
+
+    #[test]
+    fn fields_are_valid() {
+        for t in DEMO_TITLES {
+            assert!(!t.genres.is_empty(), "{}", t.name);
+            assert!(t.genres.iter().all(|g| GENRES.contains(g)), "{}", t.name);
+            assert!(RATINGS.contains(&t.maturity_rating), "{}", t.name);
+            assert!(t.kind == "film" || t.kind == "series", "{}", t.name);
+            assert!((1990..=2026).contains(&t.year), "{}", t.name);
+            let sentences = t.synopsis.matches(". ").count() + 1;
+            assert!((2..=3).contains(&sentences), "{}: {sentences}", t.name);
+            assert!(t.synopsis.ends_with('.'), "{}", t.name);
+            assert!((20..=20_000).contains(&t.video.tone_hz), "{}", t.name);
+        }
+    }
+
+    #[test]
+    fn both_kinds_and_varied_patterns_are_present() {
+        assert!(DEMO_TITLES.iter().any(|t| t.kind == "film"));
+        assert!(DEMO_TITLES.iter().any(|t| t.kind == "series"));
+        let patterns: HashSet<_> = DEMO_TITLES
+            .iter()
+            .map(|t| format!("{:?}", t.video.pattern))
+            .collect();
+        assert_eq!(patterns.len(), 6);
+    }
+
+    #[test]
+    fn slug_is_file_name_safe() {
+        let t = DEMO_TITLES
+            .iter()
+            .find(|t| t.name == "The Cartographer's Daughter")
+            .expect("title");
+        assert_eq!(t.slug(), "the-cartographer-s-daughter");
+        let t = DEMO_TITLES
+            .iter()
+            .find(|t| t.name == "Pickles & Parliament")
+            .expect("title");
+        assert_eq!(t.slug(), "pickles-parliament");
+    }
+}

@@ -1,0 +1,371 @@
+//! `marquee up`: start control-plane, origin and two edges, seed the demo catalogue, print the
+//! URL, then supervise until Ctrl-C or until a service dies.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::api::{Api, ApiError};
+use crate::binaries::{self, Binaries, MissingBinaries};
+use crate::catalogue::DEMO_TITLES;
+use crate::children::{ChildError, ExitEvents, ServiceSpec, Supervisor, Verbosity};
+use crate::cli::UpArgs;
+use crate::ports::{authority, free_port};
+use crate::seed::{self, SeedError, SeedReport};
+use crate::state::{ADMIN_EMAIL, StateDir, StateError};
+use crate::video::CLIP_SECONDS;
+
+/// The two edges of the local world: one per region, so steering has a choice to make.
+pub const EDGES: [(&str, &str); 2] = [("edge-eu-west-1", "eu-west"), ("edge-us-east-1", "us-east")];
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(90);
+const STOP_GRACE: Duration = Duration::from_secs(15);
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpError {
+    #[error(transparent)]
+    Binaries(#[from] MissingBinaries),
+    #[error("cannot tell where the marquee executable is; pass --bin-dir")]
+    NoBinDir,
+    #[error("state directory: {0}")]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Child(#[from] ChildError),
+    #[error("{name} did not answer GET {url}/healthz with 200 within {} s", HEALTH_TIMEOUT.as_secs())]
+    Unhealthy { name: String, url: String },
+    #[error("{name} exited unexpectedly ({status})")]
+    ChildDied { name: String, status: String },
+    #[error("origin did not write its token public key to {path}")]
+    NoPublicKey { path: PathBuf },
+    #[error(
+        "{email} exists in origin but the password in {path} does not match; \
+         reset the state directory (see deploy/README.md)"
+    )]
+    AdminPasswordMismatch { email: String, path: PathBuf },
+    #[error("origin did not make {email} an admin (is --admin-email supported?)")]
+    NotAdmin { email: String },
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("seeding the demo catalogue: {0}")]
+    Seed(#[from] SeedError),
+    #[error("cannot listen for signals: {0}")]
+    Signals(std::io::Error),
+    #[error("cannot pick a free port: {0}")]
+    Port(std::io::Error),
+}
+
+/// What is running, for the summary.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub origin_url: String,
+    pub control_plane_url: String,
+    pub edges: Vec<(String, String, String)>,
+    pub seeded: Option<SeedReport>,
+}
+
+/// Runs `marquee up` until stopped. `Ok` after a clean stop on SIGINT/SIGTERM.
+pub async fn run(args: UpArgs) -> Result<(), UpError> {
+    let bin_dir = match &args.bin_dir {
+        Some(dir) => dir.clone(),
+        None => binaries::own_dir().ok_or(UpError::NoBinDir)?,
+    };
+    let bins = binaries::find(&bin_dir)?;
+    let state = StateDir::open(&args.state_dir)?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(UpError::Signals)?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(UpError::Signals)?;
+    let verbosity = if args.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Quiet
+    };
+    let (mut sup, mut exits) = Supervisor::new(verbosity);
+
+    let started = tokio::select! {
+        world = bring_up(&mut sup, &bins, &state, &args) => world.map(Some),
+        _ = sigint.recv() => Ok(None),
+        _ = sigterm.recv() => Ok(None),
+        exit = exits.recv() => Err(died(exit)),
+    };
+    let outcome = match started {
+        Ok(Some(world)) => {
+            print_summary(&world, &state);
+            tokio::select! {
+                _ = sigint.recv() => Ok(()),
+                _ = sigterm.recv() => Ok(()),
+                exit = exits.recv() => Err(died(exit)),
+            }
+        }
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    };
+    stop(&sup, &mut exits).await;
+    outcome
+}
+
+async fn stop(sup: &Supervisor, exits: &mut ExitEvents) {
+    eprintln!("stopping services…");
+    let killed = sup.shutdown(exits, STOP_GRACE).await;
+    if !killed.is_empty() {
+        eprintln!(
+            "killed after {} s without stopping: {}",
+            STOP_GRACE.as_secs(),
+            killed.join(", ")
+        );
+    }
+}
+
+fn died(exit: Option<crate::children::Exit>) -> UpError {
+    match exit {
+        Some(exit) => UpError::ChildDied {
+            name: exit.name,
+            status: match exit.status {
+                Ok(status) => status.to_string(),
+                Err(e) => format!("wait failed: {e}"),
+            },
+        },
+        None => UpError::ChildDied {
+            name: "a service".into(),
+            status: "unknown".into(),
+        },
+    }
+}
+
+async fn bring_up(
+    sup: &mut Supervisor,
+    bins: &Binaries,
+    state: &StateDir,
+    args: &UpArgs,
+) -> Result<World, UpError> {
+    let http = reqwest::Client::new();
+    let cp = sup
+        .spawn(ServiceSpec {
+            name: "control-plane".into(),
+            program: bins.control_plane.clone(),
+            args: os_args(&[
+                "--listen",
+                "127.0.0.1:0",
+                "--region-prefix",
+                "127.0.0.0/8=eu-west",
+                "--default-region",
+                "eu-west",
+            ]),
+            handshake: Some(binaries::CONTROL_PLANE.into()),
+        })
+        .await?;
+    let cp_url = cp.url.unwrap_or_default();
+    wait_healthy(&http, "control-plane", &cp_url).await?;
+
+    let origin_url = start_origin(sup, bins, state, args, &cp_url).await?;
+    wait_healthy(&http, "origin", &origin_url).await?;
+    let public_key = read_public_key(state).await?;
+
+    let mut edges = Vec::new();
+    for (id, region) in EDGES {
+        let url = start_edge(
+            sup,
+            bins,
+            state,
+            id,
+            region,
+            &origin_url,
+            &cp_url,
+            &public_key,
+        )
+        .await?;
+        wait_healthy(&http, id, &url).await?;
+        edges.push((id.to_string(), region.to_string(), url));
+    }
+
+    let api = Api::new(&origin_url)?;
+    ensure_admin(&api, state).await?;
+    let seeded = if args.no_seed {
+        None
+    } else {
+        println!("seeding the demo catalogue ({} titles)…", DEMO_TITLES.len());
+        Some(seed::seed(&api, state, DEMO_TITLES, CLIP_SECONDS).await?)
+    };
+    Ok(World {
+        origin_url,
+        control_plane_url: cp_url,
+        edges,
+        seeded,
+    })
+}
+
+async fn start_origin(
+    sup: &mut Supervisor,
+    bins: &Binaries,
+    state: &StateDir,
+    args: &UpArgs,
+    cp_url: &str,
+) -> Result<String, UpError> {
+    let mut argv = os_args(&["--listen", &format!("127.0.0.1:{}", args.port)]);
+    argv.extend(os_args(&["--data-dir"]));
+    argv.push(state.origin_dir().into_os_string());
+    argv.extend(os_args(&[
+        "--control-plane",
+        cp_url,
+        "--admin-email",
+        ADMIN_EMAIL,
+    ]));
+    match binaries::find_web_dir(args.web_dir.as_deref()) {
+        Some(dir) => {
+            argv.push("--web-dir".into());
+            argv.push(dir.into_os_string());
+        }
+        None => eprintln!(
+            "warning: the web app is not built (origin/web/dist); origin serves the API only. \
+             Build it with: npm ci --prefix origin/web && npm run build --prefix origin/web"
+        ),
+    }
+    if let Some(ttl) = args.token_ttl_secs {
+        argv.extend(os_args(&["--token-ttl-secs", &ttl.to_string()]));
+    }
+    let origin = sup
+        .spawn(ServiceSpec {
+            name: "origin".into(),
+            program: bins.origin.clone(),
+            args: argv,
+            handshake: Some(binaries::ORIGIN.into()),
+        })
+        .await?;
+    Ok(origin.url.unwrap_or_default())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn start_edge(
+    sup: &mut Supervisor,
+    bins: &Binaries,
+    state: &StateDir,
+    id: &str,
+    region: &str,
+    origin_url: &str,
+    cp_url: &str,
+    public_key: &str,
+) -> Result<String, UpError> {
+    let port = free_port().map_err(UpError::Port)?;
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("http://{listen}");
+    let mut argv = os_args(&[
+        "--listen",
+        &listen,
+        "--origin",
+        authority(origin_url),
+        "--control-plane",
+        cp_url,
+        "--edge-id",
+        id,
+        "--region",
+        region,
+        "--public-url",
+        &url,
+        "--token-public-key",
+        public_key,
+        // A laptop-sized cache: the demo catalogue is a few hundred MB at most.
+        "--cache-memory-mb",
+        "128",
+        "--cache-disk-mb",
+        "512",
+        "--cache-dir",
+    ]);
+    argv.push(state.edge_cache_dir(id).into_os_string());
+    sup.spawn(ServiceSpec {
+        name: id.into(),
+        program: bins.edge.clone(),
+        args: argv,
+        handshake: None,
+    })
+    .await?;
+    Ok(url)
+}
+
+/// Polls `GET {url}/healthz` until it answers 200.
+async fn wait_healthy(http: &reqwest::Client, name: &str, url: &str) -> Result<(), UpError> {
+    let deadline = tokio::time::Instant::now() + HEALTH_TIMEOUT;
+    let health = format!("{url}/healthz");
+    while tokio::time::Instant::now() < deadline {
+        let answer = http
+            .get(&health)
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await;
+        if answer.is_ok_and(|r| r.status().is_success()) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    Err(UpError::Unhealthy {
+        name: name.into(),
+        url: url.into(),
+    })
+}
+
+/// Origin writes `<data-dir>/token-public-key` (`kid=base64url`) at start.
+async fn read_public_key(state: &StateDir) -> Result<String, UpError> {
+    let path = state.token_public_key_file();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(text) = tokio::fs::read_to_string(&path).await {
+            let key = text.trim();
+            if key.contains('=') {
+                return Ok(key.to_string());
+            }
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(UpError::NoPublicKey { path });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Signs the admin in, creating the account on first run.
+async fn ensure_admin(api: &Api, state: &StateDir) -> Result<(), UpError> {
+    let (password, _) = state.admin_password()?;
+    let account = match api.sign_in(ADMIN_EMAIL, &password).await {
+        Ok(account) => account,
+        Err(e) if e.status().is_some_and(|s| s.as_u16() == 401) => {
+            match api.register(ADMIN_EMAIL, &password).await {
+                Ok(account) => account,
+                Err(e) if e.status().is_some_and(|s| s.as_u16() == 409) => {
+                    return Err(UpError::AdminPasswordMismatch {
+                        email: ADMIN_EMAIL.into(),
+                        path: state.admin_password_file(),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !account.is_admin {
+        return Err(UpError::NotAdmin {
+            email: account.email,
+        });
+    }
+    Ok(())
+}
+
+fn print_summary(world: &World, state: &StateDir) {
+    if let Some(report) = world.seeded {
+        println!(
+            "demo catalogue: {} created, {} uploaded, {} already ready",
+            report.created, report.uploaded, report.already_ready
+        );
+    }
+    println!("Marquee is up: {}", world.origin_url);
+    println!(
+        "  admin: {ADMIN_EMAIL} (password in {})",
+        state.admin_password_file().display()
+    );
+    println!("  control-plane: {}", world.control_plane_url);
+    for (id, region, url) in &world.edges {
+        println!("  edge {id} ({region}): {url}");
+    }
+    println!("  state: {}", state.root().display());
+    println!("Press Ctrl-C to stop.");
+}
+
+fn os_args(args: &[&str]) -> Vec<OsString> {
+    args.iter().map(OsString::from).collect()
+}

@@ -1,0 +1,356 @@
+//! Drives the real `marquee up` binary with the real service binaries beside it: the world
+//! comes up on free ports, every service answers /healthz, edges register with the
+//! control-plane, SIGINT stops everything with exit 0, a second run reuses the state, and a
+//! service that dies makes `up` fail loudly.
+//!
+//! Needs `marquee-origin`, `marquee-control-plane` and `marquee-edge` built next to `marquee`
+//! (`cargo build --workspace --bins`); fails with that instruction if they are missing.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+const UP_TIMEOUT: Duration = Duration::from_secs(240);
+
+fn marquee() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_marquee"))
+}
+
+fn require_siblings() {
+    let dir = marquee()
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let missing: Vec<_> = ["marquee-origin", "marquee-control-plane", "marquee-edge"]
+        .into_iter()
+        .filter(|b| !dir.join(b).is_file())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "missing {} in {}: build them first with `cargo build --workspace --bins`",
+        missing.join(", "),
+        dir.display()
+    );
+}
+
+/// A running `marquee up` with its stdout lines and captured stderr.
+struct Up {
+    child: Child,
+    lines: mpsc::UnboundedReceiver<String>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Up {
+    fn start(state: &Path, extra: &[&str]) -> Up {
+        let mut child = Command::new(marquee())
+            .arg("up")
+            .arg("--state-dir")
+            .arg(state)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn marquee");
+        let (tx, lines) = mpsc::unbounded_channel();
+        let stdout = child.stdout.take().expect("stdout");
+        tokio::spawn(async move {
+            let mut r = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = r.next_line().await {
+                println!("marquee> {line}");
+                let _ = tx.send(line);
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let buf = stderr.clone();
+        let err = child.stderr.take().expect("stderr");
+        tokio::spawn(async move {
+            let mut r = BufReader::new(err).lines();
+            while let Ok(Some(line)) = r.next_line().await {
+                eprintln!("marquee! {line}");
+                if let Ok(mut b) = buf.lock() {
+                    b.push_str(&line);
+                    b.push('\n');
+                }
+            }
+        });
+        Up {
+            child,
+            lines,
+            stderr,
+        }
+    }
+
+    /// Reads the summary: origin URL, control-plane URL and edge URLs.
+    async fn summary(&mut self) -> Summary {
+        let mut origin = None;
+        let mut cp = None;
+        let mut edges = Vec::new();
+        let read = async {
+            while let Some(line) = self.lines.recv().await {
+                if let Some(url) = line.strip_prefix("Marquee is up: ") {
+                    origin = Some(url.trim().to_string());
+                } else if let Some(url) = line.trim().strip_prefix("control-plane: ") {
+                    cp = Some(url.trim().to_string());
+                } else if line.trim().starts_with("edge ") {
+                    let url = line.rsplit(' ').next().unwrap_or_default();
+                    edges.push(url.to_string());
+                } else if line.starts_with("Press Ctrl-C") {
+                    return;
+                }
+            }
+        };
+        if tokio::time::timeout(UP_TIMEOUT, read).await.is_err() {
+            panic!(
+                "`marquee up` printed no summary within {UP_TIMEOUT:?}: {}",
+                self.stderr()
+            );
+        }
+        Summary {
+            origin: origin.unwrap_or_else(|| panic!("no origin URL; stderr: {}", self.stderr())),
+            control_plane: cp.expect("control-plane URL"),
+            edges,
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn pid(&self) -> Pid {
+        Pid::from_raw(i32::try_from(self.child.id().expect("pid")).expect("pid fits"))
+    }
+
+    async fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
+        match tokio::time::timeout(limit, self.child.wait()).await {
+            Ok(status) => status.expect("wait"),
+            Err(_) => panic!("`marquee up` did not exit within {limit:?}"),
+        }
+    }
+}
+
+struct Summary {
+    origin: String,
+    control_plane: String,
+    edges: Vec<String>,
+}
+
+async fn healthz(http: &reqwest::Client, url: &str) -> bool {
+    match http.get(format!("{url}/healthz")).send().await {
+        Ok(r) => r.status().is_success(),
+        Err(_) => false,
+    }
+}
+
+/// Child processes of `pid` whose command line contains `program`. A process's children are
+/// listed per thread, and tokio spawns from any worker thread, so read every task's list.
+fn children_named(pid: Pid, program: &str) -> Vec<Pid> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("/proc task dir");
+    let mut pids: Vec<i32> = Vec::new();
+    for task in tasks.flatten() {
+        let text = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        pids.extend(
+            text.split_whitespace()
+                .filter_map(|p| p.parse::<i32>().ok()),
+        );
+    }
+    pids.into_iter()
+        .filter(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(program))
+                .unwrap_or(false)
+        })
+        .map(Pid::from_raw)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_runs_the_world_and_stops_cleanly() {
+    require_siblings();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+
+    let mut up = Up::start(&state, &["--no-seed", "--port", "0"]);
+    let world = up.summary().await;
+    assert_eq!(world.edges.len(), 2, "two edges in the summary");
+    for url in [
+        &world.origin,
+        &world.control_plane,
+        &world.edges[0],
+        &world.edges[1],
+    ] {
+        assert!(healthz(&http, url).await, "{url}/healthz should answer 200");
+    }
+
+    // Both edges register with the control-plane through their heartbeats.
+    let mut registered = String::new();
+    for _ in 0..40 {
+        registered = http
+            .get(format!("{}/v1/edges", world.control_plane))
+            .send()
+            .await
+            .expect("GET /v1/edges")
+            .text()
+            .await
+            .unwrap_or_default();
+        if registered.contains("edge-eu-west-1") && registered.contains("edge-us-east-1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        registered.contains("edge-eu-west-1") && registered.contains("edge-us-east-1"),
+        "control-plane should know both edges: {registered}"
+    );
+
+    let password_file = state.join("admin-password");
+    let password = std::fs::read_to_string(&password_file).expect("admin-password written");
+    assert!(password.trim().len() >= 16);
+
+    kill(up.pid(), Signal::SIGINT).expect("SIGINT");
+    let status = up.wait(Duration::from_secs(40)).await;
+    assert!(
+        status.success(),
+        "exit after SIGINT: {status}; stderr: {}",
+        up.stderr()
+    );
+    for url in [
+        &world.origin,
+        &world.control_plane,
+        &world.edges[0],
+        &world.edges[1],
+    ] {
+        assert!(!healthz(&http, url).await, "{url} still answers after stop");
+    }
+
+    // Second run on the same state: same admin password (sign-in works, else `up` fails),
+    // then an edge that dies must make `up` fail and name it.
+    let mut up = Up::start(&state, &["--no-seed", "--port", "0"]);
+    let world = up.summary().await;
+    assert_eq!(
+        std::fs::read_to_string(&password_file).expect("password"),
+        password,
+        "state reuse keeps the admin password"
+    );
+    let edges = children_named(up.pid(), "marquee-edge");
+    assert_eq!(edges.len(), 2, "two edge processes under marquee up");
+    kill(edges[0], Signal::SIGKILL).expect("kill edge");
+    let status = up.wait(Duration::from_secs(40)).await;
+    assert!(!status.success(), "a dead edge must fail `up`");
+    let stderr = up.stderr();
+    assert!(
+        stderr.contains("exited unexpectedly") && stderr.contains("edge-"),
+        "stderr should name the dead edge: {stderr}"
+    );
+    assert!(!healthz(&http, &world.origin).await, "origin stopped too");
+}
+
+#[tokio::test]
+async fn up_without_service_binaries_says_how_to_build_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("bin");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let out = Command::new(marquee())
+        .args(["up", "--no-seed", "--port", "0", "--bin-dir"])
+        .arg(&empty)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .output()
+        .await
+        .expect("run marquee");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("marquee-origin"), "{stderr}");
+    assert!(stderr.contains("cargo build --release --bins"), "{stderr}");
+}
+
+/// Seeding through the real origin API: two demo titles become `ready` with posters and
+/// packaged media, and a second pass finds them in place and uploads nothing (state reuse).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeding_makes_titles_playable_and_is_idempotent() {
+    use marquee_deploy::api::Api;
+    use marquee_deploy::catalogue::DEMO_TITLES;
+    use marquee_deploy::seed::{SeedReport, seed};
+    use marquee_deploy::state::{ADMIN_EMAIL, StateDir};
+
+    require_siblings();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state_path = dir.path().join("state");
+    let mut up = Up::start(&state_path, &["--no-seed", "--port", "0"]);
+    let world = up.summary().await;
+
+    let state = StateDir::open(&state_path).expect("state");
+    let (password, new) = state.admin_password().expect("password");
+    assert!(!new, "marquee up must have created the admin password");
+    let api = Api::new(&world.origin).expect("client");
+    let account = api
+        .sign_in(ADMIN_EMAIL, &password)
+        .await
+        .expect("admin signs in");
+    assert!(account.is_admin);
+
+    let titles = &DEMO_TITLES[..2];
+    let first = seed(&api, &state, titles, 2).await.expect("seed");
+    assert_eq!(
+        first,
+        SeedReport {
+            created: 2,
+            uploaded: 2,
+            already_ready: 0
+        }
+    );
+    let listed = api.titles().await.expect("titles");
+    let http = reqwest::Client::new();
+    for demo in titles {
+        let title = listed
+            .iter()
+            .find(|t| t.name == demo.name)
+            .unwrap_or_else(|| panic!("{} not listed", demo.name));
+        assert_eq!(title.state, "ready", "{}", demo.name);
+        let poster = title.poster_url.as_deref().expect("poster_url");
+        let svg = http
+            .get(format!("{}{poster}", world.origin))
+            .send()
+            .await
+            .expect("poster")
+            .text()
+            .await
+            .expect("poster body");
+        assert!(svg.starts_with("<svg"), "{svg:.80}");
+        let manifest = http
+            .get(format!("{}/media/{}/manifest.mpd", world.origin, title.id))
+            .send()
+            .await
+            .expect("manifest");
+        assert!(manifest.status().is_success(), "{} manifest", demo.name);
+    }
+
+    let again = seed(&api, &state, titles, 2).await.expect("reseed");
+    assert_eq!(
+        again,
+        SeedReport {
+            created: 0,
+            uploaded: 0,
+            already_ready: 2
+        }
+    );
+    assert_eq!(
+        api.titles().await.expect("titles").len(),
+        2,
+        "no duplicates"
+    );
+
+    kill(up.pid(), Signal::SIGINT).expect("SIGINT");
+    assert!(up.wait(Duration::from_secs(40)).await.success());
+}

@@ -1,0 +1,161 @@
+//! Sign up, sign in, sign out, me.
+
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+
+use super::Ctx;
+use super::model::{Account, SignIn, SignUp};
+use super::session::Viewer;
+use crate::auth::{self, CredentialError};
+use crate::error::{ApiError, ApiResult, Code, ErrorBody, Json};
+use crate::ids::{self, now_unix};
+use crate::state::{self, Applied, Command, NewAccount};
+
+const MAX_DISPLAY_NAME: usize = 100;
+
+impl From<CredentialError> for ApiError {
+    fn from(e: CredentialError) -> Self {
+        let code = match e {
+            CredentialError::InvalidEmail => Code::InvalidEmail,
+            CredentialError::PasswordTooShort => Code::PasswordTooShort,
+            CredentialError::PasswordTooLong => Code::PasswordTooLong,
+            CredentialError::Hash(_) => return ApiError::internal("password hash", e),
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+/// Hashing is CPU-heavy: keep it off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal("blocking task", e))
+}
+
+/// Starts a session for `account_id` and answers `status` with the account and the cookie.
+async fn start_session(
+    ctx: &Ctx,
+    account_id: &str,
+    status: StatusCode,
+) -> ApiResult<impl IntoResponse + use<>> {
+    let (token, token_hash) = auth::new_session_token();
+    let now = now_unix();
+    let cmd = Command::CreateSession {
+        token_hash,
+        account_id: account_id.to_owned(),
+        expires_at: now + auth::SESSION_TTL_SECS,
+        now,
+    };
+    let Applied::Account(account) = ctx.apply(cmd).await? else {
+        return Err(ApiError::internal("create session", "unexpected outcome"));
+    };
+    let cookie = HeaderValue::from_str(&auth::session_cookie(&token, auth::SESSION_TTL_SECS))
+        .map_err(|e| ApiError::internal("cookie", e))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(SET_COOKIE, cookie);
+    Ok((status, headers, axum::Json(Account::from(&account))))
+}
+
+/// Create an account and sign in.
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = SignUp,
+    responses(
+        (status = 201, description = "Account created; the session cookie is set", body = Account),
+        (status = 400, description = "invalid_email, password_too_short, invalid_json", body = ErrorBody),
+        (status = 409, description = "email_taken", body = ErrorBody),
+        (status = 415, description = "not JSON", body = ErrorBody),
+        (status = 422, description = "missing or mistyped fields", body = ErrorBody),
+    ))]
+pub async fn sign_up(
+    State(ctx): State<Ctx>,
+    Json(req): Json<SignUp>,
+) -> ApiResult<impl IntoResponse> {
+    let email = auth::normalise_email(&req.email)?;
+    auth::check_password_rules(&req.password)?;
+    let display_name = match req.display_name.as_deref().map(str::trim) {
+        Some(n) if n.chars().count() > MAX_DISPLAY_NAME => {
+            return Err(ApiError::new(
+                Code::InvalidBody,
+                "display_name is longer than 100 characters",
+            ));
+        }
+        Some(n) if !n.is_empty() => n.to_owned(),
+        _ => email.split('@').next().unwrap_or_default().to_owned(),
+    };
+    let password = req.password;
+    let password_hash = blocking(move || auth::hash_password(&password)).await??;
+    let is_admin = ctx.config.admin_emails.contains(&email);
+    let new = NewAccount {
+        id: ids::new_id(),
+        email,
+        display_name,
+        password_hash,
+        is_admin,
+        now: now_unix(),
+    };
+    let account_id = new.id.clone();
+    ctx.apply(Command::CreateAccount(new)).await?;
+    tracing::info!(account_id, is_admin, "account created");
+    start_session(&ctx, &account_id, StatusCode::CREATED).await
+}
+
+/// Sign in with email and password.
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "accounts", request_body = SignIn,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = Account),
+        (status = 401, description = "invalid_credentials", body = ErrorBody),
+        (status = 400, description = "invalid_json", body = ErrorBody),
+        (status = 422, description = "missing fields", body = ErrorBody),
+    ))]
+pub async fn sign_in(
+    State(ctx): State<Ctx>,
+    Json(req): Json<SignIn>,
+) -> ApiResult<impl IntoResponse> {
+    let invalid = || ApiError::new(Code::InvalidCredentials, "the email or password is wrong");
+    let email = auth::normalise_email(&req.email).unwrap_or_default();
+    let found: Option<state::Account> = ctx
+        .read_checked(|s| s.account_by_email(&email).cloned())
+        .await?;
+    // Verify against a decoy when the account is unknown, so timing does not reveal accounts.
+    let hash = found.as_ref().map(|a| a.password_hash.clone());
+    let password = req.password;
+    let ok = blocking(move || {
+        let matched =
+            auth::verify_password(&password, hash.as_deref().unwrap_or(auth::decoy_hash()));
+        matched && hash.is_some()
+    })
+    .await?;
+    let account = found.filter(|_| ok).ok_or_else(invalid)?;
+    start_session(&ctx, &account.id, StatusCode::OK).await
+}
+
+/// Sign out: end this session and clear the cookie.
+#[utoipa::path(delete, path = "/api/v1/sessions/current", security(("session" = [])), tag = "accounts",
+    responses(
+        (status = 204, description = "Signed out; the cookie is cleared"),
+        (status = 401, description = "unauthenticated", body = ErrorBody),
+    ))]
+pub async fn sign_out(State(ctx): State<Ctx>, viewer: Viewer) -> ApiResult<impl IntoResponse> {
+    ctx.apply(Command::DeleteSession {
+        token_hash: viewer.token_hash,
+    })
+    .await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&auth::clear_session_cookie())
+            .map_err(|e| ApiError::internal("cookie", e))?,
+    );
+    Ok((StatusCode::NO_CONTENT, headers))
+}
+
+/// The signed-in account.
+#[utoipa::path(get, path = "/api/v1/me", security(("session" = [])), tag = "accounts",
+    responses(
+        (status = 200, description = "The signed-in account", body = Account),
+        (status = 401, description = "unauthenticated", body = ErrorBody),
+    ))]
+pub async fn me(viewer: Viewer) -> axum::Json<Account> {
+    axum::Json(Account::from(&viewer.account))
+}

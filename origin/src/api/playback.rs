@@ -1,0 +1,126 @@
+//! Playback: steer the viewer to edges and hand out a signed, path-scoped token.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::HeaderMap;
+use marquee_proto::v1::PlaybackClaims;
+
+use super::Ctx;
+use super::model::{Playback, PlaybackEdge, PlaybackRequest};
+use super::session::Viewer;
+use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::ids::{self, now_unix};
+use crate::state::TitleState;
+use crate::steering;
+
+/// The client address steering should place: the first `X-Forwarded-For` hop when an edge
+/// forwarded the request, else the peer. Only the choice of edge depends on it.
+fn client_ip(headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(peer.ip())
+}
+
+/// Start playing a title: manifest URLs on the steered edges with a signed token.
+#[utoipa::path(post, path = "/api/v1/titles/{id}/playback", security(("session" = [])), tag = "titles", params(("id" = String, Path, description = "Title id")),
+    request_body(content = PlaybackRequest, description = "Optional; an empty body is fine"),
+    responses(
+        (status = 200, description = "Where and how to play", body = Playback),
+        (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "title_not_ready", body = ErrorBody),
+        (status = 503, description = "no_edge_available", body = ErrorBody),
+    ))]
+pub async fn playback(
+    State(ctx): State<Ctx>,
+    viewer: Viewer,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<axum::Json<Playback>> {
+    let req: PlaybackRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        PlaybackRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                Code::InvalidJson,
+                format!("the body is not a valid playback request: {e}"),
+            )
+        })?
+    };
+    let title = if ids::is_valid_id(&id) {
+        ctx.read_checked(|s| s.title(&id).cloned()).await?
+    } else {
+        None
+    };
+    let title = title.ok_or_else(|| ApiError::not_found("title"))?;
+    if title.state != TitleState::Ready {
+        return Err(ApiError::new(
+            Code::TitleNotReady,
+            "this title is not ready to play yet",
+        ));
+    }
+    let ip = client_ip(&headers, peer);
+    let answer = steering::steer(
+        &ctx.http,
+        ctx.config.control_plane.as_deref(),
+        ip,
+        req.region.as_deref(),
+    )
+    .await
+    .map_err(|e| {
+        tracing::warn!(error = %e, "steering failed");
+        ApiError::new(
+            Code::NoEdgeAvailable,
+            "no edge is available to stream from right now",
+        )
+    })?;
+    if answer.edges.is_empty() {
+        return Err(ApiError::new(
+            Code::NoEdgeAvailable,
+            "no edge is available to stream from right now",
+        ));
+    }
+    let now = now_unix();
+    let expires_at = now + ctx.config.token_ttl_secs;
+    let token = ctx.signer.sign(PlaybackClaims {
+        path_prefix: format!("/media/{}/", title.id),
+        expires_at_unix: expires_at,
+        issued_at_unix: now,
+        title_id: title.id.clone(),
+        account_id: viewer.account.id.clone(),
+        playback_id: ids::random_hex::<12>(),
+        ..Default::default()
+    });
+    let edges: Vec<PlaybackEdge> = answer
+        .edges
+        .into_iter()
+        .map(|e| {
+            let base_url = e.public_url.trim_end_matches('/').to_owned();
+            let media = format!("{base_url}/t/{token}/media/{}", title.id);
+            PlaybackEdge {
+                edge_id: e.edge_id,
+                region: e.region,
+                dash_url: format!("{media}/manifest.mpd"),
+                hls_url: format!("{media}/master.m3u8"),
+                base_url,
+            }
+        })
+        .collect();
+    tracing::info!(title_id = %title.id, account_id = %viewer.account.id, edge = %edges[0].edge_id, "playback started");
+    metrics::counter!("marquee_origin_playbacks_total").increment(1);
+    Ok(axum::Json(Playback {
+        title_id: title.id,
+        dash_url: edges[0].dash_url.clone(),
+        hls_url: edges[0].hls_url.clone(),
+        token,
+        expires_at,
+        edges,
+    }))
+}

@@ -1,0 +1,320 @@
+//! The catalogue: titles for viewers, and admin creation, poster and video upload.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::Ctx;
+use super::model::{Job, NewTitle, Title, TitleList};
+use super::session::{Admin, MaybeViewer};
+use crate::blob::PutStreamError;
+use crate::error::{ApiError, ApiResult, Code, ErrorBody, Json};
+use crate::ids::{self, now_unix};
+use crate::state::{self, Applied, Command, JobState, TitleMeta, TitleState};
+
+const RATINGS: &[&str] = &[
+    "G", "PG", "PG-13", "R", "NC-17", "NR", "TV-Y", "TV-Y7", "TV-G", "TV-PG", "TV-14", "TV-MA",
+];
+const POSTER_TYPES: &[&str] = &["image/svg+xml", "image/png", "image/jpeg", "image/webp"];
+
+fn content_type(headers: &HeaderMap) -> String {
+    let raw = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    raw.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+fn checked_id(id: &str) -> ApiResult<&str> {
+    if ids::is_valid_id(id) {
+        Ok(id)
+    } else {
+        Err(ApiError::not_found("title"))
+    }
+}
+
+/// A title as this caller may see it: viewers see only ready titles.
+async fn visible_title(ctx: &Ctx, id: &str, admin: bool) -> ApiResult<state::Title> {
+    let id = checked_id(id)?;
+    let title = ctx.raft.read(|s| s.title(id).cloned()).await;
+    title
+        .filter(|t| admin || t.state == TitleState::Ready)
+        .ok_or_else(|| ApiError::not_found("title"))
+}
+
+pub(super) fn validate(t: NewTitle) -> ApiResult<TitleMeta> {
+    let bad = |m: &str| Err(ApiError::new(Code::InvalidTitle, m));
+    let name = t.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 200 {
+        return bad("name must be 1 to 200 characters");
+    }
+    if t.synopsis.chars().count() > 5000 {
+        return bad("synopsis must be at most 5000 characters");
+    }
+    if !(1870..=2100).contains(&t.year) {
+        return bad("year must be between 1870 and 2100");
+    }
+    let genres: Vec<String> = t.genres.iter().map(|g| g.trim().to_owned()).collect();
+    if genres.len() > 10
+        || genres
+            .iter()
+            .any(|g| g.is_empty() || g.chars().count() > 40)
+    {
+        return bad("genres: at most 10, each 1 to 40 characters");
+    }
+    if !RATINGS.contains(&t.maturity_rating.as_str()) {
+        return Err(ApiError::new(
+            Code::InvalidTitle,
+            format!("maturity_rating must be one of {}", RATINGS.join(", ")),
+        ));
+    }
+    let attribution = t
+        .attribution
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty());
+    if attribution
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > 1000)
+    {
+        return bad("attribution must be at most 1000 characters");
+    }
+    Ok(TitleMeta {
+        name,
+        synopsis: t.synopsis.trim().to_owned(),
+        year: t.year,
+        genres,
+        maturity_rating: t.maturity_rating,
+        kind: t.kind,
+        attribution,
+    })
+}
+
+/// The catalogue: ready titles for viewers, every title for admins.
+#[utoipa::path(get, path = "/api/v1/titles", tag = "titles",
+    responses((status = 200, description = "Titles, newest first", body = TitleList)))]
+pub async fn list(State(ctx): State<Ctx>, viewer: MaybeViewer) -> axum::Json<TitleList> {
+    let admin = viewer.0.is_some_and(|v| v.account.is_admin);
+    let titles = ctx.raft.read(|s| s.titles(admin)).await;
+    axum::Json(TitleList {
+        titles: titles.iter().map(Title::from).collect(),
+    })
+}
+
+/// One title.
+#[utoipa::path(get, path = "/api/v1/titles/{id}", tag = "titles", params(("id" = String, Path, description = "Title id")),
+    responses((status = 200, description = "The title", body = Title), (status = 404, description = "not_found", body = ErrorBody)))]
+pub async fn one(
+    State(ctx): State<Ctx>,
+    viewer: MaybeViewer,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Title>> {
+    let admin = viewer.0.is_some_and(|v| v.account.is_admin);
+    Ok(axum::Json(Title::from(
+        &visible_title(&ctx, &id, admin).await?,
+    )))
+}
+
+/// A title's poster image.
+#[utoipa::path(get, path = "/api/v1/titles/{id}/poster", tag = "titles", params(("id" = String, Path, description = "Title id")),
+    responses((status = 200, description = "The poster (svg, png, jpeg or webp)", content_type = "image/*", body = Vec<u8>),
+              (status = 404, description = "not_found", body = ErrorBody)))]
+pub async fn poster(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
+    let title = visible_title(&ctx, &id, true).await?;
+    let poster = title.poster.ok_or_else(|| ApiError::not_found("poster"))?;
+    let blob = ctx
+        .blobs
+        .get(&format!("posters/{}", title.id))
+        .await
+        .map_err(|e| ApiError::internal("poster read", e))?;
+    let blob = blob.ok_or_else(|| ApiError::not_found("poster"))?;
+    Ok((
+        [
+            (CONTENT_TYPE, poster.content_type),
+            (CACHE_CONTROL, "public, max-age=86400".into()),
+            (CONTENT_LENGTH, blob.size.to_string()),
+        ],
+        Body::from_stream(blob.stream),
+    )
+        .into_response())
+}
+
+/// Create a title (admin). It starts `awaiting_video`.
+#[utoipa::path(post, path = "/api/v1/admin/titles", security(("session" = [])), tag = "admin", request_body = NewTitle,
+    responses(
+        (status = 201, description = "Created", body = Title),
+        (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 403, description = "forbidden: not an admin", body = ErrorBody),
+        (status = 422, description = "invalid_title or invalid_body", body = ErrorBody),
+    ))]
+pub async fn create(
+    State(ctx): State<Ctx>,
+    Admin(admin): Admin,
+    Json(req): Json<NewTitle>,
+) -> ApiResult<impl IntoResponse> {
+    let meta = validate(req)?;
+    let id = ids::new_id();
+    let Applied::Title(title) = ctx
+        .apply(Command::CreateTitle {
+            id: id.clone(),
+            meta,
+            now: now_unix(),
+        })
+        .await?
+    else {
+        return Err(ApiError::internal("create title", "unexpected outcome"));
+    };
+    tracing::info!(title_id = %id, admin = %admin.id, "title created");
+    Ok((StatusCode::CREATED, axum::Json(Title::from(&title))))
+}
+
+/// Set a title's poster (admin).
+#[utoipa::path(put, path = "/api/v1/admin/titles/{id}/poster", security(("session" = [])), tag = "admin", params(("id" = String, Path, description = "Title id")),
+    request_body(content = Vec<u8>, content_type = "image/png", description = "image/svg+xml, image/png, image/jpeg or image/webp; at most 10 MiB"),
+    responses(
+        (status = 204, description = "Stored"),
+        (status = 400, description = "empty_body", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 413, description = "body_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),
+    ))]
+pub async fn put_poster(
+    State(ctx): State<Ctx>,
+    _admin: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let title = visible_title(&ctx, &id, true).await?;
+    let ctype = content_type(&headers);
+    if !POSTER_TYPES.contains(&ctype.as_str()) {
+        return Err(ApiError::new(
+            Code::UnsupportedMediaType,
+            format!("a poster must be one of {}", POSTER_TYPES.join(", ")),
+        ));
+    }
+    let stream = futures::stream::iter([Ok::<_, std::io::Error>(body)]);
+    let stored = ctx
+        .blobs
+        .put_stream(&format!("posters/{}", title.id), stream, u64::MAX)
+        .await
+        .map_err(upload_error)?;
+    ctx.apply(Command::SetPoster {
+        title_id: title.id,
+        content_type: ctype,
+        sha256: stored.sha256,
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn upload_error(e: PutStreamError) -> ApiError {
+    match e {
+        PutStreamError::Empty => ApiError::new(Code::EmptyBody, "the request body is empty"),
+        PutStreamError::TooLarge { limit } => ApiError::new(
+            Code::BodyTooLarge,
+            format!("the upload is larger than the limit of {limit} bytes"),
+        ),
+        PutStreamError::Body(detail) => {
+            tracing::warn!(error = %detail, "upload body failed");
+            ApiError::new(Code::InvalidBody, "the upload was interrupted")
+        }
+        PutStreamError::Blob(e) => ApiError::internal("blob write", e),
+    }
+}
+
+/// Upload a title's video (admin), streamed; queues a packaging job.
+#[utoipa::path(put, path = "/api/v1/admin/titles/{id}/video", security(("session" = [])), tag = "admin", params(("id" = String, Path, description = "Title id")),
+    request_body(content = Vec<u8>, content_type = "video/mp4", description = "Raw video bytes (any video/* type), streamed"),
+    responses(
+        (status = 202, description = "Stored; packaging job queued", body = Job),
+        (status = 400, description = "empty_body", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "job_in_progress", body = ErrorBody),
+        (status = 413, description = "body_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),
+    ))]
+pub async fn put_video(
+    State(ctx): State<Ctx>,
+    Admin(admin): Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<impl IntoResponse> {
+    let title_id = checked_id(&id)?.to_owned();
+    if !content_type(&headers).starts_with("video/") {
+        return Err(ApiError::new(
+            Code::UnsupportedMediaType,
+            "upload a video (Content-Type: video/…)",
+        ));
+    }
+    // Refuse a declared oversize body before reading a byte of it.
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = ctx.config.max_upload_bytes;
+    if declared.is_some_and(|n| n > limit) {
+        return Err(upload_error(PutStreamError::TooLarge { limit }));
+    }
+    let busy = ctx.read_checked(|s| match s.title(&title_id) {
+        None => Err(ApiError::not_found("title")),
+        Some(_) => Ok(s
+            .title_job(&title_id)
+            .is_some_and(|j| matches!(j.state, JobState::Queued | JobState::Running))),
+    });
+    if busy.await?? {
+        return Err(ApiError::new(
+            Code::JobInProgress,
+            "a packaging job for this title is still in progress",
+        ));
+    }
+    let job_id = ids::new_id();
+    let blob = format!("uploads/{title_id}/{job_id}");
+    let stored = ctx
+        .blobs
+        .put_stream(&blob, body.into_data_stream(), limit)
+        .await
+        .map_err(upload_error)?;
+    tracing::info!(%title_id, %job_id, admin = %admin.id, size = stored.size, sha256 = %stored.sha256, "video uploaded");
+    metrics::counter!("marquee_origin_upload_bytes_total").increment(stored.size);
+    let cmd = Command::VideoUploaded {
+        title_id,
+        job_id,
+        blob: blob.clone(),
+        sha256: stored.sha256,
+        size: stored.size,
+        now: now_unix(),
+    };
+    let job = match ctx.apply(cmd).await {
+        Ok(Applied::Job(job)) => job,
+        Ok(_) => return Err(ApiError::internal("queue job", "unexpected outcome")),
+        Err(e) => {
+            let _ = ctx.blobs.delete(&blob).await;
+            return Err(e);
+        }
+    };
+    ctx.jobs_wake.notify_one();
+    Ok((StatusCode::ACCEPTED, axum::Json(Job::from(&job))))
+}
+
+/// The latest packaging job of a title (admin).
+#[utoipa::path(get, path = "/api/v1/admin/titles/{id}/job", security(("session" = [])), tag = "admin", params(("id" = String, Path, description = "Title id")),
+    responses((status = 200, description = "The job", body = Job), (status = 403, description = "forbidden", body = ErrorBody), (status = 404, description = "not_found", body = ErrorBody)))]
+pub async fn job(
+    State(ctx): State<Ctx>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Job>> {
+    let id = checked_id(&id)?;
+    let job = ctx.raft.read(|s| s.title_job(id).cloned()).await;
+    job.map(|j| axum::Json(Job::from(&j)))
+        .ok_or_else(|| ApiError::not_found("job"))
+}

@@ -1,0 +1,287 @@
+//! Origin configuration: one struct, defaults in one place, precedence file < env < CLI.
+//!
+//! Every field can come from a TOML file (`--config`), an env var `MARQUEE_ORIGIN_<FLAG>`, or
+//! a flag. clap merges env and CLI; the file fills whatever both left unset.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use serde::Deserialize;
+
+/// Command line (and env) of `marquee-origin`. Unset options fall back to the config file,
+/// then to the defaults in [`Config`].
+#[derive(Debug, Default, Parser)]
+#[command(
+    name = "marquee-origin",
+    version,
+    about = "Marquee origin: API, catalogue, packaging, media"
+)]
+pub struct Cli {
+    /// TOML file with any of the settings below (snake_case keys); env and flags override it.
+    #[arg(long, env = "MARQUEE_ORIGIN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free port) [default: 127.0.0.1:8080].
+    #[arg(long, env = "MARQUEE_ORIGIN_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the replicated store, blobs and keys; created if absent [default: marquee-origin-data].
+    #[arg(long, env = "MARQUEE_ORIGIN_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Control-plane base URL used to steer playback to edges, e.g. http://127.0.0.1:7000.
+    #[arg(long, env = "MARQUEE_ORIGIN_CONTROL_PLANE")]
+    pub control_plane: Option<String>,
+    /// Built web app to serve, with SPA fallback to index.html [default: origin/web/dist].
+    #[arg(long, env = "MARQUEE_ORIGIN_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+    /// Accounts signing up with this email are admins (repeatable; env: comma-separated).
+    #[arg(
+        long = "admin-email",
+        env = "MARQUEE_ORIGIN_ADMIN_EMAIL",
+        value_delimiter = ','
+    )]
+    pub admin_emails: Vec<String>,
+    /// Ed25519 PKCS#8 playback-token signing key; generated on first start if absent
+    /// [default: <data-dir>/token-key.pk8].
+    #[arg(long, env = "MARQUEE_ORIGIN_TOKEN_KEY_FILE")]
+    pub token_key_file: Option<PathBuf>,
+    /// Key id put in playback tokens [default: k1].
+    #[arg(long, env = "MARQUEE_ORIGIN_TOKEN_KID")]
+    pub token_kid: Option<String>,
+    /// Lifetime of a playback token in seconds [default: 21600].
+    #[arg(long, env = "MARQUEE_ORIGIN_TOKEN_TTL_SECS")]
+    pub token_ttl_secs: Option<u64>,
+    /// URL other nodes and edges use to reach this origin [default: http://<listen address>].
+    #[arg(long, env = "MARQUEE_ORIGIN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Raft node id of this origin (never reuse one) [default: 1].
+    #[arg(long, env = "MARQUEE_ORIGIN_NODE_ID")]
+    pub node_id: Option<u64>,
+    /// Largest accepted video upload in bytes [default: 53687091200 (50 GiB)].
+    #[arg(long, env = "MARQUEE_ORIGIN_MAX_UPLOAD_BYTES")]
+    pub max_upload_bytes: Option<u64>,
+    /// Seconds to let in-flight requests finish on SIGINT/SIGTERM [default: 10].
+    #[arg(long, env = "MARQUEE_ORIGIN_DRAIN_TIMEOUT_SECS")]
+    pub drain_timeout_secs: Option<u64>,
+}
+
+/// The `--config` file: the same settings, all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub control_plane: Option<String>,
+    pub web_dir: Option<PathBuf>,
+    pub admin_emails: Option<Vec<String>>,
+    pub token_key_file: Option<PathBuf>,
+    pub token_kid: Option<String>,
+    pub token_ttl_secs: Option<u64>,
+    pub public_url: Option<String>,
+    pub node_id: Option<u64>,
+    pub max_upload_bytes: Option<u64>,
+    pub drain_timeout_secs: Option<u64>,
+}
+
+/// The resolved settings the origin runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub control_plane: Option<String>,
+    pub web_dir: PathBuf,
+    /// Normalised (lowercase) admin emails.
+    pub admin_emails: Vec<String>,
+    pub token_key_file: PathBuf,
+    pub token_kid: String,
+    pub token_ttl_secs: u64,
+    pub public_url: Option<String>,
+    pub node_id: u64,
+    pub max_upload_bytes: u64,
+    pub drain_timeout_secs: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Resolves CLI/env over the config file over the defaults, then validates.
+    pub fn resolve(cli: Cli) -> Result<Self, ConfigError> {
+        let file = match &cli.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = cli
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| "marquee-origin-data".into());
+        let admin = if cli.admin_emails.is_empty() {
+            file.admin_emails.unwrap_or_default()
+        } else {
+            cli.admin_emails
+        };
+        let config = Self {
+            listen: cli
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| ([127, 0, 0, 1], 8080).into()),
+            token_key_file: cli
+                .token_key_file
+                .or(file.token_key_file)
+                .unwrap_or_else(|| data_dir.join("token-key.pk8")),
+            data_dir,
+            control_plane: cli
+                .control_plane
+                .or(file.control_plane)
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            web_dir: cli
+                .web_dir
+                .or(file.web_dir)
+                .unwrap_or_else(|| "origin/web/dist".into()),
+            admin_emails: admin
+                .iter()
+                .map(|e| e.trim().to_lowercase())
+                .filter(|e| !e.is_empty())
+                .collect(),
+            token_kid: cli
+                .token_kid
+                .or(file.token_kid)
+                .unwrap_or_else(|| "k1".into()),
+            token_ttl_secs: cli.token_ttl_secs.or(file.token_ttl_secs).unwrap_or(21_600),
+            public_url: cli
+                .public_url
+                .or(file.public_url)
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            node_id: cli.node_id.or(file.node_id).unwrap_or(1),
+            max_upload_bytes: cli
+                .max_upload_bytes
+                .or(file.max_upload_bytes)
+                .unwrap_or(50 << 30),
+            drain_timeout_secs: cli
+                .drain_timeout_secs
+                .or(file.drain_timeout_secs)
+                .unwrap_or(10),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if self.token_kid.is_empty() || self.token_kid.contains('=') {
+            return bad("--token-kid must be non-empty and contain no '='");
+        }
+        if self.token_ttl_secs == 0 {
+            return bad("--token-ttl-secs must be positive");
+        }
+        if self.node_id == 0 {
+            return bad("--node-id must be positive");
+        }
+        if self.max_upload_bytes == 0 {
+            return bad("--max-upload-bytes must be positive");
+        }
+        if let Some(cp) = &self.control_plane
+            && !(cp.starts_with("http://") || cp.starts_with("https://"))
+        {
+            return bad("--control-plane must be an http:// or https:// URL");
+        }
+        if let Some(e) = self
+            .admin_emails
+            .iter()
+            .find(|e| crate::auth::normalise_email(e).is_err())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "--admin-email {e:?} is not an email address"
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
+    }
+
+    pub fn raft_dir(&self) -> PathBuf {
+        self.data_dir.join("raft")
+    }
+
+    pub fn work_dir(&self) -> PathBuf {
+        self.data_dir.join("work")
+    }
+
+    pub fn public_key_file(&self) -> PathBuf {
+        self.data_dir.join("token-public-key")
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        source: Box::new(e),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("marquee-origin").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn defaults_apply_with_no_config() {
+        let c = Config::resolve(parse(&["--data-dir", "/d"])).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.token_key_file, PathBuf::from("/d/token-key.pk8"));
+        assert_eq!(
+            (c.token_kid.as_str(), c.token_ttl_secs, c.node_id),
+            ("k1", 21_600, 1)
+        );
+    }
+
+    #[test]
+    fn cli_overrides_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("origin.toml");
+        std::fs::write(
+            &file,
+            "token_kid = \"k9\"\nlisten = \"127.0.0.1:9000\"\nadmin_emails = [\"Boss@X.io\"]\n",
+        )
+        .unwrap();
+        let file = file.to_str().unwrap();
+        let c = Config::resolve(parse(&["--config", file, "--listen", "127.0.0.1:0"])).unwrap();
+        assert_eq!(c.listen.port(), 0);
+        assert_eq!(c.token_kid, "k9");
+        assert_eq!(c.admin_emails, ["boss@x.io"]);
+    }
+
+    #[test]
+    fn invalid_settings_say_what_is_wrong() {
+        let err = Config::resolve(parse(&["--admin-email", "nope"])).unwrap_err();
+        assert!(err.to_string().contains("--admin-email"), "{err}");
+        let err = Config::resolve(parse(&["--control-plane", "127.0.0.1:1"])).unwrap_err();
+        assert!(err.to_string().contains("--control-plane"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "nonsense = 1\n").unwrap();
+        let err = Config::resolve(parse(&["--config", file.to_str().unwrap()])).unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }), "{err}");
+    }
+}

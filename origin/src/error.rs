@@ -1,0 +1,194 @@
+//! The API's error type: stable codes, mapped to HTTP status in one table.
+//!
+//! Handlers build an [`ApiError`] with a safe message for the client; internal failures log
+//! their detail through `tracing` and answer a generic sentence.
+
+use axum::extract::FromRequest;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every error code the API can answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    InvalidEmail,
+    PasswordTooShort,
+    PasswordTooLong,
+    InvalidJson,
+    InvalidBody,
+    InvalidTitle,
+    EmptyBody,
+    UnsupportedMediaType,
+    BodyTooLarge,
+    Unauthenticated,
+    InvalidCredentials,
+    Forbidden,
+    NotFound,
+    EmailTaken,
+    TitleNotReady,
+    JobInProgress,
+    NoEdgeAvailable,
+    Unavailable,
+    Internal,
+}
+
+/// The one table: code → (HTTP status, wire code).
+impl Code {
+    pub fn status(self) -> StatusCode {
+        use StatusCode as S;
+        match self {
+            Self::InvalidEmail | Self::PasswordTooShort | Self::PasswordTooLong => S::BAD_REQUEST,
+            Self::InvalidJson | Self::EmptyBody => S::BAD_REQUEST,
+            Self::InvalidBody | Self::InvalidTitle => S::UNPROCESSABLE_ENTITY,
+            Self::UnsupportedMediaType => S::UNSUPPORTED_MEDIA_TYPE,
+            Self::BodyTooLarge => S::PAYLOAD_TOO_LARGE,
+            Self::Unauthenticated | Self::InvalidCredentials => S::UNAUTHORIZED,
+            Self::Forbidden => S::FORBIDDEN,
+            Self::NotFound => S::NOT_FOUND,
+            Self::EmailTaken | Self::TitleNotReady | Self::JobInProgress => S::CONFLICT,
+            Self::NoEdgeAvailable | Self::Unavailable => S::SERVICE_UNAVAILABLE,
+            Self::Internal => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidEmail => "invalid_email",
+            Self::PasswordTooShort => "password_too_short",
+            Self::PasswordTooLong => "password_too_long",
+            Self::InvalidJson => "invalid_json",
+            Self::InvalidBody => "invalid_body",
+            Self::InvalidTitle => "invalid_title",
+            Self::EmptyBody => "empty_body",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::BodyTooLarge => "body_too_large",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::EmailTaken => "email_taken",
+            Self::TitleNotReady => "title_not_ready",
+            Self::JobInProgress => "job_in_progress",
+            Self::NoEdgeAvailable => "no_edge_available",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+}
+
+/// Wire shape: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code, e.g. `email_taken`.
+    pub code: String,
+    /// A human sentence, safe to show.
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A failure that is ours, not the caller's: the detail goes to the log only.
+    pub fn internal(context: &str, detail: impl std::fmt::Display) -> Self {
+        tracing::error!(context, error = %detail, "internal error");
+        Self::new(
+            Code::Internal,
+            "something went wrong on our side; please try again",
+        )
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(Code::Unauthenticated, "sign in first")
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(Code::NotFound, format!("{what} not found"))
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.as_str().to_owned(),
+                message: self.message.clone(),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.code.status(), axum::Json(self.body())).into_response()
+    }
+}
+
+/// axum's JSON rejections (bad syntax, missing fields, wrong content type) in our shape.
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        let code = match &r {
+            JsonRejection::JsonDataError(_) => Code::InvalidBody,
+            JsonRejection::JsonSyntaxError(_) => Code::InvalidJson,
+            JsonRejection::MissingJsonContentType(_) => Code::UnsupportedMediaType,
+            _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Code::BodyTooLarge,
+            _ => Code::InvalidJson,
+        };
+        Self::new(code, r.body_text())
+    }
+}
+
+/// `axum::Json` whose rejection is an [`ApiError`].
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_their_status() {
+        assert_eq!(Code::EmailTaken.status(), StatusCode::CONFLICT);
+        assert_eq!(Code::InvalidCredentials.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            Code::NoEdgeAvailable.status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(Code::InvalidBody.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(Code::TitleNotReady.as_str(), "title_not_ready");
+    }
+
+    #[test]
+    fn error_body_has_the_documented_shape() {
+        let e = ApiError::new(Code::EmailTaken, "taken");
+        let v = serde_json::to_value(e.body()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"error": {"code": "email_taken", "message": "taken"}})
+        );
+    }
+}

@@ -1,0 +1,37 @@
+//! Adapter to `marquee_packager` (blocking; called from `spawn_blocking`).
+
+use std::path::Path;
+
+use marquee_packager::{PackageRequest, Progress, Stage, package};
+use tokio::sync::mpsc::UnboundedSender;
+
+fn stage_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Probing => "probing",
+        Stage::Encoding => "encoding",
+        Stage::Segmenting => "segmenting",
+        Stage::Writing => "writing",
+    }
+}
+
+/// Packages `input` into `output` with 2-second segments and the default ladder, sending
+/// `(stage, overall fraction)` progress. Returns the duration in seconds, or a readable error.
+pub fn run(
+    input: &Path,
+    output: &Path,
+    progress: UnboundedSender<(String, f64)>,
+) -> Result<f64, String> {
+    let req = PackageRequest {
+        input: input.to_owned(),
+        output_dir: output.to_owned(),
+        segment_seconds: 2,
+        ladder: None,
+    };
+    let mut report = |p: Progress| {
+        // The receiver only goes away when the job is being abandoned; nothing to do then.
+        let _ = progress.send((stage_name(p.stage).to_owned(), f64::from(p.overall())));
+    };
+    package(&req, &mut report)
+        .map(|summary| summary.duration_secs)
+        .map_err(|e| e.to_string())
+}

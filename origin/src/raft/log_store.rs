@@ -1,0 +1,176 @@
+//! `RaftLogStorage` over redb: every append, vote, truncate and purge is one fsync'd transaction,
+//! so a reported flush is on disk.
+use std::fmt::Debug;
+use std::ops::{Bound, RangeBounds};
+use std::sync::Arc;
+
+use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
+use openraft::{ErrorSubject, ErrorVerb, OptionalSend, RaftLogReader};
+use redb::{Database, ReadableDatabase, ReadableTable};
+
+use super::db::{self, DbError, KEY_COMMITTED, KEY_PURGED, KEY_VOTE, LOG, META, Store};
+use super::types::{Entry, LogId, StorageError, TypeConfig, Vote};
+
+/// The Raft log, vote and commit pointer of one node. Cheap to clone (it is also the log reader).
+#[derive(Clone)]
+pub(crate) struct LogStore {
+    db: Arc<Store>,
+}
+
+impl LogStore {
+    pub(crate) fn new(db: Arc<Store>) -> Self {
+        Self { db }
+    }
+}
+
+fn read_range(db: &Database, range: (Bound<u64>, Bound<u64>)) -> Result<Vec<Entry>, DbError> {
+    let txn = db.begin_read()?;
+    let table = txn.open_table(LOG)?;
+    let mut out = Vec::new();
+    for row in table.range::<u64>(range)? {
+        let (_, v) = row?;
+        out.push(serde_json::from_slice(v.value())?);
+    }
+    Ok(out)
+}
+
+fn log_state(db: &Database) -> Result<LogState<TypeConfig>, DbError> {
+    let last_purged: Option<LogId> = db::get_json(db, META, KEY_PURGED)?;
+    let txn = db.begin_read()?;
+    let table = txn.open_table(LOG)?;
+    let last = match table.last()? {
+        Some((_, v)) => Some(serde_json::from_slice::<Entry>(v.value())?.log_id),
+        None => last_purged,
+    };
+    Ok(LogState {
+        last_purged_log_id: last_purged,
+        last_log_id: last,
+    })
+}
+
+impl RaftLogReader<TypeConfig> for LogStore {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<Entry>, StorageError> {
+        let bounds = (range.start_bound().cloned(), range.end_bound().cloned());
+        db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Read, move |db| {
+            read_range(db, bounds)
+        })
+        .await
+    }
+}
+
+impl RaftLogStorage<TypeConfig> for LogStore {
+    type LogReader = LogStore;
+
+    async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
+        db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Read, log_state).await
+    }
+
+    async fn get_log_reader(&mut self) -> Self::LogReader {
+        self.clone()
+    }
+
+    async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
+        let vote = *vote;
+        db::blocking(&self.db, ErrorSubject::Vote, ErrorVerb::Write, move |db| {
+            db::put_json(db, META, KEY_VOTE, &vote, true)
+        })
+        .await
+    }
+
+    async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
+        db::blocking(&self.db, ErrorSubject::Vote, ErrorVerb::Read, |db| {
+            db::get_json(db, META, KEY_VOTE)
+        })
+        .await
+    }
+
+    // Not fsync'd: `committed` only lets a restart replay sooner; losing the latest value is safe
+    // because the leader re-derives it, and the next durable commit persists it anyway.
+    async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
+        db::blocking(&self.db, ErrorSubject::Store, ErrorVerb::Write, move |db| {
+            db::put_json(db, META, KEY_COMMITTED, &committed, false)
+        })
+        .await
+    }
+
+    async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
+        db::blocking(&self.db, ErrorSubject::Store, ErrorVerb::Read, |db| {
+            Ok(db::get_json::<Option<LogId>>(db, META, KEY_COMMITTED)?.flatten())
+        })
+        .await
+    }
+
+    async fn append<I>(
+        &mut self,
+        entries: I,
+        callback: LogFlushed<TypeConfig>,
+    ) -> Result<(), StorageError>
+    where
+        I: IntoIterator<Item = Entry> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let rows = entries
+            .into_iter()
+            .map(|e| Ok((e.log_id.index, serde_json::to_vec(&e)?)))
+            .collect::<Result<Vec<_>, serde_json::Error>>()
+            .map_err(|e| db::storage_error(ErrorSubject::Logs, ErrorVerb::Write, &e.into()));
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(e) => {
+                callback.log_io_completed(Err(std::io::Error::other(e.to_string())));
+                return Err(e);
+            }
+        };
+        let (count, started) = (rows.len() as u64, std::time::Instant::now());
+        let res = db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Write, move |db| {
+            let txn = db::durable_txn(db)?;
+            {
+                let mut table = txn.open_table(LOG)?;
+                for (index, bytes) in &rows {
+                    table.insert(*index, bytes.as_slice())?;
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })
+        .await;
+        metrics::counter!("marquee_origin_raft_log_flushes_total").increment(1);
+        metrics::counter!("marquee_origin_raft_log_entries_appended_total").increment(count);
+        metrics::histogram!("marquee_origin_raft_log_flush_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        // Only now, with the commit on disk (or failed), report the flush to openraft.
+        match &res {
+            Ok(()) => callback.log_io_completed(Ok(())),
+            Err(e) => callback.log_io_completed(Err(std::io::Error::other(e.to_string()))),
+        }
+        res
+    }
+
+    async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Delete, move |db| {
+            let txn = db::durable_txn(db)?;
+            txn.open_table(LOG)?
+                .retain_in::<u64, _>(log_id.index.., |_, _| false)?;
+            txn.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Delete, move |db| {
+            let bytes = serde_json::to_vec(&log_id)?;
+            let txn = db::durable_txn(db)?;
+            // The purge pointer and the deletion commit together, so no hole is ever visible.
+            txn.open_table(META)?.insert(KEY_PURGED, bytes.as_slice())?;
+            txn.open_table(LOG)?
+                .retain_in::<u64, _>(..=log_id.index, |_, _| false)?;
+            txn.commit()?;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,382 @@
+//! Origin's replicated state: an application state machine ([`App`]) replicated with openraft
+//! 0.9 over a durable redb store (`<dir>/raft.redb`).
+//!
+//! * Every log append is one fsync'd redb transaction before openraft hears it is flushed.
+//! * The application lives in memory; a snapshot (JSON of the app) is persisted to redb every
+//!   [`Options::snapshot_every`] entries and the log behind it is purged, so a restart is "load
+//!   the snapshot, replay the rest of the log".
+//! * One node is a complete cluster ([`Cluster::SingleNode`], the default): the first
+//!   [`Replicated::open`] on an empty directory initialises it, later opens just restart it.
+//! * Several nodes ([`Cluster::Http`]): Raft RPCs go over HTTP with a shared secret; origin's
+//!   server mounts [`Replicated::rpc_router`]; one node bootstraps, the leader adds the others
+//!   with [`Replicated::add_voter`]. Followers answer writes with [`WriteError::NotLeader`]
+//!   naming the leader's address (forwarding is the caller's job).
+//!
+//! ```
+//! use marquee_origin::raft::{App, Replicated};
+//!
+//! #[derive(Default, serde::Serialize, serde::Deserialize)]
+//! struct Counter(u64);
+//!
+//! impl App for Counter {
+//!     type Command = u64;
+//!     type Outcome = u64;
+//!     fn apply(&mut self, by: &u64) -> u64 {
+//!         self.0 += by;
+//!         self.0
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> anyhow::Result<()> {
+//! # let tmp = tempfile::tempdir()?;
+//! # let dir = tmp.path();
+//! let state = Replicated::<Counter>::open(dir, 1, "127.0.0.1:7000".into()).await?;
+//! assert_eq!(state.write(5).await?, 5);
+//! assert_eq!(state.read_linearizable(|c| c.0).await?, 5);
+//! state.shutdown().await?;
+//!
+//! let state = Replicated::<Counter>::open(dir, 1, "127.0.0.1:7000".into()).await?;
+//! assert_eq!(state.read(|c| c.0).await, 5, "durable across restarts");
+//! # state.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
+#[cfg(test)]
+mod conformance_test;
+mod db;
+mod error;
+mod http;
+mod log_store;
+pub mod network;
+mod options;
+mod state_machine;
+pub mod types;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use openraft::{BasicNode, Config, SnapshotPolicy};
+use tokio::sync::{Mutex, RwLock, oneshot};
+
+pub use db::{STORE_FILE, StoreOpenError};
+pub use error::{MembershipError, OpenError, ReadError, ShutdownError, WriteError};
+pub use http::{HttpNetwork, RAFT_RPC_PREFIX, SECRET_HEADER};
+pub use options::{Cluster, Options, Status};
+use types::{CommandJson, NodeId, Raft};
+
+/// Shortest accepted [`Cluster::Http`] secret.
+pub const MIN_SECRET_LEN: usize = 16;
+
+/// The replicated application: a deterministic state machine.
+///
+/// `Self`, `Command` and `Outcome` are stored as JSON (`serde_json`), so they must round-trip
+/// through it.
+pub trait App:
+    Default + serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
+{
+    type Command: serde::Serialize
+        + serde::de::DeserializeOwned
+        + Clone
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static;
+    type Outcome: serde::Serialize
+        + serde::de::DeserializeOwned
+        + Clone
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static;
+    /// Must be deterministic: same state + command → same outcome on every node (no clock, no
+    /// randomness inside; callers put timestamps/ids into the command). Must not panic: a panic
+    /// stops Raft on this node (later writes fail with [`WriteError::Fatal`]).
+    fn apply(&mut self, cmd: &Self::Command) -> Self::Outcome;
+}
+
+/// A handle to this node's replicated state. Cheap to clone.
+pub struct Replicated<A: App> {
+    inner: Arc<Inner<A>>,
+}
+
+struct Inner<A: App> {
+    node_id: NodeId,
+    raft: Raft,
+    shared: state_machine::Shared<A>,
+    /// The cluster secret for Raft RPCs; `None` for a single node.
+    secret: Option<Arc<str>>,
+    /// Fires when the redb file is closed; `shutdown` waits for it so the store can be reopened.
+    closed: Mutex<Option<oneshot::Receiver<()>>>,
+}
+
+impl<A: App> Clone for Replicated<A> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<A: App> Replicated<A> {
+    /// Opens (or creates) the node's durable store under `dir` and starts Raft, with defaults.
+    pub async fn open(dir: &Path, node_id: u64, advertise_addr: String) -> Result<Self, OpenError> {
+        Self::open_with(dir, node_id, advertise_addr, Options::default()).await
+    }
+
+    /// Opens the store and starts Raft. Returns once this node has a leader and has applied
+    /// everything committed, so a local `read` right after sees all earlier writes.
+    #[tracing::instrument(skip_all, fields(node_id = node_id, dir = %dir.display()))]
+    pub async fn open_with(
+        dir: &Path,
+        node_id: u64,
+        advertise_addr: String,
+        opts: Options,
+    ) -> Result<Self, OpenError> {
+        if let Cluster::Http { secret, .. } = &opts.cluster
+            && secret.len() < MIN_SECRET_LEN
+        {
+            let why = format!("the cluster secret needs at least {MIN_SECRET_LEN} characters");
+            return Err(OpenError::Config(why));
+        }
+        let path = dir.to_path_buf();
+        let opened = tokio::task::spawn_blocking(move || {
+            let (db, created) = db::open_store(&path, node_id)?;
+            let applied = state_machine::load::<A>(&db).map_err(|e| StoreOpenError::Corrupt {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            Ok::<_, StoreOpenError>((db, created, applied))
+        })
+        .await
+        // A panic inside redb on a damaged file is reported as corruption, not propagated.
+        .map_err(|e| StoreOpenError::Corrupt {
+            path: dir.to_path_buf(),
+            reason: e.to_string(),
+        })??;
+        let (db, created, applied) = opened;
+        tracing::info!(created, snapshot = ?applied.last_applied, "raft store opened");
+
+        let (db, closed) = db::Store::new(db);
+        let shared = Arc::new(RwLock::new(applied));
+        let config = Config {
+            cluster_name: "marquee-origin".into(),
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(opts.snapshot_every),
+            max_in_snapshot_log_to_keep: opts.keep_behind_snapshot,
+            snapshot_max_chunk_size: http::SNAPSHOT_CHUNK_BYTES,
+            ..Default::default()
+        }
+        .validate()
+        .map_err(|e| OpenError::Raft(e.to_string()))?;
+        let (log, sm) = (
+            log_store::LogStore::new(db.clone()),
+            state_machine::StateMachine::new(db.clone(), shared.clone()),
+        );
+        let config = Arc::new(config);
+        let (raft, secret) = match &opts.cluster {
+            Cluster::SingleNode => {
+                let net = network::SingleNodeNetwork;
+                (Raft::new(node_id, config, net, log, sm).await, None)
+            }
+            Cluster::Http { secret, .. } => {
+                let net = HttpNetwork::new(secret);
+                let secret = Some(Arc::<str>::from(secret.as_str()));
+                (Raft::new(node_id, config, net, log, sm).await, secret)
+            }
+        };
+        let raft = raft.map_err(|e| OpenError::Raft(e.to_string()))?;
+        let inner = Inner {
+            node_id,
+            raft,
+            shared,
+            secret,
+            closed: Mutex::new(Some(closed)),
+        };
+        drop(db);
+        let this = Self {
+            inner: Arc::new(inner),
+        };
+        if let Err(e) = this.start(advertise_addr, &opts).await {
+            // Release the redb file so the caller may retry or inspect it.
+            let _ = this.shutdown().await;
+            return Err(e);
+        }
+        spawn_metrics(this.inner.raft.clone());
+        Ok(this)
+    }
+
+    /// Initialises a pristine node as a one-node cluster (never an initialised one), then waits
+    /// for a leader and for the replay of committed entries.
+    async fn start(&self, advertise_addr: String, opts: &Options) -> Result<(), OpenError> {
+        let raft = &self.inner.raft;
+        let timeout = opts.start_timeout;
+        let fatal = |e: &dyn std::fmt::Display| OpenError::Raft(e.to_string());
+        let pristine = !raft.is_initialized().await.map_err(|e| fatal(&e))?;
+        let bootstrap = match opts.cluster {
+            Cluster::SingleNode => true,
+            Cluster::Http { bootstrap, .. } => bootstrap,
+        };
+        if pristine && bootstrap {
+            let me = BasicNode {
+                addr: advertise_addr,
+            };
+            let members = BTreeMap::from([(self.inner.node_id, me)]);
+            raft.initialize(members).await.map_err(|e| fatal(&e))?;
+            tracing::info!(
+                node_id = self.inner.node_id,
+                "initialised a one-node raft cluster"
+            );
+        } else if matches!(opts.cluster, Cluster::Http { .. }) {
+            // A member of a multi-node cluster (joining or restarting): a leader needs a quorum,
+            // which may not be up yet, so do not wait for one here.
+            return Ok(());
+        }
+        let waited_ms = timeout.as_millis() as u64;
+        let started = Instant::now();
+        raft.wait(Some(timeout))
+            .metrics(
+                |m| m.current_leader.is_some() || m.running_state.is_err(),
+                "leader known",
+            )
+            .await
+            .map_err(|_| OpenError::NoLeader { waited_ms })?;
+        if let Err(e) = &raft.metrics().borrow().running_state {
+            return Err(fatal(e));
+        }
+        let left = timeout.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, raft.ensure_linearizable()).await {
+            Ok(Ok(_)) => Ok(()),
+            // A follower cannot confirm reads itself; it is still usable for writes via forward.
+            Ok(Err(openraft::error::RaftError::APIError(_))) => Ok(()),
+            Ok(Err(e)) => Err(fatal(&e)),
+            Err(_) => Err(OpenError::NoLeader { waited_ms }),
+        }
+    }
+
+    /// Replicates and applies one command; returns its outcome once committed and applied.
+    ///
+    /// Not cancel-safe in the usual sense: dropping the future after it started may still let the
+    /// command commit and apply. Commands should carry their own ids when retries matter.
+    pub async fn write(&self, cmd: A::Command) -> Result<A::Outcome, WriteError> {
+        let json = serde_json::to_string(&cmd).map_err(|e| WriteError::Encode(e.to_string()))?;
+        // A command that would not decode at apply time (e.g. a NaN float becomes `null`) would
+        // stop Raft on every node; refuse it here instead. Position only: values may be secret.
+        if let Err(e) = serde_json::from_str::<A::Command>(&json) {
+            let (kind, column) = (e.classify(), e.column());
+            let why = format!("command does not round-trip through JSON ({kind:?} at {column})");
+            return Err(WriteError::Encode(why));
+        }
+        let started = Instant::now();
+        let res = self.inner.raft.client_write(CommandJson(json)).await;
+        let outcome = match res {
+            Ok(resp) => serde_json::from_str(&resp.data.0).map_err(|e| {
+                WriteError::Fatal(format!("undecodable outcome ({:?} error)", e.classify()))
+            }),
+            Err(e) => Err(WriteError::from(e)),
+        };
+        let result = if outcome.is_ok() { "ok" } else { "error" };
+        metrics::counter!("marquee_origin_raft_writes_total", "result" => result).increment(1);
+        metrics::histogram!("marquee_origin_raft_write_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        outcome
+    }
+
+    /// Local read of the applied state (catalogue reads). May lag the leader on a follower.
+    pub async fn read<R>(&self, f: impl FnOnce(&A) -> R) -> R {
+        let g = self.inner.shared.read().await;
+        f(&g.app)
+    }
+
+    /// Linearizable read (read-index via `ensure_linearizable`) for reads that guard money or
+    /// access: sees every write that completed anywhere before the call.
+    pub async fn read_linearizable<R>(&self, f: impl FnOnce(&A) -> R) -> Result<R, ReadError> {
+        self.inner.raft.ensure_linearizable().await?;
+        Ok(self.read(f).await)
+    }
+
+    /// Stops Raft and waits until the redb file is closed, so the store can be reopened.
+    /// Idempotent. Other clones of this handle then answer `Stopped`.
+    pub async fn shutdown(&self) -> Result<(), ShutdownError> {
+        self.inner
+            .raft
+            .shutdown()
+            .await
+            .map_err(|e| ShutdownError::Raft(e.to_string()))?;
+        // The state-machine worker and any snapshot build end just after the core; wait for them.
+        let mut closed = self.inner.closed.lock().await;
+        if let Some(rx) = closed.as_mut() {
+            let waited_ms = 10_000;
+            match tokio::time::timeout(Duration::from_millis(waited_ms), rx).await {
+                Ok(_) => *closed = None,
+                Err(_) => return Err(ShutdownError::StoreStillOpen { waited_ms }),
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a node as a voter (leader only): it first catches up as a learner, then joins the
+    /// voters. The node must be running with [`Cluster::Http`] and the same secret. Waits until
+    /// the learner has caught up, without a time limit: bound it with a timeout if needed.
+    pub async fn add_voter(&self, node_id: u64, addr: String) -> Result<(), MembershipError> {
+        let raft = &self.inner.raft;
+        raft.add_learner(node_id, BasicNode { addr }, true).await?;
+        let mut voters: std::collections::BTreeSet<NodeId> = raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .voter_ids()
+            .collect();
+        voters.insert(node_id);
+        raft.change_membership(voters, false).await?;
+        Ok(())
+    }
+
+    /// Routes `POST /internal/raft/{append,vote,snapshot}` for origin's HTTP server to merge.
+    /// On a [`Cluster::SingleNode`] store every request is refused (401).
+    pub fn rpc_router(&self) -> axum::Router {
+        http::router(self.inner.raft.clone(), self.inner.secret.clone())
+    }
+
+    /// For /healthz and metrics: current term, leader id, last applied index.
+    pub fn status(&self) -> Status {
+        let m = self.inner.raft.metrics().borrow().clone();
+        Status {
+            node_id: self.inner.node_id,
+            role: format!("{:?}", m.state),
+            current_term: m.current_term,
+            leader_id: m.current_leader,
+            last_applied_index: m.last_applied.map(|l| l.index),
+            last_log_index: m.last_log_index,
+            snapshot_index: m.snapshot.map(|l| l.index),
+            purged_index: m.purged.map(|l| l.index),
+            stopped: m.running_state.err().map(|e| e.to_string()),
+        }
+    }
+}
+
+/// Mirrors openraft's metrics into the `metrics` crate until Raft stops.
+fn spawn_metrics(raft: Raft) {
+    let mut rx = raft.metrics();
+    drop(raft);
+    tokio::spawn(async move {
+        loop {
+            {
+                let m = rx.borrow_and_update();
+                let leader = m.current_leader == Some(m.id);
+                metrics::gauge!("marquee_origin_raft_term").set(m.current_term as f64);
+                metrics::gauge!("marquee_origin_raft_is_leader").set(if leader {
+                    1.0
+                } else {
+                    0.0
+                });
+                let applied = m.last_applied.map(|l| l.index).unwrap_or(0);
+                metrics::gauge!("marquee_origin_raft_applied_index").set(applied as f64);
+            }
+            if rx.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+}

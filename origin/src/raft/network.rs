@@ -1,0 +1,81 @@
+//! The network of a one-node cluster: there is no peer, so any RPC (which openraft would only
+//! send after a misconfiguration) fails with a clear "unreachable" error. Clusters of several
+//! nodes use [`super::HttpNetwork`] instead.
+use openraft::BasicNode;
+use openraft::error::{InstallSnapshotError, RPCError, RaftError, Unreachable};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+
+use super::types::{NodeId, TypeConfig};
+
+/// Why a peer cannot be reached from this build.
+#[derive(Debug, thiserror::Error)]
+#[error("unreachable: multi-node origin clusters are not supported yet (node {target} at {addr})")]
+pub struct MultiNodeUnsupported {
+    pub target: NodeId,
+    pub addr: String,
+}
+
+/// Network factory for a one-node cluster.
+#[derive(Debug, Clone, Default)]
+pub struct SingleNodeNetwork;
+
+/// A "connection" to a peer that always answers unreachable.
+#[derive(Debug, Clone)]
+pub struct UnreachablePeer {
+    target: NodeId,
+    addr: String,
+}
+
+impl UnreachablePeer {
+    fn unreachable<E: std::error::Error>(&self) -> RPCError<NodeId, BasicNode, E> {
+        let err = MultiNodeUnsupported {
+            target: self.target,
+            addr: self.addr.clone(),
+        };
+        RPCError::Unreachable(Unreachable::new(&err))
+    }
+}
+
+impl RaftNetworkFactory<TypeConfig> for SingleNodeNetwork {
+    type Network = UnreachablePeer;
+
+    async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> Self::Network {
+        UnreachablePeer {
+            target,
+            addr: node.addr.clone(),
+        }
+    }
+}
+
+impl RaftNetwork<TypeConfig> for UnreachablePeer {
+    async fn append_entries(
+        &mut self,
+        _rpc: AppendEntriesRequest<TypeConfig>,
+        _option: RPCOption,
+    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
+        Err(self.unreachable())
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        _rpc: InstallSnapshotRequest<TypeConfig>,
+        _option: RPCOption,
+    ) -> Result<
+        InstallSnapshotResponse<NodeId>,
+        RPCError<NodeId, BasicNode, RaftError<NodeId, InstallSnapshotError>>,
+    > {
+        Err(self.unreachable())
+    }
+
+    async fn vote(
+        &mut self,
+        _rpc: VoteRequest<NodeId>,
+        _option: RPCOption,
+    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
+        Err(self.unreachable())
+    }
+}

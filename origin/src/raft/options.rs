@@ -1,0 +1,69 @@
+//! Tuning and status types of the replicated state.
+use std::time::Duration;
+
+use super::types::NodeId;
+
+/// Tuning; [`Options::default`] suits production.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Build a snapshot once this many entries were applied since the last one.
+    pub snapshot_every: u64,
+    /// Entries kept in the log behind the latest snapshot (lets a lagging follower catch up
+    /// without a full snapshot once there are several nodes).
+    pub keep_behind_snapshot: u64,
+    /// How long [`super::Replicated::open`] waits for a leader and for the log replay.
+    pub start_timeout: Duration,
+    /// One node (default) or several talking HTTP.
+    pub cluster: Cluster,
+}
+
+/// How this node reaches its peers.
+#[derive(Clone, Default)]
+pub enum Cluster {
+    /// A one-node cluster: no network at all.
+    #[default]
+    SingleNode,
+    /// Raft RPCs over HTTP ([`super::Replicated::rpc_router`] serves them). Exactly one node of a new
+    /// cluster has `bootstrap: true` and initialises it; the others wait for
+    /// [`super::Replicated::add_voter`] on the leader. Every node shares `secret`.
+    Http { secret: String, bootstrap: bool },
+}
+
+impl std::fmt::Debug for Cluster {
+    // Hand-written so the secret never reaches a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cluster::SingleNode => f.write_str("SingleNode"),
+            Cluster::Http { bootstrap, .. } => write!(f, "Http {{ bootstrap: {bootstrap} }}"),
+        }
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            snapshot_every: 1000,
+            keep_behind_snapshot: 100,
+            start_timeout: Duration::from_secs(30),
+            cluster: Cluster::SingleNode,
+        }
+    }
+}
+
+/// Raft status for /healthz and metrics.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Status {
+    pub node_id: NodeId,
+    /// `Leader`, `Follower`, `Candidate`, `Learner` or `Shutdown`.
+    pub role: String,
+    pub current_term: u64,
+    pub leader_id: Option<NodeId>,
+    pub last_applied_index: Option<u64>,
+    pub last_log_index: Option<u64>,
+    /// Last log index covered by the latest snapshot.
+    pub snapshot_index: Option<u64>,
+    /// Last log index removed from the log (everything up to it is gone).
+    pub purged_index: Option<u64>,
+    /// `None` while Raft runs; the reason once it stopped.
+    pub stopped: Option<String>,
+}

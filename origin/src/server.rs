@@ -1,0 +1,196 @@
+//! Wiring: opens the replicated state, the blob store and the signing key, serves HTTP,
+//! runs the packaging worker, and shuts everything down in order.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::sync::{Notify, watch};
+use tower_http::trace::TraceLayer;
+
+use crate::api::{self, Ctx};
+use crate::blob::{BlobError, BlobStore};
+use crate::config::Config;
+use crate::keys::{self, KeyFileError};
+use crate::raft::{OpenError, Replicated};
+use crate::{jobs, media, web};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot create the data dir {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Keys(#[from] KeyFileError),
+    #[error("cannot open the blob store: {0}")]
+    Blob(#[from] BlobError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot open the replicated state: {0}")]
+    Raft(#[from] OpenError),
+    #[error("HTTP server failed: {0}")]
+    Serve(std::io::Error),
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+}
+
+/// Runs the origin until `shutdown` resolves, then drains and stops.
+pub async fn run(
+    config: Config,
+    prometheus: PrometheusHandle,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServerError> {
+    let data_dir = config.data_dir.clone();
+    std::fs::create_dir_all(&data_dir).map_err(|source| ServerError::DataDir {
+        path: data_dir.display().to_string(),
+        source,
+    })?;
+    let signer = keys::load_or_generate(&config.token_key_file, &config.token_kid)?;
+    let spec = signer.public_key_spec();
+    eprintln!("token public key: {spec}");
+    let pub_file = config.public_key_file();
+    std::fs::write(&pub_file, &spec).map_err(|source| ServerError::DataDir {
+        path: pub_file.display().to_string(),
+        source,
+    })?;
+    let blobs = BlobStore::local(&config.blob_dir())?;
+    // Make the sign-in decoy hash now, so the first unknown-email sign-in is not slower.
+    tokio::task::spawn_blocking(crate::auth::decoy_hash);
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let advertise = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let raft = Replicated::open(&config.raft_dir(), config.node_id, advertise).await?;
+
+    let ctx = Ctx {
+        raft: raft.clone(),
+        blobs,
+        config: Arc::new(config),
+        signer: Arc::new(signer),
+        http: reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .build()?,
+        jobs_wake: Arc::new(Notify::new()),
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = tokio::spawn(jobs::run(ctx.clone(), stop_rx.clone()));
+    let drain = Duration::from_secs(ctx.config.drain_timeout_secs);
+    let app = app(ctx, prometheus);
+
+    let mut stop = stop_rx;
+    let serve = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stop.wait_for(|s| *s).await;
+    })
+    .into_future();
+    let mut server = tokio::spawn(serve);
+    println!("marquee-origin listening on http://{addr}");
+    tracing::info!(%addr, "listening");
+
+    let early = tokio::select! {
+        () = shutdown => None,
+        r = &mut server => Some(r),
+    };
+    let _ = stop_tx.send(true);
+    let served = match early {
+        Some(r) => r,
+        None => {
+            tracing::info!(
+                drain_secs = drain.as_secs(),
+                "shutting down: draining requests"
+            );
+            match tokio::time::timeout(drain, &mut server).await {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::warn!("drain timed out; closing remaining connections");
+                    server.abort();
+                    Ok(Ok(()))
+                }
+            }
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(5), worker)
+        .await
+        .is_err()
+    {
+        tracing::warn!("packaging worker did not stop in time");
+    }
+    if let Err(e) = raft.shutdown().await {
+        tracing::error!(error = %e, "raft shutdown failed");
+    }
+    tracing::info!("stopped");
+    match served {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(ServerError::Serve(e)),
+        Err(e) => Err(ServerError::Serve(std::io::Error::other(e))),
+    }
+}
+
+/// The whole HTTP app.
+pub fn app(ctx: Ctx, prometheus: PrometheusHandle) -> Router {
+    let web_dir = ctx.config.web_dir.clone();
+    api::router()
+        .route("/media/{title_id}/{*path}", get(media::serve))
+        .route("/healthz", get(healthz))
+        .route(
+            "/metrics",
+            get(move |state| crate::metrics::render(state, prometheus.clone())),
+        )
+        .fallback(move |req| web::fallback(web_dir.clone(), req))
+        .layer(middleware::from_fn(crate::metrics::track))
+        .layer(TraceLayer::new_for_http())
+        .with_state(ctx)
+}
+
+/// `200 ok` plus a line of raft status; 503 while there is no leader.
+async fn healthz(State(ctx): State<Ctx>) -> impl IntoResponse {
+    let s = ctx.raft.status();
+    let raft = format!(
+        "raft: node={} role={} term={} leader={} last_applied={} last_log={}",
+        s.node_id,
+        s.role,
+        s.current_term,
+        s.leader_id.map_or("none".into(), |l| l.to_string()),
+        s.last_applied_index
+            .map_or("none".into(), |i| i.to_string()),
+        s.last_log_index.map_or("none".into(), |i| i.to_string()),
+    );
+    match (s.leader_id, &s.stopped) {
+        (_, Some(reason)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("raft stopped: {reason}\n{raft}\n"),
+        ),
+        (Some(_), None) => (StatusCode::OK, format!("ok\n{raft}\n")),
+        (None, None) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("no raft leader\n{raft}\n"),
+        ),
+    }
+}

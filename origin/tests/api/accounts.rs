@@ -1,0 +1,244 @@
+//! Sign up, sign in, sign out, and the errors a user can run into.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use super::util::{Client, PASSWORD, expect, expect_error, new_title, sign_up, start_origin};
+
+#[tokio::test]
+async fn sign_up_me_sign_out_and_sign_in_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = start_origin(&tmp.path().join("origin"), &[]);
+    let mut c = Client::new(&origin.base);
+
+    let account = sign_up(&mut c, "  Viewer@Example.COM ").await;
+    assert_eq!(account["email"], "viewer@example.com");
+    assert_eq!(account["display_name"], "Tester");
+    assert_eq!(account["is_admin"], false);
+    assert!(account.get("password_hash").is_none(), "{account}");
+    let token = c.cookie.clone().expect("sign-up sets the session cookie");
+
+    let me = expect(c.get("/api/v1/me").await, StatusCode::OK).await;
+    assert_eq!(me["id"], account["id"]);
+
+    expect(
+        c.delete("/api/v1/sessions/current").await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    assert!(c.cookie.is_none(), "sign-out clears the cookie");
+    expect_error(
+        c.get("/api/v1/me").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    // The old token is dead on the server too, not just forgotten by the browser.
+    c.cookie = Some(token.clone());
+    expect_error(
+        c.get("/api/v1/me").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    c.cookie = None;
+
+    let wrong = json!({"email": "viewer@example.com", "password": "not the password"});
+    expect_error(
+        c.post("/api/v1/sessions", wrong).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    let unknown = json!({"email": "nobody@example.com", "password": PASSWORD});
+    expect_error(
+        c.post("/api/v1/sessions", unknown).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+
+    let ok = json!({"email": "VIEWER@example.com", "password": PASSWORD});
+    let again = expect(c.post("/api/v1/sessions", ok).await, StatusCode::OK).await;
+    assert_eq!(again["id"], account["id"]);
+    assert_ne!(
+        c.cookie.as_deref(),
+        Some(token.as_str()),
+        "a new session gets a new token"
+    );
+    expect(c.get("/api/v1/me").await, StatusCode::OK).await;
+
+    // The raw session token never reaches the logs.
+    let log = origin.stderr();
+    assert!(!log.contains(&token), "session token leaked into the log");
+    assert!(!log.contains(PASSWORD), "password leaked into the log");
+}
+
+#[tokio::test]
+async fn duplicate_email_is_a_conflict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = start_origin(&tmp.path().join("origin"), &[]);
+    let mut c = Client::new(&origin.base);
+    sign_up(&mut c, "ada@example.com").await;
+    let again = json!({"email": "ADA@example.com", "password": "another password"});
+    expect_error(
+        Client::new(&origin.base)
+            .post("/api/v1/accounts", again)
+            .await,
+        StatusCode::CONFLICT,
+        "email_taken",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx_in_the_error_shape() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = start_origin(&tmp.path().join("origin"), &[]);
+    let mut c = Client::new(&origin.base);
+
+    let short = json!({"email": "ada@example.com", "password": "short"});
+    expect_error(
+        c.post("/api/v1/accounts", short).await,
+        StatusCode::BAD_REQUEST,
+        "password_too_short",
+    )
+    .await;
+    let bad_email = json!({"email": "ada.example.com", "password": PASSWORD});
+    expect_error(
+        c.post("/api/v1/accounts", bad_email).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_email",
+    )
+    .await;
+
+    let broken = c
+        .send(
+            Method::POST,
+            "/api/v1/accounts",
+            Some(("application/json", b"{\"email\": ".to_vec())),
+        )
+        .await;
+    expect_error(broken, StatusCode::BAD_REQUEST, "invalid_json").await;
+    let missing = json!({"email": "ada@example.com"});
+    expect_error(
+        c.post("/api/v1/accounts", missing).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+    let not_json = c
+        .send(
+            Method::POST,
+            "/api/v1/sessions",
+            Some(("text/plain", b"hi".to_vec())),
+        )
+        .await;
+    expect_error(
+        not_json,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+
+    expect_error(
+        c.get("/api/v1/no-such-route").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    expect_error(
+        c.get("/api/v1/titles/not-an-id").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn only_admins_manage_titles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = start_origin(&tmp.path().join("origin"), &[]);
+    let mut anon = Client::new(&origin.base);
+    expect_error(
+        anon.post("/api/v1/admin/titles", new_title("X")).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+
+    let mut viewer = Client::new(&origin.base);
+    sign_up(&mut viewer, "viewer@example.com").await;
+    expect_error(
+        viewer.post("/api/v1/admin/titles", new_title("X")).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+
+    let mut admin = Client::new(&origin.base);
+    let account = sign_up(&mut admin, super::util::ADMIN_EMAIL).await;
+    assert_eq!(account["is_admin"], true);
+    let title = expect(
+        admin.post("/api/v1/admin/titles", new_title("Draft")).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(title["state"], "awaiting_video");
+    let id = title["id"].as_str().unwrap();
+
+    // Viewers do not see titles that are not ready; admins do.
+    let list = expect(viewer.get("/api/v1/titles").await, StatusCode::OK).await;
+    assert_eq!(list["titles"].as_array().map(Vec::len), Some(0), "{list}");
+    let list = expect(admin.get("/api/v1/titles").await, StatusCode::OK).await;
+    assert_eq!(list["titles"][0]["id"], id);
+    expect_error(
+        viewer.get(&format!("/api/v1/titles/{id}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+
+    let mut invalid = new_title("Bad");
+    invalid["maturity_rating"] = json!("XXX");
+    expect_error(
+        admin.post("/api/v1/admin/titles", invalid).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_title",
+    )
+    .await;
+    let mut wrong_kind = new_title("Bad");
+    wrong_kind["kind"] = json!("opera");
+    expect_error(
+        admin.post("/api/v1/admin/titles", wrong_kind).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+
+    let video = format!("/api/v1/admin/titles/{id}/video");
+    expect_error(
+        viewer.put(&video, "video/mp4", b"x".to_vec()).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    expect_error(
+        admin.put(&video, "text/plain", b"x".to_vec()).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    expect_error(
+        admin.put(&video, "video/mp4", Vec::new()).await,
+        StatusCode::BAD_REQUEST,
+        "empty_body",
+    )
+    .await;
+    expect_error(
+        admin.get(&format!("/api/v1/admin/titles/{id}/job")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}

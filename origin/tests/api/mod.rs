@@ -1,0 +1,5 @@
+mod accounts;
+mod media;
+mod playback;
+mod service;
+mod util;

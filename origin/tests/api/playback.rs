@@ -1,0 +1,188 @@
+//! Playback through a real control-plane: steering, URLs on the edge, a token edges accept.
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use marquee_proto::token::{TokenRejection, TokenVerifier, split_token_path};
+use marquee_proto::v1::EdgeHeartbeat;
+use prost::Message;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use super::util::{
+    Client, Proc, expect, expect_error, new_title, ready_title, sign_up, start_origin,
+};
+
+const EDGE_URL: &str = "http://127.0.0.1:9";
+
+/// `marquee-control-plane`, built beside this test binary (target/<profile>/).
+fn control_plane_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let bin = profile_dir.join("marquee-control-plane");
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it first with `cargo build -p marquee-control-plane` (same CARGO_TARGET_DIR and profile)",
+        bin.display()
+    );
+    bin
+}
+
+fn start_control_plane(dir: &std::path::Path) -> Proc {
+    let args: Vec<String> = [
+        "--listen",
+        "127.0.0.1:0",
+        "--region-prefix",
+        "127.0.0.0/8=eu-west",
+        "--default-region",
+        "eu-west",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    Proc::spawn(&control_plane_bin(), &args, dir.join("control-plane.log"))
+}
+
+async fn heartbeat(cp: &str) {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let hb = EdgeHeartbeat {
+        edge_id: "edge-test-1".into(),
+        region: "eu-west".into(),
+        public_url: EDGE_URL.into(),
+        capacity_rps: 1000,
+        sent_at_unix_ms: now_ms,
+        ..Default::default()
+    };
+    let resp = reqwest::Client::new()
+        .post(format!("{cp}/v1/heartbeat"))
+        .header("content-type", marquee_proto::PROTOBUF_CONTENT_TYPE)
+        .body(hb.encode_to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "heartbeat refused: {}",
+        resp.text().await.unwrap_or_default()
+    );
+}
+
+#[tokio::test]
+async fn playback_answers_edge_urls_with_a_token_the_edge_accepts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cp = start_control_plane(tmp.path());
+    let data = tmp.path().join("origin");
+    let origin = start_origin(&data, &["--control-plane", &cp.base, "--token-kid", "k7"]);
+    let (mut admin, id) = ready_title(&origin.base, tmp.path()).await;
+    let path = format!("/api/v1/titles/{id}/playback");
+
+    let mut anon = Client::new(&origin.base);
+    expect_error(
+        anon.post(&path, json!({})).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    let mut viewer = Client::new(&origin.base);
+    let account = sign_up(&mut viewer, "viewer@example.com").await;
+
+    // No edge has reported yet.
+    expect_error(
+        viewer.post(&path, json!({})).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no_edge_available",
+    )
+    .await;
+
+    heartbeat(&cp.base).await;
+    let play = expect(
+        viewer.post(&path, json!({"region": "eu-west"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let token = play["token"].as_str().expect("token");
+    let dash = play["dash_url"].as_str().expect("dash_url");
+    assert_eq!(
+        dash,
+        format!("{EDGE_URL}/t/{token}/media/{id}/manifest.mpd")
+    );
+    assert_eq!(
+        play["hls_url"],
+        format!("{EDGE_URL}/t/{token}/media/{id}/master.m3u8")
+    );
+    assert_eq!(play["edges"][0]["edge_id"], "edge-test-1", "{play}");
+    assert_eq!(play["edges"][0]["base_url"], EDGE_URL);
+    let expires_at = play["expires_at"].as_u64().expect("expires_at");
+
+    // The edge's view: the key origin published, the token in the URL path.
+    let spec =
+        std::fs::read_to_string(data.join("token-public-key")).expect("token-public-key file");
+    assert!(spec.starts_with("k7="), "{spec}");
+    assert!(
+        origin
+            .stderr()
+            .contains(&format!("token public key: {}", spec.trim()))
+    );
+    let mut verifier = TokenVerifier::default();
+    verifier.add_key_spec(spec.trim()).unwrap();
+    let url_path = dash.strip_prefix(EDGE_URL).unwrap();
+    let (tok, media_path) = split_token_path(url_path).unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = verifier
+        .verify(tok, media_path, now)
+        .expect("edge accepts the token");
+    assert_eq!(claims.title_id, id);
+    assert_eq!(claims.account_id, account["id"].as_str().unwrap());
+    assert_eq!(claims.expires_at_unix, expires_at);
+    assert!(
+        (now + 21_000..=now + 21_700).contains(&expires_at),
+        "default ttl is 6 h"
+    );
+    assert_eq!(
+        verifier.verify(
+            tok,
+            "/media/00000000000000000000000000000000/manifest.mpd",
+            now
+        ),
+        Err(TokenRejection::OutOfScope)
+    );
+
+    // Two playbacks never share a token.
+    let again = expect(viewer.post(&path, json!({})).await, StatusCode::OK).await;
+    assert_ne!(again["token"], play["token"]);
+
+    // A title without video cannot be played.
+    let draft = expect(
+        admin.post("/api/v1/admin/titles", new_title("Draft")).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let draft_path = format!("/api/v1/titles/{}/playback", draft["id"].as_str().unwrap());
+    expect_error(
+        admin.post(&draft_path, json!({})).await,
+        StatusCode::CONFLICT,
+        "title_not_ready",
+    )
+    .await;
+    expect_error(
+        viewer
+            .post(
+                "/api/v1/titles/ffffffffffffffffffffffffffffffff/playback",
+                json!({}),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the real `marquee-origin` binary on port 0 in a temp dir, driven over
+//! HTTP. One binary, grouped by area under `api/`.
+
+#![allow(clippy::unwrap_used)]
+
+mod api;
