@@ -121,10 +121,8 @@ impl Supervisor {
             .process_group(0);
         if std::env::var_os("RUST_LOG").is_none() {
             let level = match self.verbosity {
-                // pingora-cache warns at every edge start that no header-compression
-                // dictionary is set; that is expected and only noise for a viewer of `up`.
-                Verbosity::Quiet => "warn,pingora_cache::meta=error",
-                Verbosity::Verbose => "info,pingora_cache::meta=error",
+                Verbosity::Quiet => "warn",
+                Verbosity::Verbose => "info",
             };
             cmd.env("RUST_LOG", level);
         }

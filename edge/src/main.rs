@@ -19,14 +19,21 @@ use tokio::sync::watch;
 /// A fill holding the cache lock longer than this lets waiters go to origin themselves.
 const CACHE_LOCK_AGE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// pingora-cache warns at every start that no header-compression dictionary is set: expected,
+/// so it is kept out of the log whatever `RUST_LOG` says.
+fn quiet_expected_warnings(filter: tracing_subscriber::EnvFilter) -> tracing_subscriber::EnvFilter {
+    match "pingora_cache::meta=error".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            // pingora-cache warns on every start that no header-compression dictionary is set.
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,pingora_cache::meta=error".into()),
-        )
+        .with_env_filter(quiet_expected_warnings(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        ))
         .init();
     let config = match Args::parse().validate() {
         Ok(c) => c,
