@@ -335,12 +335,17 @@ mod tests {
     #[tokio::test]
     async fn shutdown_interrupts_then_kills_a_stubborn_child() {
         let (mut sup, mut events) = Supervisor::new(Verbosity::Quiet);
-        // This child ignores SIGINT, so only SIGKILL stops it.
+        // This child ignores SIGINT, so only SIGKILL stops it. It announces itself only once the
+        // trap is set, so the shutdown below cannot race the trap.
         sup.spawn(ServiceSpec {
             name: "stubborn".into(),
             program: "/bin/sh".into(),
-            args: vec!["-c".into(), "trap '' INT; exec sleep 30".into()],
-            handshake: None,
+            args: vec![
+                "-c".into(),
+                "trap '' INT; echo 'stubborn listening on http://127.0.0.1:1'; exec sleep 30"
+                    .into(),
+            ],
+            handshake: Some("stubborn".into()),
         })
         .await
         .expect("spawn");
