@@ -69,6 +69,8 @@ use types::{CommandJson, NodeId, Raft};
 
 /// Shortest accepted [`Cluster::Http`] secret.
 pub const MIN_SECRET_LEN: usize = 16;
+/// Deadline for sending and installing one snapshot chunk ([`http::SNAPSHOT_CHUNK_BYTES`]).
+const SNAPSHOT_CHUNK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The replicated application: a deterministic state machine.
 ///
@@ -166,6 +168,9 @@ impl<A: App> Replicated<A> {
             snapshot_policy: SnapshotPolicy::LogsSinceLast(opts.snapshot_every),
             max_in_snapshot_log_to_keep: opts.keep_behind_snapshot,
             snapshot_max_chunk_size: http::SNAPSHOT_CHUNK_BYTES,
+            // openraft's 200 ms default is per chunk: a 1 MB chunk to a busy or distant peer can
+            // miss it on every retry, and the joiner then never catches up.
+            install_snapshot_timeout: SNAPSHOT_CHUNK_TIMEOUT.as_millis() as u64,
             ..Default::default()
         }
         .validate()
