@@ -49,6 +49,9 @@ pub struct Ctx {
     counted: bool,
     /// The token-stripped path asked of origin and used as cache key (set once authorized).
     upstream_path: Option<String>,
+    /// The viewer's verified token, forwarded to origin as `Authorization: Bearer` on a miss:
+    /// origin serves media only to holders of a token it signed.
+    token: Option<String>,
     result: Option<&'static str>,
     stored: bool,
     from_disk: bool,
@@ -149,6 +152,7 @@ impl ProxyHttp for EdgeProxy {
             } => match self.gate.authorize(token, media_path, now_unix()) {
                 Ok(_) => {
                     ctx.upstream_path = Some(media_path.to_owned());
+                    ctx.token = Some(token.to_owned());
                     Ok(false)
                 }
                 Err(rejection) => self.refuse(session, ctx, Refusal::Token(rejection)).await,
@@ -230,6 +234,9 @@ impl ProxyHttp for EdgeProxy {
             .map_err(|e| Error::explain(ErrorType::InvalidHTTPHeader, format!("bad path: {e}")))?;
         upstream.set_uri(uri);
         upstream.insert_header(header::HOST, self.origin.to_string())?;
+        if let Some(token) = &ctx.token {
+            upstream.insert_header(header::AUTHORIZATION, format!("Bearer {token}"))?;
+        }
         Ok(())
     }
 

@@ -2,18 +2,28 @@
 //!
 //! Segments never change once written, so edges may cache them forever; manifests get a short
 //! lifetime so a re-packaged title shows up within a minute.
+//!
+//! Media is not public: a fetch carries `Authorization: Bearer <playback token>`. Edges forward
+//! the token of the viewer whose request missed their cache, so origin needs no separate edge
+//! credential and a stranger who finds origin's address still cannot read the catalogue.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
+use marquee_proto::token::TokenVerifier;
 
 use crate::api::Ctx;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::ids;
 
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub const SHORT: &str = "public, max-age=60";
+
+/// How long past its expiry origin still takes a forwarded token. The edge checked it strictly
+/// a moment before; the slack absorbs clock skew between hosts and a slow cache fill.
+pub const EXPIRY_GRACE_SECS: u64 = 300;
 
 /// Content type and Cache-Control for a packaged file, by extension.
 pub fn headers_for(path: &str) -> (&'static str, &'static str) {
@@ -45,13 +55,41 @@ pub fn is_safe_path(path: &str) -> bool {
         })
 }
 
+/// Checks the bearer playback token in `headers` for `path` (`/media/...`) at `now_unix`.
+pub fn authorize(
+    verifier: &TokenVerifier,
+    headers: &HeaderMap,
+    path: &str,
+    now_unix: u64,
+) -> ApiResult<()> {
+    let token = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::Unauthenticated,
+                "media needs a playback token: send Authorization: Bearer <token> \
+                 (edges forward the viewer's)",
+            )
+        })?;
+    let late = now_unix.saturating_sub(EXPIRY_GRACE_SECS);
+    verifier
+        .verify(token.trim(), path, late)
+        .map(drop)
+        .map_err(|rejection| ApiError::new(Code::Forbidden, rejection.to_string()))
+}
+
 pub async fn serve(
     State(ctx): State<Ctx>,
     Path((title_id, path)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     if !ids::is_valid_id(&title_id) || !is_safe_path(&path) {
         return Err(ApiError::not_found("media"));
     }
+    let full_path = format!("/media/{title_id}/{path}");
+    authorize(&ctx.media_tokens, &headers, &full_path, ids::now_unix())?;
     let blob = ctx
         .blobs
         .get(&format!("media/{title_id}/{path}"))
@@ -83,6 +121,46 @@ mod tests {
             ("video/iso.segment", IMMUTABLE)
         );
         assert_eq!(headers_for("audio/init.mp4"), ("video/mp4", IMMUTABLE));
+    }
+
+    fn bearer(token: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn media_needs_a_forwarded_token_for_its_title_not_long_expired() {
+        use marquee_proto::token::TokenSigner;
+        use marquee_proto::v1::PlaybackClaims;
+        let pkcs8 = TokenSigner::generate_pkcs8().unwrap();
+        let signer = TokenSigner::from_pkcs8("k1", &pkcs8).unwrap();
+        let mut verifier = TokenVerifier::default();
+        verifier.add_key("k1", signer.public_key());
+        let token = signer.sign(PlaybackClaims {
+            path_prefix: "/media/aa/".into(),
+            expires_at_unix: 1_000,
+            ..Default::default()
+        });
+        let path = "/media/aa/video/720p/seg-1.m4s";
+        let check = |headers: &HeaderMap, path: &str, now: u64| {
+            authorize(&verifier, headers, path, now).map_err(|e| e.code)
+        };
+        assert_eq!(
+            check(&HeaderMap::new(), path, 10),
+            Err(Code::Unauthenticated)
+        );
+        assert_eq!(check(&bearer(&token), path, 10), Ok(()));
+        // Just expired at the edge's clock: still fine here (skew, slow fill)...
+        assert_eq!(check(&bearer(&token), path, 1_000 + 60), Ok(()));
+        // ...but not long expired.
+        let late = 1_000 + EXPIRY_GRACE_SECS;
+        assert_eq!(check(&bearer(&token), path, late), Err(Code::Forbidden));
+        assert_eq!(
+            check(&bearer(&token), "/media/bb/manifest.mpd", 10),
+            Err(Code::Forbidden)
+        );
+        assert_eq!(check(&bearer("forged"), path, 10), Err(Code::Forbidden));
     }
 
     #[test]

@@ -16,6 +16,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::{Notify, watch};
 use tower_http::trace::TraceLayer;
 
+use marquee_proto::token::TokenVerifier;
+
 use crate::api::{self, Ctx};
 use crate::blob::{BlobError, BlobStore};
 use crate::config::Config;
@@ -86,11 +88,14 @@ pub async fn run(
         .unwrap_or_else(|| format!("http://{addr}"));
     let raft = Replicated::open(&config.raft_dir(), config.node_id, advertise).await?;
 
+    let mut media_tokens = TokenVerifier::default();
+    media_tokens.add_key(signer.kid(), signer.public_key());
     let ctx = Ctx {
         raft: raft.clone(),
         blobs,
         config: Arc::new(config),
         signer: Arc::new(signer),
+        media_tokens: Arc::new(media_tokens),
         http: reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .build()?,

@@ -35,6 +35,11 @@ async fn first_fetch_is_a_stored_miss_then_a_hit_with_identical_bytes() {
         "origin must see the stripped path only: {:?}",
         origin.seen_targets()
     );
+    assert_eq!(
+        origin.seen_authorizations(),
+        [Some(format!("Bearer {token}"))],
+        "the viewer's token goes to origin in a header, so origin can refuse strangers"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

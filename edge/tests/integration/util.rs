@@ -52,6 +52,7 @@ struct OriginState {
     objects: Arc<Mutex<HashMap<String, OriginObject>>>,
     fetches: Arc<Mutex<HashMap<String, usize>>>,
     hosts: Arc<Mutex<Vec<String>>>,
+    authorizations: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 /// A loopback origin serving `/media/...` objects and counting fetches per path.
@@ -133,15 +134,29 @@ impl Origin {
     pub fn seen_targets(&self) -> Vec<String> {
         self.state.hosts.lock().expect("lock").clone()
     }
+
+    /// The `Authorization` header of every request origin saw, in order.
+    pub fn seen_authorizations(&self) -> Vec<Option<String>> {
+        self.state.authorizations.lock().expect("lock").clone()
+    }
 }
 
 async fn serve_media(
     State(state): State<OriginState>,
     Path(rest): Path<String>,
     uri: axum::http::Uri,
+    request_headers: HeaderMap,
 ) -> Response {
     let path = format!("/media/{rest}");
     state.hosts.lock().expect("lock").push(uri.to_string());
+    let authorization = request_headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().expect("ascii").to_owned());
+    state
+        .authorizations
+        .lock()
+        .expect("lock")
+        .push(authorization);
     *state
         .fetches
         .lock()

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
-use marquee_proto::token::TokenSigner;
+use marquee_proto::token::{TokenSigner, TokenVerifier};
 use tokio::sync::Notify;
 
 use crate::blob::BlobStore;
@@ -34,6 +34,8 @@ pub struct Ctx {
     pub blobs: BlobStore,
     pub config: Arc<Config>,
     pub signer: Arc<TokenSigner>,
+    /// Checks the playback tokens edges forward on `/media` fetches (this origin's own key).
+    pub media_tokens: Arc<TokenVerifier>,
     pub http: reqwest::Client,
     /// Woken when a job is queued, so the worker starts without polling delay.
     pub jobs_wake: Arc<Notify>,

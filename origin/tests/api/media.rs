@@ -1,7 +1,11 @@
 //! Upload → packaging → media served; everything survives a restart.
 
+use std::path::Path;
+
+use marquee_proto::token::TokenSigner;
+use marquee_proto::v1::PlaybackClaims;
 use reqwest::StatusCode;
-use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE};
+use reqwest::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
 use serde_json::json;
 
 use super::util::{ADMIN_EMAIL, Client, PASSWORD, expect, expect_error, ready_title, start_origin};
@@ -9,10 +13,37 @@ use super::util::{ADMIN_EMAIL, Client, PASSWORD, expect, expect_error, ready_tit
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const SHORT: &str = "public, max-age=60";
 
-async fn check_media(base: &str, id: &str, path: &str, ctype: &str, cache: &str) -> Vec<u8> {
-    let resp = reqwest::get(format!("{base}/media/{id}/{path}"))
-        .await
-        .unwrap();
+/// A playback token for `/media/{title_id}/`, signed with the origin's own key (as the
+/// playback API would; edges forward such a token on every origin fetch).
+fn media_token(data: &Path, title_id: &str, ttl_secs: i64) -> String {
+    let spec = std::fs::read_to_string(data.join("token-public-key")).unwrap();
+    let kid = spec.split_once('=').expect("kid=key").0.trim();
+    let pkcs8 = std::fs::read(data.join("token-key.pk8")).unwrap();
+    let signer = TokenSigner::from_pkcs8(kid, &pkcs8).unwrap();
+    let now = marquee_origin::ids::now_unix() as i64;
+    signer.sign(PlaybackClaims {
+        path_prefix: format!("/media/{title_id}/"),
+        expires_at_unix: (now + ttl_secs) as u64,
+        ..Default::default()
+    })
+}
+
+async fn get_media(base: &str, id: &str, path: &str, token: Option<&str>) -> reqwest::Response {
+    let mut req = reqwest::Client::new().get(format!("{base}/media/{id}/{path}"));
+    if let Some(token) = token {
+        req = req.header(AUTHORIZATION, format!("Bearer {token}"));
+    }
+    req.send().await.unwrap()
+}
+
+async fn check_media(
+    (base, token): (&str, &str),
+    id: &str,
+    path: &str,
+    ctype: &str,
+    cache: &str,
+) -> Vec<u8> {
+    let resp = get_media(base, id, path, Some(token)).await;
     assert_eq!(resp.status(), StatusCode::OK, "{path}");
     assert_eq!(resp.headers()[CONTENT_TYPE], ctype, "{path}");
     assert_eq!(resp.headers()[CACHE_CONTROL], cache, "{path}");
@@ -53,17 +84,24 @@ async fn uploaded_video_is_packaged_served_and_survives_a_restart() {
     let list = expect(viewer.get("/api/v1/titles").await, StatusCode::OK).await;
     assert_eq!(list["titles"][0]["id"], id.as_str(), "{list}");
 
-    let mpd = check_media(
-        &origin.base,
-        &id,
-        "manifest.mpd",
-        "application/dash+xml",
-        SHORT,
-    )
-    .await;
+    // Media needs a playback token for this very title; a long-expired one is refused too.
+    let token = media_token(&data, &id, 600);
+    let resp = get_media(&origin.base, &id, "manifest.mpd", None).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("Authorization: Bearer"), "{body}");
+    let other_title = media_token(&data, &"0".repeat(32), 600);
+    let expired = media_token(&data, &id, -3600);
+    for (what, bad) in [("another title's", &other_title), ("expired", &expired)] {
+        let resp = get_media(&origin.base, &id, "manifest.mpd", Some(bad)).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{what} token");
+    }
+    let media = (origin.base.as_str(), token.as_str());
+
+    let mpd = check_media(media, &id, "manifest.mpd", "application/dash+xml", SHORT).await;
     assert!(String::from_utf8_lossy(&mpd).contains("<MPD"), "not an MPD");
     let m3u8 = check_media(
-        &origin.base,
+        media,
         &id,
         "master.m3u8",
         "application/vnd.apple.mpegurl",
@@ -74,10 +112,10 @@ async fn uploaded_video_is_packaged_served_and_survives_a_restart() {
         String::from_utf8_lossy(&m3u8).starts_with("#EXTM3U"),
         "not an HLS playlist"
     );
-    let init = check_media(&origin.base, &id, "audio/init.mp4", "video/mp4", IMMUTABLE).await;
+    let init = check_media(media, &id, "audio/init.mp4", "video/mp4", IMMUTABLE).await;
     assert_eq!(&init[4..8], b"ftyp");
     check_media(
-        &origin.base,
+        media,
         &id,
         "audio/seg-1.m4s",
         "video/iso.segment",
@@ -85,9 +123,7 @@ async fn uploaded_video_is_packaged_served_and_survives_a_restart() {
     )
     .await;
     for missing in ["nope.mpd", "../manifest.mpd", "audio/seg-999.m4s"] {
-        let resp = reqwest::get(format!("{}/media/{id}/{missing}", origin.base))
-            .await
-            .unwrap();
+        let resp = get_media(&origin.base, &id, missing, Some(&token)).await;
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{missing}");
     }
 
@@ -130,8 +166,9 @@ async fn uploaded_video_is_packaged_served_and_survives_a_restart() {
     .await;
     assert_eq!(title["state"], "ready", "{title}");
     assert!(title["poster_url"].is_string(), "{title}");
+    // The signing key survived the restart too: the token minted before still works.
     check_media(
-        &origin.base,
+        (origin.base.as_str(), token.as_str()),
         &id,
         "manifest.mpd",
         "application/dash+xml",
