@@ -277,6 +277,42 @@ async fn up_without_service_binaries_says_how_to_build_them() {
 
 /// Seeding through the real origin API: two demo titles become `ready` with posters and
 /// packaged media, and a second pass finds them in place and uploads nothing (state reuse).
+async fn signed_in_client(origin: &str, email: &str, password: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let resp = client
+        .post(format!("{origin}/api/v1/sessions"))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .expect("sign in");
+    assert!(resp.status().is_success(), "sign in: {}", resp.status());
+    client
+}
+
+/// The DASH URL origin's playback answer gives; retried while no edge has registered yet (503).
+async fn playback_dash_url(client: &reqwest::Client, origin: &str, title_id: &str) -> String {
+    let url = format!("{origin}/api/v1/titles/{title_id}/playback");
+    for _ in 0..40 {
+        let resp = client
+            .post(&url)
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .expect("playback");
+        if resp.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            continue;
+        }
+        assert!(resp.status().is_success(), "playback: {}", resp.status());
+        let answer: serde_json::Value = resp.json().await.expect("playback json");
+        return answer["dash_url"].as_str().expect("dash_url").to_owned();
+    }
+    panic!("no edge registered for playback within 10 s");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeding_makes_titles_playable_and_is_idempotent() {
     use marquee_deploy::api::Api;
@@ -299,6 +335,8 @@ async fn seeding_makes_titles_playable_and_is_idempotent() {
         .await
         .expect("admin signs in");
     assert!(account.is_admin);
+
+    let viewer = signed_in_client(&world.origin, ADMIN_EMAIL, &password).await;
 
     let titles = &DEMO_TITLES[..2];
     let first = seed(&api, &state, titles, 2).await.expect("seed");
@@ -328,12 +366,12 @@ async fn seeding_makes_titles_playable_and_is_idempotent() {
             .await
             .expect("poster body");
         assert!(svg.starts_with("<svg"), "{svg:.80}");
-        let manifest = http
-            .get(format!("{}/media/{}/manifest.mpd", world.origin, title.id))
-            .send()
-            .await
-            .expect("manifest");
+        // Playable the way a viewer plays: a playback answer, then the manifest via an edge.
+        let dash_url = playback_dash_url(&viewer, &world.origin, &title.id).await;
+        let manifest = http.get(&dash_url).send().await.expect("manifest");
         assert!(manifest.status().is_success(), "{} manifest", demo.name);
+        let mpd = manifest.text().await.expect("manifest body");
+        assert!(mpd.contains("<MPD"), "{} manifest: {mpd:.80}", demo.name);
     }
 
     let again = seed(&api, &state, titles, 2).await.expect("reseed");
