@@ -2,7 +2,8 @@
 //! "listening on" handshake, notice unexpected exits and stop them all cleanly.
 //!
 //! Children run in their own process group so a Ctrl-C in the terminal reaches only `marquee`,
-//! which then stops them in order instead of racing them.
+//! which then stops them in order instead of racing them. If `marquee` itself is killed
+//! (SIGKILL, OOM killer) the kernel sends each child SIGTERM, so no service outlives it.
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -119,6 +120,7 @@ impl Supervisor {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .process_group(0);
+        die_with_parent(&mut cmd);
         if std::env::var_os("RUST_LOG").is_none() {
             let level = match self.verbosity {
                 Verbosity::Quiet => "warn",
@@ -203,6 +205,27 @@ async fn wait_for(events: &mut ExitEvents, name: &str, limit: Duration) -> bool 
         }
     }
     true
+}
+
+/// Asks the kernel to send the child SIGTERM when we die (`PR_SET_PDEATHSIG`): `kill_on_drop` and
+/// the orderly shutdown need us alive. The signal follows the *thread* that forked, which is a
+/// runtime worker here; those live as long as the runtime, i.e. as long as `marquee` runs.
+#[allow(unsafe_code)]
+fn die_with_parent(cmd: &mut Command) {
+    let parent = nix::unistd::getpid();
+    // SAFETY: the hook runs in the forked child before exec and makes only async-signal-safe
+    // system calls (prctl, getppid); it allocates nothing (errors are raw OS error codes) and
+    // takes no lock.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+            // We may have died between fork and prctl: then nobody would ever signal the child.
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(nix::libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
 }
 
 fn signal(pid: u32, sig: Signal) {

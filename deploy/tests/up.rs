@@ -1,7 +1,7 @@
 //! Drives the real `marquee up` binary with the real service binaries beside it: the world
 //! comes up on free ports, every service answers /healthz, edges register with the
 //! control-plane, SIGINT stops everything with exit 0, a second run reuses the state, and a
-//! service that dies makes `up` fail loudly.
+//! service that dies makes `up` fail loudly, and killing `up` outright stops every service.
 //!
 //! Needs `marquee-origin`, `marquee-control-plane` and `marquee-edge` built next to `marquee`
 //! (`cargo build --workspace --bins`); fails with that instruction if they are missing.
@@ -391,4 +391,49 @@ async fn seeding_makes_titles_playable_and_is_idempotent() {
 
     kill(up.pid(), Signal::SIGINT).expect("SIGINT");
     assert!(up.wait(Duration::from_secs(40)).await.success());
+}
+
+/// Whether `pid` is still a live process (not gone, not a zombie waiting to be reaped).
+fn is_alive(pid: Pid) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The state letter follows the parenthesised command name.
+    let state = stat
+        .rsplit_once(") ")
+        .and_then(|(_, rest)| rest.chars().next());
+    !matches!(state, Some('Z' | 'X') | None)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_stop_when_up_is_killed() {
+    require_siblings();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut up = Up::start(&dir.path().join("state"), &["--no-seed", "--port", "0"]);
+    let world = up.summary().await;
+    let services: Vec<Pid> = ["marquee-origin", "marquee-control-plane", "marquee-edge"]
+        .into_iter()
+        .flat_map(|program| children_named(up.pid(), program))
+        .collect();
+    assert_eq!(services.len(), 4, "origin, control-plane and two edges");
+
+    // SIGKILL leaves `marquee up` no chance to stop anything itself.
+    kill(up.pid(), Signal::SIGKILL).expect("SIGKILL");
+    up.wait(Duration::from_secs(10)).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while services.iter().any(|p| is_alive(*p)) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let survivors: Vec<Pid> = services.into_iter().filter(|p| is_alive(*p)).collect();
+    for pid in &survivors {
+        let _ = kill(*pid, Signal::SIGKILL);
+    }
+    assert!(
+        survivors.is_empty(),
+        "services outlived a killed `marquee up`: {survivors:?}"
+    );
+    let http = reqwest::Client::new();
+    for url in [&world.origin, &world.control_plane, &world.edges[0]] {
+        assert!(!healthz(&http, url).await, "{url} still answers");
+    }
 }
