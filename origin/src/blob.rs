@@ -151,6 +151,30 @@ impl BlobStore {
         Ok(size)
     }
 
+    /// Names of the folders directly under `prefix` (e.g. the packages under `media/<id>`).
+    pub async fn list_dirs(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
+        let listed = self
+            .store
+            .list_with_delimiter(Some(&object_path(prefix)?))
+            .await?;
+        Ok(listed
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename().map(str::to_owned))
+            .collect())
+    }
+
+    /// Deletes every blob under the folder `prefix`; returns how many there were.
+    pub async fn delete_all_under(&self, prefix: &str) -> Result<u64, BlobError> {
+        let mut listed = self.store.list(Some(&object_path(prefix)?));
+        let mut deleted = 0;
+        while let Some(meta) = listed.try_next().await? {
+            self.delete(meta.location.as_ref()).await?;
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
+
     pub async fn delete(&self, path: &str) -> Result<(), BlobError> {
         match self.store.delete(&object_path(path)?).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),

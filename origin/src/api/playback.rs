@@ -103,7 +103,7 @@ pub async fn playback(
         .into_iter()
         .map(|e| {
             let base_url = e.public_url.trim_end_matches('/').to_owned();
-            let media = format!("{base_url}/t/{token}/media/{}", title.id);
+            let media = format!("{base_url}/t/{token}{}", title.package_path());
             PlaybackEdge {
                 edge_id: e.edge_id,
                 region: e.region,

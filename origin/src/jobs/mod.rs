@@ -14,8 +14,8 @@ use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 
 use crate::api::Ctx;
-use crate::ids::now_unix;
-use crate::state::{Applied, Command, Job, Rejection};
+use crate::ids::{self, now_unix};
+use crate::state::{Applied, Command, Job, JobState, Rejection};
 
 /// Progress is replicated at most once per this step (fraction of the job).
 const PROGRESS_STEP: f64 = 0.05;
@@ -100,6 +100,11 @@ async fn process(ctx: &Ctx, job: Job) {
     }
     let started = Instant::now();
     let work = ctx.config.work_dir().join(&job.id);
+    // Read before the switch: the package that was live until now stays for streams under way.
+    let previous = ctx
+        .raft
+        .read(|s| s.title(&job.title_id).and_then(|t| t.package_dir.clone()))
+        .await;
     let result = package_and_store(ctx, &job, &work).await;
     if let Err(e) = tokio::fs::remove_dir_all(&work).await {
         tracing::warn!(error = %e, dir = %work.display(), "could not remove the work dir");
@@ -116,6 +121,7 @@ async fn process(ctx: &Ctx, job: Job) {
                 Command::JobSucceeded {
                     job_id: job.id.clone(),
                     duration_secs,
+                    package_dir: Some(job.id.clone()),
                     now,
                 },
                 "succeeded",
@@ -136,8 +142,33 @@ async fn process(ctx: &Ctx, job: Job) {
     metrics::counter!("marquee_origin_packaging_jobs_total", "outcome" => outcome).increment(1);
     metrics::histogram!("marquee_origin_packaging_duration_seconds")
         .record(started.elapsed().as_secs_f64());
-    if let Err(e) = write(ctx, cmd).await {
-        tracing::error!(error = %e, "could not record the job's end");
+    match write(ctx, cmd).await {
+        Ok(Applied::Job(done)) if done.state == JobState::Succeeded => {
+            let keep = [Some(job.id.as_str()), previous.as_deref()];
+            prune_packages(ctx, &job.title_id, &keep).await;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "could not record the job's end"),
+    }
+}
+
+/// Deletes the title's package folders other than `keep` (the new one and the one before it,
+/// which viewers who started before the switch are still streaming), and a failed job's
+/// partial upload. Folders not named like a job id are left alone.
+async fn prune_packages(ctx: &Ctx, title_id: &str, keep: &[Option<&str>]) {
+    let root = format!("media/{title_id}");
+    let dirs = match ctx.blobs.list_dirs(&root).await {
+        Ok(dirs) => dirs,
+        Err(e) => return tracing::warn!(error = %e, "cannot list old packages"),
+    };
+    for dir in dirs {
+        if !ids::is_valid_id(&dir) || keep.contains(&Some(dir.as_str())) {
+            continue;
+        }
+        match ctx.blobs.delete_all_under(&format!("{root}/{dir}")).await {
+            Ok(files) => tracing::info!(package = %dir, files, "old package removed"),
+            Err(e) => tracing::warn!(package = %dir, error = %e, "cannot remove an old package"),
+        }
     }
 }
 
@@ -169,7 +200,7 @@ async fn package_and_store(ctx: &Ctx, job: &Job, work: &Path) -> Result<f64, Str
     }
     for rel in files {
         let local = output.join(&rel);
-        let blob = format!("media/{}/{}", job.title_id, rel);
+        let blob = format!("media/{}/{}/{}", job.title_id, job.id, rel);
         ctx.blobs
             .put_file(&blob, &local)
             .await

@@ -59,8 +59,12 @@ impl OriginState {
             Command::JobSucceeded {
                 job_id,
                 duration_secs,
+                package_dir,
                 now,
-            } => self.finish_job(job_id, Ok(*duration_secs), *now),
+            } => {
+                let package = (*duration_secs, package_dir.clone());
+                self.finish_job(job_id, Ok(package), *now)
+            }
             Command::JobFailed { job_id, error, now } => {
                 self.finish_job(job_id, Err(error.clone()), *now)
             }
@@ -121,6 +125,7 @@ impl OriginState {
             meta: meta.clone(),
             state: TitleState::AwaitingVideo,
             duration_secs: None,
+            package_dir: None,
             poster: None,
             job_id: None,
             created_at: now,
@@ -162,7 +167,10 @@ impl OriginState {
         };
         self.jobs.insert(job.id.clone(), job.clone());
         if let Some(title) = self.titles.get_mut(title_id) {
-            title.state = TitleState::Processing;
+            // A ready title keeps playing its current package while the new one is made.
+            if title.state != TitleState::Ready {
+                title.state = TitleState::Processing;
+            }
             title.job_id = Some(job.id.clone());
         }
         Ok(Applied::Job(job))
@@ -188,7 +196,14 @@ impl OriginState {
         Ok(job)
     }
 
-    fn finish_job(&mut self, job_id: &str, result: Result<f64, String>, now: u64) -> Outcome {
+    /// `result` is the new package (duration, folder) or the error. A ready title whose new
+    /// package failed stays ready: its previous package still plays.
+    fn finish_job(
+        &mut self,
+        job_id: &str,
+        result: Result<(f64, Option<String>), String>,
+        now: u64,
+    ) -> Outcome {
         let job = self.running_job(job_id)?;
         job.updated_at = now;
         let title_state = match &result {
@@ -210,9 +225,14 @@ impl OriginState {
         if let Some(title) = self.titles.get_mut(&job.title_id)
             && title.job_id.as_deref() == Some(job_id)
         {
-            title.state = title_state;
-            if let Ok(d) = result {
-                title.duration_secs = Some(d);
+            match result {
+                Ok((duration, package_dir)) => {
+                    title.state = title_state;
+                    title.duration_secs = Some(duration);
+                    title.package_dir = package_dir;
+                }
+                Err(_) if title.state != TitleState::Ready => title.state = title_state,
+                Err(_) => {}
             }
         }
         Ok(Applied::Job(job))

@@ -74,6 +74,10 @@ pub enum Command {
     JobSucceeded {
         job_id: String,
         duration_secs: f64,
+        /// Folder of the new package under `media/<title id>/`; absent in entries written before
+        /// packages had folders (their package sits at the root).
+        #[serde(default)]
+        package_dir: Option<String>,
         now: u64,
     },
     JobFailed {

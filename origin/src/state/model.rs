@@ -76,7 +76,23 @@ pub struct Title {
     pub poster: Option<Poster>,
     /// The latest packaging job.
     pub job_id: Option<String>,
+    /// The live package's folder under `media/<title id>/` (its job id). Every package gets a
+    /// folder of its own because edges keep segments as immutable: a re-packaged title must not
+    /// reuse a URL. `None` on a ready title means a package from before folders existed, at the
+    /// root of `media/<title id>/`.
+    #[serde(default)]
+    pub package_dir: Option<String>,
     pub created_at: u64,
+}
+
+impl Title {
+    /// Where the live package starts, e.g. `/media/<id>/<job id>`, without a trailing slash.
+    pub fn package_path(&self) -> String {
+        match &self.package_dir {
+            Some(dir) => format!("/media/{}/{dir}", self.id),
+            None => format!("/media/{}", self.id),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

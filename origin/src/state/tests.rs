@@ -165,6 +165,7 @@ fn upload_queues_a_job_and_success_makes_the_title_ready() {
     let done = Command::JobSucceeded {
         job_id: "j1".into(),
         duration_secs: 6.0,
+        package_dir: Some("j1".into()),
         now: 11,
     };
     let Ok(Applied::Job(job)) = s.apply_command(&done) else {
@@ -209,12 +210,7 @@ fn failure_records_the_error_and_fails_the_title() {
 #[test]
 fn running_jobs_are_requeued_after_a_crash() {
     let mut s = state_with_title();
-    s.apply_command(&upload("t1", "j1", 7)).unwrap();
-    s.apply_command(&Command::StartJob {
-        job_id: "j1".into(),
-        now: 8,
-    })
-    .unwrap();
+    upload_and_start(&mut s, "j1", 7);
     assert_eq!(s.job_counts()[1], (JobState::Running, 1));
     let out = s.apply_command(&Command::RequeueRunning { now: 20 });
     assert_eq!(out, Ok(Applied::Requeued(1)));
@@ -244,4 +240,89 @@ fn unknown_titles_and_jobs_are_rejected() {
         now: 1,
     };
     assert_eq!(s.apply_command(&start), Err(Rejection::JobNotFound));
+}
+
+/// Uploads `job` for title t1 at `now` and lets a worker claim it.
+fn upload_and_start(s: &mut OriginState, job: &str, now: u64) {
+    s.apply_command(&upload("t1", job, now)).unwrap();
+    s.apply_command(&Command::StartJob {
+        job_id: job.into(),
+        now: now + 1,
+    })
+    .unwrap();
+}
+
+/// Uploads `job`, starts it and ends it with `result` (a package folder or an error).
+fn run_job(s: &mut OriginState, job: &str, result: Result<&str, &str>) {
+    upload_and_start(s, job, 30);
+    let end = match result {
+        Ok(dir) => Command::JobSucceeded {
+            job_id: job.into(),
+            duration_secs: 6.0,
+            package_dir: Some(dir.into()),
+            now: 32,
+        },
+        Err(e) => Command::JobFailed {
+            job_id: job.into(),
+            error: e.into(),
+            now: 32,
+        },
+    };
+    s.apply_command(&end).unwrap();
+}
+
+#[test]
+fn a_ready_title_keeps_playing_its_package_while_and_after_a_new_one_is_made() {
+    let mut s = state_with_title();
+    run_job(&mut s, "j1", Ok("j1"));
+    assert_eq!(s.title("t1").unwrap().package_path(), "/media/t1/j1");
+
+    // Re-upload: still ready (the old package plays) until the new package replaces it.
+    s.apply_command(&upload("t1", "j2", 40)).unwrap();
+    let title = s.title("t1").unwrap();
+    assert_eq!(
+        (title.state, title.package_path().as_str()),
+        (TitleState::Ready, "/media/t1/j1")
+    );
+    s.apply_command(&Command::StartJob {
+        job_id: "j2".into(),
+        now: 41,
+    })
+    .unwrap();
+    s.apply_command(&Command::JobFailed {
+        job_id: "j2".into(),
+        error: "bad input".into(),
+        now: 42,
+    })
+    .unwrap();
+    let title = s.title("t1").unwrap();
+    assert_eq!(
+        (title.state, title.package_path().as_str()),
+        (TitleState::Ready, "/media/t1/j1")
+    );
+
+    run_job(&mut s, "j3", Ok("j3"));
+    let title = s.title("t1").unwrap();
+    assert_eq!(
+        (title.state, title.package_path().as_str()),
+        (TitleState::Ready, "/media/t1/j3")
+    );
+    // A title that never played still fails with its job.
+    let mut fresh = state_with_title();
+    run_job(&mut fresh, "j1", Err("bad input"));
+    assert_eq!(fresh.title("t1").unwrap().state, TitleState::Failed);
+}
+
+#[test]
+fn log_entries_from_before_package_folders_replay_as_a_package_at_the_root() {
+    let mut s = state_with_title();
+    upload_and_start(&mut s, "j1", 7);
+    let old_entry = r#"{"JobSucceeded":{"job_id":"j1","duration_secs":6.0,"now":9}}"#;
+    let cmd: Command = serde_json::from_str(old_entry).expect("an old entry still parses");
+    s.apply_command(&cmd).unwrap();
+    let title = s.title("t1").unwrap();
+    assert_eq!(
+        (title.state, title.package_path().as_str()),
+        (TitleState::Ready, "/media/t1")
+    );
 }

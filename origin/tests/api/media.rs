@@ -84,25 +84,29 @@ async fn uploaded_video_is_packaged_served_and_survives_a_restart() {
     let list = expect(viewer.get("/api/v1/titles").await, StatusCode::OK).await;
     assert_eq!(list["titles"][0]["id"], id.as_str(), "{list}");
 
+    // The package lives in a folder of its own, named after its job.
+    let job_id = job["id"].as_str().expect("job id");
+    let pkg = format!("{id}/{job_id}");
+
     // Media needs a playback token for this very title; a long-expired one is refused too.
     let token = media_token(&data, &id, 600);
-    let resp = get_media(&origin.base, &id, "manifest.mpd", None).await;
+    let resp = get_media(&origin.base, &pkg, "manifest.mpd", None).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     let body = resp.text().await.unwrap();
     assert!(body.contains("Authorization: Bearer"), "{body}");
     let other_title = media_token(&data, &"0".repeat(32), 600);
     let expired = media_token(&data, &id, -3600);
     for (what, bad) in [("another title's", &other_title), ("expired", &expired)] {
-        let resp = get_media(&origin.base, &id, "manifest.mpd", Some(bad)).await;
+        let resp = get_media(&origin.base, &pkg, "manifest.mpd", Some(bad)).await;
         assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{what} token");
     }
     let media = (origin.base.as_str(), token.as_str());
 
-    let mpd = check_media(media, &id, "manifest.mpd", "application/dash+xml", SHORT).await;
+    let mpd = check_media(media, &pkg, "manifest.mpd", "application/dash+xml", SHORT).await;
     assert!(String::from_utf8_lossy(&mpd).contains("<MPD"), "not an MPD");
     let m3u8 = check_media(
         media,
-        &id,
+        &pkg,
         "master.m3u8",
         "application/vnd.apple.mpegurl",
         SHORT,
@@ -112,18 +116,18 @@ async fn uploaded_video_is_packaged_served_and_survives_a_restart() {
         String::from_utf8_lossy(&m3u8).starts_with("#EXTM3U"),
         "not an HLS playlist"
     );
-    let init = check_media(media, &id, "audio/init.mp4", "video/mp4", IMMUTABLE).await;
+    let init = check_media(media, &pkg, "audio/init.mp4", "video/mp4", IMMUTABLE).await;
     assert_eq!(&init[4..8], b"ftyp");
     check_media(
         media,
-        &id,
+        &pkg,
         "audio/seg-1.m4s",
         "video/iso.segment",
         IMMUTABLE,
     )
     .await;
     for missing in ["nope.mpd", "../manifest.mpd", "audio/seg-999.m4s"] {
-        let resp = get_media(&origin.base, &id, missing, Some(&token)).await;
+        let resp = get_media(&origin.base, &pkg, missing, Some(&token)).await;
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{missing}");
     }
 
@@ -169,7 +173,7 @@ async fn uploaded_video_is_packaged_served_and_survives_a_restart() {
     // The signing key survived the restart too: the token minted before still works.
     check_media(
         (origin.base.as_str(), token.as_str()),
-        &id,
+        &pkg,
         "manifest.mpd",
         "application/dash+xml",
         SHORT,
@@ -331,6 +335,74 @@ async fn a_job_cut_short_by_a_crash_is_requeued_and_finishes_after_restart() {
     assert!(
         title["duration_secs"].as_f64().is_some_and(|d| d > 85.0),
         "{title}"
+    );
+    origin.stop();
+}
+
+/// Edges keep segments as immutable, so a re-packaged title must never reuse a URL: each
+/// package gets its own folder, the title keeps playing meanwhile, and only the package
+/// before the live one is kept for streams already under way.
+#[tokio::test]
+async fn re_uploading_makes_a_new_package_beside_the_old_and_prunes_older_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("origin");
+    let origin = start_origin(&data, &[]);
+    let (mut admin, id) = ready_title(&origin.base, tmp.path()).await;
+    let token = media_token(&data, &id, 600);
+    let manifest_status = async |job: &str| {
+        get_media(
+            &origin.base,
+            &format!("{id}/{job}"),
+            "manifest.mpd",
+            Some(&token),
+        )
+        .await
+        .status()
+    };
+    let mut jobs = vec![];
+    for round in 0..3 {
+        let job = expect(
+            admin.get(&format!("/api/v1/admin/titles/{id}/job")).await,
+            StatusCode::OK,
+        )
+        .await;
+        jobs.push(job["id"].as_str().expect("job id").to_owned());
+        if round == 2 {
+            break;
+        }
+        let video = super::util::make_video(tmp.path());
+        let url = format!("/api/v1/admin/titles/{id}/video");
+        expect(
+            admin.put(&url, "video/mp4", video).await,
+            StatusCode::ACCEPTED,
+        )
+        .await;
+        let title = expect(
+            admin.get(&format!("/api/v1/titles/{id}")).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(title["state"], "ready", "still playable while re-packaging");
+        super::util::wait_for_job(&mut admin, &id).await;
+    }
+    assert_eq!(
+        manifest_status(&jobs[0]).await,
+        StatusCode::NOT_FOUND,
+        "oldest pruned"
+    );
+    assert_eq!(
+        manifest_status(&jobs[1]).await,
+        StatusCode::OK,
+        "previous kept"
+    );
+    assert_eq!(
+        manifest_status(&jobs[2]).await,
+        StatusCode::OK,
+        "live package"
+    );
+    assert!(
+        !data.join("blobs/media").join(&id).join(&jobs[0]).exists(),
+        "the pruned package's files are gone from disk"
     );
     origin.stop();
 }

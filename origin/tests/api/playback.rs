@@ -109,13 +109,17 @@ async fn playback_answers_edge_urls_with_a_token_the_edge_accepts() {
     .await;
     let token = play["token"].as_str().expect("token");
     let dash = play["dash_url"].as_str().expect("dash_url");
-    assert_eq!(
-        dash,
-        format!("{EDGE_URL}/t/{token}/media/{id}/manifest.mpd")
-    );
+    // The live package's folder is named after the job that made it.
+    let job = expect(
+        admin.get(&format!("/api/v1/admin/titles/{id}/job")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let package = format!("/media/{id}/{}", job["id"].as_str().expect("job id"));
+    assert_eq!(dash, format!("{EDGE_URL}/t/{token}{package}/manifest.mpd"));
     assert_eq!(
         play["hls_url"],
-        format!("{EDGE_URL}/t/{token}/media/{id}/master.m3u8")
+        format!("{EDGE_URL}/t/{token}{package}/master.m3u8")
     );
     assert_eq!(play["edges"][0]["edge_id"], "edge-test-1", "{play}");
     assert_eq!(play["edges"][0]["base_url"], EDGE_URL);
