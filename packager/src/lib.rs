@@ -62,6 +62,7 @@ pub mod hls;
 pub mod ladder;
 pub mod manifest;
 pub mod mp4;
+mod output;
 mod package;
 mod probe;
 pub mod segment;

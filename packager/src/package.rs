@@ -7,6 +7,7 @@ use crate::hls;
 use crate::ladder::{self, Rung};
 use crate::manifest::{Presentation, Rendition, segment_name};
 use crate::mp4::{self, TrackKind};
+use crate::output;
 use crate::probe;
 use crate::segment::{self, SegmentTiming};
 use crate::source::{self, SourceTrack};
@@ -119,6 +120,8 @@ pub fn package(
         fraction: 0.0,
     });
     probe::check_tool("ffmpeg")?;
+    // Refuse a folder we must not write into before spending minutes encoding.
+    let earlier_files = output::check(&req.output_dir)?;
     let src = probe::probe(&req.input)?;
     let rungs = ladder::choose(src.height, req.ladder.as_deref())?;
     tracing::info!(input = %req.input.display(), height = src.height, duration = src.duration_secs,
@@ -128,10 +131,7 @@ pub fn package(
         fraction: 1.0,
     });
 
-    let scratch = tempfile::Builder::new()
-        .prefix("marquee-packager-")
-        .tempdir()
-        .map_err(PackageError::io(std::env::temp_dir()))?;
+    let scratch = output::scratch_dir(&req.output_dir)?;
     let outputs = EncodeOutputs::in_dir(scratch.path(), rungs.len());
     let args = encode::ffmpeg_args(&req.input, &src, &rungs, req.segment_seconds, &outputs);
     tracing::debug!(?args, "running ffmpeg");
@@ -149,6 +149,8 @@ pub fn package(
 
     metrics::histogram!("marquee_packager_encode_seconds")
         .record(encode_started.elapsed().as_secs_f64());
+    // The encode worked: now the earlier package in the folder can go.
+    output::remove_previous(&req.output_dir, &earlier_files)?;
     let mut files = Vec::new();
     let presentation = segment_all(req, &rungs, &outputs, src.frame_rate, &mut files, progress)?;
 

@@ -241,4 +241,70 @@ fn ladder_and_segment_length_from_the_cli() {
         4,
         "audio is cut at the video's boundaries: {audio}"
     );
+
+    // Again into the same folder with 2-second segments and one rung: the folder then holds
+    // exactly the new package, not the old one's extra segments and rung.
+    let again = Command::new(env!("CARGO_BIN_EXE_marquee-packager"))
+        .arg(&clip)
+        .arg(&out)
+        .args(["--quiet", "--ladder", "240p"])
+        .output()
+        .expect("runs");
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let summary = read_json(&out.join("package.json"));
+    let mut listed: Vec<String> = summary["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f.as_str().expect("path").to_owned())
+        .collect();
+    listed.sort();
+    assert_eq!(files_under(&out), listed, "only the new package's files");
+    assert!(!out.join("video/360p").exists() && !out.join("video/240p/seg-3.m4s").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("tmp")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("scratch"))
+        .collect();
+    assert!(leftovers.is_empty(), "scratch folders left: {leftovers:?}");
+
+    // A folder holding something else is refused before any encoding, and left as it was.
+    let foreign = tmp.path().join("foreign");
+    std::fs::create_dir_all(&foreign).expect("mkdir");
+    std::fs::write(foreign.join("notes.txt"), "mine").expect("write");
+    let refused = Command::new(env!("CARGO_BIN_EXE_marquee-packager"))
+        .arg(&clip)
+        .arg(&foreign)
+        .arg("--quiet")
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("not empty"),
+        "{stderr}"
+    );
+    assert_eq!(files_under(&foreign), ["notes.txt"]);
+}
+
+/// Every file under `root`, relative and `/`-separated, sorted.
+fn files_under(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(root).expect("under root");
+                out.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
 }
