@@ -284,3 +284,54 @@ async fn prints_the_listening_line_on_stdout() {
         format!("marquee-edge listening on http://127.0.0.1:{port}")
     );
 }
+
+/// A restarted edge (same cache folder) serves what it cached before from disk: an operator's
+/// restart or upgrade must not send every viewer back to origin at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restarted_edge_serves_its_earlier_cache_from_disk() {
+    let origin = Origin::start().await;
+    let s = signer("k1");
+    let token = token_for(&s, "t1", "p1");
+    let paths = [
+        "/media/t1/video/720p/seg-1.m4s",
+        "/media/t1/audio/seg-1.m4s",
+    ];
+    let bodies: Vec<_> = paths
+        .iter()
+        .map(|p| origin.put(p, 300_000, Some(SEGMENT_CC), Duration::ZERO))
+        .collect();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let opts = || EdgeOptions {
+        cache_dir: Some(cache.path().to_path_buf()),
+        extra: vec!["--grace-period-secs".into(), "0".into()],
+        ..Default::default()
+    };
+
+    let mut edge = Edge::start(origin.addr, &s, opts()).await;
+    for path in paths {
+        let (status, cs, _) = fetch(&edge.url(&token, path)).await;
+        assert_eq!(
+            (status, cs.as_str()),
+            (200, "marquee-edge; fwd=miss; stored")
+        );
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &edge.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    assert!(
+        wait_exit(&mut edge, Duration::from_secs(15)),
+        "edge did not stop"
+    );
+    drop(edge);
+
+    let edge = Edge::start(origin.addr, &s, opts()).await;
+    for (path, body) in paths.iter().zip(&bodies) {
+        let (status, cs, got) = fetch(&edge.url(&token, path)).await;
+        assert_eq!(status, 200);
+        assert_eq!(cs, "marquee-edge; hit; detail=disk", "{path}");
+        assert_eq!(&got, body, "{path}: the very bytes cached before");
+        assert_eq!(origin.fetches(path), 1, "{path} fetched from origin again");
+    }
+}

@@ -308,6 +308,8 @@ pub struct EdgeOptions {
     pub extra: Vec<String>,
     /// Write the edge's stderr to a file readable with [`Edge::stderr`] instead of the test's.
     pub capture_stderr: bool,
+    /// The cache folder; a fresh one per edge when `None`.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for EdgeOptions {
@@ -317,6 +319,7 @@ impl Default for EdgeOptions {
             control_plane: None,
             extra: Vec::new(),
             capture_stderr: false,
+            cache_dir: None,
         }
     }
 }
@@ -357,7 +360,11 @@ impl Edge {
             .arg("--token-public-key")
             .arg(signer.public_key_spec())
             .arg("--cache-dir")
-            .arg(work.path().join("cache"))
+            .arg(
+                opts.cache_dir
+                    .clone()
+                    .unwrap_or_else(|| work.path().join("cache")),
+            )
             .arg("--cache-memory-mb")
             .arg(opts.memory_mb.to_string())
             .arg("--cache-disk-mb")
