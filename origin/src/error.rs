@@ -5,7 +5,8 @@
 
 use axum::extract::FromRequest;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -29,6 +30,7 @@ pub enum Code {
     EmailTaken,
     TitleNotReady,
     JobInProgress,
+    TooManyAttempts,
     NoEdgeAvailable,
     Unavailable,
     Internal,
@@ -48,6 +50,7 @@ impl Code {
             Self::Forbidden => S::FORBIDDEN,
             Self::NotFound => S::NOT_FOUND,
             Self::EmailTaken | Self::TitleNotReady | Self::JobInProgress => S::CONFLICT,
+            Self::TooManyAttempts => S::TOO_MANY_REQUESTS,
             Self::NoEdgeAvailable | Self::Unavailable => S::SERVICE_UNAVAILABLE,
             Self::Internal => S::INTERNAL_SERVER_ERROR,
         }
@@ -71,6 +74,7 @@ impl Code {
             Self::EmailTaken => "email_taken",
             Self::TitleNotReady => "title_not_ready",
             Self::JobInProgress => "job_in_progress",
+            Self::TooManyAttempts => "too_many_attempts",
             Self::NoEdgeAvailable => "no_edge_available",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
@@ -82,6 +86,8 @@ impl Code {
 pub struct ApiError {
     pub code: Code,
     pub message: String,
+    /// Seconds to wait before trying again, sent as `Retry-After` (429 and 503).
+    pub retry_after_secs: Option<u64>,
 }
 
 /// Wire shape: `{"error": {"code": "...", "message": "..."}}`.
@@ -103,6 +109,7 @@ impl ApiError {
         Self {
             code,
             message: message.into(),
+            retry_after_secs: None,
         }
     }
 
@@ -113,6 +120,11 @@ impl ApiError {
             Code::Internal,
             "something went wrong on our side; please try again",
         )
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self
     }
 
     pub fn unauthenticated() -> Self {
@@ -141,7 +153,13 @@ impl std::fmt::Display for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.code.status(), axum::Json(self.body())).into_response()
+        let mut response = (self.code.status(), axum::Json(self.body())).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 

@@ -18,6 +18,7 @@ use tower_http::trace::TraceLayer;
 
 use marquee_proto::token::TokenVerifier;
 
+use crate::api::throttle::PasswordThrottle;
 use crate::api::{self, Ctx};
 use crate::blob::{BlobError, BlobStore};
 use crate::config::Config;
@@ -99,6 +100,7 @@ pub async fn run(
         http: reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .build()?,
+        passwords: Arc::new(PasswordThrottle::new(hash_slots())),
         jobs_wake: Arc::new(Notify::new()),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -198,4 +200,9 @@ async fn healthz(State(ctx): State<Ctx>) -> impl IntoResponse {
             format!("no raft leader\n{raft}\n"),
         ),
     }
+}
+
+/// Password hashes allowed at once: half the cores, so sign-in floods leave the rest serving.
+fn hash_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2))
 }

@@ -84,7 +84,9 @@ pub async fn sign_up(
         _ => email.split('@').next().unwrap_or_default().to_owned(),
     };
     let password = req.password;
+    let slot = ctx.passwords.hashing_slot().await?;
     let password_hash = blocking(move || auth::hash_password(&password)).await??;
+    drop(slot);
     let is_admin = ctx.config.admin_emails.contains(&email);
     let new = NewAccount {
         id: ids::new_id(),
@@ -105,6 +107,7 @@ pub async fn sign_up(
     responses(
         (status = 200, description = "Signed in; the session cookie is set", body = Account),
         (status = 401, description = "invalid_credentials", body = ErrorBody),
+        (status = 429, description = "too_many_attempts: 10 failed sign-ins for this email in 15 minutes; see Retry-After", body = ErrorBody),
         (status = 400, description = "invalid_json", body = ErrorBody),
         (status = 422, description = "missing fields", body = ErrorBody),
     ))]
@@ -113,20 +116,30 @@ pub async fn sign_in(
     Json(req): Json<SignIn>,
 ) -> ApiResult<impl IntoResponse> {
     let invalid = || ApiError::new(Code::InvalidCredentials, "the email or password is wrong");
-    let email = auth::normalise_email(&req.email).unwrap_or_default();
+    // No account can have a malformed email: answer without spending a hash on it.
+    let email = auth::normalise_email(&req.email).map_err(|_| invalid())?;
+    ctx.passwords.check(&email)?;
     let found: Option<state::Account> = ctx
         .read_checked(|s| s.account_by_email(&email).cloned())
         .await?;
     // Verify against a decoy when the account is unknown, so timing does not reveal accounts.
     let hash = found.as_ref().map(|a| a.password_hash.clone());
     let password = req.password;
+    let slot = ctx.passwords.hashing_slot().await?;
     let ok = blocking(move || {
         let matched =
             auth::verify_password(&password, hash.as_deref().unwrap_or(auth::decoy_hash()));
         matched && hash.is_some()
     })
     .await?;
-    let account = found.filter(|_| ok).ok_or_else(invalid)?;
+    drop(slot);
+    // Unknown emails count too, so probing for accounts is throttled the same way.
+    if !ok {
+        ctx.passwords.failed(&email);
+        return Err(invalid());
+    }
+    ctx.passwords.succeeded(&email);
+    let account = found.ok_or_else(invalid)?;
     start_session(&ctx, &account.id, StatusCode::OK).await
 }
 

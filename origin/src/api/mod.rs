@@ -5,6 +5,7 @@ pub mod model;
 mod openapi;
 mod playback;
 mod session;
+pub mod throttle;
 mod titles;
 
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub struct Ctx {
     /// Checks the playback tokens edges forward on `/media` fetches (this origin's own key).
     pub media_tokens: Arc<TokenVerifier>,
     pub http: reqwest::Client,
+    /// Failed sign-ins per email and concurrent password hashing.
+    pub passwords: Arc<throttle::PasswordThrottle>,
     /// Woken when a job is queued, so the worker starts without polling delay.
     pub jobs_wake: Arc<Notify>,
 }

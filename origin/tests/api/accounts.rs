@@ -74,6 +74,55 @@ async fn sign_up_me_sign_out_and_sign_in_again() {
     assert!(!log.contains(PASSWORD), "password leaked into the log");
 }
 
+/// Password guessing is throttled per email: after 10 failures in 15 minutes even the right
+/// password gets 429 with Retry-After, while other accounts sign in as usual.
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_that_email_for_a_while() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = start_origin(&tmp.path().join("origin"), &[]);
+    let mut victim = Client::new(&origin.base);
+    sign_up(&mut victim, "victim@example.com").await;
+    let mut other = Client::new(&origin.base);
+    sign_up(&mut other, "other@example.com").await;
+
+    let mut guesser = Client::new(&origin.base);
+    for i in 0..10 {
+        let guess = json!({"email": "Victim@Example.com", "password": format!("guess-{i}-wrong")});
+        expect_error(
+            guesser.post("/api/v1/sessions", guess).await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    let right = json!({"email": "victim@example.com", "password": PASSWORD});
+    let locked = guesser.post("/api/v1/sessions", right.clone()).await;
+    let retry_after: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (800..=900).contains(&retry_after),
+        "Retry-After {retry_after}"
+    );
+    expect_error(locked, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
+    assert!(guesser.cookie.is_none(), "no session while locked");
+
+    let ok = json!({"email": "other@example.com", "password": PASSWORD});
+    expect(other.post("/api/v1/sessions", ok).await, StatusCode::OK).await;
+    // The victim's existing session is untouched.
+    expect(victim.get("/api/v1/me").await, StatusCode::OK).await;
+    // A malformed email costs no hash and is not a lockable key.
+    let malformed = json!({"email": "not-an-email", "password": PASSWORD});
+    expect_error(
+        guesser.post("/api/v1/sessions", malformed).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn duplicate_email_is_a_conflict() {
     let tmp = tempfile::tempdir().unwrap();
