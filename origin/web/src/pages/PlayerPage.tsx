@@ -51,7 +51,12 @@ export function PlayerPage({ id }: { id: string }) {
       if (!live || !video.current) return;
       setPhase({ name: 'loading', playback });
       try {
-        const session = await startPlayback(video.current, playback, (e) => fail(describeStreamError(e)));
+        const session = await startPlayback(
+          video.current,
+          playback,
+          (e) => fail(describeStreamError(e)),
+          () => api.playback(id),
+        );
         destroy = session.destroy;
         if (!live) return void session.destroy();
         setPhase({ name: 'ready', playback, manifestUrl: session.manifestUrl });

@@ -1,6 +1,7 @@
 // Loads Shaka Player lazily (it is the biggest part of the app) and plays a stream
 // on a <video>, trying each candidate manifest in order until one loads.
 import type { Playback } from '../api';
+import { keepFresh, swapToken } from './renewal';
 
 type ShakaModule = typeof import('shaka-player').default;
 type ShakaPlayer = InstanceType<ShakaModule['Player']>;
@@ -36,10 +37,15 @@ export interface Session {
   destroy: () => Promise<void>;
 }
 
+/**
+ * Plays `playback` on `video`. `renew` asks origin for a fresh pass; it is called before the
+ * token expires for as long as the session lives, and every edge request carries the newest token.
+ */
 export async function startPlayback(
   video: HTMLVideoElement,
   playback: Playback,
   onError: (error: unknown) => void,
+  renew: () => Promise<Playback>,
 ): Promise<Session> {
   const shaka = await loadShaka();
   if (!shaka.Player.isBrowserSupported()) {
@@ -48,6 +54,14 @@ export async function startPlayback(
   const player: ShakaPlayer = new shaka.Player();
   await player.attach(video);
   player.configure({ streaming: { retryParameters: { maxAttempts: 3, baseDelay: 500 } } });
+  const renewal = keepFresh(playback, renew);
+  player.getNetworkingEngine()?.registerRequestFilter((_type, request) => {
+    request.uris = request.uris.map((uri) => swapToken(uri, renewal.current()));
+  });
+  const destroy = async () => {
+    renewal.stop();
+    await player.destroy();
+  };
 
   let lastError: unknown = null;
   for (const url of candidateManifests(playback)) {
@@ -57,11 +71,11 @@ export async function startPlayback(
       player.addEventListener('error', (event: Event) => {
         if (isCritical(event)) onError(event);
       });
-      return { manifestUrl: url, destroy: () => player.destroy() };
+      return { manifestUrl: url, destroy };
     } catch (error) {
       lastError = error;
     }
   }
-  await player.destroy();
+  await destroy();
   throw lastError ?? new Error('No stream is available for this title.');
 }
