@@ -110,12 +110,23 @@ pub fn session_from_cookie_header(header: &str) -> Option<&str> {
         .filter(|v| !v.is_empty())
 }
 
-pub fn session_cookie(token: &str, max_age: u64) -> String {
-    format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}")
+/// The session cookie; `secure` (the viewer reached us over HTTPS) keeps browsers from ever
+/// sending it over plain HTTP.
+pub fn session_cookie(token: &str, max_age: u64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}")
 }
 
-pub fn clear_session_cookie() -> String {
-    format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")
+pub fn clear_session_cookie(secure: bool) -> String {
+    session_cookie("", 0, secure)
+}
+
+/// Whether the viewer's request came over HTTPS: origin's public URL is `https://`, or the TLS
+/// proxy in front says so (`X-Forwarded-Proto`; a forged header only adds `Secure`, which is
+/// harmless).
+pub fn over_https(public_url: Option<&str>, forwarded_proto: Option<&str>) -> bool {
+    public_url.is_some_and(|u| u.starts_with("https://"))
+        || forwarded_proto.is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
 }
 
 #[cfg(test)]
@@ -194,6 +205,17 @@ mod tests {
         assert_eq!(session_from_cookie_header(h), Some("tok123"));
         assert_eq!(session_from_cookie_header("marquee_session="), None);
         assert_eq!(session_from_cookie_header("other=1"), None);
-        assert!(session_cookie("x", 5).contains("HttpOnly; SameSite=Lax; Path=/"));
+        assert!(session_cookie("x", 5, false).contains("HttpOnly; SameSite=Lax; Path=/"));
+    }
+
+    #[test]
+    fn cookies_are_secure_when_the_viewer_came_over_https() {
+        assert!(session_cookie("x", 5, true).ends_with("; Secure"));
+        assert!(!session_cookie("x", 5, false).contains("Secure"));
+        assert!(clear_session_cookie(true).contains("Max-Age=0; Secure"));
+        assert!(over_https(Some("https://tv.example"), None));
+        assert!(over_https(Some("http://10.0.0.1:8080"), Some("HTTPS")));
+        assert!(!over_https(Some("http://10.0.0.1:8080"), Some("http")));
+        assert!(!over_https(None, None));
     }
 }

@@ -34,11 +34,20 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .map_err(|e| ApiError::internal("blocking task", e))
 }
 
+/// Whether cookies for this request get `Secure`.
+fn secure_cookies(ctx: &Ctx, headers: &HeaderMap) -> bool {
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok());
+    auth::over_https(ctx.config.public_url.as_deref(), proto)
+}
+
 /// Starts a session for `account_id` and answers `status` with the account and the cookie.
 async fn start_session(
     ctx: &Ctx,
     account_id: &str,
     status: StatusCode,
+    secure: bool,
 ) -> ApiResult<impl IntoResponse + use<>> {
     let (token, token_hash) = auth::new_session_token();
     let now = now_unix();
@@ -51,8 +60,8 @@ async fn start_session(
     let Applied::Account(account) = ctx.apply(cmd).await? else {
         return Err(ApiError::internal("create session", "unexpected outcome"));
     };
-    let cookie = HeaderValue::from_str(&auth::session_cookie(&token, auth::SESSION_TTL_SECS))
-        .map_err(|e| ApiError::internal("cookie", e))?;
+    let cookie = auth::session_cookie(&token, auth::SESSION_TTL_SECS, secure);
+    let cookie = HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal("cookie", e))?;
     let mut headers = HeaderMap::new();
     headers.insert(SET_COOKIE, cookie);
     Ok((status, headers, axum::Json(Account::from(&account))))
@@ -69,6 +78,7 @@ async fn start_session(
     ))]
 pub async fn sign_up(
     State(ctx): State<Ctx>,
+    headers: HeaderMap,
     Json(req): Json<SignUp>,
 ) -> ApiResult<impl IntoResponse> {
     let email = auth::normalise_email(&req.email)?;
@@ -99,7 +109,8 @@ pub async fn sign_up(
     let account_id = new.id.clone();
     ctx.apply(Command::CreateAccount(new)).await?;
     tracing::info!(account_id, is_admin, "account created");
-    start_session(&ctx, &account_id, StatusCode::CREATED).await
+    let secure = secure_cookies(&ctx, &headers);
+    start_session(&ctx, &account_id, StatusCode::CREATED, secure).await
 }
 
 /// Sign in with email and password.
@@ -113,6 +124,7 @@ pub async fn sign_up(
     ))]
 pub async fn sign_in(
     State(ctx): State<Ctx>,
+    headers: HeaderMap,
     Json(req): Json<SignIn>,
 ) -> ApiResult<impl IntoResponse> {
     let invalid = || ApiError::new(Code::InvalidCredentials, "the email or password is wrong");
@@ -140,7 +152,8 @@ pub async fn sign_in(
     }
     ctx.passwords.succeeded(&email);
     let account = found.ok_or_else(invalid)?;
-    start_session(&ctx, &account.id, StatusCode::OK).await
+    let secure = secure_cookies(&ctx, &headers);
+    start_session(&ctx, &account.id, StatusCode::OK, secure).await
 }
 
 /// Sign out: end this session and clear the cookie.
@@ -149,7 +162,11 @@ pub async fn sign_in(
         (status = 204, description = "Signed out; the cookie is cleared"),
         (status = 401, description = "unauthenticated", body = ErrorBody),
     ))]
-pub async fn sign_out(State(ctx): State<Ctx>, viewer: Viewer) -> ApiResult<impl IntoResponse> {
+pub async fn sign_out(
+    State(ctx): State<Ctx>,
+    viewer: Viewer,
+    request_headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
     ctx.apply(Command::DeleteSession {
         token_hash: viewer.token_hash,
     })
@@ -157,8 +174,11 @@ pub async fn sign_out(State(ctx): State<Ctx>, viewer: Viewer) -> ApiResult<impl 
     let mut headers = HeaderMap::new();
     headers.insert(
         SET_COOKIE,
-        HeaderValue::from_str(&auth::clear_session_cookie())
-            .map_err(|e| ApiError::internal("cookie", e))?,
+        HeaderValue::from_str(&auth::clear_session_cookie(secure_cookies(
+            &ctx,
+            &request_headers,
+        )))
+        .map_err(|e| ApiError::internal("cookie", e))?,
     );
     Ok((StatusCode::NO_CONTENT, headers))
 }

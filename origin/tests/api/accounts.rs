@@ -123,6 +123,36 @@ async fn repeated_wrong_passwords_lock_that_email_for_a_while() {
     .await;
 }
 
+/// Behind a TLS proxy the session cookie is `Secure`, so a browser never sends it over plain
+/// HTTP; on plain HTTP (the local world) it cannot be.
+#[tokio::test]
+async fn the_session_cookie_is_secure_behind_https() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = start_origin(&tmp.path().join("origin"), &[]);
+    let http = reqwest::Client::new();
+    let sign_up = |email: &str, proto: Option<&str>| {
+        let mut req = http
+            .post(format!("{}/api/v1/accounts", origin.base))
+            .json(&json!({"email": email, "password": PASSWORD}));
+        if let Some(proto) = proto {
+            req = req.header("x-forwarded-proto", proto);
+        }
+        req.send()
+    };
+    let cookie =
+        |resp: &reqwest::Response| resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let proxied = sign_up("tls@example.com", Some("https")).await.unwrap();
+    assert_eq!(proxied.status(), StatusCode::CREATED);
+    assert!(
+        cookie(&proxied).contains("; Secure"),
+        "{}",
+        cookie(&proxied)
+    );
+    let plain = sign_up("plain@example.com", None).await.unwrap();
+    assert_eq!(plain.status(), StatusCode::CREATED);
+    assert!(!cookie(&plain).contains("Secure"), "{}", cookie(&plain));
+}
+
 #[tokio::test]
 async fn duplicate_email_is_a_conflict() {
     let tmp = tempfile::tempdir().unwrap();
