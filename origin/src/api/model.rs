@@ -138,6 +138,10 @@ impl From<&state::Job> for Job {
 pub struct PlaybackRequest {
     /// Region hint for steering (e.g. `eu-west`); by default the client's address decides.
     pub region: Option<String>,
+    /// True when a player that is already playing renews its pass before the token expires; it is
+    /// counted apart from new playbacks.
+    #[serde(default)]
+    pub renewal: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -113,8 +113,9 @@ pub async fn playback(
             }
         })
         .collect();
-    tracing::info!(title_id = %title.id, account_id = %viewer.account.id, edge = %edges[0].edge_id, "playback started");
-    metrics::counter!("marquee_origin_playbacks_total").increment(1);
+    let kind = if req.renewal { "renewal" } else { "start" };
+    tracing::info!(title_id = %title.id, account_id = %viewer.account.id, edge = %edges[0].edge_id, kind, "playback pass issued");
+    metrics::counter!("marquee_origin_playbacks_total", "kind" => kind).increment(1);
     Ok(axum::Json(Playback {
         title_id: title.id,
         dash_url: edges[0].dash_url.clone(),

@@ -161,9 +161,27 @@ async fn playback_answers_edge_urls_with_a_token_the_edge_accepts() {
         Err(TokenRejection::OutOfScope)
     );
 
-    // Two playbacks never share a token.
+    // Two passes never share a token; a player renewing its pass is counted apart.
     let again = expect(viewer.post(&path, json!({})).await, StatusCode::OK).await;
     assert_ne!(again["token"], play["token"]);
+    let renewed = expect(
+        viewer.post(&path, json!({"renewal": true})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_ne!(renewed["token"], again["token"]);
+    let metrics = reqwest::get(format!("{}/metrics", origin.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        r#"marquee_origin_playbacks_total{kind="start"} 2"#,
+        r#"marquee_origin_playbacks_total{kind="renewal"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "metrics lack {line}:\n{metrics}");
+    }
 
     // A title without video cannot be played.
     let draft = expect(

@@ -144,8 +144,8 @@ export const api = {
   },
   titles: async (): Promise<Title[]> => (await request<{ titles: Title[] }>('GET', '/titles')).titles,
   title: (id: string) => request<Title>('GET', `/titles/${enc(id)}`),
-  playback: (id: string, region?: string) =>
-    request<Playback>('POST', `/titles/${enc(id)}/playback`, region ? { region } : {}),
+  playback: (id: string, options: { region?: string; renewal?: boolean } = {}) =>
+    request<Playback>('POST', `/titles/${enc(id)}/playback`, options),
   job: (id: string) => request<Job>('GET', `/admin/titles/${enc(id)}/job`),
 };
 

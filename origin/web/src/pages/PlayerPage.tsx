@@ -55,7 +55,7 @@ export function PlayerPage({ id }: { id: string }) {
           video.current,
           playback,
           (e) => fail(describeStreamError(e)),
-          () => api.playback(id),
+          () => api.playback(id, { renewal: true }),
         );
         destroy = session.destroy;
         if (!live) return void session.destroy();
