@@ -45,6 +45,8 @@ struct Up {
     child: Child,
     lines: mpsc::UnboundedReceiver<String>,
     stderr: Arc<Mutex<String>>,
+    /// Ends when `up`'s stderr reaches EOF: [`Up::wait`] awaits it so the last lines are in.
+    stderr_read: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Up {
@@ -71,7 +73,7 @@ impl Up {
         let stderr = Arc::new(Mutex::new(String::new()));
         let buf = stderr.clone();
         let err = child.stderr.take().expect("stderr");
-        tokio::spawn(async move {
+        let stderr_read = tokio::spawn(async move {
             let mut r = BufReader::new(err).lines();
             while let Ok(Some(line)) = r.next_line().await {
                 eprintln!("marquee! {line}");
@@ -85,6 +87,7 @@ impl Up {
             child,
             lines,
             stderr,
+            stderr_read: Some(stderr_read),
         }
     }
 
@@ -128,11 +131,16 @@ impl Up {
         Pid::from_raw(i32::try_from(self.child.id().expect("pid")).expect("pid fits"))
     }
 
+    /// Waits for `up` to exit and for its last stderr lines to be read.
     async fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
-        match tokio::time::timeout(limit, self.child.wait()).await {
+        let status = match tokio::time::timeout(limit, self.child.wait()).await {
             Ok(status) => status.expect("wait"),
             Err(_) => panic!("`marquee up` did not exit within {limit:?}"),
+        };
+        if let Some(reader) = self.stderr_read.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), reader).await;
         }
+        status
     }
 }
 
