@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs Marquee's whole test suite: formatting, every crate's unit and integration tests, and
-# the browser end-to-end tests in real headless Chromium. Exits non-zero on any failure.
+# Runs Marquee's whole test suite: the web app's unit tests, formatting, every crate's unit and
+# integration tests, and the browser end-to-end tests in real headless Chromium. Exits non-zero
+# on any failure.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=deploy/setup.sh
@@ -55,6 +56,7 @@ fi
 
 # Setup and build failures stop the run; test failures are all collected first.
 step "web app build" build_web || exit 1
+step "web unit tests (vitest)" npm test --prefix "$ROOT/origin/web" || true
 step "npm ci (deploy/e2e)" npm_install "$ROOT/deploy/e2e" || exit 1
 step "cargo fmt --check" cargo fmt --all --check || true
 step "cargo build (bins and tests)" cargo build --workspace --bins --tests || exit 1
