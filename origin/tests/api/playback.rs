@@ -170,18 +170,11 @@ async fn playback_answers_edge_urls_with_a_token_the_edge_accepts() {
     )
     .await;
     assert_ne!(renewed["token"], again["token"]);
-    let metrics = reqwest::get(format!("{}/metrics", origin.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    for line in [
+    let counted = [
         r#"marquee_origin_playbacks_total{kind="start"} 2"#,
         r#"marquee_origin_playbacks_total{kind="renewal"} 1"#,
-    ] {
-        assert!(metrics.contains(line), "metrics lack {line}:\n{metrics}");
-    }
+    ];
+    super::util::metrics_with(&origin.base, &counted).await;
 
     // A title without video cannot be played.
     let draft = expect(

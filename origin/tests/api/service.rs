@@ -68,23 +68,13 @@ async fn health_openapi_and_metrics() {
     let mut c = Client::new(&origin.base);
     sign_up(&mut c, "m@example.com").await;
     expect(c.get("/api/v1/me").await, StatusCode::OK).await;
-    let metrics = reqwest::get(format!("{}/metrics", origin.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    for needle in [
+    let needles = [
         r#"marquee_origin_http_requests_total{route="/api/v1/me",method="GET",status="200"}"#,
         r#"marquee_origin_http_requests_total{route="/api/v1/accounts",method="POST",status="201"}"#,
         "marquee_origin_http_request_duration_seconds_bucket",
         r#"marquee_origin_jobs{state="queued"} 0"#,
-    ] {
-        assert!(
-            metrics.contains(needle),
-            "metrics lack {needle}:\n{metrics}"
-        );
-    }
+    ];
+    let metrics = super::util::metrics_with(&origin.base, &needles).await;
     assert!(!metrics.contains("m@example.com"));
 }
 

@@ -205,6 +205,23 @@ pub async fn expect_error(resp: Response, status: StatusCode, code: &str) {
     );
 }
 
+/// Origin's Prometheus text, after checking it has every line in `needles`.
+pub async fn metrics_with(base: &str, needles: &[&str]) -> String {
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in needles {
+        assert!(
+            metrics.contains(needle),
+            "metrics lack {needle}:\n{metrics}"
+        );
+    }
+    metrics
+}
+
 pub async fn sign_up(client: &mut Client, email: &str) -> Value {
     let body = json!({"email": email, "password": PASSWORD, "display_name": "Tester"});
     expect(
