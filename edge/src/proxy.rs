@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::{Method, header};
+use marquee_proto::token::split_token_path;
 use metrics_exporter_prometheus::PrometheusHandle;
 use pingora_cache::lock::CacheKeyLockImpl;
 use pingora_cache::{
@@ -49,9 +50,6 @@ pub struct Ctx {
     counted: bool,
     /// The token-stripped path asked of origin and used as cache key (set once authorized).
     upstream_path: Option<String>,
-    /// The viewer's verified token, forwarded to origin as `Authorization: Bearer` on a miss:
-    /// origin serves media only to holders of a token it signed.
-    token: Option<String>,
     result: Option<&'static str>,
     stored: bool,
     from_disk: bool,
@@ -152,7 +150,6 @@ impl ProxyHttp for EdgeProxy {
             } => match self.gate.authorize(token, media_path, now_unix()) {
                 Ok(_) => {
                     ctx.upstream_path = Some(media_path.to_owned());
-                    ctx.token = Some(token.to_owned());
                     Ok(false)
                 }
                 Err(rejection) => self.refuse(session, ctx, Refusal::Token(rejection)).await,
@@ -222,7 +219,7 @@ impl ProxyHttp for EdgeProxy {
 
     async fn upstream_request_filter(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         upstream: &mut RequestHeader,
         ctx: &mut Ctx,
     ) -> Result<()> {
@@ -232,11 +229,15 @@ impl ProxyHttp for EdgeProxy {
         let uri = path
             .parse::<http::Uri>()
             .map_err(|e| Error::explain(ErrorType::InvalidHTTPHeader, format!("bad path: {e}")))?;
+        // The viewer's token (verified in request_filter) goes to origin in a header, so origin
+        // serves only token holders. Taken from the request path here, on a miss, rather than
+        // copied into the context on every request.
+        let (token, _) = split_token_path(session.req_header().uri.path())
+            .map_err(|e| Error::explain(ErrorType::InternalError, e.to_string()))?;
+        let bearer = format!("Bearer {token}");
         upstream.set_uri(uri);
         upstream.insert_header(header::HOST, self.origin.to_string())?;
-        if let Some(token) = &ctx.token {
-            upstream.insert_header(header::AUTHORIZATION, format!("Bearer {token}"))?;
-        }
+        upstream.insert_header(header::AUTHORIZATION, bearer)?;
         Ok(())
     }
 
