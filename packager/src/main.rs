@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use marquee_packager::{PackageRequest, PackageSummary, Stage, package, parse_ladder};
+use marquee_packager::{PackageRequest, PackageSummary, package, parse_ladder};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -61,7 +61,7 @@ fn main() -> anyhow::Result<()> {
     bar.enable_steady_tick(Duration::from_millis(200));
     let started = Instant::now();
     let result = package(&req, &mut |p| {
-        bar.set_message(stage_name(p.stage));
+        bar.set_message(p.stage.as_str());
         bar.set_position((p.overall() * 1000.0) as u64);
     });
     bar.finish_and_clear();
@@ -78,15 +78,6 @@ fn tracing_subscriber_init() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-}
-
-fn stage_name(stage: Stage) -> &'static str {
-    match stage {
-        Stage::Probing => "probing",
-        Stage::Encoding => "encoding",
-        Stage::Segmenting => "segmenting",
-        Stage::Writing => "writing",
-    }
 }
 
 fn print_summary(s: &PackageSummary, out: &std::path::Path, took: Duration) {

@@ -46,6 +46,18 @@ pub enum Stage {
     Writing,
 }
 
+impl Stage {
+    /// The stage's name as shown to people and stored in job progress (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Probing => "probing",
+            Self::Encoding => "encoding",
+            Self::Segmenting => "segmenting",
+            Self::Writing => "writing",
+        }
+    }
+}
+
 /// A progress report: `fraction` (0..=1) is within `stage`; [`Progress::overall`] spans the job.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
@@ -420,5 +432,23 @@ fn summarise(
             silent,
         },
         files,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_names_are_their_serde_names() {
+        for stage in [
+            Stage::Probing,
+            Stage::Encoding,
+            Stage::Segmenting,
+            Stage::Writing,
+        ] {
+            let json = serde_json::to_string(&stage).unwrap();
+            assert_eq!(json, format!("\"{}\"", stage.as_str()));
+        }
     }
 }

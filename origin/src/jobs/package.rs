@@ -2,17 +2,8 @@
 
 use std::path::Path;
 
-use marquee_packager::{PackageRequest, Progress, Stage, package};
+use marquee_packager::{PackageRequest, Progress, package};
 use tokio::sync::mpsc::UnboundedSender;
-
-fn stage_name(stage: Stage) -> &'static str {
-    match stage {
-        Stage::Probing => "probing",
-        Stage::Encoding => "encoding",
-        Stage::Segmenting => "segmenting",
-        Stage::Writing => "writing",
-    }
-}
 
 /// Packages `input` into `output` with 2-second segments and the default ladder, sending
 /// `(stage, overall fraction)` progress. Returns the duration in seconds, or a readable error.
@@ -29,7 +20,7 @@ pub fn run(
     };
     let mut report = |p: Progress| {
         // The receiver only goes away when the job is being abandoned; nothing to do then.
-        let _ = progress.send((stage_name(p.stage).to_owned(), f64::from(p.overall())));
+        let _ = progress.send((p.stage.as_str().to_owned(), f64::from(p.overall())));
     };
     package(&req, &mut report)
         .map(|summary| summary.duration_secs)
