@@ -72,6 +72,23 @@ pub const MIN_SECRET_LEN: usize = 16;
 /// Deadline for sending and installing one snapshot chunk ([`http::SNAPSHOT_CHUNK_BYTES`]).
 const SNAPSHOT_CHUNK_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What commands and outcomes must be: JSON round-trippable, cloneable, printable, shareable.
+pub trait LogValue:
+    serde::Serialize + serde::de::DeserializeOwned + Clone + std::fmt::Debug + Send + Sync + 'static
+{
+}
+
+impl<T> LogValue for T where
+    T: serde::Serialize
+        + serde::de::DeserializeOwned
+        + Clone
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// The replicated application: a deterministic state machine.
 ///
 /// `Self`, `Command` and `Outcome` are stored as JSON (`serde_json`), so they must round-trip
@@ -79,20 +96,8 @@ const SNAPSHOT_CHUNK_TIMEOUT: Duration = Duration::from_secs(10);
 pub trait App:
     Default + serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
 {
-    type Command: serde::Serialize
-        + serde::de::DeserializeOwned
-        + Clone
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static;
-    type Outcome: serde::Serialize
-        + serde::de::DeserializeOwned
-        + Clone
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static;
+    type Command: LogValue;
+    type Outcome: LogValue;
     /// Must be deterministic: same state + command → same outcome on every node (no clock, no
     /// randomness inside; callers put timestamps/ids into the command). Must not panic: a panic
     /// stops Raft on this node (later writes fail with [`WriteError::Fatal`]).
