@@ -12,6 +12,17 @@ pub enum Pattern {
     SmpteHdBars,
 }
 
+impl Pattern {
+    pub const ALL: [Pattern; 6] = [
+        Pattern::TestSrc2,
+        Pattern::Mandelbrot,
+        Pattern::Life,
+        Pattern::CellAuto,
+        Pattern::Gradients,
+        Pattern::SmpteHdBars,
+    ];
+}
+
 /// How a title's demo video is generated.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct VideoRecipe {

@@ -156,14 +156,7 @@ mod tests {
 
     #[test]
     fn sources_are_sized_and_timed() {
-        for p in [
-            Pattern::TestSrc2,
-            Pattern::Mandelbrot,
-            Pattern::Life,
-            Pattern::CellAuto,
-            Pattern::Gradients,
-            Pattern::SmpteHdBars,
-        ] {
+        for p in Pattern::ALL {
             let src = video_source(p);
             assert!(src.contains("rate=30"), "{src}");
             assert!(
@@ -226,15 +219,7 @@ mod tests {
     #[tokio::test]
     async fn every_pattern_renders_with_real_ffmpeg() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let patterns = [
-            Pattern::TestSrc2,
-            Pattern::Mandelbrot,
-            Pattern::Life,
-            Pattern::CellAuto,
-            Pattern::Gradients,
-            Pattern::SmpteHdBars,
-        ];
-        let clips = patterns.iter().enumerate().map(|(i, p)| {
+        let clips = Pattern::ALL.iter().enumerate().map(|(i, p)| {
             let recipe = VideoRecipe {
                 pattern: *p,
                 tone_hz: 200 + 50 * i as u32,

@@ -120,18 +120,15 @@ pub fn build_licence(
 mod tests {
     use super::*;
 
-    fn key(kid: u8, key: u8) -> ContentKey {
-        ContentKey {
-            kid: [kid; 16],
-            key: [key; 16],
-        }
-    }
-
     #[test]
     fn licence_json_has_the_exact_clear_key_shape() {
         let request = parse_request(br#"{"kids":["AQEBAQEBAQEBAQEBAQEBAQ"],"type":"temporary"}"#)
             .expect("valid request");
-        let licence = build_licence(&request, &[key(2, 0x20), key(1, 0x10)]).expect("licence");
+        let licence = build_licence(
+            &request,
+            &[ContentKey::filled(2, 0x20), ContentKey::filled(1, 0x10)],
+        )
+        .expect("licence");
         assert_eq!(
             licence.to_json(),
             r#"{"keys":[{"kty":"oct","k":"EBAQEBAQEBAQEBAQEBAQEA","kid":"AQEBAQEBAQEBAQEBAQEBAQ"}],"type":"temporary"}"#
@@ -144,7 +141,11 @@ mod tests {
             br#"{"kids":["AgICAgICAgICAgICAgICAg","AwMDAwMDAwMDAwMDAwMDAw","AQEBAQEBAQEBAQEBAQEBAQ"]}"#,
         )
         .expect("valid request");
-        let licence = build_licence(&request, &[key(1, 0x10), key(2, 0x20)]).expect("licence");
+        let licence = build_licence(
+            &request,
+            &[ContentKey::filled(1, 0x10), ContentKey::filled(2, 0x20)],
+        )
+        .expect("licence");
         assert_eq!(
             licence.to_json(),
             concat!(
@@ -161,7 +162,7 @@ mod tests {
         let request =
             parse_request(br#"{"kids":["AwMDAwMDAwMDAwMDAwMDAw"]}"#).expect("valid request");
         assert_eq!(
-            build_licence(&request, &[key(1, 1)]),
+            build_licence(&request, &[ContentKey::filled(1, 1)]),
             Err(LicenceError::NoMatchingKeys)
         );
     }

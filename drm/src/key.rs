@@ -26,6 +26,15 @@ pub struct ContentKey {
 }
 
 impl ContentKey {
+    /// A key whose id and key bytes are all `kid` and `key`: easy to tell apart in tests.
+    #[cfg(test)]
+    pub(crate) fn filled(kid: u8, key: u8) -> Self {
+        Self {
+            kid: [kid; 16],
+            key: [key; 16],
+        }
+    }
+
     /// A fresh random key id and key from the operating system's CSPRNG.
     pub fn generate(rng: &SystemRandom) -> Result<Self, KeyError> {
         let mut bytes = [0u8; 32];

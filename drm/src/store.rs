@@ -56,37 +56,39 @@ impl KeyStore for InMemoryKeyStore {
 mod tests {
     use super::*;
 
-    fn key(kid: u8, key: u8) -> ContentKey {
-        ContentKey {
-            kid: [kid; 16],
-            key: [key; 16],
-        }
-    }
-
     #[test]
     fn keys_are_kept_per_title_in_put_order() {
         let store = InMemoryKeyStore::default();
-        store.put("t1", key(2, 20)).expect("put");
-        store.put("t1", key(1, 10)).expect("put");
-        store.put("t2", key(3, 30)).expect("put");
-        assert_eq!(store.get("t1").expect("get"), vec![key(2, 20), key(1, 10)]);
-        assert_eq!(store.get("t2").expect("get"), vec![key(3, 30)]);
+        store.put("t1", ContentKey::filled(2, 20)).expect("put");
+        store.put("t1", ContentKey::filled(1, 10)).expect("put");
+        store.put("t2", ContentKey::filled(3, 30)).expect("put");
+        assert_eq!(
+            store.get("t1").expect("get"),
+            vec![ContentKey::filled(2, 20), ContentKey::filled(1, 10)]
+        );
+        assert_eq!(
+            store.get("t2").expect("get"),
+            vec![ContentKey::filled(3, 30)]
+        );
         assert!(store.get("nope").expect("get").is_empty());
     }
 
     #[test]
     fn same_kid_replaces_the_key() {
         let store = InMemoryKeyStore::default();
-        store.put("t1", key(1, 10)).expect("put");
-        store.put("t1", key(1, 11)).expect("put");
-        assert_eq!(store.get("t1").expect("get"), vec![key(1, 11)]);
+        store.put("t1", ContentKey::filled(1, 10)).expect("put");
+        store.put("t1", ContentKey::filled(1, 11)).expect("put");
+        assert_eq!(
+            store.get("t1").expect("get"),
+            vec![ContentKey::filled(1, 11)]
+        );
     }
 
     #[test]
     fn empty_title_is_refused() {
         let store = InMemoryKeyStore::default();
         assert!(matches!(
-            store.put("", key(1, 1)),
+            store.put("", ContentKey::filled(1, 1)),
             Err(KeyStoreError::EmptyTitle)
         ));
     }
@@ -94,7 +96,7 @@ mod tests {
     #[test]
     fn usable_as_a_trait_object() {
         let store: Box<dyn KeyStore> = Box::new(InMemoryKeyStore::default());
-        store.put("t", key(9, 9)).expect("put");
+        store.put("t", ContentKey::filled(9, 9)).expect("put");
         assert_eq!(store.get("t").expect("get").len(), 1);
     }
 }

@@ -155,6 +155,20 @@ mod tests {
 
     /// 30 fps at timescale 15360 (512 ticks a frame), a 2-frame presentation delay and pairs of
     /// reordered frames inside each closed GOP (`gop` a multiple of 3), as with B-frames.
+    /// `frames` AAC frames of 1024 samples, 10 bytes each, back to back.
+    fn aac(frames: u64) -> Vec<Sample> {
+        (0..frames)
+            .map(|i| Sample {
+                dts: i * 1024,
+                duration: 1024,
+                cto: 0,
+                size: 10,
+                flags: 0,
+                offset: i * 10,
+            })
+            .collect()
+    }
+
     fn video(frames: usize, gop: usize) -> Vec<Sample> {
         (0..frames)
             .map(|i| Sample {
@@ -189,16 +203,7 @@ mod tests {
 
     #[test]
     fn audio_priming_is_dropped_and_rebased() {
-        let mut s: Vec<Sample> = (0..10)
-            .map(|i| Sample {
-                dts: i * 1024,
-                duration: 1024,
-                cto: 0,
-                size: 10,
-                flags: 0,
-                offset: i * 10,
-            })
-            .collect();
+        let mut s = aac(10);
         normalise(TrackKind::Audio, &mut s, Some(1024));
         assert_eq!(s.len(), 9);
         assert_eq!((s[0].dts, s[0].offset), (0, 10));
@@ -242,16 +247,7 @@ mod tests {
     #[test]
     fn audio_follows_video_boundaries() {
         // 48 kHz AAC, 1024-sample frames: 2 s is 93.75 frames.
-        let s: Vec<Sample> = (0..470)
-            .map(|i| Sample {
-                dts: i * 1024,
-                duration: 1024,
-                cto: 0,
-                size: 10,
-                flags: 0,
-                offset: 0,
-            })
-            .collect();
+        let s = aac(470);
         let ranges = cut_at_times(&s, 48000, &[0.0, 2.0, 4.0, 6.0, 8.0]);
         assert_eq!(ranges.len(), 5);
         assert_eq!(ranges[0], 0..94); // frame 94 starts at 2.005 s, frame 93 at 1.984 s

@@ -61,17 +61,23 @@ pub struct Origin {
     state: OriginState,
 }
 
+/// Serves `app` on a free loopback port for the rest of the test.
+async fn serve_on_loopback(app: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    addr
+}
+
 impl Origin {
     pub async fn start() -> Origin {
         let state = OriginState::default();
         let app = Router::new()
             .route("/media/{*rest}", get(serve_media))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind origin");
-        let addr = listener.local_addr().expect("origin addr");
-        tokio::spawn(async move { axum::serve(listener, app).await.expect("origin serve") });
+        let addr = serve_on_loopback(app).await;
         Origin { addr, state }
     }
 
@@ -205,11 +211,7 @@ impl HeartbeatSink {
         let app = Router::new()
             .route("/v1/heartbeat", post(receive))
             .with_state(received.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind sink");
-        let addr = listener.local_addr().expect("sink addr");
-        tokio::spawn(async move { axum::serve(listener, app).await.expect("sink serve") });
+        let addr = serve_on_loopback(app).await;
         HeartbeatSink {
             url: format!("http://{addr}"),
             received,
