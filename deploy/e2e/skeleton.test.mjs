@@ -184,6 +184,7 @@ test('marquee skeleton: sign up, browse, play through an edge, cache, tokens, re
     while (rec.playbacks.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     const [pass, renewed] = rec.playbacks;
     assert.ok(renewed, `the paused player did not renew its pass within ${TOKEN_TTL_SECS + 10} s`);
+    assert.deepEqual([pass.renewal, renewed.renewal], [false, true], 'the renewal says it is one');
     assert.notEqual(renewed.token, pass.token, 'a renewal brings a new token');
     assert.ok(Date.now() < pass.expires_at * 1000, 'renewed before the first pass expired');
     assert.ok(renewed.expires_at > pass.expires_at, 'the renewed pass lives longer');
@@ -269,9 +270,11 @@ async function waitForPlayback(page) {
 
 /** Manifest and segments came from an edge (not origin) under /t/<token>/media/<title>/. */
 function assertThroughEdge(rec, titleId, world) {
-  // One playback pass, plus renewals if the step ran long (renewed tokens are as good).
-  assert.ok(rec.playbacks.length >= 1, 'the player asked origin for a playback pass');
+  // One playback start, plus renewals if the step ran long (renewed tokens are as good).
+  const starts = rec.playbacks.filter((p) => !p.renewal);
+  assert.equal(starts.length, 1, 'the player asked origin for exactly one playback');
   const playback = rec.playbacks[0];
+  assert.equal(playback, starts[0], 'the first pass is the start, not a renewal');
   const tokens = new Set(rec.playbacks.map((p) => p.token));
   assert.ok(rec.media.some((m) => isManifest(m.key)), 'a manifest was fetched');
   assert.ok(rec.media.filter((m) => isSegment(m.key)).length >= 2, 'segments were fetched');

@@ -26,7 +26,9 @@ export function recordPlayback(page) {
       const response = await request.response();
       if (!response) return;
       if (/\/api\/v1\/titles\/[^/]+\/playback$/.test(pathname) && request.method() === 'POST') {
-        if (response.ok()) playbacks.push(await response.json());
+        // `renewal` marks a pass the player renewed while playing (see origin/web/src/player/renewal.ts).
+        const renewal = request.postDataJSON()?.renewal === true;
+        if (response.ok()) playbacks.push({ ...(await response.json()), renewal });
         return;
       }
       if (!isManifest(pathname) && !isSegment(pathname)) return;
