@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs Marquee's whole test suite: the web app's unit tests, formatting, every crate's unit and
-# integration tests, and the browser end-to-end tests in real headless Chromium. Exits non-zero
-# on any failure.
+# Runs Marquee's whole test suite: the web app's unit tests, formatting, clippy, every crate's
+# unit and integration tests, and the browser end-to-end tests in real headless Chromium.
+# Exits non-zero on any failure.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=deploy/setup.sh
@@ -53,12 +53,16 @@ choose_target_dir
 if ! cargo fmt --version >/dev/null 2>&1 && command -v rustup >/dev/null; then
   rustup component add rustfmt
 fi
+if ! cargo clippy --version >/dev/null 2>&1 && command -v rustup >/dev/null; then
+  rustup component add clippy
+fi
 
 # Setup and build failures stop the run; test failures are all collected first.
 step "web app build" build_web || exit 1
 step "web unit tests (vitest)" npm test --prefix "$ROOT/origin/web" || true
 step "npm ci (deploy/e2e)" npm_install "$ROOT/deploy/e2e" || exit 1
 step "cargo fmt --check" cargo fmt --all --check || true
+step "cargo clippy (-D warnings)" cargo clippy --workspace --all-targets -- -D warnings || true
 step "cargo build (bins and tests)" cargo build --workspace --bins --tests || exit 1
 step "cargo test --workspace" cargo test --workspace || true
 step "browser e2e (node --test deploy/e2e)" e2e_tests || true

@@ -274,7 +274,6 @@ impl Drop for Fill {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

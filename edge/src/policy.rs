@@ -96,7 +96,6 @@ pub fn result_label(served: Served) -> &'static str {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

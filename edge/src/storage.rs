@@ -340,7 +340,6 @@ impl HandleHit for BodyHit {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

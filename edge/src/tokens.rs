@@ -56,7 +56,6 @@ impl TokenGate {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use marquee_proto::token::TokenSigner;

@@ -200,7 +200,7 @@ impl Config {
         if let Some(e) = self
             .admin_emails
             .iter()
-            .find(|e| crate::auth::normalise_email(e).is_err())
+            .find(|e| crate::accounts::auth::normalise_email(e).is_err())
         {
             return Err(ConfigError::Invalid(format!(
                 "--admin-email {e:?} is not an email address"

@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// Every error code the API can answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Every error code the API can answer; published in OpenAPI as the enum of `error.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Code {
     InvalidEmail,
     PasswordTooShort,
@@ -38,6 +39,29 @@ pub enum Code {
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
+    pub const ALL: [Code; 20] = [
+        Self::InvalidEmail,
+        Self::PasswordTooShort,
+        Self::PasswordTooLong,
+        Self::InvalidJson,
+        Self::InvalidBody,
+        Self::InvalidTitle,
+        Self::EmptyBody,
+        Self::UnsupportedMediaType,
+        Self::BodyTooLarge,
+        Self::Unauthenticated,
+        Self::InvalidCredentials,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::EmailTaken,
+        Self::TitleNotReady,
+        Self::JobInProgress,
+        Self::TooManyAttempts,
+        Self::NoEdgeAvailable,
+        Self::Unavailable,
+        Self::Internal,
+    ];
+
     pub fn status(self) -> StatusCode {
         use StatusCode as S;
         match self {
@@ -99,7 +123,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable snake_case code, e.g. `email_taken`.
-    pub code: String,
+    pub code: Code,
     /// A human sentence, safe to show.
     pub message: String,
 }
@@ -138,7 +162,7 @@ impl ApiError {
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
             error: ErrorDetail {
-                code: self.code.as_str().to_owned(),
+                code: self.code,
                 message: self.message.clone(),
             },
         }
@@ -198,6 +222,16 @@ mod tests {
         );
         assert_eq!(Code::InvalidBody.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(Code::TitleNotReady.as_str(), "title_not_ready");
+    }
+
+    #[test]
+    fn the_wire_code_is_the_serde_name_of_every_code() {
+        for code in Code::ALL {
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::json!(code.as_str())
+            );
+        }
     }
 
     #[test]

@@ -50,9 +50,13 @@ pub async fn track(req: Request, next: Next) -> Response {
 
 /// `GET /metrics`: refreshes the gauges that mirror state, then renders.
 pub async fn render(State(ctx): State<Ctx>, handle: PrometheusHandle) -> Response {
-    let counts = ctx.raft.read(|s| s.job_counts()).await;
-    for (state, n) in counts {
-        metrics::gauge!(JOBS, "state" => state.as_str()).set(n as f64);
+    match ctx.raft.read(crate::jobs::state::counts) {
+        Ok(counts) => {
+            for (state, n) in counts {
+                metrics::gauge!(JOBS, "state" => state.as_str()).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot count jobs for metrics"),
     }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],

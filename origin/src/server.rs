@@ -18,12 +18,13 @@ use tower_http::trace::TraceLayer;
 
 use marquee_proto::token::TokenVerifier;
 
-use crate::api::throttle::PasswordThrottle;
+use crate::accounts::throttle::PasswordThrottle;
 use crate::api::{self, Ctx};
 use crate::blob::{BlobError, BlobStore};
 use crate::config::Config;
 use crate::keys::{self, KeyFileError};
 use crate::raft::{OpenError, Replicated};
+use crate::state::Origin;
 use crate::{jobs, media, web};
 
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +72,7 @@ pub async fn run(
     })?;
     let blobs = BlobStore::local(&config.blob_dir())?;
     // Make the sign-in decoy hash now, so the first unknown-email sign-in is not slower.
-    tokio::task::spawn_blocking(crate::auth::decoy_hash);
+    tokio::task::spawn_blocking(crate::accounts::auth::decoy_hash);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -87,7 +88,7 @@ pub async fn run(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let raft = Replicated::open(&config.raft_dir(), config.node_id, advertise).await?;
+    let raft = Replicated::open(&config.raft_dir(), config.node_id, advertise, Origin).await?;
 
     let mut media_tokens = TokenVerifier::default();
     media_tokens.add_key(signer.kid(), signer.public_key());
@@ -104,7 +105,7 @@ pub async fn run(
         jobs_wake: Arc::new(Notify::new()),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
-    let worker = tokio::spawn(jobs::run(ctx.clone(), stop_rx.clone()));
+    let worker = tokio::spawn(jobs::worker::run(ctx.clone(), stop_rx.clone()));
     let drain = Duration::from_secs(ctx.config.drain_timeout_secs);
     let app = app(ctx, prometheus);
 

@@ -3,23 +3,40 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use marquee_origin::raft::tables::Table;
 use marquee_origin::raft::{
-    App, Cluster, OpenError, Options, RAFT_RPC_PREFIX, Replicated, SECRET_HEADER, WriteError,
+    App, Cluster, OpenError, Options, RAFT_RPC_PREFIX, Replicated, SECRET_HEADER, StoreError,
+    WriteError,
 };
 
-#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct Counters {
-    values: BTreeMap<String, i64>,
-}
+struct Counters;
+
+const VALUES: Table<i64> = Table::new("values");
 
 impl App for Counters {
     type Command = (String, i64);
     type Outcome = i64;
-    fn apply(&mut self, (key, by): &(String, i64)) -> i64 {
-        let v = self.values.entry(key.clone()).or_default();
-        *v += by;
-        *v
+    fn apply(
+        &self,
+        tx: &redb::WriteTransaction,
+        (key, by): &(String, i64),
+    ) -> Result<i64, StoreError> {
+        let v = VALUES.get(tx, key.as_bytes())?.unwrap_or(0) + by;
+        VALUES.put(tx, key.as_bytes(), &v)?;
+        Ok(v)
     }
+}
+
+/// Every counter, read locally.
+fn all(raft: &Replicated<Counters>) -> BTreeMap<String, i64> {
+    raft.read(|tx| {
+        Ok(VALUES
+            .prefix(tx, b"", false, usize::MAX)?
+            .into_iter()
+            .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v))
+            .collect())
+    })
+    .expect("read")
 }
 
 const SECRET: &str = "test-cluster-secret";
@@ -47,7 +64,7 @@ async fn start_with(id: u64, bootstrap: bool, opts: Options) -> anyhow::Result<N
         },
         ..opts
     };
-    let raft = Replicated::open_with(dir.path(), id, addr.clone(), opts).await?;
+    let raft = Replicated::open_with(dir.path(), id, addr.clone(), opts, Counters).await?;
     let router = raft.rpc_router();
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
@@ -91,7 +108,7 @@ async fn three_nodes_replicate_and_fail_over() -> anyhow::Result<()> {
     // Followers apply the same log.
     for n in [&n2, &n3] {
         wait_for("replication", async || {
-            (n.raft.read(|c| c.values.get("a").copied()).await == Some(11)).then_some(())
+            (all(&n.raft).get("a").copied() == Some(11)).then_some(())
         })
         .await;
     }
@@ -144,13 +161,16 @@ async fn three_nodes_replicate_and_fail_over() -> anyhow::Result<()> {
     })
     .await;
     assert_eq!(leader.raft.write(cmd("a", 100)).await?, 111);
-    let linearizable = other.raft.read_linearizable(|c| c.values["a"]).await;
+    let linearizable = other
+        .raft
+        .read_linearizable(|tx| VALUES.get(tx, b"a"))
+        .await;
     assert!(
         linearizable.is_err(),
         "a follower cannot serve linearizable reads"
     );
     wait_for("replication after failover", async || {
-        (other.raft.read(|c| c.values["a"]).await == 111).then_some(())
+        (all(&other.raft)["a"] == 111).then_some(())
     })
     .await;
 
@@ -186,19 +206,16 @@ async fn late_joiner_catches_up_from_a_snapshot() -> anyhow::Result<()> {
     let n2 = start_with(2, false, opts).await?;
     let join = n1.raft.add_voter(n2.id, n2.addr.clone());
     tokio::time::timeout(Duration::from_secs(30), join).await??;
-    let want = n1.raft.read(|c| c.clone()).await;
-    wait_for("catch-up", async || {
-        (n2.raft.read(|c| c.clone()).await == want).then_some(())
-    })
-    .await;
+    let want = all(&n1.raft);
+    wait_for("catch-up", async || (all(&n2.raft) == want).then_some(())).await;
     assert!(
         n2.raft.status().snapshot_index >= Some(40),
         "{:?}",
         n2.raft.status()
     );
-    assert_eq!(n1.raft.write(cmd("k0", 1)).await?, want.values["k0"] + 1);
+    assert_eq!(n1.raft.write(cmd("k0", 1)).await?, want["k0"] + 1);
     wait_for("follow the log", async || {
-        (n2.raft.read(|c| c.values["k0"]).await == want.values["k0"] + 1).then_some(())
+        (all(&n2.raft).get("k0").copied() == Some(want["k0"] + 1)).then_some(())
     })
     .await;
     for n in [n1, n2] {
@@ -218,7 +235,7 @@ async fn a_short_cluster_secret_is_refused() -> anyhow::Result<()> {
         },
         ..Options::default()
     };
-    let res = Replicated::<Counters>::open_with(dir.path(), 1, "x".into(), opts).await;
+    let res = Replicated::open_with(dir.path(), 1, "x".into(), opts, Counters).await;
     let err = res.err().expect("must refuse");
     assert!(matches!(err, OpenError::Config(_)), "{err:?}");
     Ok(())

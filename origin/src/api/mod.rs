@@ -1,12 +1,6 @@
 //! The HTTP surface: JSON API under `/api/v1`, media, health, metrics, OpenAPI and the web app.
 
-mod accounts;
-pub mod model;
 mod openapi;
-mod playback;
-mod session;
-pub mod throttle;
-mod titles;
 
 use std::sync::Arc;
 
@@ -16,14 +10,15 @@ use axum::routing::{delete, get, post, put};
 use marquee_proto::token::{TokenSigner, TokenVerifier};
 use tokio::sync::Notify;
 
+use crate::accounts::throttle::PasswordThrottle;
 use crate::blob::BlobStore;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::raft::{ReadError, Replicated, WriteError};
-use crate::state::{Applied, Command, OriginState, Rejection};
+use crate::raft::{ReadError, Replicated, StoreError, WriteError};
+use crate::state::{DomainCommand, Origin};
+use crate::{accounts, catalogue, jobs, playback};
 
 pub use openapi::ApiDoc;
-pub use session::{Admin, MaybeViewer, Viewer};
 
 /// Largest poster accepted.
 const MAX_POSTER_BYTES: usize = 10 << 20;
@@ -31,7 +26,7 @@ const MAX_POSTER_BYTES: usize = 10 << 20;
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct Ctx {
-    pub raft: Replicated<OriginState>,
+    pub raft: Replicated<Origin>,
     pub blobs: BlobStore,
     pub config: Arc<Config>,
     pub signer: Arc<TokenSigner>,
@@ -39,22 +34,42 @@ pub struct Ctx {
     pub media_tokens: Arc<TokenVerifier>,
     pub http: reqwest::Client,
     /// Failed sign-ins per email and concurrent password hashing.
-    pub passwords: Arc<throttle::PasswordThrottle>,
+    pub passwords: Arc<PasswordThrottle>,
     /// Woken when a job is queued, so the worker starts without polling delay.
     pub jobs_wake: Arc<Notify>,
 }
 
 impl Ctx {
-    /// Replicates `cmd`; a refusal becomes the matching 4xx.
-    pub async fn apply(&self, cmd: Command) -> ApiResult<Applied> {
-        match self.raft.write(cmd).await {
-            Ok(outcome) => outcome.map_err(ApiError::from),
+    /// Replicates a domain's command; a refusal becomes the matching 4xx.
+    pub async fn apply<C>(&self, cmd: C) -> ApiResult<C::Applied>
+    where
+        C: DomainCommand,
+        ApiError: From<C::Rejection>,
+    {
+        match self.raft.write(cmd.into()).await {
+            Ok(outcome) => match C::outcome(outcome) {
+                Some(result) => result.map_err(ApiError::from),
+                None => Err(ApiError::internal("apply", "outcome of another domain")),
+            },
             Err(e) => Err(write_error(e)),
         }
     }
 
+    /// A local read (catalogue): may lag the leader a little on a follower.
+    pub fn read<R>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<R, StoreError>,
+    ) -> ApiResult<R> {
+        self.raft
+            .read(f)
+            .map_err(|e| ApiError::internal("state read", e))
+    }
+
     /// A linearizable read, for checks that guard access.
-    pub async fn read_checked<R>(&self, f: impl FnOnce(&OriginState) -> R) -> ApiResult<R> {
+    pub async fn read_checked<R>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<R, StoreError>,
+    ) -> ApiResult<R> {
         self.raft.read_linearizable(f).await.map_err(read_error)
     }
 }
@@ -86,39 +101,24 @@ fn read_error(e: ReadError) -> ApiError {
     }
 }
 
-impl From<Rejection> for ApiError {
-    fn from(r: Rejection) -> Self {
-        let code = match r {
-            Rejection::EmailTaken => Code::EmailTaken,
-            Rejection::AccountNotFound => Code::Unauthenticated,
-            Rejection::TitleNotFound | Rejection::JobNotFound => Code::NotFound,
-            Rejection::JobInProgress | Rejection::JobWrongState => Code::JobInProgress,
-            Rejection::AccountExists | Rejection::TitleExists => {
-                return ApiError::internal("id collision", r);
-            }
-        };
-        ApiError::new(code, r.to_string())
-    }
-}
-
 /// The `/api/v1` routes and `/api/openapi.json`.
 pub fn router() -> Router<Ctx> {
     let v1 = Router::new()
-        .route("/accounts", post(accounts::sign_up))
-        .route("/sessions", post(accounts::sign_in))
-        .route("/sessions/current", delete(accounts::sign_out))
-        .route("/me", get(accounts::me))
-        .route("/titles", get(titles::list))
-        .route("/titles/{id}", get(titles::one))
-        .route("/titles/{id}/poster", get(titles::poster))
-        .route("/titles/{id}/playback", post(playback::playback))
-        .route("/admin/titles", post(titles::create))
+        .route("/accounts", post(accounts::api::sign_up))
+        .route("/sessions", post(accounts::api::sign_in))
+        .route("/sessions/current", delete(accounts::api::sign_out))
+        .route("/me", get(accounts::api::me))
+        .route("/titles", get(catalogue::api::list))
+        .route("/titles/{id}", get(catalogue::api::one))
+        .route("/titles/{id}/poster", get(catalogue::api::poster))
+        .route("/titles/{id}/playback", post(playback::api::playback))
+        .route("/admin/titles", post(catalogue::api::create))
         .route(
             "/admin/titles/{id}/poster",
-            put(titles::put_poster).layer(DefaultBodyLimit::max(MAX_POSTER_BYTES)),
+            put(catalogue::api::put_poster).layer(DefaultBodyLimit::max(MAX_POSTER_BYTES)),
         )
-        .route("/admin/titles/{id}/video", put(titles::put_video))
-        .route("/admin/titles/{id}/job", get(titles::job));
+        .route("/admin/titles/{id}/video", put(catalogue::api::put_video))
+        .route("/admin/titles/{id}/job", get(jobs::api::job));
     Router::new()
         .nest("/api/v1", v1)
         .route("/api/openapi.json", get(openapi::serve))

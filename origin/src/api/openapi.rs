@@ -4,22 +4,25 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, model, playback, titles};
-use crate::error::{ErrorBody, ErrorDetail};
-use crate::state::{JobState, TitleKind, TitleState};
+use crate::catalogue::state::{TitleKind, TitleState};
+use crate::error::{Code, ErrorBody, ErrorDetail};
+use crate::jobs::state::JobState;
+use crate::{accounts, catalogue, jobs, playback};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Marquee origin API", description = "Accounts, catalogue, admin uploads and playback. Errors are `{\"error\": {\"code\", \"message\"}}` with a 4xx/5xx status; the session is the `marquee_session` cookie."),
     paths(
-        accounts::sign_up, accounts::sign_in, accounts::sign_out, accounts::me,
-        titles::list, titles::one, titles::poster, titles::create, titles::put_poster,
-        titles::put_video, titles::job, playback::playback,
+        accounts::api::sign_up, accounts::api::sign_in, accounts::api::sign_out, accounts::api::me,
+        catalogue::api::list, catalogue::api::one, catalogue::api::poster, catalogue::api::create,
+        catalogue::api::put_poster, catalogue::api::put_video, jobs::api::job, playback::api::playback,
     ),
     components(schemas(
-        model::SignUp, model::SignIn, model::Account, model::NewTitle, model::Title, model::TitleList,
-        model::Job, model::PlaybackRequest, model::Playback, model::PlaybackEdge,
-        ErrorBody, ErrorDetail, TitleKind, TitleState, JobState,
+        accounts::wire::SignUp, accounts::wire::SignIn, accounts::wire::Account,
+        catalogue::wire::NewTitle, catalogue::wire::Title, catalogue::wire::TitleList,
+        jobs::wire::Job, playback::wire::PlaybackRequest, playback::wire::Playback,
+        playback::wire::PlaybackEdge,
+        ErrorBody, ErrorDetail, Code, TitleKind, TitleState, JobState,
     )),
     modifiers(&SessionCookie),
     tags(
@@ -40,7 +43,7 @@ struct SessionCookie;
 impl Modify for SessionCookie {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        let cookie = ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE));
+        let cookie = ApiKey::Cookie(ApiKeyValue::new(crate::accounts::auth::SESSION_COOKIE));
         components.add_security_scheme("session", SecurityScheme::ApiKey(cookie));
     }
 }

@@ -1,20 +1,25 @@
 //! openraft's storage conformance suite against the redb log store and state machine.
+use std::sync::Arc;
+
 use openraft::testing::{StoreBuilder, Suite};
 
 use super::App;
 use super::db::{self, Store};
 use super::log_store::LogStore;
-use super::state_machine::{self, StateMachine};
+use super::state_db::StateDb;
+use super::state_machine::{SnapshotDir, StateMachine};
+use super::tables::StoreError;
 use super::types::{StorageError, TypeConfig};
 
 /// The suite only writes blank and membership entries, so any app will do.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Noop;
 
 impl App for Noop {
     type Command = ();
     type Outcome = ();
-    fn apply(&mut self, _cmd: &()) {}
+    fn apply(&self, _tx: &redb::WriteTransaction, _cmd: &()) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 struct RedbBuilder;
@@ -25,13 +30,13 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine<Noop>, tempfile::TempDir> f
     ) -> Result<(tempfile::TempDir, LogStore, StateMachine<Noop>), StorageError> {
         let dir = tempfile::tempdir().expect("temp dir");
         let (db, _created) = db::open_store(dir.path(), 1).expect("open store");
-        let applied = state_machine::load::<Noop>(&db).expect("load state");
+        let state = StateDb::open(dir.path()).expect("open state");
+        let snapshots = SnapshotDir::open(&dir.path().join("snapshots")).expect("snapshot dir");
         let (store, _closed) = Store::new(db);
-        let shared = std::sync::Arc::new(tokio::sync::RwLock::new(applied));
         Ok((
             dir,
-            LogStore::new(store.clone()),
-            StateMachine::new(store, shared),
+            LogStore::new(store),
+            StateMachine::new(Arc::new(state), Arc::new(Noop), Arc::new(snapshots)),
         ))
     }
 }

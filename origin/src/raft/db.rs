@@ -9,13 +9,14 @@ use redb::{
     TableDefinition, TableHandle,
 };
 
-use super::types::{NodeId, StorageError};
+use super::types::{NodeId, SnapshotMeta, StorageError};
 
 /// Log entries by index, each the JSON of an `openraft::Entry`.
 pub(crate) const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("raft_log");
 /// Small records of the log store: vote, committed, last purged log id, and the store's identity.
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("raft_meta");
-/// The latest state-machine snapshot: `meta` (JSON `SnapshotMeta`) and `data` (JSON of the app).
+/// Written by origins before the state had its own file: the latest snapshot, `meta` (JSON
+/// `SnapshotMeta`) and `data` (JSON of the whole app). Read once to migrate, then emptied.
 pub(crate) const SNAPSHOT: TableDefinition<&str, &[u8]> = TableDefinition::new("raft_snapshot");
 
 pub(crate) const KEY_VOTE: &str = "vote";
@@ -28,6 +29,9 @@ pub(crate) const KEY_SNAP_DATA: &str = "data";
 
 /// Written once at creation; a file without it (or with another value) is not ours.
 const FORMAT: &[u8] = b"marquee-origin-raft/1";
+
+/// Page cache of the log file: it stays small (purged behind each snapshot).
+const LOG_CACHE_BYTES: usize = 16 << 20;
 
 /// File name of the store inside the node's directory.
 pub const STORE_FILE: &str = "raft.redb";
@@ -66,6 +70,7 @@ pub(crate) fn open_store(dir: &Path, node_id: NodeId) -> Result<(Database, bool)
     // altered file into a clean `Corrupted` error where a plain open may panic inside redb.
     let db = Database::builder()
         .set_check_integrity_on_open(true)
+        .set_cache_size(LOG_CACHE_BYTES)
         .create(&path)
         .map_err(|e| classify_open_error(&path, e))?;
     let corrupt = |e: redb::Error| classify_error(&path, e);
@@ -312,6 +317,29 @@ pub(crate) fn put_json<T: serde::Serialize>(
         redb::Durability::None
     })?;
     txn.open_table(table)?.insert(key, bytes.as_slice())?;
+    txn.commit()?;
+    Ok(())
+}
+
+/// The snapshot a pre-state-file origin left in the log file, if any: its meta and the JSON of
+/// the whole app.
+pub(crate) fn legacy_snapshot(db: &Database) -> Result<Option<(SnapshotMeta, Vec<u8>)>, DbError> {
+    let Some(meta) = get_json::<SnapshotMeta>(db, SNAPSHOT, KEY_SNAP_META)? else {
+        return Ok(None);
+    };
+    let txn = db.begin_read()?;
+    let table = txn.open_table(SNAPSHOT)?;
+    let data = table
+        .get(KEY_SNAP_DATA)?
+        .map(|v| v.value().to_vec())
+        .ok_or(DbError::Missing("legacy snapshot data"))?;
+    Ok(Some((meta, data)))
+}
+
+/// Empties the legacy snapshot table once the state file holds its contents.
+pub(crate) fn clear_legacy_snapshot(db: &Database) -> Result<(), DbError> {
+    let txn = durable_txn(db)?;
+    txn.open_table(SNAPSHOT)?.retain(|_, _| false)?;
     txn.commit()?;
     Ok(())
 }

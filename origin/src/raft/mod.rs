@@ -1,10 +1,14 @@
 //! Origin's replicated state: an application state machine ([`App`]) replicated with openraft
-//! 0.9 over a durable redb store (`<dir>/raft.redb`).
+//! 0.9 over durable redb files in the node's directory.
 //!
-//! * Every log append is one fsync'd redb transaction before openraft hears it is flushed.
-//! * The application lives in memory; a snapshot (JSON of the app) is persisted to redb every
-//!   [`Options::snapshot_every`] entries and the log behind it is purged, so a restart is "load
-//!   the snapshot, replay the rest of the log".
+//! * `raft.redb` holds the log, the vote and the commit pointer; every append is one fsync'd
+//!   transaction before openraft hears it is flushed.
+//! * `state.redb` holds the application's [`tables`] and the last applied log id and membership,
+//!   written in the same transaction as each batch of commands, so a restart replays only the
+//!   entries after it. Memory holds nothing but redb's bounded page cache.
+//! * `snapshots/` holds the current snapshot: a stream of every table from one read transaction
+//!   with a digest ([`snapshot`]); installing one builds a fresh state file, checks it and swaps
+//!   it in. The log behind a snapshot is purged.
 //! * One node is a complete cluster ([`Cluster::SingleNode`], the default): the first
 //!   [`Replicated::open`] on an empty directory initialises it, later opens just restart it.
 //! * Several nodes ([`Cluster::Http`]): Raft RPCs go over HTTP with a shared secret; origin's
@@ -13,17 +17,19 @@
 //!   naming the leader's address (forwarding is the caller's job).
 //!
 //! ```
-//! use marquee_origin::raft::{App, Replicated};
+//! use marquee_origin::raft::{App, Replicated, StoreError, tables::Table};
 //!
-//! #[derive(Default, serde::Serialize, serde::Deserialize)]
-//! struct Counter(u64);
+//! const TOTAL: Table<u64> = Table::new("total");
+//!
+//! struct Counter;
 //!
 //! impl App for Counter {
 //!     type Command = u64;
 //!     type Outcome = u64;
-//!     fn apply(&mut self, by: &u64) -> u64 {
-//!         self.0 += by;
-//!         self.0
+//!     fn apply(&self, tx: &redb::WriteTransaction, by: &u64) -> Result<u64, StoreError> {
+//!         let total = TOTAL.get(tx, b"")?.unwrap_or(0) + by;
+//!         TOTAL.put(tx, b"", &total)?;
+//!         Ok(total)
 //!     }
 //! }
 //!
@@ -31,13 +37,13 @@
 //! # async fn main() -> anyhow::Result<()> {
 //! # let tmp = tempfile::tempdir()?;
 //! # let dir = tmp.path();
-//! let state = Replicated::<Counter>::open(dir, 1, "127.0.0.1:7000".into()).await?;
+//! let state = Replicated::open(dir, 1, "127.0.0.1:7000".into(), Counter).await?;
 //! assert_eq!(state.write(5).await?, 5);
-//! assert_eq!(state.read_linearizable(|c| c.0).await?, 5);
+//! assert_eq!(state.read_linearizable(|tx| TOTAL.get(tx, b"")).await?, Some(5));
 //! state.shutdown().await?;
 //!
-//! let state = Replicated::<Counter>::open(dir, 1, "127.0.0.1:7000".into()).await?;
-//! assert_eq!(state.read(|c| c.0).await, 5, "durable across restarts");
+//! let state = Replicated::open(dir, 1, "127.0.0.1:7000".into(), Counter).await?;
+//! assert_eq!(state.read(|tx| TOTAL.get(tx, b""))?, Some(5), "durable across restarts");
 //! # state.shutdown().await?;
 //! # Ok(())
 //! # }
@@ -48,9 +54,14 @@ mod db;
 mod error;
 mod http;
 mod log_store;
+#[cfg(test)]
+mod migration_test;
 pub mod network;
 mod options;
+pub mod snapshot;
+mod state_db;
 mod state_machine;
+pub mod tables;
 pub mod types;
 
 use std::collections::BTreeMap;
@@ -59,18 +70,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openraft::{BasicNode, Config, SnapshotPolicy};
-use tokio::sync::{Mutex, RwLock, oneshot};
+use tokio::sync::{Mutex, oneshot};
 
 pub use db::{STORE_FILE, StoreOpenError};
 pub use error::{MembershipError, OpenError, ReadError, ShutdownError, WriteError};
 pub use http::{HttpNetwork, RAFT_RPC_PREFIX, SECRET_HEADER};
 pub use options::{Cluster, Options, Status};
+pub use state_db::STATE_FILE;
+use state_db::StateDb;
+pub use tables::StoreError;
 use types::{CommandJson, NodeId, Raft};
 
 /// Shortest accepted [`Cluster::Http`] secret.
 pub const MIN_SECRET_LEN: usize = 16;
 /// Deadline for sending and installing one snapshot chunk ([`http::SNAPSHOT_CHUNK_BYTES`]).
 const SNAPSHOT_CHUNK_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long shutdown waits for readers to let go of the state file.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
 /// What commands and outcomes must be: JSON round-trippable, cloneable, printable, shareable.
 pub trait LogValue:
@@ -89,33 +105,47 @@ impl<T> LogValue for T where
 {
 }
 
-/// The replicated application: a deterministic state machine.
-///
-/// `Self`, `Command` and `Outcome` are stored as JSON (`serde_json`), so they must round-trip
-/// through it.
-pub trait App:
-    Default + serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
-{
+/// The replicated application: a deterministic state machine over [`tables`].
+pub trait App: Send + Sync + 'static {
     type Command: LogValue;
     type Outcome: LogValue;
-    /// Must be deterministic: same state + command → same outcome on every node (no clock, no
-    /// randomness inside; callers put timestamps/ids into the command). Must not panic: a panic
-    /// stops Raft on this node (later writes fail with [`WriteError::Fatal`]).
-    fn apply(&mut self, cmd: &Self::Command) -> Self::Outcome;
+    /// Applies one command inside `tx`, the write transaction of its batch. Must be
+    /// deterministic: same tables + command → same writes and outcome on every node (no clock,
+    /// no randomness; callers put timestamps and ids into the command). A refusal is an
+    /// `Outcome` and must leave the tables untouched (check before writing). `Err` is a storage
+    /// failure: it stops Raft on this node (later writes fail with [`WriteError::Fatal`]), as
+    /// does a panic.
+    fn apply(
+        &self,
+        tx: &redb::WriteTransaction,
+        cmd: &Self::Command,
+    ) -> Result<Self::Outcome, StoreError>;
+
+    /// Writes the state of a store made before the state had its own file (the JSON of the
+    /// whole app, from its last snapshot) into `tx`. The default refuses: such stores predate
+    /// this app.
+    fn import_legacy(&self, _tx: &redb::WriteTransaction, _json: &[u8]) -> Result<(), StoreError> {
+        Err(StoreError::Other(
+            "this store was written by an older version that kept a JSON snapshot, \
+             and this application cannot read it"
+                .into(),
+        ))
+    }
 }
 
 /// A handle to this node's replicated state. Cheap to clone.
 pub struct Replicated<A: App> {
-    inner: Arc<Inner<A>>,
+    inner: Arc<Inner>,
+    _app: std::marker::PhantomData<fn() -> A>,
 }
 
-struct Inner<A: App> {
+struct Inner {
     node_id: NodeId,
     raft: Raft,
-    shared: state_machine::Shared<A>,
+    state: Arc<StateDb>,
     /// The cluster secret for Raft RPCs; `None` for a single node.
     secret: Option<Arc<str>>,
-    /// Fires when the redb file is closed; `shutdown` waits for it so the store can be reopened.
+    /// Fires when the log file is closed; `shutdown` waits for it so the store can be reopened.
     closed: Mutex<Option<oneshot::Receiver<()>>>,
 }
 
@@ -123,14 +153,67 @@ impl<A: App> Clone for Replicated<A> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
+            _app: std::marker::PhantomData,
         }
     }
 }
 
+/// Opens both files (migrating a legacy store) and the snapshot folder. Blocking.
+fn open_files<A: App>(
+    dir: &Path,
+    node_id: NodeId,
+    app: &A,
+) -> Result<(redb::Database, bool, StateDb, state_machine::SnapshotDir), StoreOpenError> {
+    let (log, created) = db::open_store(dir, node_id)?;
+    let corrupt = |reason: String| StoreOpenError::Corrupt {
+        path: dir.join(STATE_FILE),
+        reason,
+    };
+    if !StateDb::exists(dir) {
+        migrate_legacy(dir, &log, app).map_err(|e| corrupt(e.to_string()))?;
+    }
+    let state = StateDb::open(dir)?;
+    // A legacy snapshot left by a crash right after its migration is no longer needed.
+    db::clear_legacy_snapshot(&log).map_err(|e| corrupt(e.to_string()))?;
+    let snapshots = state_machine::SnapshotDir::open(&dir.join("snapshots")).map_err(|e| {
+        StoreOpenError::CreateDir {
+            path: dir.join("snapshots"),
+            source: e,
+        }
+    })?;
+    Ok((log, created, state, snapshots))
+}
+
+/// A store from before state files: builds `state.redb` from its JSON snapshot (if it has one;
+/// the log replays the rest), in a fresh file swapped in whole.
+fn migrate_legacy<A: App>(dir: &Path, log: &redb::Database, app: &A) -> Result<(), StoreError> {
+    let legacy = db::legacy_snapshot(log).map_err(|e| StoreError::Other(e.to_string()))?;
+    let Some((meta, json)) = legacy else {
+        return Ok(());
+    };
+    let fresh = dir.join(STATE_FILE).with_extension("redb.migrating");
+    let db = state_db::create_fresh(&fresh)?;
+    let tx = state_db::durable_write(&db)?;
+    app.import_legacy(&tx, &json)?;
+    state_db::LAST_APPLIED.put(&tx, state_db::KEY_LAST_APPLIED, &meta.last_log_id)?;
+    state_db::MEMBERSHIP.put(&tx, state_db::KEY_MEMBERSHIP, &meta.last_membership)?;
+    tx.commit()?;
+    drop(db);
+    std::fs::rename(&fresh, dir.join(STATE_FILE))
+        .map_err(|e| StoreError::Other(format!("cannot move the migrated state in place: {e}")))?;
+    tracing::info!(last_log_id = ?meta.last_log_id, "migrated the state of an older origin into state.redb");
+    Ok(())
+}
+
 impl<A: App> Replicated<A> {
     /// Opens (or creates) the node's durable store under `dir` and starts Raft, with defaults.
-    pub async fn open(dir: &Path, node_id: u64, advertise_addr: String) -> Result<Self, OpenError> {
-        Self::open_with(dir, node_id, advertise_addr, Options::default()).await
+    pub async fn open(
+        dir: &Path,
+        node_id: u64,
+        advertise_addr: String,
+        app: A,
+    ) -> Result<Self, OpenError> {
+        Self::open_with(dir, node_id, advertise_addr, Options::default(), app).await
     }
 
     /// Opens the store and starts Raft. Returns once this node has a leader and has applied
@@ -141,6 +224,7 @@ impl<A: App> Replicated<A> {
         node_id: u64,
         advertise_addr: String,
         opts: Options,
+        app: A,
     ) -> Result<Self, OpenError> {
         if let Cluster::Http { secret, .. } = &opts.cluster
             && secret.len() < MIN_SECRET_LEN
@@ -148,26 +232,20 @@ impl<A: App> Replicated<A> {
             let why = format!("the cluster secret needs at least {MIN_SECRET_LEN} characters");
             return Err(OpenError::Config(why));
         }
-        let path = dir.to_path_buf();
-        let opened = tokio::task::spawn_blocking(move || {
-            let (db, created) = db::open_store(&path, node_id)?;
-            let applied = state_machine::load::<A>(&db).map_err(|e| StoreOpenError::Corrupt {
-                path: path.clone(),
+        let app = Arc::new(app);
+        let (path, opening) = (dir.to_path_buf(), app.clone());
+        let opened = tokio::task::spawn_blocking(move || open_files(&path, node_id, &*opening))
+            .await
+            // A panic inside redb on a damaged file is reported as corruption, not propagated.
+            .map_err(|e| StoreOpenError::Corrupt {
+                path: dir.to_path_buf(),
                 reason: e.to_string(),
-            })?;
-            Ok::<_, StoreOpenError>((db, created, applied))
-        })
-        .await
-        // A panic inside redb on a damaged file is reported as corruption, not propagated.
-        .map_err(|e| StoreOpenError::Corrupt {
-            path: dir.to_path_buf(),
-            reason: e.to_string(),
-        })??;
-        let (db, created, applied) = opened;
-        tracing::info!(created, snapshot = ?applied.last_applied, "raft store opened");
+            })??;
+        let (log_db, created, state, snapshots) = opened;
+        tracing::info!(created, "raft store opened");
 
-        let (db, closed) = db::Store::new(db);
-        let shared = Arc::new(RwLock::new(applied));
+        let (log_db, closed) = db::Store::new(log_db);
+        let state = Arc::new(state);
         let config = Config {
             cluster_name: "marquee-origin".into(),
             snapshot_policy: SnapshotPolicy::LogsSinceLast(opts.snapshot_every),
@@ -181,8 +259,8 @@ impl<A: App> Replicated<A> {
         .validate()
         .map_err(|e| OpenError::Raft(e.to_string()))?;
         let (log, sm) = (
-            log_store::LogStore::new(db.clone()),
-            state_machine::StateMachine::new(db.clone(), shared.clone()),
+            log_store::LogStore::new(log_db.clone()),
+            state_machine::StateMachine::new(state.clone(), app, Arc::new(snapshots)),
         );
         let config = Arc::new(config);
         let (raft, secret) = match &opts.cluster {
@@ -200,16 +278,17 @@ impl<A: App> Replicated<A> {
         let inner = Inner {
             node_id,
             raft,
-            shared,
+            state,
             secret,
             closed: Mutex::new(Some(closed)),
         };
-        drop(db);
+        drop(log_db);
         let this = Self {
             inner: Arc::new(inner),
+            _app: std::marker::PhantomData,
         };
         if let Err(e) = this.start(advertise_addr, &opts).await {
-            // Release the redb file so the caller may retry or inspect it.
+            // Release the files so the caller may retry or inspect them.
             let _ = this.shutdown().await;
             return Err(e);
         }
@@ -293,20 +372,29 @@ impl<A: App> Replicated<A> {
         outcome
     }
 
-    /// Local read of the applied state (catalogue reads). May lag the leader on a follower.
-    pub async fn read<R>(&self, f: impl FnOnce(&A) -> R) -> R {
-        let g = self.inner.shared.read().await;
-        f(&g.app)
+    /// Local read of the applied state (catalogue reads): `f` runs on one consistent read
+    /// transaction. May lag the leader on a follower. Blocking but short (point reads and
+    /// bounded scans through redb's page cache).
+    pub fn read<R>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let tx = self.inner.state.begin_read()?;
+        f(&tx)
     }
 
     /// Linearizable read (read-index via `ensure_linearizable`) for reads that guard money or
     /// access: sees every write that completed anywhere before the call.
-    pub async fn read_linearizable<R>(&self, f: impl FnOnce(&A) -> R) -> Result<R, ReadError> {
+    pub async fn read_linearizable<R>(
+        &self,
+        f: impl FnOnce(&redb::ReadTransaction) -> Result<R, StoreError>,
+    ) -> Result<R, ReadError> {
         self.inner.raft.ensure_linearizable().await?;
-        Ok(self.read(f).await)
+        self.read(f)
+            .map_err(|e| ReadError::Fatal(format!("state read failed: {e}")))
     }
 
-    /// Stops Raft and waits until the redb file is closed, so the store can be reopened.
+    /// Stops Raft and waits until both files are closed, so the store can be reopened.
     /// Idempotent. Other clones of this handle then answer `Stopped`.
     pub async fn shutdown(&self) -> Result<(), ShutdownError> {
         self.inner
@@ -316,12 +404,23 @@ impl<A: App> Replicated<A> {
             .map_err(|e| ShutdownError::Raft(e.to_string()))?;
         // The state-machine worker and any snapshot build end just after the core; wait for them.
         let mut closed = self.inner.closed.lock().await;
+        let waited_ms = CLOSE_WAIT.as_millis() as u64;
         if let Some(rx) = closed.as_mut() {
-            let waited_ms = 10_000;
-            match tokio::time::timeout(Duration::from_millis(waited_ms), rx).await {
+            match tokio::time::timeout(CLOSE_WAIT, rx).await {
                 Ok(_) => *closed = None,
                 Err(_) => return Err(ShutdownError::StoreStillOpen { waited_ms }),
             }
+        }
+        let state = self.inner.state.clone();
+        let released = tokio::task::spawn_blocking(move || {
+            // A clean stop leaves nothing for the next start to replay. Already closed: fine.
+            let _ = state.persist();
+            state.close(CLOSE_WAIT)
+        })
+        .await
+        .unwrap_or(false);
+        if !released {
+            return Err(ShutdownError::StoreStillOpen { waited_ms });
         }
         Ok(())
     }

@@ -4,8 +4,6 @@
 //! response is the outcome as JSON text. JSON keeps the redb log readable when debugging a node
 //! and needs no extra dependency; the price is that `App` types must round-trip through
 //! `serde_json` (no non-string map keys other than integers, no NaN floats).
-use std::io::Cursor;
-
 use openraft::BasicNode;
 
 /// A node id; never reused for a different node.
@@ -27,7 +25,7 @@ openraft::declare_raft_types!(
         R = OutcomeJson,
         NodeId = NodeId,
         Node = BasicNode,
-        SnapshotData = Cursor<Vec<u8>>,
+        SnapshotData = tokio::fs::File,
 );
 
 pub type Entry = openraft::Entry<TypeConfig>;

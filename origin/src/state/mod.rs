@@ -1,215 +1,158 @@
-//! Origin's domain state: the deterministic state machine replicated through [`crate::raft`].
+//! Origin's replicated application: routes each command to the domain that owns it.
 //!
-//! Handlers compute everything non-deterministic (ids, timestamps, password hashes, content
-//! hashes) before building a [`Command`]; [`OriginState::apply`] only decides, so every node
-//! reaches the same state. Refusals come back as [`Rejection`]s, which handlers map to 4xx.
+//! Each domain (`accounts`, `catalogue`, `jobs`, …) owns its commands, tables and queries in its
+//! own folder; this module only knows their names. Handlers compute everything
+//! non-deterministic (ids, timestamps, password hashes, content hashes) before building a
+//! command; `apply` only decides, so every node reaches the same state.
+//!
+//! On the wire and in the log a command is its domain's command as is (`{"CreateTitle": …}`),
+//! so log entries written before domains had their own enums still replay.
 
-mod apply;
-mod model;
+mod legacy;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
-pub use model::{
-    Account, Job, JobState, NewAccount, Session, Title, TitleKind, TitleMeta, TitleState,
-};
-
+use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
 
-/// Everything the origin replicates. Media bytes live in the blob store, never here.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct OriginState {
-    pub(crate) accounts: std::collections::BTreeMap<String, Account>,
-    /// Normalised email → account id.
-    pub(crate) emails: std::collections::BTreeMap<String, String>,
-    /// SHA-256 (hex) of a session token → session. The raw token is never stored.
-    pub(crate) sessions: std::collections::BTreeMap<String, Session>,
-    pub(crate) titles: std::collections::BTreeMap<String, Title>,
-    pub(crate) jobs: std::collections::BTreeMap<String, Job>,
-}
+use crate::raft::{App, StoreError};
+use crate::{accounts, catalogue, jobs};
 
-/// A state change, with every id and timestamp already decided by the caller.
+/// Every replicated change, by domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
 pub enum Command {
-    CreateAccount(NewAccount),
-    /// Creates a session and drops sessions that expired before `now`.
-    CreateSession {
-        token_hash: String,
-        account_id: String,
-        expires_at: u64,
-        now: u64,
-    },
-    DeleteSession {
-        token_hash: String,
-    },
-    CreateTitle {
-        id: String,
-        meta: TitleMeta,
-        now: u64,
-    },
-    SetPoster {
-        title_id: String,
-        content_type: String,
-        sha256: String,
-    },
-    /// A video was stored at `blob`; queue a packaging job for it.
-    VideoUploaded {
-        title_id: String,
-        job_id: String,
-        blob: String,
-        sha256: String,
-        size: u64,
-        now: u64,
-    },
-    /// A worker claims a queued job.
-    StartJob {
-        job_id: String,
-        now: u64,
-    },
-    JobProgress {
-        job_id: String,
-        stage: String,
-        progress: f64,
-        now: u64,
-    },
-    JobSucceeded {
-        job_id: String,
-        duration_secs: f64,
-        /// Folder of the new package under `media/<title id>/`; absent in entries written before
-        /// packages had folders (their package sits at the root).
-        #[serde(default)]
-        package_dir: Option<String>,
-        now: u64,
-    },
-    JobFailed {
-        job_id: String,
-        error: String,
-        now: u64,
-    },
-    /// At start-up: jobs left `running` by a crash go back to `queued`.
-    RequeueRunning {
-        now: u64,
-    },
+    Accounts(accounts::state::Command),
+    Catalogue(catalogue::state::Command),
+    Jobs(jobs::state::Command),
 }
 
-/// What a successful command produced.
+/// What a command produced, by domain; a refusal leaves the state unchanged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Applied {
-    Done,
-    Account(Account),
-    Title(Title),
-    Job(Job),
-    /// How many jobs were re-queued.
-    Requeued(u64),
+pub enum Outcome {
+    Accounts(accounts::state::Outcome),
+    Catalogue(catalogue::state::Outcome),
+    Jobs(jobs::state::Outcome),
 }
 
-/// Why a command was refused; the state is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum Rejection {
-    #[error("an account with this email already exists")]
-    EmailTaken,
-    #[error("an account with this id already exists")]
-    AccountExists,
-    #[error("no such account")]
-    AccountNotFound,
-    #[error("a title with this id already exists")]
-    TitleExists,
-    #[error("no such title")]
-    TitleNotFound,
-    #[error("no such job")]
-    JobNotFound,
-    #[error("a packaging job for this title is still in progress")]
-    JobInProgress,
-    #[error("the job is not in the state this change needs")]
-    JobWrongState,
+/// A domain's command type: how it wraps into [`Command`] and finds its outcome again.
+pub trait DomainCommand: Into<Command> {
+    type Applied;
+    type Rejection;
+    fn outcome(outcome: Outcome) -> Option<Result<Self::Applied, Self::Rejection>>;
 }
 
-pub type Outcome = Result<Applied, Rejection>;
+macro_rules! domain {
+    ($variant:ident, $module:ident) => {
+        impl From<$module::state::Command> for Command {
+            fn from(c: $module::state::Command) -> Self {
+                Command::$variant(c)
+            }
+        }
 
-impl crate::raft::App for OriginState {
+        impl DomainCommand for $module::state::Command {
+            type Applied = $module::state::Applied;
+            type Rejection = $module::state::Rejection;
+            fn outcome(outcome: Outcome) -> Option<$module::state::Outcome> {
+                match outcome {
+                    Outcome::$variant(o) => Some(o),
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+domain!(Accounts, accounts);
+domain!(Catalogue, catalogue);
+domain!(Jobs, jobs);
+
+/// The replicated application of an origin node.
+#[derive(Debug, Default)]
+pub struct Origin;
+
+impl App for Origin {
     type Command = Command;
     type Outcome = Outcome;
 
-    fn apply(&mut self, cmd: &Command) -> Outcome {
-        self.apply_command(cmd)
+    fn apply(&self, tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError> {
+        Ok(match cmd {
+            Command::Accounts(c) => Outcome::Accounts(accounts::state::apply(tx, c)?),
+            Command::Catalogue(c) => Outcome::Catalogue(catalogue::state::apply(tx, c)?),
+            Command::Jobs(c) => Outcome::Jobs(jobs::state::apply(tx, c)?),
+        })
+    }
+
+    fn import_legacy(&self, tx: &WriteTransaction, json: &[u8]) -> Result<(), StoreError> {
+        legacy::import(tx, json)
     }
 }
 
-/// Read-side queries (pure, used inside `Replicated::read*` closures).
-impl OriginState {
-    pub fn account(&self, id: &str) -> Option<&Account> {
-        self.accounts.get(id)
+/// A state file in a temp dir that applies commands as Raft would, for the domains' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use redb::ReadableDatabase;
+
+    use super::{DomainCommand, Origin};
+    use crate::raft::App;
+    use crate::raft::StoreError;
+
+    pub(crate) struct TestState {
+        _dir: tempfile::TempDir,
+        db: redb::Database,
     }
 
-    pub fn account_by_email(&self, normalised_email: &str) -> Option<&Account> {
-        self.emails
-            .get(normalised_email)
-            .and_then(|id| self.accounts.get(id))
-    }
-
-    /// The account behind a session, if the session exists and has not expired at `now`.
-    pub fn session_account(&self, token_hash: &str, now: u64) -> Option<&Account> {
-        let s = self.sessions.get(token_hash)?;
-        if now >= s.expires_at {
-            return None;
+    impl TestState {
+        pub(crate) fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
+            Self { _dir: dir, db }
         }
-        self.accounts.get(&s.account_id)
-    }
 
-    pub fn title(&self, id: &str) -> Option<&Title> {
-        self.titles.get(id)
-    }
-
-    /// Titles newest first; `all` includes titles that are not ready (for admins).
-    pub fn titles(&self, all: bool) -> Vec<Title> {
-        let mut v: Vec<Title> = self
-            .titles
-            .values()
-            .filter(|t| all || t.state == TitleState::Ready)
-            .cloned()
-            .collect();
-        v.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
-        v
-    }
-
-    pub fn job(&self, id: &str) -> Option<&Job> {
-        self.jobs.get(id)
-    }
-
-    /// The latest job for a title.
-    pub fn title_job(&self, title_id: &str) -> Option<&Job> {
-        let job_id = self.titles.get(title_id)?.job_id.as_ref()?;
-        self.jobs.get(job_id)
-    }
-
-    /// The oldest queued job, for the worker.
-    pub fn next_queued_job(&self) -> Option<&Job> {
-        self.jobs
-            .values()
-            .filter(|j| j.state == JobState::Queued)
-            .min_by(|a, b| {
-                a.created_at
-                    .cmp(&b.created_at)
-                    .then_with(|| a.id.cmp(&b.id))
-            })
-    }
-
-    /// Number of jobs in each state, for metrics.
-    pub fn job_counts(&self) -> [(JobState, u64); 4] {
-        let mut counts = [
-            (JobState::Queued, 0),
-            (JobState::Running, 0),
-            (JobState::Succeeded, 0),
-            (JobState::Failed, 0),
-        ];
-        for j in self.jobs.values() {
-            if let Some(c) = counts.iter_mut().find(|(s, _)| *s == j.state) {
-                c.1 += 1;
+        /// Every row of every table (empty tables, which a refused command may open, aside).
+        fn rows(&self) -> Vec<(String, Vec<u8>, Vec<u8>)> {
+            use redb::{ReadableTable, TableHandle};
+            let tx = self.db.begin_read().unwrap();
+            let mut out = Vec::new();
+            for handle in tx.list_tables().unwrap() {
+                let name = handle.name().to_owned();
+                let def = redb::TableDefinition::<&[u8], &[u8]>::new(&name);
+                for row in tx.open_table(def).unwrap().iter().unwrap() {
+                    let (k, v) = row.unwrap();
+                    out.push((name.clone(), k.value().to_vec(), v.value().to_vec()));
+                }
             }
+            out
         }
-        counts
+
+        /// Applies and commits `cmd`; checks that a refusal changed nothing.
+        pub(crate) fn apply<C>(&self, cmd: C) -> Result<C::Applied, C::Rejection>
+        where
+            C: DomainCommand,
+            C::Rejection: std::fmt::Debug,
+        {
+            let before = self.rows();
+            let tx = self.db.begin_write().unwrap();
+            let out = Origin.apply(&tx, &cmd.into()).unwrap();
+            tx.commit().unwrap();
+            let out = C::outcome(out).expect("the outcome of the command's own domain");
+            if let Err(r) = &out {
+                assert_eq!(self.rows(), before, "the refusal {r:?} changed the state");
+            }
+            out
+        }
+
+        pub(crate) fn read<R>(
+            &self,
+            f: impl FnOnce(&redb::ReadTransaction) -> Result<R, StoreError>,
+        ) -> R {
+            f(&self.db.begin_read().unwrap()).unwrap()
+        }
+
+        pub(crate) fn write(&self, f: impl FnOnce(&redb::WriteTransaction)) {
+            let tx = self.db.begin_write().unwrap();
+            f(&tx);
+            tx.commit().unwrap();
+        }
     }
 }

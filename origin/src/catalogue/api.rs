@@ -6,18 +6,30 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::Ctx;
-use super::model::{Job, NewTitle, Title, TitleList};
-use super::session::{Admin, MaybeViewer};
+use super::state::{self, Applied, Command, Rejection, TitleMeta, TitleState};
+use super::wire::{NewTitle, Title, TitleList};
+use crate::accounts::{Admin, MaybeViewer};
+use crate::api::Ctx;
 use crate::blob::PutStreamError;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody, Json};
 use crate::ids::{self, now_unix};
-use crate::state::{self, Applied, Command, JobState, TitleMeta, TitleState};
+use crate::jobs;
+use crate::jobs::state::JobState;
+use crate::jobs::wire::Job;
 
 const RATINGS: &[&str] = &[
     "G", "PG", "PG-13", "R", "NC-17", "NR", "TV-Y", "TV-Y7", "TV-G", "TV-PG", "TV-14", "TV-MA",
 ];
 const POSTER_TYPES: &[&str] = &["image/svg+xml", "image/png", "image/jpeg", "image/webp"];
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> Self {
+        match r {
+            Rejection::TitleNotFound => ApiError::not_found("title"),
+            Rejection::TitleExists => ApiError::internal("id collision", r),
+        }
+    }
+}
 
 fn content_type(headers: &HeaderMap) -> String {
     let raw = headers
@@ -31,7 +43,7 @@ fn content_type(headers: &HeaderMap) -> String {
         .to_ascii_lowercase()
 }
 
-fn checked_id(id: &str) -> ApiResult<&str> {
+pub(crate) fn checked_id(id: &str) -> ApiResult<&str> {
     if ids::is_valid_id(id) {
         Ok(id)
     } else {
@@ -42,8 +54,7 @@ fn checked_id(id: &str) -> ApiResult<&str> {
 /// A title as this caller may see it: viewers see only ready titles.
 async fn visible_title(ctx: &Ctx, id: &str, admin: bool) -> ApiResult<state::Title> {
     let id = checked_id(id)?;
-    let title = ctx.raft.read(|s| s.title(id).cloned()).await;
-    title
+    ctx.read(|tx| state::title(tx, id))?
         .filter(|t| admin || t.state == TitleState::Ready)
         .ok_or_else(|| ApiError::not_found("title"))
 }
@@ -98,12 +109,12 @@ pub(super) fn validate(t: NewTitle) -> ApiResult<TitleMeta> {
 /// The catalogue: ready titles for viewers, every title for admins.
 #[utoipa::path(get, path = "/api/v1/titles", tag = "titles",
     responses((status = 200, description = "Titles, newest first", body = TitleList)))]
-pub async fn list(State(ctx): State<Ctx>, viewer: MaybeViewer) -> axum::Json<TitleList> {
+pub async fn list(State(ctx): State<Ctx>, viewer: MaybeViewer) -> ApiResult<axum::Json<TitleList>> {
     let admin = viewer.0.is_some_and(|v| v.account.is_admin);
-    let titles = ctx.raft.read(|s| s.titles(admin)).await;
-    axum::Json(TitleList {
+    let titles = ctx.read(|tx| state::titles(tx, admin))?;
+    Ok(axum::Json(TitleList {
         titles: titles.iter().map(Title::from).collect(),
-    })
+    }))
 }
 
 /// One title.
@@ -165,10 +176,7 @@ pub async fn create(
             meta,
             now: now_unix(),
         })
-        .await?
-    else {
-        return Err(ApiError::internal("create title", "unexpected outcome"));
-    };
+        .await?;
     tracing::info!(title_id = %id, admin = %admin.id, "title created");
     Ok((StatusCode::CREATED, axum::Json(Title::from(&title))))
 }
@@ -264,13 +272,18 @@ pub async fn put_video(
     if declared.is_some_and(|n| n > limit) {
         return Err(upload_error(PutStreamError::TooLarge { limit }));
     }
-    let busy = ctx.read_checked(|s| match s.title(&title_id) {
-        None => Err(ApiError::not_found("title")),
-        Some(_) => Ok(s
-            .title_job(&title_id)
-            .is_some_and(|j| matches!(j.state, JobState::Queued | JobState::Running))),
-    });
-    if busy.await?? {
+    let (title, job) = ctx
+        .read_checked(|tx| {
+            Ok((
+                state::title(tx, &title_id)?,
+                jobs::state::title_job(tx, &title_id)?,
+            ))
+        })
+        .await?;
+    if title.is_none() {
+        return Err(ApiError::not_found("title"));
+    }
+    if job.is_some_and(|j| matches!(j.state, JobState::Queued | JobState::Running)) {
         return Err(ApiError::new(
             Code::JobInProgress,
             "a packaging job for this title is still in progress",
@@ -285,7 +298,7 @@ pub async fn put_video(
         .map_err(upload_error)?;
     tracing::info!(%title_id, %job_id, admin = %admin.id, size = stored.size, sha256 = %stored.sha256, "video uploaded");
     metrics::counter!("marquee_origin_upload_bytes_total").increment(stored.size);
-    let cmd = Command::VideoUploaded {
+    let cmd = jobs::state::Command::VideoUploaded {
         title_id,
         job_id,
         blob: blob.clone(),
@@ -294,7 +307,7 @@ pub async fn put_video(
         now: now_unix(),
     };
     let job = match ctx.apply(cmd).await {
-        Ok(Applied::Job(job)) => job,
+        Ok(jobs::state::Applied::Job(job)) => job,
         Ok(_) => return Err(ApiError::internal("queue job", "unexpected outcome")),
         Err(e) => {
             let _ = ctx.blobs.delete(&blob).await;
@@ -303,18 +316,4 @@ pub async fn put_video(
     };
     ctx.jobs_wake.notify_one();
     Ok((StatusCode::ACCEPTED, axum::Json(Job::from(&job))))
-}
-
-/// The latest packaging job of a title (admin).
-#[utoipa::path(get, path = "/api/v1/admin/titles/{id}/job", security(("session" = [])), tag = "admin", params(("id" = String, Path, description = "Title id")),
-    responses((status = 200, description = "The job", body = Job), (status = 403, description = "forbidden", body = ErrorBody), (status = 404, description = "not_found", body = ErrorBody)))]
-pub async fn job(
-    State(ctx): State<Ctx>,
-    _admin: Admin,
-    Path(id): Path<String>,
-) -> ApiResult<axum::Json<Job>> {
-    let id = checked_id(&id)?;
-    let job = ctx.raft.read(|s| s.title_job(id).cloned()).await;
-    job.map(|j| axum::Json(Job::from(&j)))
-        .ok_or_else(|| ApiError::not_found("job"))
 }

@@ -5,11 +5,10 @@ use axum::extract::FromRequestParts;
 use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 
-use super::Ctx;
-use crate::auth;
+use super::{auth, state};
+use crate::api::Ctx;
 use crate::error::{ApiError, Code};
 use crate::ids::now_unix;
-use crate::state;
 
 /// A signed-in account; rejects with 401 `unauthenticated`.
 pub struct Viewer {
@@ -41,7 +40,7 @@ impl FromRequestParts<Ctx> for Viewer {
         let token_hash = session_hash(parts).ok_or_else(ApiError::unauthenticated)?;
         let now = now_unix();
         let account = ctx
-            .read_checked(|s| s.session_account(&token_hash, now).cloned())
+            .read_checked(|tx| state::session_account(tx, &token_hash, now))
             .await?
             .ok_or_else(|| {
                 ApiError::new(

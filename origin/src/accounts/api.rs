@@ -5,13 +5,13 @@ use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 
-use super::Ctx;
-use super::model::{Account, SignIn, SignUp};
+use super::auth::{self, CredentialError};
 use super::session::Viewer;
-use crate::auth::{self, CredentialError};
+use super::state::{self, Applied, Command, NewAccount, Rejection};
+use super::wire::{Account, SignIn, SignUp};
+use crate::api::Ctx;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody, Json};
 use crate::ids::{self, now_unix};
-use crate::state::{self, Applied, Command, NewAccount};
 
 const MAX_DISPLAY_NAME: usize = 100;
 
@@ -24,6 +24,16 @@ impl From<CredentialError> for ApiError {
             CredentialError::Hash(_) => return ApiError::internal("password hash", e),
         };
         ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> Self {
+        match r {
+            Rejection::EmailTaken => ApiError::new(Code::EmailTaken, r.to_string()),
+            Rejection::AccountNotFound => ApiError::new(Code::Unauthenticated, r.to_string()),
+            Rejection::AccountExists => ApiError::internal("id collision", r),
+        }
     }
 }
 
@@ -132,7 +142,7 @@ pub async fn sign_in(
     let email = auth::normalise_email(&req.email).map_err(|_| invalid())?;
     ctx.passwords.check(&email)?;
     let found: Option<state::Account> = ctx
-        .read_checked(|s| s.account_by_email(&email).cloned())
+        .read_checked(|tx| state::account_by_email(tx, &email))
         .await?;
     // Verify against a decoy when the account is unknown, so timing does not reveal accounts.
     let hash = found.as_ref().map(|a| a.password_hash.clone());

@@ -7,13 +7,13 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use marquee_proto::v1::PlaybackClaims;
 
-use super::Ctx;
-use super::model::{Playback, PlaybackEdge, PlaybackRequest};
-use super::session::Viewer;
+use super::steering;
+use super::wire::{Playback, PlaybackEdge, PlaybackRequest};
+use crate::accounts::Viewer;
+use crate::api::Ctx;
+use crate::catalogue::state::{self as catalogue, TitleState};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::ids::{self, now_unix};
-use crate::state::TitleState;
-use crate::steering;
 
 /// The client address steering should place: the first `X-Forwarded-For` hop when an edge
 /// forwarded the request, else the peer. Only the choice of edge depends on it.
@@ -55,7 +55,7 @@ pub async fn playback(
         })?
     };
     let title = if ids::is_valid_id(&id) {
-        ctx.read_checked(|s| s.title(&id).cloned()).await?
+        ctx.read_checked(|tx| catalogue::title(tx, &id)).await?
     } else {
         None
     };

@@ -1,0 +1,13 @@
+//! Accounts and sessions: sign-up, sign-in with throttling, the session cookie, and who is
+//! asking (`Viewer`, `Admin`).
+
+pub mod api;
+pub mod auth;
+pub mod session;
+pub mod state;
+#[cfg(test)]
+mod tests;
+pub mod throttle;
+pub mod wire;
+
+pub use session::{Admin, MaybeViewer, Viewer};

@@ -1,0 +1,218 @@
+//! The catalogue in the replicated state: titles, their posters and their live package.
+
+use redb::WriteTransaction;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::raft::StoreError;
+use crate::raft::tables::{Reads, Table, key};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TitleKind {
+    Film,
+    Series,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TitleState {
+    AwaitingVideo,
+    Processing,
+    Ready,
+    Failed,
+}
+
+/// What an admin says about a title (validated by the handler).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TitleMeta {
+    pub name: String,
+    pub synopsis: String,
+    pub year: u16,
+    pub genres: Vec<String>,
+    pub maturity_rating: String,
+    pub kind: TitleKind,
+    pub attribution: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Poster {
+    pub content_type: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Title {
+    pub id: String,
+    pub meta: TitleMeta,
+    pub state: TitleState,
+    pub duration_secs: Option<f64>,
+    pub poster: Option<Poster>,
+    /// The latest packaging job.
+    pub job_id: Option<String>,
+    /// The live package's folder under `media/<title id>/` (its job id). Every package gets a
+    /// folder of its own because edges keep segments as immutable: a re-packaged title must not
+    /// reuse a URL. `None` on a ready title means a package from before folders existed, at the
+    /// root of `media/<title id>/`.
+    #[serde(default)]
+    pub package_dir: Option<String>,
+    pub created_at: u64,
+}
+
+impl Title {
+    /// Where the live package starts, e.g. `/media/<id>/<job id>`, without a trailing slash.
+    pub fn package_path(&self) -> String {
+        match &self.package_dir {
+            Some(dir) => format!("/media/{}/{dir}", self.id),
+            None => format!("/media/{}", self.id),
+        }
+    }
+}
+
+/// Title id → title.
+const TITLES: Table<Title> = Table::new("titles");
+/// Newest first: `u64::MAX - created_at` (big-endian) ‖ 0 ‖ title id → ().
+const TITLES_BY_NEWEST: Table<()> = Table::new("titles_by_newest");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    CreateTitle {
+        id: String,
+        meta: TitleMeta,
+        now: u64,
+    },
+    SetPoster {
+        title_id: String,
+        content_type: String,
+        sha256: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Applied {
+    Title(Title),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Rejection {
+    #[error("a title with this id already exists")]
+    TitleExists,
+    #[error("no such title")]
+    TitleNotFound,
+}
+
+pub type Outcome = Result<Applied, Rejection>;
+
+pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError> {
+    match cmd {
+        Command::CreateTitle { id, meta, now } => {
+            if TITLES.contains(tx, id.as_bytes())? {
+                return Ok(Err(Rejection::TitleExists));
+            }
+            let title = Title {
+                id: id.clone(),
+                meta: meta.clone(),
+                state: TitleState::AwaitingVideo,
+                duration_secs: None,
+                package_dir: None,
+                poster: None,
+                job_id: None,
+                created_at: *now,
+            };
+            put(tx, &title)?;
+            Ok(Ok(Applied::Title(title)))
+        }
+        Command::SetPoster {
+            title_id,
+            content_type,
+            sha256,
+        } => {
+            let Some(mut title) = TITLES.get(tx, title_id.as_bytes())? else {
+                return Ok(Err(Rejection::TitleNotFound));
+            };
+            title.poster = Some(Poster {
+                content_type: content_type.clone(),
+                sha256: sha256.clone(),
+            });
+            TITLES.put(tx, title.id.as_bytes(), &title)?;
+            Ok(Ok(Applied::Title(title)))
+        }
+    }
+}
+
+fn put(tx: &WriteTransaction, title: &Title) -> Result<(), StoreError> {
+    let newest = key::join(&[&key::desc_u64(title.created_at), title.id.as_bytes()]);
+    TITLES_BY_NEWEST.put(tx, &newest, &())?;
+    TITLES.put(tx, title.id.as_bytes(), title)
+}
+
+/// Imports titles kept by an origin from before state files.
+pub(crate) fn import(
+    tx: &WriteTransaction,
+    titles: impl IntoIterator<Item = Title>,
+) -> Result<(), StoreError> {
+    for t in titles {
+        put(tx, &t)?;
+    }
+    Ok(())
+}
+
+/// For the jobs domain: a video for `title_id` was queued as `job_id`. A ready title keeps
+/// playing its current package while the new one is made.
+pub(crate) fn video_queued(
+    tx: &WriteTransaction,
+    title_id: &str,
+    job_id: &str,
+) -> Result<(), StoreError> {
+    if let Some(mut title) = TITLES.get(tx, title_id.as_bytes())? {
+        if title.state != TitleState::Ready {
+            title.state = TitleState::Processing;
+        }
+        title.job_id = Some(job_id.to_owned());
+        TITLES.put(tx, title_id.as_bytes(), &title)?;
+    }
+    Ok(())
+}
+
+/// For the jobs domain: `job_id` ended with a package (duration, folder) or an error. Only the
+/// title's latest job changes it; a ready title whose new package failed stays ready.
+pub(crate) fn job_finished(
+    tx: &WriteTransaction,
+    title_id: &str,
+    job_id: &str,
+    result: Result<(f64, Option<String>), ()>,
+) -> Result<(), StoreError> {
+    let Some(mut title) = TITLES.get(tx, title_id.as_bytes())? else {
+        return Ok(());
+    };
+    if title.job_id.as_deref() != Some(job_id) {
+        return Ok(());
+    }
+    match result {
+        Ok((duration, package_dir)) => {
+            title.state = TitleState::Ready;
+            title.duration_secs = Some(duration);
+            title.package_dir = package_dir;
+        }
+        Err(()) if title.state != TitleState::Ready => title.state = TitleState::Failed,
+        Err(()) => return Ok(()),
+    }
+    TITLES.put(tx, title_id.as_bytes(), &title)
+}
+
+pub fn title(tx: &impl Reads, id: &str) -> Result<Option<Title>, StoreError> {
+    TITLES.get(tx, id.as_bytes())
+}
+
+/// Titles newest first; `all` includes titles that are not ready (for admins).
+pub fn titles(tx: &impl Reads, all: bool) -> Result<Vec<Title>, StoreError> {
+    let mut out = Vec::new();
+    for (k, ()) in TITLES_BY_NEWEST.prefix(tx, b"", false, usize::MAX)? {
+        if let Some(t) = TITLES.get(tx, key::last_part(&k).as_bytes())?
+            && (all || t.state == TitleState::Ready)
+        {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,70 @@
+//! JSON shapes of the catalogue API (docs/interfaces.md), separate from the stored records so
+//! nothing stored is serialised by accident.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::state::{self, TitleKind, TitleState};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewTitle {
+    pub name: String,
+    pub synopsis: String,
+    pub year: u16,
+    pub genres: Vec<String>,
+    /// G, PG, PG-13, R, NC-17, NR, TV-Y, TV-Y7, TV-G, TV-PG, TV-14 or TV-MA.
+    pub maturity_rating: String,
+    pub kind: TitleKind,
+    pub attribution: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Title {
+    pub id: String,
+    pub name: String,
+    pub synopsis: String,
+    pub year: u16,
+    pub genres: Vec<String>,
+    pub maturity_rating: String,
+    pub kind: TitleKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<String>,
+    pub state: TitleState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_secs: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poster_url: Option<String>,
+    pub created_at: u64,
+}
+
+impl From<&state::Title> for Title {
+    fn from(t: &state::Title) -> Self {
+        let m = &t.meta;
+        Self {
+            id: t.id.clone(),
+            name: m.name.clone(),
+            synopsis: m.synopsis.clone(),
+            year: m.year,
+            genres: m.genres.clone(),
+            maturity_rating: m.maturity_rating.clone(),
+            kind: m.kind,
+            attribution: m.attribution.clone(),
+            state: t.state,
+            duration_secs: t.duration_secs,
+            // The hash in the URL makes a changed poster a new URL, so it can be cached forever.
+            poster_url: t.poster.as_ref().map(|p| {
+                format!(
+                    "/api/v1/titles/{}/poster?v={}",
+                    t.id,
+                    p.sha256.get(..12).unwrap_or("")
+                )
+            }),
+            created_at: t.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TitleList {
+    pub titles: Vec<Title>,
+}

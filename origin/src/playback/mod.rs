@@ -1,0 +1,6 @@
+//! Playback: steer the viewer to edges (through the control-plane) and hand out a signed,
+//! path-scoped playback token.
+
+pub mod api;
+pub mod steering;
+pub mod wire;

@@ -1,0 +1,37 @@
+//! JSON shapes of the playback API (docs/interfaces.md).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct PlaybackRequest {
+    /// Region hint for steering (e.g. `eu-west`); by default the client's address decides.
+    pub region: Option<String>,
+    /// True when a player that is already playing renews its pass before the token expires; it is
+    /// counted apart from new playbacks.
+    #[serde(default)]
+    pub renewal: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlaybackEdge {
+    pub edge_id: String,
+    pub region: String,
+    pub base_url: String,
+    pub dash_url: String,
+    pub hls_url: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Playback {
+    pub title_id: String,
+    /// Signed playback token; it is already part of every URL below.
+    pub token: String,
+    pub expires_at: u64,
+    /// Steered edges, best first.
+    pub edges: Vec<PlaybackEdge>,
+    /// DASH manifest on the best edge.
+    pub dash_url: String,
+    /// HLS master playlist on the best edge.
+    pub hls_url: String,
+}
