@@ -62,6 +62,26 @@ pub struct Cli {
     /// Seconds to let in-flight requests finish on SIGINT/SIGTERM [default: 10].
     #[arg(long, env = "MARQUEE_ORIGIN_DRAIN_TIMEOUT_SECS")]
     pub drain_timeout_secs: Option<u64>,
+    /// Run as a member of a multi-node cluster: the address of this node's Raft RPC listener,
+    /// kept apart from the public one (port 0 picks a free port). Without it the node is a
+    /// cluster of one.
+    #[arg(long, env = "MARQUEE_ORIGIN_CLUSTER_LISTEN")]
+    pub cluster_listen: Option<SocketAddr>,
+    /// Address other members use to reach this node's Raft RPC listener
+    /// [default: http://<cluster listen address>].
+    #[arg(long, env = "MARQUEE_ORIGIN_CLUSTER_ADVERTISE")]
+    pub cluster_advertise: Option<String>,
+    /// File holding the cluster secret (at least 16 characters) every member shares; needed
+    /// with --cluster-listen. A file, so the secret never shows in `ps` or shell history.
+    #[arg(long, env = "MARQUEE_ORIGIN_CLUSTER_SECRET_FILE")]
+    pub cluster_secret_file: Option<PathBuf>,
+    /// Form a new cluster with this node as its first member (once, on an empty data dir).
+    #[arg(long, env = "MARQUEE_ORIGIN_BOOTSTRAP")]
+    pub bootstrap: bool,
+    /// Join the cluster that the member at this Raft RPC address belongs to (on an empty data
+    /// dir; a node that is already a member ignores it).
+    #[arg(long, env = "MARQUEE_ORIGIN_JOIN")]
+    pub join: Option<String>,
 }
 
 /// The `--config` file: the same settings, all optional.
@@ -80,6 +100,29 @@ pub struct FileConfig {
     pub node_id: Option<u64>,
     pub max_upload_bytes: Option<u64>,
     pub drain_timeout_secs: Option<u64>,
+    pub cluster: Option<FileCluster>,
+}
+
+/// The `[cluster]` table of the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCluster {
+    pub listen: Option<SocketAddr>,
+    pub advertise: Option<String>,
+    pub secret_file: Option<PathBuf>,
+    #[serde(default)]
+    pub bootstrap: bool,
+    pub join: Option<String>,
+}
+
+/// How this node takes part in a multi-node cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterConfig {
+    pub listen: SocketAddr,
+    pub advertise: Option<String>,
+    pub secret_file: PathBuf,
+    pub bootstrap: bool,
+    pub join: Option<String>,
 }
 
 /// The resolved settings the origin runs with.
@@ -98,6 +141,8 @@ pub struct Config {
     pub node_id: u64,
     pub max_upload_bytes: u64,
     pub drain_timeout_secs: u64,
+    /// `None`: a cluster of one (the embedded default).
+    pub cluster: Option<ClusterConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +168,7 @@ impl Config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let cluster = resolve_cluster(&cli, file.cluster.unwrap_or_default())?;
         let data_dir = cli
             .data_dir
             .or(file.data_dir)
@@ -133,6 +179,7 @@ impl Config {
             cli.admin_emails
         };
         let config = Self {
+            cluster,
             listen: cli
                 .listen
                 .or(file.listen)
@@ -226,6 +273,38 @@ impl Config {
     }
 }
 
+/// The cluster settings from flags over the `[cluster]` table; `None` without a listener.
+fn resolve_cluster(cli: &Cli, file: FileCluster) -> Result<Option<ClusterConfig>, ConfigError> {
+    let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+    let bootstrap = cli.bootstrap || file.bootstrap;
+    let join = cli.join.clone().or(file.join);
+    let Some(listen) = cli.cluster_listen.or(file.listen) else {
+        if bootstrap || join.is_some() {
+            return bad("--bootstrap and --join need --cluster-listen (the Raft RPC address)");
+        }
+        return Ok(None);
+    };
+    let Some(secret_file) = cli.cluster_secret_file.clone().or(file.secret_file) else {
+        return bad(
+            "--cluster-listen needs --cluster-secret-file (the secret every member shares)",
+        );
+    };
+    if bootstrap && join.is_some() {
+        return bad("--bootstrap forms a new cluster and --join enters an existing one: pick one");
+    }
+    Ok(Some(ClusterConfig {
+        listen,
+        advertise: cli
+            .cluster_advertise
+            .clone()
+            .or(file.advertise)
+            .map(|a| a.trim_end_matches('/').to_owned()),
+        secret_file,
+        bootstrap,
+        join,
+    }))
+}
+
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
@@ -270,6 +349,39 @@ mod tests {
         assert_eq!(c.listen.port(), 0);
         assert_eq!(c.token_kid, "k9");
         assert_eq!(c.admin_emails, ["boss@x.io"]);
+    }
+
+    #[test]
+    fn a_cluster_comes_from_flags_or_the_cluster_table() {
+        let c = Config::resolve(parse(&[])).unwrap();
+        assert_eq!(c.cluster, None, "one node by default");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("origin.toml");
+        std::fs::write(
+            &file,
+            "node_id = 2\n[cluster]\nlisten = \"127.0.0.1:9102\"\nsecret_file = \"/s\"\njoin = \"10.0.0.1:9101\"\n",
+        )
+        .unwrap();
+        let c = Config::resolve(parse(&["--config", file.to_str().unwrap()])).unwrap();
+        let cluster = c.cluster.unwrap();
+        assert_eq!(cluster.listen.port(), 9102);
+        assert_eq!(cluster.join.as_deref(), Some("10.0.0.1:9101"));
+        assert!(!cluster.bootstrap);
+        let err = Config::resolve(parse(&["--bootstrap"])).unwrap_err();
+        assert!(err.to_string().contains("--cluster-listen"), "{err}");
+        let err = Config::resolve(parse(&["--cluster-listen", "127.0.0.1:0"])).unwrap_err();
+        assert!(err.to_string().contains("--cluster-secret-file"), "{err}");
+        let both = [
+            "--cluster-listen",
+            "127.0.0.1:0",
+            "--cluster-secret-file",
+            "/s",
+            "--bootstrap",
+            "--join",
+            "x:1",
+        ];
+        let err = Config::resolve(parse(&both)).unwrap_err();
+        assert!(err.to_string().contains("pick one"), "{err}");
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub enum Code {
     EmailTaken,
     TitleNotReady,
     JobInProgress,
+    ClusterChangeRefused,
     TooManyAttempts,
     NoEdgeAvailable,
     Unavailable,
@@ -39,7 +40,7 @@ pub enum Code {
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
-    pub const ALL: [Code; 20] = [
+    pub const ALL: [Code; 21] = [
         Self::InvalidEmail,
         Self::PasswordTooShort,
         Self::PasswordTooLong,
@@ -56,6 +57,7 @@ impl Code {
         Self::EmailTaken,
         Self::TitleNotReady,
         Self::JobInProgress,
+        Self::ClusterChangeRefused,
         Self::TooManyAttempts,
         Self::NoEdgeAvailable,
         Self::Unavailable,
@@ -74,6 +76,7 @@ impl Code {
             Self::Forbidden => S::FORBIDDEN,
             Self::NotFound => S::NOT_FOUND,
             Self::EmailTaken | Self::TitleNotReady | Self::JobInProgress => S::CONFLICT,
+            Self::ClusterChangeRefused => S::CONFLICT,
             Self::TooManyAttempts => S::TOO_MANY_REQUESTS,
             Self::NoEdgeAvailable | Self::Unavailable => S::SERVICE_UNAVAILABLE,
             Self::Internal => S::INTERNAL_SERVER_ERROR,
@@ -98,6 +101,7 @@ impl Code {
             Self::EmailTaken => "email_taken",
             Self::TitleNotReady => "title_not_ready",
             Self::JobInProgress => "job_in_progress",
+            Self::ClusterChangeRefused => "cluster_change_refused",
             Self::TooManyAttempts => "too_many_attempts",
             Self::NoEdgeAvailable => "no_edge_available",
             Self::Unavailable => "unavailable",

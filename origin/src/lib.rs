@@ -15,6 +15,7 @@ pub mod accounts;
 pub mod api;
 pub mod blob;
 pub mod catalogue;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod ids;

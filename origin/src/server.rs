@@ -23,7 +23,7 @@ use crate::api::{self, Ctx};
 use crate::blob::{BlobError, BlobStore};
 use crate::config::Config;
 use crate::keys::{self, KeyFileError};
-use crate::raft::{OpenError, Replicated};
+use crate::raft::{Cluster, NodeAddrs, OpenError, Options, Replicated};
 use crate::state::Origin;
 use crate::{jobs, media, web};
 
@@ -49,6 +49,13 @@ pub enum ServerError {
     Serve(std::io::Error),
     #[error("cannot build the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
+    #[error("cannot read the cluster secret from {path}: {source}")]
+    Secret {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("could not join the cluster through {via}: {reason}")]
+    Join { via: String, reason: String },
 }
 
 /// Runs the origin until `shutdown` resolves, then drains and stops.
@@ -84,11 +91,11 @@ pub async fn run(
         addr: config.listen,
         source,
     })?;
-    let advertise = config
+    let api_url = config
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let raft = Replicated::open(&config.raft_dir(), config.node_id, advertise, Origin).await?;
+    let (raft, rpc_server) = open_raft(&config, api_url).await?;
 
     let mut media_tokens = TokenVerifier::default();
     media_tokens.add_key(signer.kid(), signer.public_key());
@@ -153,12 +160,83 @@ pub async fn run(
     if let Err(e) = raft.shutdown().await {
         tracing::error!(error = %e, "raft shutdown failed");
     }
+    if let Some(rpc) = rpc_server {
+        rpc.abort();
+    }
     tracing::info!("stopped");
     match served {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(ServerError::Serve(e)),
         Err(e) => Err(ServerError::Serve(std::io::Error::other(e))),
     }
+}
+
+/// Opens the replicated state: a cluster of one, or a member of a cluster with its Raft RPC
+/// listener (bound and serving before Raft starts, so peers can reach it) and, for a new node
+/// with `--join`, its entry into the cluster.
+async fn open_raft(
+    config: &Config,
+    api_url: String,
+) -> Result<(Replicated<Origin>, Option<tokio::task::JoinHandle<()>>), ServerError> {
+    let Some(cluster) = &config.cluster else {
+        let raft = Replicated::open(&config.raft_dir(), config.node_id, api_url, Origin).await?;
+        return Ok((raft, None));
+    };
+    let secret =
+        std::fs::read_to_string(&cluster.secret_file).map_err(|source| ServerError::Secret {
+            path: cluster.secret_file.display().to_string(),
+            source,
+        })?;
+    let listener = tokio::net::TcpListener::bind(cluster.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: cluster.listen,
+            source,
+        })?;
+    let rpc_addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: cluster.listen,
+        source,
+    })?;
+    let advertise = cluster
+        .advertise
+        .clone()
+        .unwrap_or_else(|| format!("http://{rpc_addr}"));
+    let me = NodeAddrs::new(advertise, api_url);
+    let opts = Options {
+        cluster: Cluster::Http {
+            secret: secret.trim().to_owned(),
+            bootstrap: cluster.bootstrap,
+        },
+        ..Options::default()
+    };
+    // Raft needs its listener up before it can win or hear an election, and the router needs
+    // Raft: serve a late-bound router.
+    let (router_tx, router_rx) = tokio::sync::oneshot::channel::<axum::Router>();
+    let rpc_server = tokio::spawn(async move {
+        let Ok(router) = router_rx.await else { return };
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service).await {
+            tracing::error!(error = %e, "raft RPC listener failed");
+        }
+    });
+    let dir = config.raft_dir();
+    let raft = Replicated::open_with(&dir, config.node_id, me.clone(), opts, Origin).await?;
+    let _ = router_tx.send(raft.rpc_router());
+    println!("marquee-origin raft rpc at http://{rpc_addr}");
+    tracing::info!(%rpc_addr, node_id = config.node_id, "raft RPC listening");
+    if let Some(via) = &cluster.join
+        && !raft.is_member()
+    {
+        tracing::info!(%via, "joining the cluster");
+        raft.join_via(via, config.node_id, me)
+            .await
+            .map_err(|e| ServerError::Join {
+                via: via.clone(),
+                reason: e.to_string(),
+            })?;
+        tracing::info!("joined the cluster");
+    }
+    Ok((raft, Some(rpc_server)))
 }
 
 /// The whole HTTP app.

@@ -78,7 +78,7 @@ fn add(key: &str, by: i64) -> Cmd {
 }
 
 async fn open(dir: &Path) -> Replicated<Counters> {
-    Replicated::open(dir, 1, "127.0.0.1:0".into(), Counters)
+    Replicated::open(dir, 1, "127.0.0.1:0".to_owned(), Counters)
         .await
         .expect("open raft store")
 }
@@ -150,7 +150,7 @@ async fn restart_keeps_state_and_outcomes_and_continues_the_log() -> anyhow::Res
 async fn snapshot_and_purge_survive_restart() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let node =
-        Replicated::open_with(dir.path(), 7, "n7".into(), small_snapshots(), Counters).await?;
+        Replicated::open_with(dir.path(), 7, "n7".to_owned(), small_snapshots(), Counters).await?;
     for i in 0..230 {
         node.write(add(&format!("k{}", i % 7), 1)).await?;
     }
@@ -181,7 +181,7 @@ async fn snapshot_and_purge_survive_restart() -> anyhow::Result<()> {
     );
 
     let node =
-        Replicated::open_with(dir.path(), 7, "n7".into(), small_snapshots(), Counters).await?;
+        Replicated::open_with(dir.path(), 7, "n7".to_owned(), small_snapshots(), Counters).await?;
     assert_eq!(counters(&node), before, "snapshot + replay = state before");
     let s = node.status();
     assert!(
@@ -244,7 +244,7 @@ async fn foreign_file_is_a_clear_open_error() -> anyhow::Result<()> {
         dir.path().join(STORE_FILE),
         b"these are not the pages you are looking for",
     )?;
-    let err = Replicated::open(dir.path(), 1, "x".into(), Counters)
+    let err = Replicated::open(dir.path(), 1, "x".to_owned(), Counters)
         .await
         .err()
         .expect("must fail");
@@ -266,7 +266,7 @@ async fn foreign_file_is_a_clear_open_error() -> anyhow::Result<()> {
             .insert(1, 2)?;
         txn.commit()?;
     }
-    let err = Replicated::open(other.path(), 1, "x".into(), Counters)
+    let err = Replicated::open(other.path(), 1, "x".to_owned(), Counters)
         .await
         .err()
         .expect("must fail");
@@ -284,7 +284,7 @@ async fn foreign_file_is_a_clear_open_error() -> anyhow::Result<()> {
             .insert("ann", "x")?;
         txn.commit()?;
     }
-    let err = Replicated::open(third.path(), 1, "x".into(), Counters)
+    let err = Replicated::open(third.path(), 1, "x".to_owned(), Counters)
         .await
         .err()
         .expect("must fail");
@@ -313,7 +313,7 @@ async fn corrupted_store(from: usize) -> anyhow::Result<tempfile::TempDir> {
 async fn corrupted_store_is_an_open_error_not_a_panic() -> anyhow::Result<()> {
     for from in [64, 4096] {
         let dir = corrupted_store(from).await?;
-        let res = Replicated::open(dir.path(), 1, "x".into(), Counters).await;
+        let res = Replicated::open(dir.path(), 1, "x".to_owned(), Counters).await;
         let err = res.err().expect("a corrupted store must not open");
         assert!(
             matches!(err, OpenError::Store(StoreOpenError::Corrupt { .. })),
@@ -328,7 +328,7 @@ async fn corrupted_store_is_an_open_error_not_a_panic() -> anyhow::Result<()> {
 async fn store_of_another_node_or_already_open_is_refused() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let node = open(dir.path()).await;
-    let again = Replicated::open(dir.path(), 1, "x".into(), Counters)
+    let again = Replicated::open(dir.path(), 1, "x".to_owned(), Counters)
         .await
         .err()
         .expect("locked");
@@ -338,7 +338,7 @@ async fn store_of_another_node_or_already_open_is_refused() -> anyhow::Result<()
     );
     node.shutdown().await?;
 
-    let err = Replicated::open(dir.path(), 2, "x".into(), Counters)
+    let err = Replicated::open(dir.path(), 2, "x".to_owned(), Counters)
         .await
         .err()
         .expect("node 2");
@@ -487,7 +487,7 @@ async fn crash_child_writes_and_acknowledges() -> anyhow::Result<()> {
         Some(d) => (std::path::PathBuf::from(d), i64::MAX),
         None => (scratch.path().to_path_buf(), 50),
     };
-    let node = Replicated::open_with(&dir, 3, "n3".into(), crash_options(), Counters).await?;
+    let node = Replicated::open_with(&dir, 3, "n3".to_owned(), crash_options(), Counters).await?;
     let mut expected = value(&node, "acked");
     let mut i = 0;
     while i < limit {
@@ -537,8 +537,8 @@ async fn killed_writer_keeps_every_acknowledged_write() -> anyhow::Result<()> {
             "round {round}: child stopped at {last_ack}"
         );
         child.kill().await?; // SIGKILL: no shutdown, no flush beyond what was fsync'd.
-        let node =
-            Replicated::open_with(dir.path(), 3, "n3".into(), crash_options(), Counters).await?;
+        let node = Replicated::open_with(dir.path(), 3, "n3".to_owned(), crash_options(), Counters)
+            .await?;
         let (value, commands) = (value(&node, "acked"), counters(&node).1);
         assert!(
             value >= last_ack,

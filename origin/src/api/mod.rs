@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::raft::{ReadError, Replicated, StoreError, WriteError};
 use crate::state::{DomainCommand, Origin};
-use crate::{accounts, catalogue, jobs, playback};
+use crate::{accounts, catalogue, cluster, jobs, playback};
 
 pub use openapi::ApiDoc;
 
@@ -87,6 +87,13 @@ fn write_error(e: WriteError) -> ApiError {
             tracing::warn!(error = %e, "write refused by raft");
             not_leader()
         }
+        WriteError::Unknown(_) => {
+            tracing::warn!(error = %e, "forwarded write without an answer");
+            ApiError::new(
+                Code::Unavailable,
+                "the cluster did not confirm this change in time; check before trying again",
+            )
+        }
         WriteError::Encode(_) | WriteError::Fatal(_) => ApiError::internal("raft write", e),
     }
 }
@@ -118,7 +125,10 @@ pub fn router() -> Router<Ctx> {
             put(catalogue::api::put_poster).layer(DefaultBodyLimit::max(MAX_POSTER_BYTES)),
         )
         .route("/admin/titles/{id}/video", put(catalogue::api::put_video))
-        .route("/admin/titles/{id}/job", get(jobs::api::job));
+        .route("/admin/titles/{id}/job", get(jobs::api::job))
+        .route("/admin/cluster", get(cluster::api::view))
+        .route("/admin/cluster/members", post(cluster::api::add))
+        .route("/admin/cluster/members/{id}", delete(cluster::api::remove));
     Router::new()
         .nest("/api/v1", v1)
         .route("/api/openapi.json", get(openapi::serve))

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use crate::catalogue::state::{TitleKind, TitleState};
 use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::state::JobState;
-use crate::{accounts, catalogue, jobs, playback};
+use crate::{accounts, catalogue, cluster, jobs, playback};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,12 +16,14 @@ use crate::{accounts, catalogue, jobs, playback};
         accounts::api::sign_up, accounts::api::sign_in, accounts::api::sign_out, accounts::api::me,
         catalogue::api::list, catalogue::api::one, catalogue::api::poster, catalogue::api::create,
         catalogue::api::put_poster, catalogue::api::put_video, jobs::api::job, playback::api::playback,
+        cluster::api::view, cluster::api::add, cluster::api::remove,
     ),
     components(schemas(
         accounts::wire::SignUp, accounts::wire::SignIn, accounts::wire::Account,
         catalogue::wire::NewTitle, catalogue::wire::Title, catalogue::wire::TitleList,
         jobs::wire::Job, playback::wire::PlaybackRequest, playback::wire::Playback,
-        playback::wire::PlaybackEdge,
+        playback::wire::PlaybackEdge, cluster::wire::ClusterView, cluster::wire::Member,
+        cluster::wire::NewMember, cluster::wire::Role,
         ErrorBody, ErrorDetail, Code, TitleKind, TitleState, JobState,
     )),
     modifiers(&SessionCookie),

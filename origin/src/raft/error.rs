@@ -1,11 +1,10 @@
 //! Errors of the replicated-state API. `NotLeader` / `Unavailable` are retryable (forward the
 //! request or try again); `Fatal` means the node's Raft stopped on a storage or apply failure and
 //! the process should exit and be looked at.
-use openraft::BasicNode;
 use openraft::error::{CheckIsLeaderError, ClientWriteError, ForwardToLeader, RaftError};
 
 use super::db::StoreOpenError;
-use super::types::NodeId;
+use super::types::{NodeAddrs, NodeId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -37,6 +36,9 @@ pub enum WriteError {
     /// Raft was shut down; no new writes are accepted.
     #[error("raft is shut down")]
     Stopped,
+    /// A write forwarded to the leader got no answer: it may or may not have been applied.
+    #[error("the leader did not answer a forwarded write: {0}")]
+    Unknown(String),
     /// Storage or apply failure: the node stopped replicating.
     #[error("fatal raft error: {0}")]
     Fatal(String),
@@ -85,16 +87,16 @@ pub enum ShutdownError {
     StoreStillOpen { waited_ms: u64 },
 }
 
-fn leader_parts(f: ForwardToLeader<NodeId, BasicNode>) -> (Option<NodeId>, Option<String>) {
-    (f.leader_id, f.leader_node.map(|n| n.addr))
+fn leader_parts(f: ForwardToLeader<NodeId, NodeAddrs>) -> (Option<NodeId>, Option<String>) {
+    (f.leader_id, f.leader_node.map(|n| n.raft_url()))
 }
 
 fn is_stopped(f: &openraft::error::Fatal<NodeId>) -> bool {
     matches!(f, openraft::error::Fatal::Stopped)
 }
 
-impl From<RaftError<NodeId, ClientWriteError<NodeId, BasicNode>>> for WriteError {
-    fn from(e: RaftError<NodeId, ClientWriteError<NodeId, BasicNode>>) -> Self {
+impl From<RaftError<NodeId, ClientWriteError<NodeId, NodeAddrs>>> for WriteError {
+    fn from(e: RaftError<NodeId, ClientWriteError<NodeId, NodeAddrs>>) -> Self {
         match e {
             RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => {
                 let (leader_id, leader_addr) = leader_parts(f);
@@ -110,8 +112,8 @@ impl From<RaftError<NodeId, ClientWriteError<NodeId, BasicNode>>> for WriteError
     }
 }
 
-impl From<RaftError<NodeId, ClientWriteError<NodeId, BasicNode>>> for MembershipError {
-    fn from(e: RaftError<NodeId, ClientWriteError<NodeId, BasicNode>>) -> Self {
+impl From<RaftError<NodeId, ClientWriteError<NodeId, NodeAddrs>>> for MembershipError {
+    fn from(e: RaftError<NodeId, ClientWriteError<NodeId, NodeAddrs>>) -> Self {
         match e {
             RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => {
                 let (leader_id, leader_addr) = leader_parts(f);
@@ -127,8 +129,8 @@ impl From<RaftError<NodeId, ClientWriteError<NodeId, BasicNode>>> for Membership
     }
 }
 
-impl From<RaftError<NodeId, CheckIsLeaderError<NodeId, BasicNode>>> for ReadError {
-    fn from(e: RaftError<NodeId, CheckIsLeaderError<NodeId, BasicNode>>) -> Self {
+impl From<RaftError<NodeId, CheckIsLeaderError<NodeId, NodeAddrs>>> for ReadError {
+    fn from(e: RaftError<NodeId, CheckIsLeaderError<NodeId, NodeAddrs>>) -> Self {
         match e {
             RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f)) => {
                 let (leader_id, leader_addr) = leader_parts(f);

@@ -10,7 +10,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use openraft::BasicNode;
 use openraft::error::{
     Fatal, InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
 };
@@ -20,7 +19,10 @@ use openraft::raft::{
     VoteRequest, VoteResponse,
 };
 
-use super::types::{NodeId, Raft, TypeConfig};
+use super::Status;
+use super::cluster::{self, Answer, MembershipChange};
+use super::state_db::StateDb;
+use super::types::{CommandJson, NodeAddrs, NodeId, OutcomeJson, Raft, TypeConfig};
 
 /// Path prefix of the Raft RPC routes.
 pub const RAFT_RPC_PREFIX: &str = "/internal/raft";
@@ -62,14 +64,14 @@ impl HttpNetwork {
 /// One peer; requests time out after openraft's per-RPC hard TTL.
 pub struct HttpPeer {
     target: NodeId,
-    node: BasicNode,
+    node: NodeAddrs,
     net: HttpNetwork,
 }
 
 impl RaftNetworkFactory<TypeConfig> for HttpNetwork {
     type Network = HttpPeer;
 
-    async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> HttpPeer {
+    async fn new_client(&mut self, target: NodeId, node: &NodeAddrs) -> HttpPeer {
         HttpPeer {
             target,
             node: node.clone(),
@@ -84,7 +86,7 @@ impl HttpPeer {
         rpc: &str,
         req: &Req,
         option: &RPCOption,
-    ) -> Result<Resp, RPCError<NodeId, BasicNode, E>>
+    ) -> Result<Resp, RPCError<NodeId, NodeAddrs, E>>
     where
         Req: serde::Serialize,
         Resp: serde::de::DeserializeOwned,
@@ -100,12 +102,12 @@ impl HttpPeer {
         body: Vec<u8>,
         content_type: &'static str,
         option: &RPCOption,
-    ) -> Result<Resp, RPCError<NodeId, BasicNode, E>>
+    ) -> Result<Resp, RPCError<NodeId, NodeAddrs, E>>
     where
         Resp: serde::de::DeserializeOwned,
         E: std::error::Error,
     {
-        let url = format!("http://{}{RAFT_RPC_PREFIX}/{rpc}", self.node.addr);
+        let url = format!("{}{RAFT_RPC_PREFIX}/{rpc}", self.node.raft_url());
         let sent = self
             .net
             .client
@@ -132,7 +134,7 @@ impl HttpPeer {
             .map_err(|e| RPCError::Network(NetworkError::new(&e)))
     }
 
-    fn remote<E: std::error::Error>(&self, e: E) -> RPCError<NodeId, BasicNode, E> {
+    fn remote<E: std::error::Error>(&self, e: E) -> RPCError<NodeId, NodeAddrs, E> {
         RPCError::RemoteError(RemoteError::new_with_node(
             self.target,
             self.node.clone(),
@@ -146,7 +148,7 @@ impl RaftNetwork<TypeConfig> for HttpPeer {
         &mut self,
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
-    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
+    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, NodeAddrs, RaftError<NodeId>>> {
         let wire: Wire<_> = self.call("append", &rpc, &option).await?;
         wire.map_err(|f| self.remote(RaftError::Fatal(f)))
     }
@@ -157,7 +159,7 @@ impl RaftNetwork<TypeConfig> for HttpPeer {
         option: RPCOption,
     ) -> Result<
         InstallSnapshotResponse<NodeId>,
-        RPCError<NodeId, BasicNode, RaftError<NodeId, InstallSnapshotError>>,
+        RPCError<NodeId, NodeAddrs, RaftError<NodeId, InstallSnapshotError>>,
     > {
         let frame = snapshot_frame(rpc).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         let wire: SnapshotWire = self
@@ -170,7 +172,7 @@ impl RaftNetwork<TypeConfig> for HttpPeer {
         &mut self,
         rpc: VoteRequest<NodeId>,
         option: RPCOption,
-    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
+    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, NodeAddrs, RaftError<NodeId>>> {
         let wire: Wire<_> = self.call("vote", &rpc, &option).await?;
         wire.map_err(|f| self.remote(RaftError::Fatal(f)))
     }
@@ -181,6 +183,8 @@ struct RpcState {
     raft: Raft,
     /// `None` on a single-node store: every RPC is refused.
     secret: Option<Arc<str>>,
+    state: Arc<StateDb>,
+    node_id: NodeId,
 }
 
 impl RpcState {
@@ -202,13 +206,30 @@ fn sha256(bytes: &[u8]) -> ring::digest::Digest {
     ring::digest::digest(&ring::digest::SHA256, bytes)
 }
 
-/// Raft RPC routes (`POST /internal/raft/{append,vote,snapshot}`) for origin's HTTP server.
-pub(crate) fn router(raft: Raft, secret: Option<Arc<str>>) -> Router {
-    let state = RpcState { raft, secret };
+/// Raft RPC routes for the node's RPC listener: `POST /internal/raft/{append,vote,snapshot}`
+/// between peers, and `{write,read-index,membership,status}` for members forwarding to the
+/// leader or asking about each other.
+pub(crate) fn router(
+    raft: Raft,
+    secret: Option<Arc<str>>,
+    state: Arc<StateDb>,
+    node_id: NodeId,
+) -> Router {
+    let state = RpcState {
+        raft,
+        secret,
+        state,
+        node_id,
+    };
+    let route = |name: &str| format!("{RAFT_RPC_PREFIX}/{name}");
     Router::new()
-        .route(&format!("{RAFT_RPC_PREFIX}/append"), post(append))
-        .route(&format!("{RAFT_RPC_PREFIX}/vote"), post(vote))
-        .route(&format!("{RAFT_RPC_PREFIX}/snapshot"), post(snapshot))
+        .route(&route("append"), post(append))
+        .route(&route("vote"), post(vote))
+        .route(&route("snapshot"), post(snapshot))
+        .route(&route("write"), post(forwarded_write))
+        .route(&route("read-index"), post(read_index))
+        .route(&route("membership"), post(membership))
+        .route(&route("status"), post(status))
         // Log batches and snapshot chunks outgrow axum's 2 MB default body limit.
         .layer(DefaultBodyLimit::max(MAX_RPC_BODY))
         // Authentication runs before the body is parsed, so strangers learn nothing.
@@ -218,9 +239,44 @@ pub(crate) fn router(raft: Raft, secret: Option<Arc<str>>) -> Router {
 
 async fn authenticate(State(st): State<RpcState>, req: Request, next: Next) -> Response {
     if !st.authorised(req.headers()) {
+        let peer = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.to_string());
+        let why = if st.secret.is_none() {
+            "this node runs alone and takes no raft RPCs"
+        } else if req.headers().contains_key(SECRET_HEADER) {
+            "wrong cluster secret"
+        } else {
+            "no cluster secret"
+        };
+        tracing::warn!(peer, path = %req.uri().path(), why, "raft RPC refused");
+        metrics::counter!("marquee_origin_raft_rpc_refused_total").increment(1);
         return StatusCode::UNAUTHORIZED.into_response();
     }
     next.run(req).await
+}
+
+async fn forwarded_write(
+    State(st): State<RpcState>,
+    Json(cmd): Json<CommandJson>,
+) -> Json<Answer<OutcomeJson>> {
+    Json(cluster::leader_write(&st.raft, cmd).await)
+}
+
+async fn read_index(State(st): State<RpcState>) -> Json<Answer<u64>> {
+    Json(cluster::leader_read_index(&st.raft).await)
+}
+
+async fn membership(
+    State(st): State<RpcState>,
+    Json(change): Json<MembershipChange>,
+) -> Json<Answer<()>> {
+    Json(cluster::leader_change(&st.raft, &st.state, change).await)
+}
+
+async fn status(State(st): State<RpcState>) -> Json<Answer<Status>> {
+    Json(Ok(cluster::local_status(&st.raft, st.node_id)))
 }
 
 /// These RPCs have no API error (`Infallible`), so only a fatal error goes on the wire.

@@ -2,14 +2,12 @@
 //! after it) opens with everything in it: the snapshot imported, the log replayed on top.
 use std::collections::{BTreeMap, BTreeSet};
 
-use openraft::{
-    BasicNode, CommittedLeaderId, EntryPayload, LogId, Membership, StoredMembership, Vote,
-};
+use openraft::{CommittedLeaderId, EntryPayload, LogId, Membership, StoredMembership, Vote};
 
 use super::db::{
     self, KEY_COMMITTED, KEY_PURGED, KEY_SNAP_DATA, KEY_SNAP_META, KEY_VOTE, LOG, META, SNAPSHOT,
 };
-use super::types::{CommandJson, Entry, SnapshotMeta};
+use super::types::{CommandJson, Entry, NodeAddrs, SnapshotMeta};
 use super::{Replicated, STATE_FILE};
 use crate::catalogue::state::{self as catalogue, TitleState};
 use crate::state::Origin;
@@ -25,7 +23,7 @@ fn legacy_store(dir: &std::path::Path) {
     assert!(created);
     let membership = Membership::new(
         vec![BTreeSet::from([1])],
-        BTreeMap::from([(1, BasicNode { addr: "x".into() })]),
+        BTreeMap::from([(1, NodeAddrs::from("x".to_owned()))]),
     );
     let meta = SnapshotMeta {
         last_log_id: Some(log_id(5)),
@@ -80,7 +78,7 @@ async fn a_store_from_before_state_files_keeps_its_accounts_titles_and_packages(
     let dir = tempfile::tempdir().unwrap();
     legacy_store(dir.path());
     assert!(!dir.path().join(STATE_FILE).exists());
-    let node = Replicated::open(dir.path(), 1, "x".into(), Origin)
+    let node = Replicated::open(dir.path(), 1, "x".to_owned(), Origin)
         .await
         .unwrap();
     let (account, t1, t2) = node
@@ -92,7 +90,7 @@ async fn a_store_from_before_state_files_keeps_its_accounts_titles_and_packages(
             ))
         })
         .unwrap();
-    assert_eq!(account.map(|a| a.id), Some("a1".into()));
+    assert_eq!(account.map(|a| a.id), Some("a1".to_owned()));
     let t1 = t1.expect("t1 from the snapshot");
     assert_eq!(
         (t1.state, t1.package_path().as_str()),
@@ -100,7 +98,7 @@ async fn a_store_from_before_state_files_keeps_its_accounts_titles_and_packages(
     );
     assert_eq!(
         t1.poster.map(|p| p.sha256),
-        Some("beef".into()),
+        Some("beef".to_owned()),
         "entry 7 replayed"
     );
     assert_eq!(
@@ -114,7 +112,7 @@ async fn a_store_from_before_state_files_keeps_its_accounts_titles_and_packages(
     let (db, _) = db::open_store(dir.path(), 1).unwrap();
     assert!(db::legacy_snapshot(&db).unwrap().is_none());
     drop(db);
-    let node = Replicated::open(dir.path(), 1, "x".into(), Origin)
+    let node = Replicated::open(dir.path(), 1, "x".to_owned(), Origin)
         .await
         .unwrap();
     let titles = node.read(|tx| catalogue::titles(tx, true)).unwrap();

@@ -37,17 +37,18 @@
 //! # async fn main() -> anyhow::Result<()> {
 //! # let tmp = tempfile::tempdir()?;
 //! # let dir = tmp.path();
-//! let state = Replicated::open(dir, 1, "127.0.0.1:7000".into(), Counter).await?;
+//! let state = Replicated::open(dir, 1, "127.0.0.1:7000".to_owned(), Counter).await?;
 //! assert_eq!(state.write(5).await?, 5);
 //! assert_eq!(state.read_linearizable(|tx| TOTAL.get(tx, b"")).await?, Some(5));
 //! state.shutdown().await?;
 //!
-//! let state = Replicated::open(dir, 1, "127.0.0.1:7000".into(), Counter).await?;
+//! let state = Replicated::open(dir, 1, "127.0.0.1:7000".to_owned(), Counter).await?;
 //! assert_eq!(state.read(|tx| TOTAL.get(tx, b""))?, Some(5), "durable across restarts");
 //! # state.shutdown().await?;
 //! # Ok(())
 //! # }
 //! ```
+mod cluster;
 #[cfg(test)]
 mod conformance_test;
 mod db;
@@ -69,9 +70,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use openraft::{BasicNode, Config, SnapshotPolicy};
+use openraft::{Config, SnapshotPolicy};
 use tokio::sync::{Mutex, oneshot};
 
+pub use cluster::MembershipChange;
+use cluster::{CallError, Peers, Refusal, Retry};
 pub use db::{STORE_FILE, StoreOpenError};
 pub use error::{MembershipError, OpenError, ReadError, ShutdownError, WriteError};
 pub use http::{HttpNetwork, RAFT_RPC_PREFIX, SECRET_HEADER};
@@ -79,7 +82,8 @@ pub use options::{Cluster, Options, Status};
 pub use state_db::STATE_FILE;
 use state_db::StateDb;
 pub use tables::StoreError;
-use types::{CommandJson, NodeId, Raft};
+pub use types::NodeAddrs;
+use types::{CommandJson, NodeId, OutcomeJson, Raft};
 
 /// Shortest accepted [`Cluster::Http`] secret.
 pub const MIN_SECRET_LEN: usize = 16;
@@ -145,6 +149,8 @@ struct Inner {
     state: Arc<StateDb>,
     /// The cluster secret for Raft RPCs; `None` for a single node.
     secret: Option<Arc<str>>,
+    /// Client for forwarding to other members; `None` for a single node.
+    peers: Option<Peers>,
     /// Fires when the log file is closed; `shutdown` waits for it so the store can be reopened.
     closed: Mutex<Option<oneshot::Receiver<()>>>,
 }
@@ -210,7 +216,7 @@ impl<A: App> Replicated<A> {
     pub async fn open(
         dir: &Path,
         node_id: u64,
-        advertise_addr: String,
+        advertise_addr: impl Into<NodeAddrs>,
         app: A,
     ) -> Result<Self, OpenError> {
         Self::open_with(dir, node_id, advertise_addr, Options::default(), app).await
@@ -222,10 +228,11 @@ impl<A: App> Replicated<A> {
     pub async fn open_with(
         dir: &Path,
         node_id: u64,
-        advertise_addr: String,
+        advertise_addr: impl Into<NodeAddrs>,
         opts: Options,
         app: A,
     ) -> Result<Self, OpenError> {
+        let advertise_addr = advertise_addr.into();
         if let Cluster::Http { secret, .. } = &opts.cluster
             && secret.len() < MIN_SECRET_LEN
         {
@@ -279,6 +286,7 @@ impl<A: App> Replicated<A> {
             node_id,
             raft,
             state,
+            peers: secret.clone().map(Peers::new),
             secret,
             closed: Mutex::new(Some(closed)),
         };
@@ -298,7 +306,7 @@ impl<A: App> Replicated<A> {
 
     /// Initialises a pristine node as a one-node cluster (never an initialised one), then waits
     /// for a leader and for the replay of committed entries.
-    async fn start(&self, advertise_addr: String, opts: &Options) -> Result<(), OpenError> {
+    async fn start(&self, advertise_addr: NodeAddrs, opts: &Options) -> Result<(), OpenError> {
         let raft = &self.inner.raft;
         let timeout = opts.start_timeout;
         let fatal = |e: &dyn std::fmt::Display| OpenError::Raft(e.to_string());
@@ -308,9 +316,7 @@ impl<A: App> Replicated<A> {
             Cluster::Http { bootstrap, .. } => bootstrap,
         };
         if pristine && bootstrap {
-            let me = BasicNode {
-                addr: advertise_addr,
-            };
+            let me = advertise_addr;
             let members = BTreeMap::from([(self.inner.node_id, me)]);
             raft.initialize(members).await.map_err(|e| fatal(&e))?;
             tracing::info!(
@@ -358,18 +364,56 @@ impl<A: App> Replicated<A> {
             return Err(WriteError::Encode(why));
         }
         let started = Instant::now();
-        let res = self.inner.raft.client_write(CommandJson(json)).await;
+        let res = self.write_json(CommandJson(json)).await;
         let outcome = match res {
-            Ok(resp) => serde_json::from_str(&resp.data.0).map_err(|e| {
+            Ok(out) => serde_json::from_str(&out.0).map_err(|e| {
                 WriteError::Fatal(format!("undecodable outcome ({:?} error)", e.classify()))
             }),
-            Err(e) => Err(WriteError::from(e)),
+            Err(e) => Err(e),
         };
         let result = if outcome.is_ok() { "ok" } else { "error" };
         metrics::counter!("marquee_origin_raft_writes_total", "result" => result).increment(1);
         metrics::histogram!("marquee_origin_raft_write_duration_seconds")
             .record(started.elapsed().as_secs_f64());
         outcome
+    }
+
+    /// Writes through this node if it leads, else through the leader (forwarded over the Raft
+    /// RPC listener), retrying while a leader is being elected. A forwarded write is sent again
+    /// only when it was surely not delivered, so no command is applied twice by a retry.
+    async fn write_json(&self, json: CommandJson) -> Result<OutcomeJson, WriteError> {
+        let mut retry = Retry::new(cluster::FORWARD_TIMEOUT);
+        loop {
+            let local = self.inner.raft.client_write(json.clone()).await;
+            let err = match local {
+                Ok(resp) => return Ok(resp.data),
+                Err(e) => WriteError::from(e),
+            };
+            let (
+                Some(peers),
+                WriteError::NotLeader {
+                    leader_id,
+                    leader_addr,
+                },
+            ) = (&self.inner.peers, &err)
+            else {
+                return Err(err);
+            };
+            if let (Some(addr), true) = (leader_addr, *leader_id != Some(self.inner.node_id)) {
+                let forwarded = peers
+                    .call::<_, OutcomeJson>(addr, "write", &json, cluster::FORWARD_TIMEOUT)
+                    .await;
+                match forwarded {
+                    Ok(Ok(out)) => return Ok(out),
+                    Ok(Err(Refusal::NotLeader { .. })) | Err(CallError::NotDelivered(_)) => {}
+                    Ok(Err(r)) => return Err(r.into()),
+                    Err(CallError::Unknown(e)) => return Err(WriteError::Unknown(e)),
+                }
+            }
+            if !retry.wait().await {
+                return Err(err);
+            }
+        }
     }
 
     /// Local read of the applied state (catalogue reads): `f` runs on one consistent read
@@ -385,13 +429,60 @@ impl<A: App> Replicated<A> {
 
     /// Linearizable read (read-index via `ensure_linearizable`) for reads that guard money or
     /// access: sees every write that completed anywhere before the call.
+    /// On a follower the leader confirms its leadership and names the index to wait for
+    /// (read-index); the read then runs here once that index is applied.
     pub async fn read_linearizable<R>(
         &self,
         f: impl FnOnce(&redb::ReadTransaction) -> Result<R, StoreError>,
     ) -> Result<R, ReadError> {
-        self.inner.raft.ensure_linearizable().await?;
+        self.read_barrier().await?;
         self.read(f)
             .map_err(|e| ReadError::Fatal(format!("state read failed: {e}")))
+    }
+
+    /// Returns once this node has applied everything committed before the call, anywhere.
+    async fn read_barrier(&self) -> Result<(), ReadError> {
+        let mut retry = Retry::new(cluster::FORWARD_TIMEOUT);
+        loop {
+            let err = match self.inner.raft.ensure_linearizable().await {
+                Ok(_) => return Ok(()),
+                Err(e) => ReadError::from(e),
+            };
+            let (
+                Some(peers),
+                ReadError::NotLeader {
+                    leader_id,
+                    leader_addr,
+                },
+            ) = (&self.inner.peers, &err)
+            else {
+                return Err(err);
+            };
+            if let (Some(addr), true) = (leader_addr, *leader_id != Some(self.inner.node_id)) {
+                let asked = peers
+                    .call::<_, u64>(addr, "read-index", &(), cluster::FORWARD_TIMEOUT)
+                    .await;
+                match asked {
+                    Ok(Ok(index)) => return self.wait_applied(index).await,
+                    Ok(Err(Refusal::NotLeader { .. })) | Err(CallError::NotDelivered(_)) => {}
+                    Ok(Err(r)) => return Err(r.into()),
+                    Err(CallError::Unknown(e)) => return Err(ReadError::Unavailable(e)),
+                }
+            }
+            if !retry.wait().await {
+                return Err(err);
+            }
+        }
+    }
+
+    async fn wait_applied(&self, index: u64) -> Result<(), ReadError> {
+        self.inner
+            .raft
+            .wait(Some(cluster::FORWARD_TIMEOUT))
+            .applied_index_at_least(Some(index), "read index")
+            .await
+            .map(drop)
+            .map_err(|e| ReadError::Unavailable(format!("this node is catching up: {e}")))
     }
 
     /// Stops Raft and waits until both files are closed, so the store can be reopened.
@@ -425,43 +516,209 @@ impl<A: App> Replicated<A> {
         Ok(())
     }
 
-    /// Adds a node as a voter (leader only): it first catches up as a learner, then joins the
-    /// voters. The node must be running with [`Cluster::Http`] and the same secret. Waits until
-    /// the learner has caught up, without a time limit: bound it with a timeout if needed.
-    pub async fn add_voter(&self, node_id: u64, addr: String) -> Result<(), MembershipError> {
-        let raft = &self.inner.raft;
-        raft.add_learner(node_id, BasicNode { addr }, true).await?;
-        let mut voters: std::collections::BTreeSet<NodeId> = raft
-            .metrics()
-            .borrow()
-            .membership_config
-            .voter_ids()
-            .collect();
-        voters.insert(node_id);
-        raft.change_membership(voters, false).await?;
-        Ok(())
+    /// Adds a node: it catches up as a learner, then joins the voters (joint consensus). Any
+    /// member may be asked; the leader decides. The node must run with [`Cluster::Http`] and
+    /// the same secret. Refused for an id that was ever removed or that another address uses.
+    pub async fn add_voter(
+        &self,
+        node_id: u64,
+        node: impl Into<NodeAddrs>,
+    ) -> Result<(), MembershipError> {
+        let node = node.into();
+        self.change_membership(MembershipChange::Join { node_id, node })
+            .await
+    }
+
+    /// Whether this node is in the cluster's membership (as voter or learner) as far as it knows.
+    pub fn is_member(&self) -> bool {
+        let m = self.inner.raft.metrics().borrow().clone();
+        m.membership_config
+            .membership()
+            .get_node(&self.inner.node_id)
+            .is_some()
+    }
+
+    /// Asks the cluster that the member at `via` (its Raft RPC address) belongs to, to take
+    /// this node in as `me`; returns once this node is a voter. Follows the leader's address
+    /// when `via` is not the leader.
+    pub async fn join_via(
+        &self,
+        via: &str,
+        node_id: u64,
+        me: NodeAddrs,
+    ) -> Result<(), MembershipError> {
+        let Some(peers) = &self.inner.peers else {
+            return Err(MembershipError::Rejected(
+                "a node of one cannot join a cluster".into(),
+            ));
+        };
+        let change = MembershipChange::Join { node_id, node: me };
+        let deadline = cluster::CATCH_UP_TIMEOUT + cluster::FORWARD_TIMEOUT;
+        let mut target = via.to_owned();
+        let mut retry = Retry::new(deadline);
+        loop {
+            let answer = peers
+                .call::<_, ()>(&target, "membership", &change, deadline)
+                .await;
+            let why = match answer {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(Refusal::NotLeader {
+                    leader_addr: Some(addr),
+                    ..
+                })) => {
+                    target = addr;
+                    "redirected to the leader".to_owned()
+                }
+                Ok(Err(Refusal::NotLeader { .. })) => "the cluster has no leader yet".to_owned(),
+                Ok(Err(r)) => return Err(r.into()),
+                Err(CallError::NotDelivered(e) | CallError::Unknown(e)) => e,
+            };
+            tracing::info!(%target, why, "join not done yet; trying again");
+            if !retry.wait().await {
+                return Err(MembershipError::Rejected(format!(
+                    "no answer from the cluster through {via}: {why}"
+                )));
+            }
+        }
+    }
+
+    /// Removes a node from the cluster; its id is retired for good.
+    pub async fn remove_member(&self, node_id: u64) -> Result<(), MembershipError> {
+        self.change_membership(MembershipChange::Remove { node_id })
+            .await
+    }
+
+    /// Runs `change` on the leader: here if this node leads, else forwarded.
+    pub async fn change_membership(&self, change: MembershipChange) -> Result<(), MembershipError> {
+        let deadline = cluster::CATCH_UP_TIMEOUT + cluster::FORWARD_TIMEOUT;
+        let mut retry = Retry::new(cluster::FORWARD_TIMEOUT);
+        loop {
+            let local =
+                cluster::leader_change(&self.inner.raft, &self.inner.state, change.clone()).await;
+            let refusal = match local {
+                Ok(()) => return Ok(()),
+                Err(r) => r,
+            };
+            let (
+                Some(peers),
+                Refusal::NotLeader {
+                    leader_id,
+                    leader_addr,
+                },
+            ) = (&self.inner.peers, &refusal)
+            else {
+                return Err(refusal.into());
+            };
+            if let (Some(addr), true) = (leader_addr, *leader_id != Some(self.inner.node_id)) {
+                match peers
+                    .call::<_, ()>(addr, "membership", &change, deadline)
+                    .await
+                {
+                    Ok(Ok(())) => return Ok(()),
+                    Ok(Err(Refusal::NotLeader { .. })) | Err(CallError::NotDelivered(_)) => {}
+                    Ok(Err(r)) => return Err(r.into()),
+                    Err(CallError::Unknown(e)) => return Err(MembershipError::Rejected(e)),
+                }
+            }
+            if !retry.wait().await {
+                return Err(refusal.into());
+            }
+        }
+    }
+
+    /// Every member with its role, addresses and last applied index (asked of each member;
+    /// an unreachable one says why).
+    pub async fn members(&self) -> Vec<Member> {
+        let m = self.inner.raft.metrics().borrow().clone();
+        let membership = m.membership_config.membership().clone();
+        let voters: std::collections::BTreeSet<NodeId> = membership.voter_ids().collect();
+        let asks = membership.nodes().map(|(id, node)| {
+            let (id, node) = (*id, node.clone());
+            let role = if m.current_leader == Some(id) {
+                "leader"
+            } else if voters.contains(&id) {
+                "follower"
+            } else {
+                "learner"
+            };
+            async move {
+                let status = self.member_status(id, &node).await;
+                let (last_applied_index, error) = match status {
+                    Ok(s) => (s.last_applied_index, None),
+                    Err(e) => (None, Some(e)),
+                };
+                Member {
+                    node_id: id,
+                    role: role.to_owned(),
+                    raft_addr: node.raft,
+                    api_addr: node.api,
+                    last_applied_index,
+                    error,
+                }
+            }
+        });
+        futures::future::join_all(asks).await
+    }
+
+    async fn member_status(&self, id: NodeId, node: &NodeAddrs) -> Result<Status, String> {
+        if id == self.inner.node_id {
+            return Ok(self.status());
+        }
+        let Some(peers) = &self.inner.peers else {
+            return Err("no cluster network".into());
+        };
+        let timeout = Duration::from_secs(2);
+        match peers
+            .call::<_, Status>(&node.raft, "status", &(), timeout)
+            .await
+        {
+            Ok(Ok(s)) => Ok(s),
+            Ok(Err(r)) => Err(r.to_string()),
+            Err(CallError::NotDelivered(e) | CallError::Unknown(e)) => Err(e),
+        }
     }
 
     /// Routes `POST /internal/raft/{append,vote,snapshot}` for origin's HTTP server to merge.
     /// On a [`Cluster::SingleNode`] store every request is refused (401).
     pub fn rpc_router(&self) -> axum::Router {
-        http::router(self.inner.raft.clone(), self.inner.secret.clone())
+        http::router(
+            self.inner.raft.clone(),
+            self.inner.secret.clone(),
+            self.inner.state.clone(),
+            self.inner.node_id,
+        )
     }
 
     /// For /healthz and metrics: current term, leader id, last applied index.
     pub fn status(&self) -> Status {
-        let m = self.inner.raft.metrics().borrow().clone();
-        Status {
-            node_id: self.inner.node_id,
-            role: format!("{:?}", m.state),
-            current_term: m.current_term,
-            leader_id: m.current_leader,
-            last_applied_index: m.last_applied.map(|l| l.index),
-            last_log_index: m.last_log_index,
-            snapshot_index: m.snapshot.map(|l| l.index),
-            purged_index: m.purged.map(|l| l.index),
-            stopped: m.running_state.err().map(|e| e.to_string()),
-        }
+        status_of(self.inner.node_id, &self.inner.raft.metrics().borrow())
+    }
+}
+
+/// A member as the cluster view shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Member {
+    pub node_id: NodeId,
+    /// `leader`, `follower` or `learner`.
+    pub role: String,
+    pub raft_addr: String,
+    pub api_addr: String,
+    pub last_applied_index: Option<u64>,
+    /// Why the member's own status could not be read, if it could not.
+    pub error: Option<String>,
+}
+
+pub(crate) fn status_of(node_id: NodeId, m: &openraft::RaftMetrics<NodeId, NodeAddrs>) -> Status {
+    Status {
+        node_id,
+        role: format!("{:?}", m.state),
+        current_term: m.current_term,
+        leader_id: m.current_leader,
+        last_applied_index: m.last_applied.map(|l| l.index),
+        last_log_index: m.last_log_index,
+        snapshot_index: m.snapshot.map(|l| l.index),
+        purged_index: m.purged.map(|l| l.index),
+        stopped: m.running_state.as_ref().err().map(|e| e.to_string()),
     }
 }
 

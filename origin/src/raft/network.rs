@@ -1,7 +1,6 @@
 //! The network of a one-node cluster: there is no peer, so any RPC (which openraft would only
 //! send after a misconfiguration) fails with a clear "unreachable" error. Clusters of several
 //! nodes use [`super::HttpNetwork`] instead.
-use openraft::BasicNode;
 use openraft::error::{InstallSnapshotError, RPCError, RaftError, Unreachable};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
@@ -9,7 +8,7 @@ use openraft::raft::{
     VoteRequest, VoteResponse,
 };
 
-use super::types::{NodeId, TypeConfig};
+use super::types::{NodeAddrs, NodeId, TypeConfig};
 
 /// Why a peer cannot be reached from this build.
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +30,7 @@ pub struct UnreachablePeer {
 }
 
 impl UnreachablePeer {
-    fn unreachable<E: std::error::Error>(&self) -> RPCError<NodeId, BasicNode, E> {
+    fn unreachable<E: std::error::Error>(&self) -> RPCError<NodeId, NodeAddrs, E> {
         let err = MultiNodeUnsupported {
             target: self.target,
             addr: self.addr.clone(),
@@ -43,10 +42,10 @@ impl UnreachablePeer {
 impl RaftNetworkFactory<TypeConfig> for SingleNodeNetwork {
     type Network = UnreachablePeer;
 
-    async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> Self::Network {
+    async fn new_client(&mut self, target: NodeId, node: &NodeAddrs) -> Self::Network {
         UnreachablePeer {
             target,
-            addr: node.addr.clone(),
+            addr: node.raft.clone(),
         }
     }
 }
@@ -56,7 +55,7 @@ impl RaftNetwork<TypeConfig> for UnreachablePeer {
         &mut self,
         _rpc: AppendEntriesRequest<TypeConfig>,
         _option: RPCOption,
-    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
+    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, NodeAddrs, RaftError<NodeId>>> {
         Err(self.unreachable())
     }
 
@@ -66,7 +65,7 @@ impl RaftNetwork<TypeConfig> for UnreachablePeer {
         _option: RPCOption,
     ) -> Result<
         InstallSnapshotResponse<NodeId>,
-        RPCError<NodeId, BasicNode, RaftError<NodeId, InstallSnapshotError>>,
+        RPCError<NodeId, NodeAddrs, RaftError<NodeId, InstallSnapshotError>>,
     > {
         Err(self.unreachable())
     }
@@ -75,7 +74,7 @@ impl RaftNetwork<TypeConfig> for UnreachablePeer {
         &mut self,
         _rpc: VoteRequest<NodeId>,
         _option: RPCOption,
-    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
+    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, NodeAddrs, RaftError<NodeId>>> {
         Err(self.unreachable())
     }
 }

@@ -51,7 +51,7 @@ impl Default for Options {
 }
 
 /// Raft status for /healthz and metrics.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Status {
     pub node_id: NodeId,
     /// `Leader`, `Follower`, `Candidate`, `Learner` or `Shutdown`.

@@ -25,6 +25,8 @@ pub(crate) const LAST_APPLIED: Table<Option<LogId>> = Table::new("_raft_applied"
 pub(crate) const MEMBERSHIP: Table<StoredMembership> = Table::new("_raft_applied");
 pub(crate) const KEY_LAST_APPLIED: &[u8] = b"last_applied";
 pub(crate) const KEY_MEMBERSHIP: &[u8] = b"membership";
+/// Node id (big-endian) → (): ids of nodes removed from the cluster, never to be used again.
+pub(crate) const RETIRED: Table<()> = Table::new("_raft_retired");
 /// The file's identity, written at creation.
 const META: Table<String> = Table::new("_state_meta");
 const KEY_FORMAT: &[u8] = b"format";

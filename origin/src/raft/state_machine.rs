@@ -19,7 +19,9 @@ use tokio::io::AsyncSeekExt;
 
 use super::App;
 use super::snapshot;
-use super::state_db::{self, KEY_LAST_APPLIED, KEY_MEMBERSHIP, LAST_APPLIED, MEMBERSHIP, StateDb};
+use super::state_db::{
+    self, KEY_LAST_APPLIED, KEY_MEMBERSHIP, LAST_APPLIED, MEMBERSHIP, RETIRED, StateDb,
+};
 use super::tables::StoreError;
 use super::types::{
     Entry, LogId, OutcomeJson, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
@@ -87,6 +89,22 @@ fn apply_command<A: App>(
     Ok(OutcomeJson(json))
 }
 
+/// Stores a new membership; nodes it drops are retired, so their ids are never reused.
+fn record_membership(
+    txn: &redb::WriteTransaction,
+    stored: &StoredMembership,
+) -> Result<(), StoreError> {
+    if let Some(before) = MEMBERSHIP.get(txn, KEY_MEMBERSHIP)? {
+        let now: Vec<u64> = stored.membership().nodes().map(|(id, _)| *id).collect();
+        for (id, _) in before.membership().nodes() {
+            if !now.contains(id) {
+                RETIRED.put(txn, &id.to_be_bytes(), &())?;
+            }
+        }
+    }
+    MEMBERSHIP.put(txn, KEY_MEMBERSHIP, stored)
+}
+
 fn apply_batch<A: App>(
     state: &StateDb,
     app: &A,
@@ -114,9 +132,7 @@ fn apply_batch<A: App>(
             EntryPayload::Normal(cmd) => apply_command(app, &txn, &cmd.0).map_err(at)?,
             EntryPayload::Membership(m) => {
                 let stored = StoredMembership::new(Some(entry.log_id), m);
-                MEMBERSHIP
-                    .put(&txn, KEY_MEMBERSHIP, &stored)
-                    .map_err(|e| at(e.to_string()))?;
+                record_membership(&txn, &stored).map_err(|e| at(e.to_string()))?;
                 OutcomeJson::default()
             }
         };

@@ -4,10 +4,53 @@
 //! response is the outcome as JSON text. JSON keeps the redb log readable when debugging a node
 //! and needs no extra dependency; the price is that `App` types must round-trip through
 //! `serde_json` (no non-string map keys other than integers, no NaN floats).
-use openraft::BasicNode;
 
 /// A node id; never reused for a different node.
 pub type NodeId = u64;
+
+/// Where a member is reached: its Raft RPC address (peers only) and its public API (operators,
+/// edges). Serialised as `{"addr", "api_addr"}`, so memberships stored as openraft's
+/// `BasicNode { addr }` still load.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NodeAddrs {
+    /// Base of the Raft RPC listener, `host:port` or `http://host:port`.
+    #[serde(rename = "addr")]
+    pub raft: String,
+    /// Public API base URL; empty when not known (stores from single-node days).
+    #[serde(default, rename = "api_addr")]
+    pub api: String,
+}
+
+impl NodeAddrs {
+    pub fn new(raft: impl Into<String>, api: impl Into<String>) -> Self {
+        Self {
+            raft: raft.into(),
+            api: api.into(),
+        }
+    }
+
+    /// The Raft RPC base URL, with a scheme.
+    pub fn raft_url(&self) -> String {
+        if self.raft.starts_with("http://") || self.raft.starts_with("https://") {
+            self.raft.trim_end_matches('/').to_owned()
+        } else {
+            format!("http://{}", self.raft)
+        }
+    }
+}
+
+/// A bare address serves as both (single-node stores and tests).
+impl From<String> for NodeAddrs {
+    fn from(addr: String) -> Self {
+        Self::new(addr.clone(), addr)
+    }
+}
+
+impl std::fmt::Display for NodeAddrs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "raft {} api {}", self.raft, self.api)
+    }
+}
 
 /// One application command, serialised as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -19,12 +62,12 @@ pub struct CommandJson(pub String);
 pub struct OutcomeJson(pub String);
 
 openraft::declare_raft_types!(
-    /// Origin's Raft types: JSON commands, one `BasicNode { addr }` per member.
+    /// Origin's Raft types: JSON commands, one [`NodeAddrs`] per member.
     pub TypeConfig:
         D = CommandJson,
         R = OutcomeJson,
         NodeId = NodeId,
-        Node = BasicNode,
+        Node = NodeAddrs,
         SnapshotData = tokio::fs::File,
 );
 
@@ -32,7 +75,7 @@ pub type Entry = openraft::Entry<TypeConfig>;
 pub type LogId = openraft::LogId<NodeId>;
 pub type Vote = openraft::Vote<NodeId>;
 pub type StorageError = openraft::StorageError<NodeId>;
-pub type SnapshotMeta = openraft::SnapshotMeta<NodeId, BasicNode>;
-pub type StoredMembership = openraft::StoredMembership<NodeId, BasicNode>;
+pub type SnapshotMeta = openraft::SnapshotMeta<NodeId, NodeAddrs>;
+pub type StoredMembership = openraft::StoredMembership<NodeId, NodeAddrs>;
 pub type Snapshot = openraft::Snapshot<TypeConfig>;
 pub type Raft = openraft::Raft<TypeConfig>;

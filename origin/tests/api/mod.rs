@@ -1,4 +1,5 @@
 mod accounts;
+mod cluster;
 mod media;
 mod playback;
 mod service;

@@ -18,6 +18,8 @@ pub struct Proc {
     child: Child,
     pub base: String,
     pub log: PathBuf,
+    /// Everything the process printed on stdout so far.
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Proc {
@@ -32,15 +34,23 @@ impl Proc {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some((_, url)) = line.split_once(" listening on ") {
                     let _ = tx.send(url.trim().to_owned());
                 }
+                seen.lock().unwrap().push(line);
             }
         });
         match rx.recv_timeout(Duration::from_secs(90)) {
-            Ok(base) => Proc { child, base, log },
+            Ok(base) => Proc {
+                child,
+                base,
+                log,
+                stdout: lines,
+            },
             Err(_) => {
                 let _ = child.kill();
                 let log_text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -83,6 +93,38 @@ impl Proc {
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// What follows `marker` on the first stdout line that has it.
+    pub fn printed_after(&self, marker: &str) -> Option<String> {
+        let lines = self.stdout.lock().unwrap();
+        lines
+            .iter()
+            .find_map(|l| l.split_once(marker).map(|(_, rest)| rest.trim().to_owned()))
+    }
+
+    /// Runs `bin` expecting it to fail: waits for its exit and returns its status and stderr.
+    pub fn run_to_failure(bin: &Path, args: &[String], log: PathBuf) -> (i32, String) {
+        let stderr = std::fs::File::create(&log).expect("create log file");
+        let mut child = Command::new(bin)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{} kept running; it was expected to fail", bin.display());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        (status.code().unwrap_or(-1), text)
+    }
 }
 
 impl Drop for Proc {
@@ -94,6 +136,17 @@ impl Drop for Proc {
 
 /// Starts `marquee-origin` on port 0 with `data` as its data dir and `admin@example.com` as admin.
 pub fn start_origin(data: &Path, extra: &[&str]) -> Proc {
+    let (args, log) = origin_args(data, extra);
+    Proc::spawn(Path::new(env!("CARGO_BIN_EXE_marquee-origin")), &args, log)
+}
+
+/// Runs `marquee-origin` expecting it to refuse to start; its exit code and stderr.
+pub fn origin_fails(data: &Path, extra: &[&str]) -> (i32, String) {
+    let (args, log) = origin_args(data, extra);
+    Proc::run_to_failure(Path::new(env!("CARGO_BIN_EXE_marquee-origin")), &args, log)
+}
+
+fn origin_args(data: &Path, extra: &[&str]) -> (Vec<String>, PathBuf) {
     let mut args: Vec<String> = [
         "--listen",
         "127.0.0.1:0",
@@ -113,7 +166,7 @@ pub fn start_origin(data: &Path, extra: &[&str]) -> Proc {
     }
     args.extend(extra.iter().map(|s| s.to_string()));
     let log = data.with_extension(format!("stderr-{}.log", std::process::id()));
-    Proc::spawn(Path::new(env!("CARGO_BIN_EXE_marquee-origin")), &args, log)
+    (args, log)
 }
 
 /// An HTTP client that keeps the session cookie, like a browser.

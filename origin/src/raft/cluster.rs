@@ -1,0 +1,334 @@
+//! What makes any member answer any request: writes forwarded to the leader, read-index reads
+//! on followers, and membership changes (join, remove) decided on the leader, all over the
+//! authenticated Raft RPC listener. The leader side of each call is a plain function over
+//! [`Raft`], used both by the RPC handlers and when this node is the leader itself.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use openraft::ChangeMembers;
+use openraft::error::{ClientWriteError, RaftError};
+use serde::{Deserialize, Serialize};
+
+use super::error::{MembershipError, ReadError, WriteError};
+use super::http::{RAFT_RPC_PREFIX, SECRET_HEADER};
+use super::state_db::{RETIRED, StateDb};
+use super::types::{CommandJson, NodeAddrs, NodeId, OutcomeJson, Raft};
+use super::{Status, status_of};
+
+/// How long a forwarded call may take (a write waits for a quorum; a join for a catch-up).
+pub(crate) const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a learner may take to catch up before the join is abandoned.
+pub(crate) const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why a forwarded call did not produce a result, as it goes over the wire.
+#[derive(Debug, Clone, Serialize, Deserialize, thiserror::Error)]
+pub enum Refusal {
+    #[error("not the leader (leader: {leader_id:?} at {leader_addr:?})")]
+    NotLeader {
+        leader_id: Option<NodeId>,
+        leader_addr: Option<String>,
+    },
+    #[error("raft is shut down")]
+    Stopped,
+    #[error("{0}")]
+    Rejected(String),
+    #[error("{0}")]
+    Fatal(String),
+}
+
+pub(crate) type Answer<T> = Result<T, Refusal>;
+
+/// A membership change asked of the leader.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum MembershipChange {
+    /// Add a node: it catches up as a learner, then becomes a voter (joint consensus).
+    Join { node_id: NodeId, node: NodeAddrs },
+    /// Remove a node; its id is retired for good.
+    Remove { node_id: NodeId },
+}
+
+/// The client side: calls a peer's RPC listener with the cluster secret.
+#[derive(Clone)]
+pub(crate) struct Peers {
+    client: reqwest::Client,
+    secret: std::sync::Arc<str>,
+}
+
+/// A forwarded call's transport failure: whether the request may have been acted on matters,
+/// since only an undelivered write may be sent again.
+pub(crate) enum CallError {
+    /// Not delivered (connection refused, unknown host): safe to retry.
+    NotDelivered(String),
+    /// Delivered or maybe delivered, without an answer: the outcome is unknown.
+    Unknown(String),
+}
+
+impl Peers {
+    pub(crate) fn new(secret: std::sync::Arc<str>) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .build()
+                .unwrap_or_default(),
+            secret,
+        }
+    }
+
+    pub(crate) async fn call<Req: Serialize, Resp: serde::de::DeserializeOwned>(
+        &self,
+        base: &str,
+        rpc: &str,
+        req: &Req,
+        timeout: Duration,
+    ) -> Result<Answer<Resp>, CallError> {
+        let base = NodeAddrs::new(base, "").raft_url();
+        let sent = self
+            .client
+            .post(format!("{base}{RAFT_RPC_PREFIX}/{rpc}"))
+            .header(SECRET_HEADER, &*self.secret)
+            .timeout(timeout)
+            .json(req)
+            .send()
+            .await;
+        let resp = match sent {
+            Ok(r) => r,
+            Err(e) if e.is_connect() => return Err(CallError::NotDelivered(e.to_string())),
+            Err(e) => return Err(CallError::Unknown(e.to_string())),
+        };
+        if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
+            return Ok(Err(Refusal::Fatal(
+                "the peer refused the cluster secret".into(),
+            )));
+        }
+        if !resp.status().is_success() {
+            return Err(CallError::Unknown(format!(
+                "peer answered {}",
+                resp.status()
+            )));
+        }
+        resp.json()
+            .await
+            .map_err(|e| CallError::Unknown(format!("undecodable answer: {e}")))
+    }
+}
+
+fn not_leader(f: openraft::error::ForwardToLeader<NodeId, NodeAddrs>) -> Refusal {
+    Refusal::NotLeader {
+        leader_id: f.leader_id,
+        leader_addr: f.leader_node.map(|n| n.raft_url()),
+    }
+}
+
+fn fatal(f: openraft::error::Fatal<NodeId>) -> Refusal {
+    match f {
+        openraft::error::Fatal::Stopped => Refusal::Stopped,
+        other => Refusal::Fatal(other.to_string()),
+    }
+}
+
+/// Leader side of a forwarded write.
+pub(crate) async fn leader_write(raft: &Raft, cmd: CommandJson) -> Answer<OutcomeJson> {
+    match raft.client_write(cmd).await {
+        Ok(resp) => Ok(resp.data),
+        Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => Err(not_leader(f)),
+        Err(RaftError::APIError(other)) => Err(Refusal::Rejected(other.to_string())),
+        Err(RaftError::Fatal(f)) => Err(fatal(f)),
+    }
+}
+
+/// Leader side of a read-index request: confirms leadership with a quorum and answers the
+/// index a follower must have applied before it reads.
+pub(crate) async fn leader_read_index(raft: &Raft) -> Answer<u64> {
+    match raft.get_read_log_id().await {
+        Ok((read, _)) => Ok(read.map_or(0, |l| l.index)),
+        Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(f))) => {
+            Err(not_leader(f))
+        }
+        Err(RaftError::APIError(other)) => Err(Refusal::Rejected(other.to_string())),
+        Err(RaftError::Fatal(f)) => Err(fatal(f)),
+    }
+}
+
+fn membership_refusal(e: RaftError<NodeId, ClientWriteError<NodeId, NodeAddrs>>) -> Refusal {
+    match e {
+        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => not_leader(f),
+        RaftError::APIError(other) => Refusal::Rejected(other.to_string()),
+        RaftError::Fatal(f) => fatal(f),
+    }
+}
+
+/// Leader side of a membership change. Node ids are never reused: a removed id is refused, and
+/// so is an id already used by a node at another address.
+pub(crate) async fn leader_change(
+    raft: &Raft,
+    state: &StateDb,
+    change: MembershipChange,
+) -> Answer<()> {
+    let ensure_leader = raft.ensure_linearizable().await;
+    if let Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(f))) =
+        ensure_leader
+    {
+        return Err(not_leader(f));
+    }
+    let membership = raft.metrics().borrow().membership_config.clone();
+    match change {
+        MembershipChange::Join { node_id, node } => {
+            let retired = state
+                .begin_read()
+                .and_then(|tx| RETIRED.get(&tx, &node_id.to_be_bytes()))
+                .map_err(|e| Refusal::Fatal(e.to_string()))?;
+            if retired.is_some() {
+                return Err(Refusal::Rejected(format!(
+                    "node id {node_id} belonged to a node that was removed; node ids are never \
+                     reused, start the new node with another --node-id"
+                )));
+            }
+            let known = membership.membership().get_node(&node_id).cloned();
+            match &known {
+                Some(existing) if existing.raft != node.raft => {
+                    return Err(Refusal::Rejected(format!(
+                        "node id {node_id} is already a member at {}; node ids are never reused",
+                        existing.raft
+                    )));
+                }
+                Some(existing) if existing.api != node.api => {
+                    let nodes = BTreeMap::from([(node_id, node.clone())]);
+                    raft.change_membership(ChangeMembers::SetNodes(nodes), true)
+                        .await
+                        .map_err(membership_refusal)?;
+                }
+                _ => {}
+            }
+            if known.is_none() {
+                let add = raft.add_learner(node_id, node, true);
+                match tokio::time::timeout(CATCH_UP_TIMEOUT, add).await {
+                    Ok(r) => r.map_err(membership_refusal)?,
+                    Err(_) => {
+                        return Err(Refusal::Rejected(format!(
+                            "node {node_id} did not catch up within {} s",
+                            CATCH_UP_TIMEOUT.as_secs()
+                        )));
+                    }
+                };
+            }
+            let is_voter = raft
+                .metrics()
+                .borrow()
+                .membership_config
+                .membership()
+                .voter_ids()
+                .any(|id| id == node_id);
+            if !is_voter {
+                let voters = BTreeSet::from([node_id]);
+                raft.change_membership(ChangeMembers::AddVoterIds(voters), true)
+                    .await
+                    .map_err(membership_refusal)?;
+            }
+            Ok(())
+        }
+        MembershipChange::Remove { node_id } => {
+            if membership.membership().get_node(&node_id).is_none() {
+                return Err(Refusal::Rejected(format!("node {node_id} is not a member")));
+            }
+            let voters: BTreeSet<NodeId> = membership.membership().voter_ids().collect();
+            if voters.contains(&node_id) && voters.len() == 1 {
+                return Err(Refusal::Rejected(
+                    "cannot remove the last voter of the cluster".into(),
+                ));
+            }
+            if voters.contains(&node_id) {
+                let gone = BTreeSet::from([node_id]);
+                raft.change_membership(ChangeMembers::RemoveVoters(gone), false)
+                    .await
+                    .map_err(membership_refusal)?;
+            } else {
+                let gone = BTreeSet::from([node_id]);
+                raft.change_membership(ChangeMembers::RemoveNodes(gone), false)
+                    .await
+                    .map_err(membership_refusal)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Leader side: this node's status, for a member asking about the cluster.
+pub(crate) fn local_status(raft: &Raft, node_id: NodeId) -> Status {
+    status_of(node_id, &raft.metrics().borrow())
+}
+
+impl From<Refusal> for WriteError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::NotLeader {
+                leader_id,
+                leader_addr,
+            } => WriteError::NotLeader {
+                leader_id,
+                leader_addr,
+            },
+            Refusal::Stopped => WriteError::Stopped,
+            Refusal::Rejected(e) | Refusal::Fatal(e) => WriteError::Fatal(e),
+        }
+    }
+}
+
+impl From<Refusal> for ReadError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::NotLeader {
+                leader_id,
+                leader_addr,
+            } => ReadError::NotLeader {
+                leader_id,
+                leader_addr,
+            },
+            Refusal::Stopped => ReadError::Stopped,
+            Refusal::Rejected(e) => ReadError::Unavailable(e),
+            Refusal::Fatal(e) => ReadError::Fatal(e),
+        }
+    }
+}
+
+impl From<Refusal> for MembershipError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::NotLeader {
+                leader_id,
+                leader_addr,
+            } => MembershipError::NotLeader {
+                leader_id,
+                leader_addr,
+            },
+            Refusal::Stopped => MembershipError::Stopped,
+            Refusal::Rejected(e) => MembershipError::Rejected(e),
+            Refusal::Fatal(e) => MembershipError::Fatal(e),
+        }
+    }
+}
+
+/// Backs off between attempts to reach a leader, within an overall deadline.
+pub(crate) struct Retry {
+    deadline: Instant,
+    pause: Duration,
+}
+
+impl Retry {
+    pub(crate) fn new(total: Duration) -> Self {
+        Self {
+            deadline: Instant::now() + total,
+            pause: Duration::from_millis(20),
+        }
+    }
+
+    /// Sleeps before the next attempt; false once the deadline has passed.
+    pub(crate) async fn wait(&mut self) -> bool {
+        if Instant::now() + self.pause > self.deadline {
+            return false;
+        }
+        tokio::time::sleep(self.pause).await;
+        self.pause = (self.pause * 2).min(Duration::from_millis(500));
+        true
+    }
+}

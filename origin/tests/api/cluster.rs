@@ -1,0 +1,206 @@
+//! Three real `marquee-origin` processes forming a cluster on loopback: any node serves any
+//! request (writes forwarded, guarded reads through read-index), the admin view, failover after
+//! the leader is killed, and clear refusals (a reused node id, a wrong secret).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::util::{
+    ADMIN_EMAIL, Client, PASSWORD, Proc, expect, expect_error, new_title, origin_fails, sign_up,
+    start_origin,
+};
+
+const SECRET: &str = "a-cluster-secret-for-tests";
+
+struct Node {
+    id: u64,
+    proc: Proc,
+    rpc: String,
+}
+
+fn secret_file(dir: &Path, secret: &str) -> String {
+    let path = dir.join(format!("secret-{}", secret.len()));
+    std::fs::write(&path, secret).unwrap();
+    path.display().to_string()
+}
+
+fn cluster_args(id: u64, secret: &str, how: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--node-id",
+        &id.to_string(),
+        "--cluster-listen",
+        "127.0.0.1:0",
+        "--cluster-secret-file",
+        secret,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(how.iter().map(|s| s.to_string()));
+    args
+}
+
+fn start(dir: &Path, id: u64, secret: &str, how: &[&str]) -> Node {
+    let args = cluster_args(id, secret, how);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let proc = start_origin(&dir.join(format!("node{id}")), &args);
+    let rpc = proc
+        .printed_after("raft rpc at ")
+        .expect("the node prints its raft RPC address");
+    Node { id, proc, rpc }
+}
+
+async fn cluster_view(client: &mut Client) -> Value {
+    expect(client.get("/api/v1/admin/cluster").await, StatusCode::OK).await
+}
+
+/// Polls `f` until it returns `Some`, for at most 30 s.
+async fn eventually<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn leader_of(view: &Value) -> Option<u64> {
+    view["members"]
+        .as_array()?
+        .iter()
+        .find(|m| m["role"] == "leader")
+        .and_then(|m| m["node_id"].as_u64())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_serve_any_request_and_survive_the_leader() {
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = secret_file(tmp.path(), SECRET);
+    let n1 = start(tmp.path(), 1, &secret, &["--bootstrap"]);
+    let n2 = start(tmp.path(), 2, &secret, &["--join", &n1.rpc]);
+    let n3 = start(tmp.path(), 3, &secret, &["--join", &n2.rpc]);
+
+    // A write sent to a follower is forwarded: sign-up on node 2, sign-in on node 3.
+    let mut admin2 = Client::new(&n2.proc.base);
+    let account = sign_up(&mut admin2, ADMIN_EMAIL).await;
+    assert_eq!(account["is_admin"], true, "{account}");
+    let mut admin3 = Client::new(&n3.proc.base);
+    let signed_in = admin3
+        .post(
+            "/api/v1/sessions",
+            json!({"email": ADMIN_EMAIL, "password": PASSWORD}),
+        )
+        .await;
+    expect(signed_in, StatusCode::OK).await;
+    // The session is checked on node 3 through read-index, whoever leads.
+    let me = expect(admin3.get("/api/v1/me").await, StatusCode::OK).await;
+    assert_eq!(me["email"], ADMIN_EMAIL);
+    let title = expect(
+        admin3
+            .post("/api/v1/admin/titles", new_title("Made on a follower"))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = title["id"].as_str().unwrap().to_owned();
+    let mut on_n1 = Client::new(&n1.proc.base);
+    on_n1.cookie.clone_from(&admin2.cookie);
+    let seen = expect(
+        on_n1.get(&format!("/api/v1/titles/{id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(seen["name"], "Made on a follower");
+
+    // The admin view, asked of any node, lists every member with role and applied index.
+    let view = cluster_view(&mut admin3).await;
+    let members = view["members"].as_array().unwrap();
+    assert_eq!(members.len(), 3, "{view}");
+    assert_eq!(
+        members.iter().filter(|m| m["role"] == "leader").count(),
+        1,
+        "{view}"
+    );
+    assert_eq!(
+        members.iter().filter(|m| m["role"] == "follower").count(),
+        2,
+        "{view}"
+    );
+    for (node, m) in [&n1, &n2, &n3].iter().zip(members) {
+        assert_eq!(m["node_id"], node.id, "{view}");
+        assert_eq!(m["api_addr"], node.proc.base, "{view}");
+        assert!(m["last_applied_index"].as_u64().unwrap() > 0, "{view}");
+    }
+
+    // Kill the leader outright: the two left elect another and keep taking writes.
+    let leader = leader_of(&view).unwrap();
+    let mut nodes = vec![n1, n2, n3];
+    let dead = nodes.iter().position(|n| n.id == leader).unwrap();
+    let dead = nodes.remove(dead);
+    dead.proc.crash();
+    let survivor = &nodes[0];
+    let mut admin = Client::new(&survivor.proc.base);
+    admin.cookie.clone_from(&admin2.cookie);
+    let killed_at = Instant::now();
+    let created = admin
+        .post("/api/v1/admin/titles", new_title("After the leader died"))
+        .await;
+    expect(created, StatusCode::CREATED).await;
+    println!(
+        "first write after killing the leader took {:?}",
+        killed_at.elapsed()
+    );
+    let view = eventually("a new leader", async || {
+        let v = cluster_view(&mut admin).await;
+        leader_of(&v).filter(|l| *l != leader).map(|_| v)
+    })
+    .await;
+    let gone = view["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["node_id"] == leader)
+        .unwrap()
+        .clone();
+    assert!(gone["error"].is_string(), "the dead node says why: {view}");
+
+    // Remove the dead node; its id can never come back.
+    let resp = admin
+        .delete(&format!("/api/v1/admin/cluster/members/{leader}"))
+        .await;
+    expect(resp, StatusCode::NO_CONTENT).await;
+    let view = cluster_view(&mut admin).await;
+    assert_eq!(view["members"].as_array().unwrap().len(), 2, "{view}");
+    let again = cluster_args(leader, &secret, &["--join", &survivor.rpc]);
+    let again: Vec<&str> = again.iter().map(String::as_str).collect();
+    let (code, stderr) = origin_fails(&tmp.path().join("reused"), &again);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("never reused"), "{stderr}");
+    let resp = admin
+        .post(
+            "/api/v1/admin/cluster/members",
+            json!({"node_id": leader, "raft_addr": "127.0.0.1:1", "api_addr": "http://x"}),
+        )
+        .await;
+    expect_error(resp, StatusCode::CONFLICT, "cluster_change_refused").await;
+
+    // A node with the wrong secret cannot join, and the member it asked logs the refusal.
+    let wrong = secret_file(tmp.path(), "not-the-cluster-secret-at-all");
+    let stranger = cluster_args(9, &wrong, &["--join", &survivor.rpc]);
+    let stranger: Vec<&str> = stranger.iter().map(String::as_str).collect();
+    let (code, stderr) = origin_fails(&tmp.path().join("stranger"), &stranger);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("secret"), "{stderr}");
+    assert!(
+        survivor.proc.stderr().contains("wrong cluster secret"),
+        "the refusal is logged"
+    );
+    for n in nodes {
+        n.proc.stop();
+    }
+}
