@@ -77,6 +77,26 @@ pub struct Job {
     pub error: Option<String>,
 }
 
+/// One origin cluster member, as `GET /api/v1/admin/cluster` lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Member {
+    pub node_id: u64,
+    pub role: String,
+    pub api_addr: String,
+    pub raft_addr: String,
+    pub last_applied_index: Option<u64>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClusterView {
+    pub node_id: u64,
+    pub leader_id: Option<u64>,
+    pub term: u64,
+    pub members: Vec<Member>,
+}
+
 #[derive(Debug, Deserialize)]
 struct TitleList {
     titles: Vec<Title>,
@@ -214,6 +234,44 @@ impl Api {
             .send()
             .await;
         json(resp, "reading a packaging job").await
+    }
+}
+
+impl Api {
+    pub async fn cluster(&self) -> Result<ClusterView, ApiError> {
+        let resp = self
+            .http
+            .get(self.url("/api/v1/admin/cluster"))
+            .send()
+            .await;
+        json(resp, "reading the cluster").await
+    }
+
+    pub async fn add_member(
+        &self,
+        node_id: u64,
+        raft_addr: &str,
+        api_addr: &str,
+    ) -> Result<(), ApiError> {
+        let body = serde_json::json!({
+            "node_id": node_id, "raft_addr": raft_addr, "api_addr": api_addr
+        });
+        let resp = self
+            .http
+            .post(self.url("/api/v1/admin/cluster/members"))
+            .json(&body)
+            .send()
+            .await;
+        empty(resp, "adding a node").await
+    }
+
+    pub async fn remove_member(&self, node_id: u64) -> Result<(), ApiError> {
+        let resp = self
+            .http
+            .delete(self.url(&format!("/api/v1/admin/cluster/members/{node_id}")))
+            .send()
+            .await;
+        empty(resp, "removing a node").await
     }
 }
 

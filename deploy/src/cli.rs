@@ -27,6 +27,55 @@ pub enum Command {
     /// (`cargo build --release --bins`) and ffmpeg on PATH for the demo clips. Stop with Ctrl-C;
     /// running it again with the same state directory reuses everything.
     Up(UpArgs),
+    /// Show or change the origin cluster: its members, their roles and progress.
+    ///
+    /// Signs in to an origin node as the admin (any node will do: it answers for the whole
+    /// cluster). New nodes usually join by themselves (`marquee-origin --join`); `add` is for
+    /// a node started without it.
+    Cluster(ClusterArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Any origin node's public URL.
+    #[arg(long, env = "MARQUEE_ORIGIN", default_value = "http://127.0.0.1:8080")]
+    pub origin: String,
+    /// The admin's email.
+    #[arg(long, env = "MARQUEE_ADMIN_EMAIL", default_value = crate::state::ADMIN_EMAIL)]
+    pub admin_email: String,
+    /// File holding the admin's password (as `marquee up` writes it).
+    #[arg(
+        long,
+        env = "MARQUEE_ADMIN_PASSWORD_FILE",
+        default_value = ".marquee/admin-password"
+    )]
+    pub admin_password_file: PathBuf,
+    #[command(subcommand)]
+    pub action: ClusterAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ClusterAction {
+    /// List every member: node id, role (leader, follower, learner), API and Raft addresses,
+    /// last applied log index.
+    Status,
+    /// Add a running node: it catches up as a learner, then becomes a voter.
+    Add {
+        /// The new node's id; never one used before in this cluster.
+        #[arg(long)]
+        node_id: u64,
+        /// Its Raft RPC address, e.g. http://10.0.0.3:9101.
+        #[arg(long)]
+        raft_addr: String,
+        /// Its public API URL, e.g. http://10.0.0.3:8080.
+        #[arg(long)]
+        api_addr: String,
+    },
+    /// Remove a node for good; its id is never accepted again.
+    Remove {
+        /// The node's id.
+        node_id: u64,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -73,7 +122,9 @@ mod tests {
     #[test]
     fn up_defaults_and_flags() {
         let cli = Cli::try_parse_from(["marquee", "up"]).expect("parse");
-        let Command::Up(args) = cli.command;
+        let Command::Up(args) = cli.command else {
+            panic!("not up")
+        };
         assert_eq!(args.state_dir, PathBuf::from(".marquee"));
         assert_eq!(args.port, 8080);
         assert!(!args.no_seed);
@@ -91,10 +142,28 @@ mod tests {
             "-v",
         ])
         .expect("parse");
-        let Command::Up(args) = cli.command;
+        let Command::Up(args) = cli.command else {
+            panic!("not up")
+        };
         assert_eq!(args.port, 0);
         assert!(args.no_seed && args.verbose);
         assert_eq!(args.token_ttl_secs, Some(60));
+    }
+
+    #[test]
+    fn cluster_commands_parse() {
+        let cli = Cli::try_parse_from(["marquee", "cluster", "status"]).expect("parse");
+        let Command::Cluster(args) = cli.command else {
+            panic!("not cluster")
+        };
+        assert_eq!(args.origin, "http://127.0.0.1:8080");
+        assert!(matches!(args.action, ClusterAction::Status));
+        let cli = Cli::try_parse_from(["marquee", "cluster", "remove", "3"]).expect("parse");
+        let Command::Cluster(args) = cli.command else {
+            panic!("not cluster")
+        };
+        assert!(matches!(args.action, ClusterAction::Remove { node_id: 3 }));
+        assert!(Cli::try_parse_from(["marquee", "cluster", "add", "--node-id", "4"]).is_err());
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod binaries;
 pub mod catalogue;
 pub mod children;
 pub mod cli;
+pub mod cluster;
 pub mod ports;
 pub mod poster;
 pub mod seed;
@@ -23,5 +24,5 @@ pub mod state;
 pub mod up;
 pub mod video;
 
-pub use cli::{Cli, Command, UpArgs};
+pub use cli::{Cli, ClusterAction, ClusterArgs, Command, UpArgs};
 pub use up::{UpError, run as up};

@@ -21,5 +21,15 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Cluster(args) => match marquee_deploy::cluster::run(args).await {
+            Ok(out) => {
+                print!("{out}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("marquee cluster: error: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

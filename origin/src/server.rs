@@ -23,7 +23,7 @@ use crate::api::{self, Ctx};
 use crate::blob::{BlobError, BlobStore};
 use crate::config::Config;
 use crate::keys::{self, KeyFileError};
-use crate::raft::{Cluster, NodeAddrs, OpenError, Options, Replicated};
+use crate::raft::{Cluster, GroupCommit, NodeAddrs, OpenError, Options, Replicated, group_commit};
 use crate::state::Origin;
 use crate::{jobs, media, web};
 
@@ -110,6 +110,7 @@ pub async fn run(
             .build()?,
         passwords: Arc::new(PasswordThrottle::new(hash_slots())),
         jobs_wake: Arc::new(Notify::new()),
+        group: GroupCommit::start(raft.clone(), group_commit::DEFAULT_WINDOW),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(jobs::worker::run(ctx.clone(), stop_rx.clone()));

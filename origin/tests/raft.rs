@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use marquee_origin::raft::tables::Table;
 use marquee_origin::raft::{
-    App, OpenError, Options, RAFT_RPC_PREFIX, Replicated, SECRET_HEADER, STORE_FILE, StoreError,
-    StoreOpenError, WriteError,
+    App, GroupCommit, OpenError, Options, RAFT_RPC_PREFIX, Replicated, SECRET_HEADER, STORE_FILE,
+    StoreError, StoreOpenError, WriteError,
 };
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
@@ -23,6 +23,10 @@ enum Cmd {
     Add {
         key: String,
         by: i64,
+    },
+    Set {
+        key: String,
+        value: i64,
     },
     /// Stores `1 / by`.
     Invert {
@@ -43,6 +47,10 @@ impl App for Counters {
                 let v = VALUES.get(tx, key.as_bytes())?.unwrap_or(0) + by;
                 VALUES.put(tx, key.as_bytes(), &v)?;
                 Ok(v)
+            }
+            Cmd::Set { key, value } => {
+                VALUES.put(tx, key.as_bytes(), value)?;
+                Ok(*value)
             }
             Cmd::Invert { by } => {
                 RATIO.put(tx, b"", &(1.0 / by))?;
@@ -552,5 +560,59 @@ async fn killed_writer_keeps_every_acknowledged_write() -> anyhow::Result<()> {
         node.shutdown().await?;
         last_ack = value;
     }
+    Ok(())
+}
+
+fn set(key: &str, value: i64) -> Cmd {
+    Cmd::Set {
+        key: key.to_owned(),
+        value,
+    }
+}
+
+/// 1,000 small writes from 50 writers go into a few dozen entries, and each key ends at its
+/// writer's last value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_commit_coalesces_small_writes_into_few_entries() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let node = open(dir.path()).await;
+    let group = GroupCommit::start(node.clone(), Duration::from_millis(20));
+    let before = node.status().last_log_index.unwrap_or(0);
+    let writers: Vec<_> = (0..50)
+        .map(|k| {
+            let group = group.clone();
+            tokio::spawn(async move {
+                let key = format!("k{k}");
+                for v in 1..=20 {
+                    group.write(&key, set(&key, v)).await.expect("write");
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await?;
+    }
+    let entries = node.status().last_log_index.unwrap_or(0) - before;
+    println!("1000 group-committed writes took {entries} log entries");
+    assert!(entries <= 200, "{entries} entries for 1000 writes");
+    let (values, _) = counters(&node);
+    assert_eq!(values.len(), 50);
+    assert!(values.values().all(|v| *v == 20), "{values:?}");
+
+    // Within one window, the last write for a key wins and everyone is answered.
+    let before = node.status().last_log_index.unwrap_or(0);
+    let burst = (1..=5).map(|v| group.write("same", set("same", v)));
+    for answer in futures::future::join_all(burst).await {
+        answer?;
+    }
+    assert_eq!(value(&node, "same"), 5);
+    assert_eq!(node.status().last_log_index.unwrap_or(0) - before, 1);
+    node.shutdown().await?;
+    // Once Raft is down, a queued write is an error, not a hang.
+    let err = group
+        .write("late", set("late", 1))
+        .await
+        .expect_err("stopped");
+    assert!(matches!(err, WriteError::Stopped), "{err:?}");
     Ok(())
 }

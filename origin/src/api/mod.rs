@@ -14,7 +14,7 @@ use crate::accounts::throttle::PasswordThrottle;
 use crate::blob::BlobStore;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::raft::{ReadError, Replicated, StoreError, WriteError};
+use crate::raft::{GroupCommit, ReadError, Replicated, StoreError, WriteError};
 use crate::state::{DomainCommand, Origin};
 use crate::{accounts, catalogue, cluster, jobs, playback};
 
@@ -37,6 +37,8 @@ pub struct Ctx {
     pub passwords: Arc<PasswordThrottle>,
     /// Woken when a job is queued, so the worker starts without polling delay.
     pub jobs_wake: Arc<Notify>,
+    /// Coalesces high-rate small writes (progress) into few Raft entries.
+    pub group: GroupCommit<Origin>,
 }
 
 impl Ctx {

@@ -218,6 +218,7 @@ async fn package_and_store(ctx: &Ctx, job: &Job, work: &Path) -> Result<f64, Str
     Ok(duration)
 }
 
+/// Progress goes through group commit: one key per job, so only its latest report is written.
 async fn report(ctx: &Ctx, job: &Job, stage: &str, progress: f64) {
     let cmd = Command::JobProgress {
         job_id: job.id.clone(),
@@ -225,7 +226,8 @@ async fn report(ctx: &Ctx, job: &Job, stage: &str, progress: f64) {
         progress,
         now: now_unix(),
     };
-    if let Err(e) = write(ctx, cmd).await {
+    let key = format!("job-progress/{}", job.id);
+    if let Err(e) = ctx.group.write(&key, cmd.into()).await {
         tracing::warn!(error = %e, "could not record progress");
     }
 }

@@ -22,7 +22,7 @@ pub enum OpenError {
     NoLeader { waited_ms: u64 },
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum WriteError {
     /// Retryable: this node is not the leader; forward to `leader_addr` when known.
     #[error("not the leader (leader: {leader_id:?} at {leader_addr:?})")]

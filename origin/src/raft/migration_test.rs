@@ -64,7 +64,7 @@ fn legacy_store(dir: &std::path::Path) {
         for (index, cmd) in entries {
             let entry = Entry {
                 log_id: log_id(index),
-                payload: EntryPayload::Normal(CommandJson(cmd.into())),
+                payload: EntryPayload::Normal(CommandJson::One(cmd.into())),
             };
             log.insert(index, serde_json::to_vec(&entry).unwrap().as_slice())
                 .unwrap();

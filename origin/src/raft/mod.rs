@@ -53,6 +53,7 @@ mod cluster;
 mod conformance_test;
 mod db;
 mod error;
+pub mod group_commit;
 mod http;
 mod log_store;
 #[cfg(test)]
@@ -77,6 +78,7 @@ pub use cluster::MembershipChange;
 use cluster::{CallError, Peers, Refusal, Retry};
 pub use db::{STORE_FILE, StoreOpenError};
 pub use error::{MembershipError, OpenError, ReadError, ShutdownError, WriteError};
+pub use group_commit::GroupCommit;
 pub use http::{HttpNetwork, RAFT_RPC_PREFIX, SECRET_HEADER};
 pub use options::{Cluster, Options, Status};
 pub use state_db::STATE_FILE;
@@ -364,7 +366,7 @@ impl<A: App> Replicated<A> {
             return Err(WriteError::Encode(why));
         }
         let started = Instant::now();
-        let res = self.write_json(CommandJson(json)).await;
+        let res = self.write_json(CommandJson::One(json)).await;
         let outcome = match res {
             Ok(out) => serde_json::from_str(&out.0).map_err(|e| {
                 WriteError::Fatal(format!("undecodable outcome ({:?} error)", e.classify()))
@@ -381,7 +383,7 @@ impl<A: App> Replicated<A> {
     /// Writes through this node if it leads, else through the leader (forwarded over the Raft
     /// RPC listener), retrying while a leader is being elected. A forwarded write is sent again
     /// only when it was surely not delivered, so no command is applied twice by a retry.
-    async fn write_json(&self, json: CommandJson) -> Result<OutcomeJson, WriteError> {
+    pub(crate) async fn write_json(&self, json: CommandJson) -> Result<OutcomeJson, WriteError> {
         let mut retry = Retry::new(cluster::FORWARD_TIMEOUT);
         loop {
             let local = self.inner.raft.client_write(json.clone()).await;

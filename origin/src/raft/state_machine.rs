@@ -24,7 +24,8 @@ use super::state_db::{
 };
 use super::tables::StoreError;
 use super::types::{
-    Entry, LogId, OutcomeJson, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
+    CommandJson, Entry, LogId, OutcomeJson, Snapshot, SnapshotMeta, StorageError, StoredMembership,
+    TypeConfig,
 };
 
 /// Apply batches commit without fsync (the log already has them); at most this long passes
@@ -70,6 +71,23 @@ impl<A: App> StateMachine<A> {
 /// Decodes and applies one command. A command that does not decode or an `apply` that panics
 /// is fatal: skipping it would make this node diverge. The error names no command content
 /// (commands may carry secrets; the reason ends up in /healthz).
+fn apply_payload<A: App>(
+    app: &A,
+    txn: &redb::WriteTransaction,
+    payload: &CommandJson,
+) -> Result<OutcomeJson, String> {
+    match payload {
+        CommandJson::One(json) => apply_command(app, txn, json),
+        CommandJson::Batch { batch } => {
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for json in batch {
+                outcomes.push(apply_command(app, txn, json)?.0);
+            }
+            Ok(OutcomeJson(format!("[{}]", outcomes.join(","))))
+        }
+    }
+}
+
 fn apply_command<A: App>(
     app: &A,
     txn: &redb::WriteTransaction,
@@ -129,7 +147,7 @@ fn apply_batch<A: App>(
         let at = |e: String| (Some(entry.log_id), e);
         let outcome = match entry.payload {
             EntryPayload::Blank => OutcomeJson::default(),
-            EntryPayload::Normal(cmd) => apply_command(app, &txn, &cmd.0).map_err(at)?,
+            EntryPayload::Normal(cmd) => apply_payload(app, &txn, &cmd).map_err(at)?,
             EntryPayload::Membership(m) => {
                 let stored = StoredMembership::new(Some(entry.log_id), m);
                 record_membership(&txn, &stored).map_err(|e| at(e.to_string()))?;

@@ -52,9 +52,18 @@ impl std::fmt::Display for NodeAddrs {
     }
 }
 
-/// One application command, serialised as JSON.
+/// The payload of one log entry: the JSON of one application command, or of several that
+/// group commit coalesced into one entry. Untagged, so entries written as a bare string (every
+/// entry before batches existed) still read as `One`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct CommandJson(pub String);
+#[serde(untagged)]
+pub enum CommandJson {
+    One(String),
+    /// Applied in order, in the entry's transaction; the outcome is a JSON array.
+    Batch {
+        batch: Vec<String>,
+    },
+}
 
 /// The outcome of applying one log entry, serialised as JSON; empty for blank and membership
 /// entries, which have no application outcome.
