@@ -62,6 +62,10 @@ pub struct Cli {
     /// Seconds to let in-flight requests finish on SIGINT/SIGTERM [default: 10].
     #[arg(long, env = "MARQUEE_ORIGIN_DRAIN_TIMEOUT_SECS")]
     pub drain_timeout_secs: Option<u64>,
+    /// Seconds a packaging worker's claim on a job lasts without renewal; after that another
+    /// node takes the job over [default: 30].
+    #[arg(long, env = "MARQUEE_ORIGIN_JOB_LEASE_SECS")]
+    pub job_lease_secs: Option<u64>,
     /// Run as a member of a multi-node cluster: the address of this node's Raft RPC listener,
     /// kept apart from the public one (port 0 picks a free port). Without it the node is a
     /// cluster of one.
@@ -100,6 +104,7 @@ pub struct FileConfig {
     pub node_id: Option<u64>,
     pub max_upload_bytes: Option<u64>,
     pub drain_timeout_secs: Option<u64>,
+    pub job_lease_secs: Option<u64>,
     pub cluster: Option<FileCluster>,
 }
 
@@ -141,6 +146,7 @@ pub struct Config {
     pub node_id: u64,
     pub max_upload_bytes: u64,
     pub drain_timeout_secs: u64,
+    pub job_lease_secs: u64,
     /// `None`: a cluster of one (the embedded default).
     pub cluster: Option<ClusterConfig>,
 }
@@ -180,6 +186,7 @@ impl Config {
         };
         let config = Self {
             cluster,
+            job_lease_secs: cli.job_lease_secs.or(file.job_lease_secs).unwrap_or(30),
             listen: cli
                 .listen
                 .or(file.listen)
@@ -235,6 +242,9 @@ impl Config {
         }
         if self.node_id == 0 {
             return bad("--node-id must be positive");
+        }
+        if self.job_lease_secs < 3 {
+            return bad("--job-lease-secs must be at least 3");
         }
         if self.max_upload_bytes == 0 {
             return bad("--max-upload-bytes must be positive");

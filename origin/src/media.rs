@@ -90,12 +90,21 @@ pub async fn serve(
     }
     let full_path = format!("/media/{title_id}/{path}");
     authorize(&ctx.media_tokens, &headers, &full_path, ids::now_unix())?;
-    let blob = ctx
+    let blob_path = format!("media/{title_id}/{path}");
+    let mut blob = ctx
         .blobs
-        .get(&format!("media/{title_id}/{path}"))
+        .get(&blob_path)
         .await
-        .map_err(|e| ApiError::internal("media read", e))?
-        .ok_or_else(|| ApiError::not_found("media"))?;
+        .map_err(|e| ApiError::internal("media read", e))?;
+    if blob.is_none() {
+        fetch_from_peer(&ctx, &title_id, &path).await?;
+        blob = ctx
+            .blobs
+            .get(&blob_path)
+            .await
+            .map_err(|e| ApiError::internal("media read", e))?;
+    }
+    let blob = blob.ok_or_else(|| ApiError::not_found("media"))?;
     let (ctype, cache) = headers_for(&path);
     let headers = [
         (CONTENT_TYPE, ctype.to_owned()),
@@ -103,6 +112,31 @@ pub async fn serve(
         (CONTENT_LENGTH, blob.size.to_string()),
     ];
     Ok((headers, Body::from_stream(blob.stream)).into_response())
+}
+
+/// A packaged file this node lacks (packaged elsewhere in the cluster): fetched from a member,
+/// checked against the package's file list.
+async fn fetch_from_peer(ctx: &Ctx, title_id: &str, path: &str) -> ApiResult<()> {
+    let Some((job_id, rel)) = path.split_once('/').filter(|(j, _)| ids::is_valid_id(j)) else {
+        return Err(ApiError::not_found("media"));
+    };
+    let hash = ctx
+        .peer_blobs
+        .media_hash(&ctx.blobs, title_id, job_id, rel)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "no file list for a missing media file");
+            ApiError::not_found("media")
+        })?
+        .ok_or_else(|| ApiError::not_found("media"))?;
+    let blob_path = format!("media/{title_id}/{path}");
+    ctx.peer_blobs
+        .ensure_local(&ctx.blobs, &blob_path, &hash)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "media file on no reachable node");
+            ApiError::not_found("media")
+        })
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use marquee_proto::token::TokenVerifier;
 
 use crate::accounts::throttle::PasswordThrottle;
 use crate::api::{self, Ctx};
+use crate::blob::peers::PeerBlobs;
 use crate::blob::{BlobError, BlobStore};
 use crate::config::Config;
 use crate::keys::{self, KeyFileError};
@@ -95,7 +96,7 @@ pub async fn run(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let (raft, rpc_server) = open_raft(&config, api_url).await?;
+    let (raft, rpc_server) = open_raft(&config, api_url, &blobs).await?;
 
     let mut media_tokens = TokenVerifier::default();
     media_tokens.add_key(signer.kid(), signer.public_key());
@@ -111,6 +112,7 @@ pub async fn run(
         passwords: Arc::new(PasswordThrottle::new(hash_slots())),
         jobs_wake: Arc::new(Notify::new()),
         group: GroupCommit::start(raft.clone(), group_commit::DEFAULT_WINDOW),
+        peer_blobs: PeerBlobs::new(raft.clone()),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(jobs::worker::run(ctx.clone(), stop_rx.clone()));
@@ -178,6 +180,7 @@ pub async fn run(
 async fn open_raft(
     config: &Config,
     api_url: String,
+    blobs: &BlobStore,
 ) -> Result<(Replicated<Origin>, Option<tokio::task::JoinHandle<()>>), ServerError> {
     let Some(cluster) = &config.cluster else {
         let raft = Replicated::open(&config.raft_dir(), config.node_id, api_url, Origin).await?;
@@ -222,7 +225,9 @@ async fn open_raft(
     });
     let dir = config.raft_dir();
     let raft = Replicated::open_with(&dir, config.node_id, me.clone(), opts, Origin).await?;
-    let _ = router_tx.send(raft.rpc_router());
+    let peers = PeerBlobs::new(raft.clone());
+    let peer_blobs = crate::blob::peers::router(blobs.clone(), Arc::from(secret.trim()), peers);
+    let _ = router_tx.send(raft.rpc_router().merge(peer_blobs));
     println!("marquee-origin raft rpc at http://{rpc_addr}");
     tracing::info!(%rpc_addr, node_id = config.node_id, "raft RPC listening");
     if let Some(via) = &cluster.join

@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 
 use crate::accounts::throttle::PasswordThrottle;
 use crate::blob::BlobStore;
+use crate::blob::peers::PeerBlobs;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::raft::{GroupCommit, ReadError, Replicated, StoreError, WriteError};
@@ -39,6 +40,8 @@ pub struct Ctx {
     pub jobs_wake: Arc<Notify>,
     /// Coalesces high-rate small writes (progress) into few Raft entries.
     pub group: GroupCommit<Origin>,
+    /// Fetches blobs this node lacks from the other members.
+    pub peer_blobs: PeerBlobs,
 }
 
 impl Ctx {

@@ -11,6 +11,7 @@ use super::wire::{NewTitle, Title, TitleList};
 use crate::accounts::{Admin, MaybeViewer};
 use crate::api::Ctx;
 use crate::blob::PutStreamError;
+use crate::blob::peers::Pull;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody, Json};
 use crate::ids::{self, now_unix};
 use crate::jobs;
@@ -138,9 +139,18 @@ pub async fn one(
 pub async fn poster(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
     let title = visible_title(&ctx, &id, true).await?;
     let poster = title.poster.ok_or_else(|| ApiError::not_found("poster"))?;
+    let path = format!("posters/{}", title.id);
+    // Uploaded through another node: fetch it from there, checked against the recorded hash.
+    if let Err(e) = ctx
+        .peer_blobs
+        .ensure_local(&ctx.blobs, &path, &poster.sha256)
+        .await
+    {
+        tracing::warn!(error = %e, "poster on no reachable node");
+    }
     let blob = ctx
         .blobs
-        .get(&format!("posters/{}", title.id))
+        .get(&path)
         .await
         .map_err(|e| ApiError::internal("poster read", e))?;
     let blob = blob.ok_or_else(|| ApiError::not_found("poster"))?;
@@ -213,6 +223,12 @@ pub async fn put_poster(
         .put_stream(&format!("posters/{}", title.id), stream, u64::MAX)
         .await
         .map_err(upload_error)?;
+    ctx.peer_blobs
+        .replicate(Pull::Blob {
+            path: format!("posters/{}", title.id),
+            sha256: stored.sha256.clone(),
+        })
+        .await;
     ctx.apply(Command::SetPoster {
         title_id: title.id,
         content_type: ctype,
@@ -297,6 +313,16 @@ pub async fn put_video(
         .await
         .map_err(upload_error)?;
     tracing::info!(%title_id, %job_id, admin = %admin.id, size = stored.size, sha256 = %stored.sha256, "video uploaded");
+    // A copy on another member before the upload is acknowledged: losing this node loses
+    // nothing (the job's worker, anywhere, fetches it by hash).
+    let copies = ctx
+        .peer_blobs
+        .replicate(Pull::Blob {
+            path: blob.clone(),
+            sha256: stored.sha256.clone(),
+        })
+        .await;
+    tracing::debug!(copies, "upload replicated");
     metrics::counter!("marquee_origin_upload_bytes_total").increment(stored.size);
     let cmd = jobs::state::Command::VideoUploaded {
         title_id,
@@ -315,5 +341,5 @@ pub async fn put_video(
         }
     };
     ctx.jobs_wake.notify_one();
-    Ok((StatusCode::ACCEPTED, axum::Json(Job::from(&job))))
+    Ok((StatusCode::ACCEPTED, axum::Json(Job::from(&*job))))
 }

@@ -13,7 +13,9 @@ impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> Self {
         let code = match r {
             Rejection::TitleNotFound | Rejection::JobNotFound => Code::NotFound,
-            Rejection::JobInProgress | Rejection::JobWrongState => Code::JobInProgress,
+            Rejection::JobInProgress | Rejection::JobWrongState | Rejection::LeaseLost => {
+                Code::JobInProgress
+            }
         };
         ApiError::new(code, r.to_string())
     }

@@ -49,6 +49,17 @@ pub struct Job {
     pub source_size: u64,
     pub created_at: u64,
     pub updated_at: u64,
+    /// The node running (or that last ran) the job.
+    #[serde(default)]
+    pub worker: Option<u64>,
+    /// While running: the claim holds until then (Unix seconds); a worker renews it, and once
+    /// it passes any node may take the job over. 0 in jobs from before leases.
+    #[serde(default)]
+    pub lease_until: u64,
+    /// SHA-256 of the package's file list (`files.sha256.json`), which holds every file's hash:
+    /// how a node that lacks a file checks the copy it fetches from a peer.
+    #[serde(default)]
+    pub package_files_sha256: Option<String>,
 }
 
 /// Job id → job.
@@ -70,13 +81,30 @@ pub enum Command {
         size: u64,
         now: u64,
     },
-    /// A worker claims a queued job.
-    StartJob { job_id: String, now: u64 },
+    /// A worker claims a queued job, or a running one whose lease has run out.
+    StartJob {
+        job_id: String,
+        now: u64,
+        /// The claiming node; absent in entries from before leases.
+        #[serde(default)]
+        worker: Option<u64>,
+        #[serde(default)]
+        lease_secs: u64,
+    },
+    /// The running worker extends its claim.
+    RenewLease {
+        job_id: String,
+        worker: u64,
+        now: u64,
+        lease_secs: u64,
+    },
     JobProgress {
         job_id: String,
         stage: String,
         progress: f64,
         now: u64,
+        #[serde(default)]
+        worker: Option<u64>,
     },
     JobSucceeded {
         job_id: String,
@@ -85,20 +113,31 @@ pub enum Command {
         /// packages had folders (their package sits at the root).
         #[serde(default)]
         package_dir: Option<String>,
+        #[serde(default)]
+        package_files_sha256: Option<String>,
         now: u64,
+        #[serde(default)]
+        worker: Option<u64>,
     },
     JobFailed {
         job_id: String,
         error: String,
         now: u64,
+        #[serde(default)]
+        worker: Option<u64>,
     },
-    /// At start-up: jobs left `running` by a crash go back to `queued`.
-    RequeueRunning { now: u64 },
+    /// At start-up: jobs a crash left `running` on `worker` (every such job when absent) go
+    /// back to `queued`.
+    RequeueRunning {
+        now: u64,
+        #[serde(default)]
+        worker: Option<u64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Applied {
-    Job(Job),
+    Job(Box<Job>),
     /// How many jobs were re-queued.
     Requeued(u64),
 }
@@ -113,6 +152,8 @@ pub enum Rejection {
     JobInProgress,
     #[error("the job is not in the state this change needs")]
     JobWrongState,
+    #[error("another worker holds this job now")]
+    LeaseLost,
 }
 
 pub type Outcome = Result<Applied, Rejection>;
@@ -127,11 +168,16 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
             size,
             now,
         } => video_uploaded(tx, title_id, job_id, (blob, sha256, *size), *now),
-        Command::StartJob { job_id, now } => {
+        Command::StartJob {
+            job_id,
+            now,
+            worker,
+            lease_secs,
+        } => {
             let Some(mut job) = JOBS.get(tx, job_id.as_bytes())? else {
                 return Ok(Err(Rejection::JobNotFound));
             };
-            if job.state != JobState::Queued {
+            if !claimable(&job, *now) {
                 return Ok(Err(Rejection::JobWrongState));
             }
             let before = job.clone();
@@ -139,16 +185,33 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
             job.stage = "starting".to_owned();
             job.progress = 0.0;
             job.updated_at = *now;
+            job.worker = *worker;
+            job.lease_until = if *lease_secs > 0 { now + lease_secs } else { 0 };
             replace(tx, Some(&before), &job)?;
-            Ok(Ok(Applied::Job(job)))
+            Ok(Ok(Applied::Job(Box::new(job))))
+        }
+        Command::RenewLease {
+            job_id,
+            worker,
+            now,
+            lease_secs,
+        } => {
+            let mut job = match running(tx, job_id, Some(*worker))? {
+                Ok(job) => job,
+                Err(r) => return Ok(Err(r)),
+            };
+            job.lease_until = now + lease_secs;
+            JOBS.put(tx, job.id.as_bytes(), &job)?;
+            Ok(Ok(Applied::Job(Box::new(job))))
         }
         Command::JobProgress {
             job_id,
             stage,
             progress,
             now,
+            worker,
         } => {
-            let mut job = match running(tx, job_id)? {
+            let mut job = match running(tx, job_id, *worker)? {
                 Ok(job) => job,
                 Err(r) => return Ok(Err(r)),
             };
@@ -156,16 +219,32 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
             job.progress = progress.clamp(0.0, 1.0);
             job.updated_at = *now;
             JOBS.put(tx, job.id.as_bytes(), &job)?;
-            Ok(Ok(Applied::Job(job)))
+            Ok(Ok(Applied::Job(Box::new(job))))
         }
         Command::JobSucceeded {
             job_id,
             duration_secs,
             package_dir,
+            package_files_sha256,
             now,
-        } => finish(tx, job_id, Ok((*duration_secs, package_dir.clone())), *now),
-        Command::JobFailed { job_id, error, now } => finish(tx, job_id, Err(error.clone()), *now),
-        Command::RequeueRunning { now } => Ok(Ok(Applied::Requeued(requeue_running(tx, *now)?))),
+            worker,
+        } => {
+            let package = Package {
+                duration_secs: *duration_secs,
+                dir: package_dir.clone(),
+                files_sha256: package_files_sha256.clone(),
+            };
+            finish(tx, (job_id, *worker), Ok(package), *now)
+        }
+        Command::JobFailed {
+            job_id,
+            error,
+            now,
+            worker,
+        } => finish(tx, (job_id, *worker), Err(error.clone()), *now),
+        Command::RequeueRunning { now, worker } => {
+            Ok(Ok(Applied::Requeued(requeue_running(tx, *now, *worker)?)))
+        }
     }
 }
 
@@ -222,38 +301,65 @@ fn video_uploaded(
         source_size: size,
         created_at: now,
         updated_at: now,
+        worker: None,
+        lease_until: 0,
+        package_files_sha256: None,
     };
     replace(tx, None, &job)?;
     catalogue::state::video_queued(tx, title_id, job_id)?;
-    Ok(Ok(Applied::Job(job)))
+    Ok(Ok(Applied::Job(Box::new(job))))
 }
 
-fn running(tx: &WriteTransaction, job_id: &str) -> Result<Result<Job, Rejection>, StoreError> {
+/// Queued, or running on a lease that ran out by `now`.
+pub fn claimable(job: &Job, now: u64) -> bool {
+    match job.state {
+        JobState::Queued => true,
+        JobState::Running => job.lease_until != 0 && job.lease_until <= now,
+        _ => false,
+    }
+}
+
+/// The running job, if `worker` (when given) still holds it.
+fn running(
+    tx: &WriteTransaction,
+    job_id: &str,
+    worker: Option<u64>,
+) -> Result<Result<Job, Rejection>, StoreError> {
     Ok(match JOBS.get(tx, job_id.as_bytes())? {
         None => Err(Rejection::JobNotFound),
         Some(j) if j.state != JobState::Running => Err(Rejection::JobWrongState),
+        Some(j) if worker.is_some() && j.worker != worker => Err(Rejection::LeaseLost),
         Some(j) => Ok(j),
     })
 }
 
-/// `result` is the new package (duration, folder) or the error.
+/// What a successful job produced.
+struct Package {
+    duration_secs: f64,
+    dir: Option<String>,
+    files_sha256: Option<String>,
+}
+
+/// `result` is the new package or the error.
 fn finish(
     tx: &WriteTransaction,
-    job_id: &str,
-    result: Result<(f64, Option<String>), String>,
+    (job_id, worker): (&str, Option<u64>),
+    result: Result<Package, String>,
     now: u64,
 ) -> Result<Outcome, StoreError> {
-    let mut job = match running(tx, job_id)? {
+    let mut job = match running(tx, job_id, worker)? {
         Ok(job) => job,
         Err(r) => return Ok(Err(r)),
     };
     let before = job.clone();
     job.updated_at = now;
+    job.lease_until = 0;
     match &result {
-        Ok(_) => {
+        Ok(package) => {
             job.state = JobState::Succeeded;
             job.stage = "done".to_owned();
             job.progress = 1.0;
+            job.package_files_sha256.clone_from(&package.files_sha256);
         }
         Err(e) => {
             job.state = JobState::Failed;
@@ -262,22 +368,28 @@ fn finish(
         }
     }
     replace(tx, Some(&before), &job)?;
-    catalogue::state::job_finished(tx, &job.title_id, job_id, result.map_err(drop))?;
-    Ok(Ok(Applied::Job(job)))
+    let result = result.map(|p| (p.duration_secs, p.dir)).map_err(drop);
+    catalogue::state::job_finished(tx, &job.title_id, job_id, result)?;
+    Ok(Ok(Applied::Job(Box::new(job))))
 }
 
-fn requeue_running(tx: &WriteTransaction, now: u64) -> Result<u64, StoreError> {
-    let prefix = key::join(&[JobState::Running.as_str().as_bytes(), b""]);
+fn requeue_running(
+    tx: &WriteTransaction,
+    now: u64,
+    worker: Option<u64>,
+) -> Result<u64, StoreError> {
     let mut n = 0;
-    for (k, ()) in JOBS_BY_STATE.prefix(tx, &prefix, false, usize::MAX)? {
-        let Some(mut job) = JOBS.get(tx, key::last_part(&k).as_bytes())? else {
+    for mut job in running_jobs(tx)? {
+        if worker.is_some() && job.worker.is_some() && job.worker != worker {
             continue;
-        };
+        }
         let before = job.clone();
         job.state = JobState::Queued;
         job.stage = "queued".to_owned();
         job.progress = 0.0;
         job.updated_at = now;
+        job.worker = None;
+        job.lease_until = 0;
         replace(tx, Some(&before), &job)?;
         n += 1;
     }
@@ -307,12 +419,37 @@ pub fn title_job(tx: &impl Reads, title_id: &str) -> Result<Option<Job>, StoreEr
     }
 }
 
+/// Every running job (few: one per worker at most).
+fn running_jobs(tx: &impl Reads) -> Result<Vec<Job>, StoreError> {
+    let prefix = key::join(&[JobState::Running.as_str().as_bytes(), b""]);
+    let mut out = Vec::new();
+    for (k, ()) in JOBS_BY_STATE.prefix(tx, &prefix, false, usize::MAX)? {
+        if let Some(j) = job(tx, &key::last_part(&k))? {
+            out.push(j);
+        }
+    }
+    Ok(out)
+}
+
 /// The oldest queued job, for the worker.
 pub fn next_queued(tx: &impl Reads) -> Result<Option<Job>, StoreError> {
     let prefix = key::join(&[JobState::Queued.as_str().as_bytes(), b""]);
     match JOBS_BY_STATE.prefix(tx, &prefix, false, 1)?.first() {
         Some((k, ())) => job(tx, &key::last_part(k)),
         None => Ok(None),
+    }
+}
+
+/// The job a worker should take at `now`: a running one whose worker stopped renewing its
+/// lease (it died), else the oldest queued one.
+pub fn next_claimable(tx: &impl Reads, now: u64) -> Result<Option<Job>, StoreError> {
+    let abandoned = running_jobs(tx)?
+        .into_iter()
+        .filter(|j| claimable(j, now))
+        .min_by_key(|j| (j.created_at, j.id.clone()));
+    match abandoned {
+        Some(j) => Ok(Some(j)),
+        None => next_queued(tx),
     }
 }
 

@@ -20,6 +20,8 @@ fn start(job: &str, now: u64) -> Command {
     Command::StartJob {
         job_id: job.into(),
         now,
+        worker: Some(1),
+        lease_secs: 30,
     }
 }
 
@@ -48,12 +50,15 @@ fn run_job(s: &TestState, job: &str, result: Result<&str, &str>) {
             job_id: job.into(),
             duration_secs: 6.0,
             package_dir: Some(dir.into()),
+            package_files_sha256: Some("cafe".into()),
             now: 32,
+            worker: Some(1),
         },
         Err(e) => Command::JobFailed {
             job_id: job.into(),
             error: e.into(),
             now: 32,
+            worker: Some(1),
         },
     };
     s.apply(end).unwrap();
@@ -84,6 +89,7 @@ fn upload_queues_a_job_and_success_makes_the_title_ready() {
         stage: "encoding".into(),
         progress: 1.7,
         now: 10,
+        worker: Some(1),
     };
     let Ok(Applied::Job(job)) = s.apply(progress) else {
         panic!("no progress")
@@ -94,12 +100,15 @@ fn upload_queues_a_job_and_success_makes_the_title_ready() {
         job_id: "j1".into(),
         duration_secs: 6.0,
         package_dir: Some("j1".into()),
+        package_files_sha256: Some("cafe".into()),
         now: 11,
+        worker: Some(1),
     };
     let Ok(Applied::Job(job)) = s.apply(done) else {
         panic!("not finished")
     };
     assert_eq!((job.state, job.updated_at), (JobState::Succeeded, 11));
+    assert_eq!(job.package_files_sha256.as_deref(), Some("cafe"));
     let title = s.read(|tx| catalogue::title(tx, "t1")).unwrap();
     assert_eq!(
         (title.state, title.duration_secs),
@@ -132,6 +141,7 @@ fn failure_records_the_error_and_fails_the_title() {
         job_id: "j1".into(),
         error: "bad input".into(),
         now: 8,
+        worker: None,
     };
     assert_eq!(s.apply(fail.clone()), Err(Rejection::JobWrongState));
     s.apply(start("j1", 8)).unwrap();
@@ -153,8 +163,19 @@ fn running_jobs_are_requeued_after_a_crash_and_counted() {
     let counts = s.read(state::counts);
     assert_eq!(counts[0], (JobState::Queued, 0));
     assert_eq!(counts[1], (JobState::Running, 1));
+    // Another node's restart leaves this node's job alone.
     assert_eq!(
-        s.apply(Command::RequeueRunning { now: 20 }),
+        s.apply(Command::RequeueRunning {
+            now: 20,
+            worker: Some(2)
+        }),
+        Ok(Applied::Requeued(0))
+    );
+    assert_eq!(
+        s.apply(Command::RequeueRunning {
+            now: 20,
+            worker: Some(1)
+        }),
         Ok(Applied::Requeued(1))
     );
     let job = s.read(|tx| state::job(tx, "j1")).unwrap();
@@ -162,7 +183,10 @@ fn running_jobs_are_requeued_after_a_crash_and_counted() {
     assert_eq!(s.read(state::counts)[0], (JobState::Queued, 1));
     assert_eq!(s.read(state::counts)[1], (JobState::Running, 0));
     assert_eq!(
-        s.apply(Command::RequeueRunning { now: 21 }),
+        s.apply(Command::RequeueRunning {
+            now: 21,
+            worker: None
+        }),
         Ok(Applied::Requeued(0))
     );
 }
@@ -191,6 +215,7 @@ fn a_ready_title_keeps_playing_its_package_while_and_after_a_new_one_is_made() {
         job_id: "j2".into(),
         error: "bad input".into(),
         now: 42,
+        worker: Some(1),
     })
     .unwrap();
     assert_eq!(title_state(&s), (TitleState::Ready, "/media/t1/j1".into()));
@@ -201,4 +226,46 @@ fn a_ready_title_keeps_playing_its_package_while_and_after_a_new_one_is_made() {
     let fresh = with_title();
     run_job(&fresh, "j1", Err("bad input"));
     assert_eq!(title_state(&fresh).0, TitleState::Failed);
+}
+
+#[test]
+fn a_lapsed_lease_lets_another_worker_take_the_job_and_locks_out_the_first() {
+    let s = with_title();
+    s.apply(upload("t1", "j1", 7)).unwrap();
+    s.apply(start("j1", 100)).unwrap(); // node 1, lease until 130
+    let by = |worker, now| Command::StartJob {
+        job_id: "j1".into(),
+        now,
+        worker: Some(worker),
+        lease_secs: 30,
+    };
+    assert_eq!(s.apply(by(2, 129)), Err(Rejection::JobWrongState));
+    assert_eq!(s.read(|tx| state::next_claimable(tx, 129)), None);
+    let renew = |worker, now| Command::RenewLease {
+        job_id: "j1".into(),
+        worker,
+        now,
+        lease_secs: 30,
+    };
+    s.apply(renew(1, 120)).unwrap(); // until 150
+    assert_eq!(s.apply(by(2, 140)), Err(Rejection::JobWrongState));
+    // Node 1 goes silent: at 150 the job is up for grabs, and node 2 takes it.
+    let up = s.read(|tx| state::next_claimable(tx, 150)).map(|j| j.id);
+    assert_eq!(up, Some("j1".into()));
+    let Ok(Applied::Job(job)) = s.apply(by(2, 150)) else {
+        panic!("not taken over")
+    };
+    assert_eq!((job.worker, job.lease_until), (Some(2), 180));
+    // The first worker, back from the dead, can neither renew nor report nor finish.
+    assert_eq!(s.apply(renew(1, 151)), Err(Rejection::LeaseLost));
+    let late = Command::JobSucceeded {
+        job_id: "j1".into(),
+        duration_secs: 6.0,
+        package_dir: Some("j1".into()),
+        package_files_sha256: None,
+        now: 152,
+        worker: Some(1),
+    };
+    assert_eq!(s.apply(late), Err(Rejection::LeaseLost));
+    assert_eq!(s.read(state::counts)[1], (JobState::Running, 1));
 }

@@ -18,6 +18,9 @@ pub struct Job {
     pub error: Option<String>,
     pub created_at: u64,
     pub updated_at: u64,
+    /// The origin node running (or that last ran) the job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker: Option<u64>,
 }
 
 impl From<&state::Job> for Job {
@@ -31,6 +34,7 @@ impl From<&state::Job> for Job {
             error: j.error.clone(),
             created_at: j.created_at,
             updated_at: j.updated_at,
+            worker: j.worker,
         }
     }
 }

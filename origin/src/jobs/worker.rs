@@ -14,6 +14,7 @@ use tracing::Instrument;
 use super::package;
 use super::state::{self, Applied, Command, Job, JobState, Rejection};
 use crate::api::Ctx;
+use crate::blob::peers::{FILE_LIST, PackageFiles, Pull};
 use crate::catalogue;
 use crate::ids::{self, now_unix};
 use crate::state::DomainCommand;
@@ -23,13 +24,14 @@ const PROGRESS_STEP: f64 = 0.05;
 /// How often the worker looks for jobs when nobody woke it.
 const IDLE_POLL: Duration = Duration::from_secs(2);
 
-/// Re-queues jobs a previous process left `running`. Only the leader does it.
+/// Re-queues the jobs this node's previous process left `running`. Other nodes' jobs are
+/// theirs until their lease runs out.
 pub async fn requeue_interrupted(ctx: &Ctx) {
-    let status = ctx.raft.status();
-    if status.leader_id != Some(status.node_id) {
-        return;
-    }
-    match write(ctx, Command::RequeueRunning { now: now_unix() }).await {
+    let cmd = Command::RequeueRunning {
+        now: now_unix(),
+        worker: Some(ctx.config.node_id),
+    };
+    match write(ctx, cmd).await {
         Ok(Applied::Requeued(n)) if n > 0 => {
             tracing::warn!(jobs = n, "re-queued interrupted packaging jobs")
         }
@@ -46,10 +48,14 @@ pub async fn run(ctx: Ctx, mut shutdown: watch::Receiver<bool>) {
         if *shutdown.borrow() {
             break;
         }
-        let next = ctx.raft.read(state::next_queued).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "cannot read the job queue");
-            None
-        });
+        let now = now_unix();
+        let next = ctx
+            .raft
+            .read(|tx| state::next_claimable(tx, now))
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot read the job queue");
+                None
+            });
         let Some(job) = next else {
             tokio::select! {
                 _ = ctx.jobs_wake.notified() => {}
@@ -85,6 +91,8 @@ async fn process(ctx: &Ctx, job: Job) {
     let claim = Command::StartJob {
         job_id: job.id.clone(),
         now: now_unix(),
+        worker: Some(ctx.config.node_id),
+        lease_secs: ctx.config.job_lease_secs,
     };
     match ctx
         .raft
@@ -114,13 +122,20 @@ async fn process(ctx: &Ctx, job: Job) {
         .ok()
         .flatten()
         .and_then(|t| t.package_dir);
-    let result = package_and_store(ctx, &job, &work).await;
+    let result = tokio::select! {
+        r = package_and_store(ctx, &job, &work) => r,
+        () = keep_lease(ctx, &job.id) => {
+            tracing::warn!("another node took this job over; dropping the work");
+            let _ = tokio::fs::remove_dir_all(&work).await;
+            return;
+        }
+    };
     if let Err(e) = tokio::fs::remove_dir_all(&work).await {
         tracing::warn!(error = %e, dir = %work.display(), "could not remove the work dir");
     }
     let now = now_unix();
     let (cmd, outcome) = match result {
-        Ok(duration_secs) => {
+        Ok((duration_secs, files_sha256)) => {
             tracing::info!(
                 duration_secs,
                 took_ms = started.elapsed().as_millis() as u64,
@@ -131,7 +146,9 @@ async fn process(ctx: &Ctx, job: Job) {
                     job_id: job.id.clone(),
                     duration_secs,
                     package_dir: Some(job.id.clone()),
+                    package_files_sha256: Some(files_sha256),
                     now,
+                    worker: Some(ctx.config.node_id),
                 },
                 "succeeded",
             )
@@ -143,6 +160,7 @@ async fn process(ctx: &Ctx, job: Job) {
                     job_id: job.id.clone(),
                     error,
                     now,
+                    worker: Some(ctx.config.node_id),
                 },
                 "failed",
             )
@@ -181,8 +199,35 @@ async fn prune_packages(ctx: &Ctx, title_id: &str, keep: &[Option<&str>]) {
     }
 }
 
-/// Fetches the upload, packages it, stores the package. Returns the duration in seconds.
-async fn package_and_store(ctx: &Ctx, job: &Job, work: &Path) -> Result<f64, String> {
+/// Renews this node's lease on the job every third of its length; returns only when the lease
+/// is lost (another node took the job over), so the work can be dropped.
+async fn keep_lease(ctx: &Ctx, job_id: &str) {
+    let every = Duration::from_secs(ctx.config.job_lease_secs.max(3) / 3);
+    loop {
+        tokio::time::sleep(every).await;
+        let renew = Command::RenewLease {
+            job_id: job_id.to_owned(),
+            worker: ctx.config.node_id,
+            now: now_unix(),
+            lease_secs: ctx.config.job_lease_secs,
+        };
+        match ctx
+            .raft
+            .write(renew.into())
+            .await
+            .map(<Command as DomainCommand>::outcome)
+        {
+            Ok(Some(Err(Rejection::LeaseLost | Rejection::JobWrongState))) => return,
+            Ok(_) => {}
+            // No leader for a moment: keep working and try again at the next tick.
+            Err(e) => tracing::warn!(error = %e, "could not renew the job lease"),
+        }
+    }
+}
+
+/// Fetches the upload, packages it, stores the package and its file list. Returns the duration
+/// in seconds and the SHA-256 of the file list.
+async fn package_and_store(ctx: &Ctx, job: &Job, work: &Path) -> Result<(f64, String), String> {
     let _ = tokio::fs::remove_dir_all(work).await;
     tokio::fs::create_dir_all(work)
         .await
@@ -190,6 +235,11 @@ async fn package_and_store(ctx: &Ctx, job: &Job, work: &Path) -> Result<f64, Str
     let input = work.join("input");
     let output = work.join("out");
     report(ctx, job, "fetching", 0.0).await;
+    // The upload may have come in through another node: fetch it (checked) if missing here.
+    ctx.peer_blobs
+        .ensure_local(&ctx.blobs, &job.source_blob, &job.source_sha256)
+        .await
+        .map_err(|e| format!("cannot read the upload: {e}"))?;
     ctx.blobs
         .download_to(&job.source_blob, &input)
         .await
@@ -207,15 +257,36 @@ async fn package_and_store(ctx: &Ctx, job: &Job, work: &Path) -> Result<f64, Str
     if files.is_empty() {
         return Err("the packager produced no files".into());
     }
+    let mut list = PackageFiles::default();
     for rel in files {
         let local = output.join(&rel);
         let blob = format!("media/{}/{}/{}", job.title_id, job.id, rel);
-        ctx.blobs
+        let stored = ctx
+            .blobs
             .put_file(&blob, &local)
             .await
             .map_err(|e| format!("cannot store {rel}: {e}"))?;
+        list.files.insert(rel, stored.into());
     }
-    Ok(duration)
+    let list_path = format!("media/{}/{}/{}", job.title_id, job.id, FILE_LIST);
+    let bytes = serde_json::to_vec(&list).map_err(|e| format!("file list: {e}"))?;
+    let stream = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(bytes))]);
+    let stored = ctx
+        .blobs
+        .put_stream(&list_path, stream, u64::MAX)
+        .await
+        .map_err(|e| format!("cannot store the file list: {e}"))?;
+    // Copies on the other members before the title goes live: they serve it if this node dies.
+    let copies = ctx
+        .peer_blobs
+        .replicate(Pull::Package {
+            title_id: job.title_id.clone(),
+            job_id: job.id.clone(),
+            files_sha256: stored.sha256.clone(),
+        })
+        .await;
+    tracing::info!(copies, "package replicated");
+    Ok((duration, stored.sha256))
 }
 
 /// Progress goes through group commit: one key per job, so only its latest report is written.
@@ -225,6 +296,7 @@ async fn report(ctx: &Ctx, job: &Job, stage: &str, progress: f64) {
         stage: stage.to_owned(),
         progress,
         now: now_unix(),
+        worker: Some(ctx.config.node_id),
     };
     let key = format!("job-progress/{}", job.id);
     if let Err(e) = ctx.group.write(&key, cmd.into()).await {

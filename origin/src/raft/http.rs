@@ -189,17 +189,24 @@ struct RpcState {
 
 impl RpcState {
     fn authorised(&self, headers: &HeaderMap) -> bool {
-        let (Some(secret), Some(given)) = (&self.secret, headers.get(SECRET_HEADER)) else {
-            return false;
-        };
-        // Compare digests with an xor-fold: time does not depend on where the inputs differ.
-        let (want, got) = (sha256(secret.as_bytes()), sha256(given.as_bytes()));
-        want.as_ref()
-            .iter()
-            .zip(got.as_ref())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+        self.secret
+            .as_deref()
+            .is_some_and(|secret| secret_matches(secret, headers))
     }
+}
+
+/// Whether `headers` carry the cluster `secret` (for other routes on the RPC listener).
+pub fn secret_matches(secret: &str, headers: &HeaderMap) -> bool {
+    let Some(given) = headers.get(SECRET_HEADER) else {
+        return false;
+    };
+    // Compare digests with an xor-fold: time does not depend on where the inputs differ.
+    let (want, got) = (sha256(secret.as_bytes()), sha256(given.as_bytes()));
+    want.as_ref()
+        .iter()
+        .zip(got.as_ref())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
 }
 
 fn sha256(bytes: &[u8]) -> ring::digest::Digest {

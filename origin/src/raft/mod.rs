@@ -79,7 +79,7 @@ use cluster::{CallError, Peers, Refusal, Retry};
 pub use db::{STORE_FILE, StoreOpenError};
 pub use error::{MembershipError, OpenError, ReadError, ShutdownError, WriteError};
 pub use group_commit::GroupCommit;
-pub use http::{HttpNetwork, RAFT_RPC_PREFIX, SECRET_HEADER};
+pub use http::{HttpNetwork, RAFT_RPC_PREFIX, SECRET_HEADER, secret_matches};
 pub use options::{Cluster, Options, Status};
 pub use state_db::STATE_FILE;
 use state_db::StateDb;
@@ -529,6 +529,25 @@ impl<A: App> Replicated<A> {
         let node = node.into();
         self.change_membership(MembershipChange::Join { node_id, node })
             .await
+    }
+
+    /// Every member's id and addresses, as this node knows them.
+    pub fn member_nodes(&self) -> Vec<(NodeId, NodeAddrs)> {
+        let m = self.inner.raft.metrics().borrow().clone();
+        m.membership_config
+            .membership()
+            .nodes()
+            .map(|(id, n)| (*id, n.clone()))
+            .collect()
+    }
+
+    pub fn node_id(&self) -> NodeId {
+        self.inner.node_id
+    }
+
+    /// The cluster secret, for other services on the Raft RPC listener; `None` alone.
+    pub fn cluster_secret(&self) -> Option<Arc<str>> {
+        self.inner.secret.clone()
     }
 
     /// Whether this node is in the cluster's membership (as voter or learner) as far as it knows.

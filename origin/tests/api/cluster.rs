@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use super::media::media_token;
 use super::util::{
-    ADMIN_EMAIL, Client, PASSWORD, Proc, expect, expect_error, new_title, origin_fails, sign_up,
-    start_origin,
+    ADMIN_EMAIL, Client, PASSWORD, Proc, expect, expect_error, make_clip, new_title, origin_fails,
+    sign_up, start_origin, wait_for_job,
 };
 
 const SECRET: &str = "a-cluster-secret-for-tests";
@@ -200,6 +201,106 @@ async fn three_nodes_serve_any_request_and_survive_the_leader() {
         survivor.proc.stderr().contains("wrong cluster secret"),
         "the refusal is logged"
     );
+    for n in nodes {
+        n.proc.stop();
+    }
+}
+
+/// The node packaging a title dies mid-way: after its lease runs out another node takes the
+/// job over (the upload was copied to it), and the title plays from every node left, whoever
+/// packaged it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_packaging_job_survives_the_loss_of_its_node() {
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = secret_file(tmp.path(), SECRET);
+    let lease = ["--job-lease-secs", "3"];
+    let n1 = start(
+        tmp.path(),
+        1,
+        &secret,
+        &[&lease[..], &["--bootstrap"]].concat(),
+    );
+    // Every node signs playback tokens with the same key, as an operator would configure it.
+    let key = tmp.path().join("node1/token-key.pk8").display().to_string();
+    let shared = ["--token-key-file", key.as_str()];
+    let join1 = ["--join", n1.rpc.as_str()];
+    let n2 = start(
+        tmp.path(),
+        2,
+        &secret,
+        &[&lease[..], &shared, &join1].concat(),
+    );
+    let n3 = start(
+        tmp.path(),
+        3,
+        &secret,
+        &[&lease[..], &shared, &join1].concat(),
+    );
+
+    let mut admin = Client::new(&n2.proc.base);
+    sign_up(&mut admin, ADMIN_EMAIL).await;
+    let title = expect(
+        admin
+            .post("/api/v1/admin/titles", new_title("Survivor"))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = title["id"].as_str().unwrap().to_owned();
+    let video = make_clip(tmp.path(), 8);
+    let upload = admin
+        .put(
+            &format!("/api/v1/admin/titles/{id}/video"),
+            "video/mp4",
+            video,
+        )
+        .await;
+    expect(upload, StatusCode::ACCEPTED).await;
+    let job_path = format!("/api/v1/admin/titles/{id}/job");
+    let worker = eventually("a worker past fetching", async || {
+        let job = expect(admin.get(&job_path).await, StatusCode::OK).await;
+        (job["state"] == "running" && job["progress"].as_f64() > Some(0.05))
+            .then(|| job["worker"].as_u64())
+            .flatten()
+    })
+    .await;
+    let mut nodes = vec![n1, n2, n3];
+    let dead = nodes.remove(nodes.iter().position(|n| n.id == worker).unwrap());
+    dead.proc.crash();
+    let mut admin = Client::new(&nodes[0].proc.base);
+    let signed_in = admin
+        .post(
+            "/api/v1/sessions",
+            json!({"email": ADMIN_EMAIL, "password": PASSWORD}),
+        )
+        .await;
+    expect(signed_in, StatusCode::OK).await;
+    let job = wait_for_job(&mut admin, &id).await;
+    assert_ne!(job["worker"].as_u64(), Some(worker), "{job}");
+
+    let title = expect(
+        admin.get(&format!("/api/v1/titles/{id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(title["state"], "ready", "{title}");
+    let token = media_token(&tmp.path().join("node1"), &id, 600);
+    let package = job["id"].as_str().unwrap();
+    for node in &nodes {
+        let url = format!("{}/media/{id}/{package}/manifest.mpd", node.proc.base);
+        let resp = reqwest::Client::new()
+            .get(url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "node {}", node.id);
+        assert!(
+            resp.text().await.unwrap().contains("<MPD"),
+            "node {}",
+            node.id
+        );
+    }
     for n in nodes {
         n.proc.stop();
     }

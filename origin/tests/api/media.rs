@@ -15,7 +15,7 @@ const SHORT: &str = "public, max-age=60";
 
 /// A playback token for `/media/{title_id}/`, signed with the origin's own key (as the
 /// playback API would; edges forward such a token on every origin fetch).
-fn media_token(data: &Path, title_id: &str, ttl_secs: i64) -> String {
+pub(super) fn media_token(data: &Path, title_id: &str, ttl_secs: i64) -> String {
     let spec = std::fs::read_to_string(data.join("token-public-key")).unwrap();
     let kid = spec.split_once('=').expect("kid=key").0.trim();
     let pkcs8 = std::fs::read(data.join("token-key.pk8")).unwrap();

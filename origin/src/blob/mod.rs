@@ -14,6 +14,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::ids::Sha256;
 
+pub mod peers;
+
 /// Upload parts kept in flight at once; bounds memory to a few parts.
 const MAX_PARTS_IN_FLIGHT: usize = 4;
 const FILE_CHUNK: usize = 1 << 20;
@@ -173,6 +175,23 @@ impl BlobStore {
             deleted += 1;
         }
         Ok(deleted)
+    }
+
+    /// Whether a blob exists at `path`.
+    pub async fn exists(&self, path: &str) -> Result<bool, BlobError> {
+        match self.store.head(&object_path(path)?).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Moves a blob (atomically on the local filesystem): a checked copy appears whole or not.
+    pub async fn rename(&self, from: &str, to: &str) -> Result<(), BlobError> {
+        Ok(self
+            .store
+            .rename(&object_path(from)?, &object_path(to)?)
+            .await?)
     }
 
     pub async fn delete(&self, path: &str) -> Result<(), BlobError> {
