@@ -123,7 +123,8 @@ impl Supervisor {
         die_with_parent(&mut cmd);
         if std::env::var_os("RUST_LOG").is_none() {
             let level = match self.verbosity {
-                Verbosity::Quiet => "warn",
+                // openraft warns about routine membership changes; its errors still show.
+                Verbosity::Quiet => "warn,openraft=error",
                 Verbosity::Verbose => "info",
             };
             cmd.env("RUST_LOG", level);

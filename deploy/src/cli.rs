@@ -35,6 +35,18 @@ pub enum Command {
     Cluster(ClusterArgs),
 }
 
+/// 1, 3 or 5: an even count tolerates no more failures than one node fewer.
+fn origin_nodes(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(n @ (1 | 3 | 5)) => Ok(n),
+        Ok(n) => Err(format!(
+            "{n} nodes: use 1, 3 or 5 (a cluster of n survives (n-1)/2 failures, so even sizes \
+             add a node without adding safety)"
+        )),
+        Err(_) => Err("a number of nodes: 1, 3 or 5".into()),
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ClusterArgs {
     /// Any origin node's public URL.
@@ -87,6 +99,12 @@ pub struct UpArgs {
     /// Origin's port on 127.0.0.1, where the web app and API are served (0 = any free port).
     #[arg(long, env = "MARQUEE_PORT", default_value_t = 8080)]
     pub port: u16,
+
+    /// Origin nodes to run as one Raft cluster: 1 (the default), 3 or 5. With several, the URL
+    /// printed is a front door that relays to a healthy node, so the world stays up when any
+    /// one node dies; edges fill from every node.
+    #[arg(long, env = "MARQUEE_ORIGIN_NODES", default_value_t = 1, value_parser = origin_nodes)]
+    pub origin_nodes: u32,
 
     /// Do not create the demo catalogue (the admin account is still set up).
     #[arg(long, env = "MARQUEE_NO_SEED")]
@@ -170,6 +188,8 @@ mod tests {
     fn bad_values_are_rejected() {
         assert!(Cli::try_parse_from(["marquee", "up", "--port", "70000"]).is_err());
         assert!(Cli::try_parse_from(["marquee", "up", "--token-ttl-secs", "0"]).is_err());
+        let even = Cli::try_parse_from(["marquee", "up", "--origin-nodes", "2"]).unwrap_err();
+        assert!(even.to_string().contains("use 1, 3 or 5"), "{even}");
         assert!(Cli::try_parse_from(["marquee", "down"]).is_err());
     }
 }

@@ -17,6 +17,7 @@ pub mod catalogue;
 pub mod children;
 pub mod cli;
 pub mod cluster;
+pub mod front;
 pub mod ports;
 pub mod poster;
 pub mod seed;

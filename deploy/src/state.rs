@@ -2,7 +2,12 @@
 //!
 //! ```text
 //! <state>/admin-password          the admin's generated password (0600)
-//! <state>/origin/                 origin's data dir (redb, blobs, token key, token-public-key)
+//! <state>/origin/                 origin's data dir (redb, blobs, token key, token-public-key);
+//!                                 node 1 of a cluster
+//! <state>/origin-<n>/             node n of a cluster (`--origin-nodes`)
+//! <state>/cluster-secret          the secret the origin nodes share (0600)
+//! <state>/cluster-ports           each origin node's Raft RPC port, kept so a restarted
+//!                                 cluster finds itself
 //! <state>/edges/<edge-id>/        each edge's disk cache
 //! <state>/media-cache/<slug>.mp4  generated demo clips
 //! ```
@@ -23,7 +28,7 @@ pub enum StateError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path} is empty; delete it to generate a new admin password")]
+    #[error("{path} is empty; delete it and a new secret is generated")]
     EmptyPassword { path: PathBuf },
     #[error("the system random number generator failed")]
     Random,
@@ -58,6 +63,50 @@ impl StateDir {
         self.root.join("origin")
     }
 
+    /// Data dir of origin node `n` (1-based); node 1 is the single node's dir.
+    pub fn origin_node_dir(&self, n: u32) -> PathBuf {
+        if n <= 1 {
+            self.origin_dir()
+        } else {
+            self.root.join(format!("origin-{n}"))
+        }
+    }
+
+    pub fn cluster_secret_file(&self) -> PathBuf {
+        self.root.join("cluster-secret")
+    }
+
+    /// The origin cluster's secret file, generated (0600) on first use.
+    pub fn cluster_secret(&self) -> Result<PathBuf, StateError> {
+        let path = self.cluster_secret_file();
+        read_or_generate(&path)?;
+        Ok(path)
+    }
+
+    /// The Raft RPC port of each of `nodes` origin nodes: as kept from an earlier run, new ones
+    /// picked free and kept. A cluster whose members moved ports could not find itself again.
+    pub fn cluster_ports(&self, nodes: u32) -> Result<Vec<u16>, StateError> {
+        let path = self.root.join("cluster-ports");
+        let io = |source| StateError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut ports: Vec<u16> = match std::fs::read_to_string(&path) {
+            Ok(text) => text.lines().filter_map(|l| l.trim().parse().ok()).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io(e)),
+        };
+        if ports.len() < nodes as usize {
+            while ports.len() < nodes as usize {
+                ports.push(crate::ports::free_port().map_err(io)?);
+            }
+            let text: String = ports.iter().map(|p| format!("{p}\n")).collect();
+            std::fs::write(&path, text).map_err(io)?;
+        }
+        ports.truncate(nodes as usize);
+        Ok(ports)
+    }
+
     pub fn token_public_key_file(&self) -> PathBuf {
         self.origin_dir().join("token-public-key")
     }
@@ -77,32 +126,38 @@ impl StateDir {
     /// The admin password: read from `admin-password`, or generated and stored there (mode
     /// 0600, created exclusively) on first run. Returns the password and whether it is new.
     pub fn admin_password(&self) -> Result<(String, bool), StateError> {
-        let path = self.admin_password_file();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let password = text.trim().to_string();
-                if password.is_empty() {
-                    return Err(StateError::EmptyPassword { path });
-                }
-                Ok((password, false))
+        read_or_generate(&self.admin_password_file())
+    }
+}
+
+/// A secret kept in `path`: read, or generated and stored there (mode 0600, created
+/// exclusively). Returns it and whether it is new.
+fn read_or_generate(path: &Path) -> Result<(String, bool), StateError> {
+    let path = path.to_path_buf();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let password = text.trim().to_string();
+            if password.is_empty() {
+                return Err(StateError::EmptyPassword { path });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let password = generate_password()?;
-                let io = |source| StateError::Io {
-                    path: path.clone(),
-                    source,
-                };
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&path)
-                    .map_err(io)?;
-                writeln!(file, "{password}").map_err(io)?;
-                Ok((password, true))
-            }
-            Err(source) => Err(StateError::Io { path, source }),
+            Ok((password, false))
         }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let password = generate_password()?;
+            let io = |source| StateError::Io {
+                path: path.clone(),
+                source,
+            };
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(io)?;
+            writeln!(file, "{password}").map_err(io)?;
+            Ok((password, true))
+        }
+        Err(source) => Err(StateError::Io { path, source }),
     }
 }
 

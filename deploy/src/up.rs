@@ -2,6 +2,7 @@
 //! URL, then supervise until Ctrl-C or until a service dies.
 
 use std::ffi::OsString;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -59,6 +60,8 @@ pub enum UpError {
 #[derive(Debug, Clone)]
 pub struct World {
     pub origin_url: String,
+    /// Each origin node's own URL when origin runs as a cluster (the front door is `origin_url`).
+    pub origin_nodes: Vec<String>,
     pub control_plane_url: String,
     pub edges: Vec<(String, String, String)>,
     pub seeded: Option<SeedReport>,
@@ -90,10 +93,21 @@ pub async fn run(args: UpArgs) -> Result<(), UpError> {
     let outcome = match started {
         Ok(Some(world)) => {
             print_summary(&world, &state);
-            tokio::select! {
-                _ = sigint.recv() => Ok(()),
-                _ = sigterm.recv() => Ok(()),
-                exit = exits.recv() => Err(died(exit)),
+            loop {
+                tokio::select! {
+                    _ = sigint.recv() => break Ok(()),
+                    _ = sigterm.recv() => break Ok(()),
+                    exit = exits.recv() => match exit {
+                        // A cluster goes on without one node: report it, keep the world up.
+                        Some(exit) if exit.name.starts_with("origin-") => {
+                            eprintln!(
+                                "{} exited; the origin cluster goes on with the other nodes",
+                                exit.name
+                            );
+                        }
+                        other => break Err(died(other)),
+                    },
+                }
             }
         }
         Ok(None) => Ok(()),
@@ -156,8 +170,21 @@ async fn bring_up(
     let cp_url = cp.url.unwrap_or_default();
     wait_healthy(&http, "control-plane", &cp_url).await?;
 
-    let origin_url = start_origin(sup, bins, state, args, &cp_url).await?;
-    wait_healthy(&http, "origin", &origin_url).await?;
+    let (origin_url, origin_nodes) = if args.origin_nodes > 1 {
+        let nodes = start_origin_cluster(sup, bins, state, args, &cp_url).await?;
+        for (i, url) in nodes.iter().enumerate() {
+            wait_healthy(&http, &format!("origin-{}", i + 1), url).await?;
+        }
+        let listen = SocketAddr::from(([127, 0, 0, 1], args.port));
+        let front = crate::front::start(listen, nodes.clone())
+            .await
+            .map_err(UpError::Port)?;
+        (front, nodes)
+    } else {
+        let url = start_origin(sup, bins, state, args, &cp_url).await?;
+        wait_healthy(&http, "origin", &url).await?;
+        (url.clone(), vec![url])
+    };
     let public_key = read_public_key(state).await?;
 
     let mut edges = Vec::new();
@@ -168,7 +195,7 @@ async fn bring_up(
             state,
             id,
             region,
-            &origin_url,
+            &origin_nodes,
             &cp_url,
             &public_key,
         )
@@ -187,6 +214,11 @@ async fn bring_up(
     };
     Ok(World {
         origin_url,
+        origin_nodes: if args.origin_nodes > 1 {
+            origin_nodes
+        } else {
+            Vec::new()
+        },
         control_plane_url: cp_url,
         edges,
         seeded,
@@ -200,9 +232,74 @@ async fn start_origin(
     args: &UpArgs,
     cp_url: &str,
 ) -> Result<String, UpError> {
-    let mut argv = os_args(&["--listen", &format!("127.0.0.1:{}", args.port)]);
+    let argv = origin_args(args, cp_url, args.port, &state.origin_dir());
+    let origin = sup
+        .spawn(ServiceSpec {
+            name: "origin".into(),
+            program: bins.origin.clone(),
+            args: argv,
+            handshake: Some(binaries::ORIGIN.into()),
+        })
+        .await?;
+    Ok(origin.url.unwrap_or_default())
+}
+
+/// Starts `--origin-nodes` origin nodes as one cluster: node 1 forms it (on a fresh state),
+/// the others join it; every node signs playback tokens with node 1's key. Returns each node's
+/// API URL. On a restart the nodes find each other on the Raft ports kept in the state dir.
+async fn start_origin_cluster(
+    sup: &mut Supervisor,
+    bins: &Binaries,
+    state: &StateDir,
+    args: &UpArgs,
+    cp_url: &str,
+) -> Result<Vec<String>, UpError> {
+    let secret = state.cluster_secret()?;
+    let raft_ports = state.cluster_ports(args.origin_nodes)?;
+    let first_raft = format!("127.0.0.1:{}", raft_ports[0]);
+    let mut urls = Vec::new();
+    for (i, raft_port) in raft_ports.iter().enumerate() {
+        let n = i as u32 + 1;
+        let dir = state.origin_node_dir(n);
+        let mut argv = origin_args(args, cp_url, 0, &dir);
+        argv.extend(os_args(&[
+            "--node-id",
+            &n.to_string(),
+            "--cluster-listen",
+            &format!("127.0.0.1:{raft_port}"),
+            "--cluster-secret-file",
+        ]));
+        argv.push(secret.clone().into_os_string());
+        if n == 1 {
+            argv.push("--bootstrap".into());
+        } else {
+            argv.extend(os_args(&["--join", &first_raft, "--token-key-file"]));
+            argv.push(state.origin_dir().join("token-key.pk8").into_os_string());
+        }
+        let node = sup
+            .spawn(ServiceSpec {
+                name: format!("origin-{n}"),
+                program: bins.origin.clone(),
+                args: argv,
+                handshake: Some(binaries::ORIGIN.into()),
+            })
+            .await?;
+        urls.push(node.url.unwrap_or_default());
+    }
+    Ok(urls)
+}
+
+/// Flags every origin node gets: where it listens, its data dir, the control-plane, the admin,
+/// the web app and the token lifetime.
+fn origin_args(
+    args: &UpArgs,
+    cp_url: &str,
+    port: u16,
+    data_dir: &std::path::Path,
+) -> Vec<OsString> {
+    let mut argv = os_args(&["--listen", &format!("127.0.0.1:{port}")]);
     argv.extend(os_args(&["--data-dir"]));
-    argv.push(state.origin_dir().into_os_string());
+    argv.push(data_dir.as_os_str().to_owned());
     argv.extend(os_args(&[
         "--control-plane",
         cp_url,
@@ -222,15 +319,7 @@ async fn start_origin(
     if let Some(ttl) = args.token_ttl_secs {
         argv.extend(os_args(&["--token-ttl-secs", &ttl.to_string()]));
     }
-    let origin = sup
-        .spawn(ServiceSpec {
-            name: "origin".into(),
-            program: bins.origin.clone(),
-            args: argv,
-            handshake: Some(binaries::ORIGIN.into()),
-        })
-        .await?;
-    Ok(origin.url.unwrap_or_default())
+    argv
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -240,10 +329,11 @@ async fn start_edge(
     state: &StateDir,
     id: &str,
     region: &str,
-    origin_url: &str,
+    origin_nodes: &[String],
     cp_url: &str,
     public_key: &str,
 ) -> Result<String, UpError> {
+    let origins: Vec<&str> = origin_nodes.iter().map(|u| authority(u)).collect();
     let port = free_port().map_err(UpError::Port)?;
     let listen = format!("127.0.0.1:{port}");
     let url = format!("http://{listen}");
@@ -251,7 +341,7 @@ async fn start_edge(
         "--listen",
         &listen,
         "--origin",
-        authority(origin_url),
+        &origins.join(","),
         "--control-plane",
         cp_url,
         "--edge-id",
@@ -354,6 +444,9 @@ fn print_summary(world: &World, state: &StateDir) {
         );
     }
     println!("Marquee is up: {}", world.origin_url);
+    for (i, url) in world.origin_nodes.iter().enumerate() {
+        println!("  origin node {}: {url}", i + 1);
+    }
     println!(
         "  admin: {ADMIN_EMAIL} (password in {})",
         state.admin_password_file().display()

@@ -445,3 +445,134 @@ async fn services_stop_when_up_is_killed() {
         assert!(!healthz(&http, url).await, "{url} still answers");
     }
 }
+
+/// `marquee up --origin-nodes 3`: a 3-node origin cluster behind one URL. `marquee cluster
+/// status` lists the nodes; a title seeded through the front door plays through an edge; after
+/// one origin node is killed outright, `up` keeps running, the front door still answers (web
+/// app and API, writes included) and edges fill the next playback from the other nodes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_origin_nodes_keep_the_world_up_when_one_is_killed() {
+    use marquee_deploy::api::Api;
+    use marquee_deploy::catalogue::DEMO_TITLES;
+    use marquee_deploy::seed::seed;
+    use marquee_deploy::state::{ADMIN_EMAIL, StateDir};
+
+    require_siblings();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state_path = dir.path().join("state");
+    let mut up = Up::start(
+        &state_path,
+        &["--no-seed", "--port", "0", "--origin-nodes", "3"],
+    );
+    let world = up.summary().await;
+    let state = StateDir::open(&state_path).expect("state");
+    let (password, _) = state.admin_password().expect("password");
+
+    let status = std::process::Command::new(marquee())
+        .args([
+            "cluster",
+            "--origin",
+            &world.origin,
+            "--admin-password-file",
+        ])
+        .arg(state.admin_password_file())
+        .arg("status")
+        .output()
+        .expect("marquee cluster status");
+    let table = String::from_utf8_lossy(&status.stdout).into_owned();
+    assert!(
+        status.status.success(),
+        "{table}{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let roles: Vec<&str> = table
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(
+        roles.iter().filter(|r| **r == "leader").count(),
+        1,
+        "{table}"
+    );
+    assert_eq!(
+        roles.iter().filter(|r| **r == "follower").count(),
+        2,
+        "{table}"
+    );
+
+    let api = Api::new(&world.origin).expect("client");
+    api.sign_in(ADMIN_EMAIL, &password).await.expect("admin");
+    seed(&api, &state, &DEMO_TITLES[..1], 2)
+        .await
+        .expect("seed");
+    let title = api.titles().await.expect("titles").remove(0);
+    assert_eq!(title.state, "ready");
+    let viewer = signed_in_client(&world.origin, ADMIN_EMAIL, &password).await;
+    let http = reqwest::Client::new();
+    let dash_url = playback_dash_url(&viewer, &world.origin, &title.id).await;
+    assert!(
+        http.get(&dash_url)
+            .send()
+            .await
+            .expect("mpd")
+            .status()
+            .is_success()
+    );
+
+    // Kill node 1 (the one that formed the cluster) outright.
+    let node1 = format!("{}\0", state.origin_dir().display());
+    let origins = children_named(up.pid(), "marquee-origin");
+    assert_eq!(origins.len(), 3, "three origin nodes run");
+    let victim = origins
+        .into_iter()
+        .find(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(&node1))
+                .unwrap_or(false)
+        })
+        .expect("node 1's process");
+    kill(victim, Signal::SIGKILL).expect("SIGKILL node 1");
+
+    // The front door, the API (a write: signing in again) and the web app still answer.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let viewer = loop {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        let signed = client
+            .post(format!("{}/api/v1/sessions", world.origin))
+            .json(&serde_json::json!({ "email": ADMIN_EMAIL, "password": password }))
+            .send()
+            .await;
+        if signed.is_ok_and(|r| r.status().is_success()) {
+            break client;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no sign-in after the kill"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let page = http.get(&world.origin).send().await.expect("web app");
+    assert!(page.status().is_success(), "web app: {}", page.status());
+    // A fresh playback (new token, new URL) fills through an edge from the surviving nodes.
+    let dash_url = playback_dash_url(&viewer, &world.origin, &title.id).await;
+    let hls_url = dash_url.replace("manifest.mpd", "master.m3u8");
+    let hls = http.get(&hls_url).send().await.expect("hls master");
+    assert!(
+        hls.status().is_success(),
+        "HLS master after the kill: {}",
+        hls.status()
+    );
+    assert!(hls.text().await.expect("body").contains("#EXTM3U"));
+    assert!(
+        up.stderr().contains("origin-1 exited"),
+        "up reports the dead node: {}",
+        up.stderr()
+    );
+
+    kill(up.pid(), Signal::SIGINT).expect("SIGINT");
+    assert!(up.wait(Duration::from_secs(40)).await.success());
+}

@@ -22,9 +22,16 @@ pub struct Args {
     #[arg(long, env = "MARQUEE_EDGE_LISTEN")]
     pub listen: SocketAddr,
 
-    /// Origin address (plain HTTP/1.1) that cache misses are fetched from, e.g. 127.0.0.1:8080.
-    #[arg(long, env = "MARQUEE_EDGE_ORIGIN")]
-    pub origin: SocketAddr,
+    /// Origin node (plain HTTP/1.1) that cache misses are fetched from, e.g. 127.0.0.1:8080.
+    /// Repeat it (env: comma-separated) for every node of an origin cluster, nearest first: a
+    /// fill goes to the first node that accepts a connection.
+    #[arg(
+        long = "origin",
+        env = "MARQUEE_EDGE_ORIGIN",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub origins: Vec<SocketAddr>,
 
     /// Control-plane base URL heartbeats are POSTed to (`{url}/v1/heartbeat`). Without it the
     /// edge serves but is never steered to.
@@ -106,7 +113,8 @@ pub enum ConfigError {
 #[derive(Clone)]
 pub struct Config {
     pub listen: SocketAddr,
-    pub origin: SocketAddr,
+    /// Origin nodes, in order of preference (never empty).
+    pub origins: Vec<SocketAddr>,
     pub control_plane: Option<String>,
     pub edge_id: String,
     pub region: String,
@@ -157,7 +165,7 @@ impl Args {
             .to_owned();
         Ok(Config {
             listen: self.listen,
-            origin: self.origin,
+            origins: self.origins,
             control_plane,
             edge_id: self.edge_id,
             region: self.region,

@@ -20,6 +20,7 @@ pub mod config;
 pub mod fill;
 pub mod heartbeat;
 pub mod metrics;
+pub mod origins;
 pub mod policy;
 pub mod proxy;
 pub mod route;

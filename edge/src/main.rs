@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Parser;
 use marquee_edge::heartbeat::{self, Identity};
 use marquee_edge::metrics::{self as edge_metrics, Stats};
+use marquee_edge::origins::OriginSet;
 use marquee_edge::tokens::TokenGate;
 use marquee_edge::{Args, Config, EdgeProxy, HybridStorage};
 use pingora_cache::lock::{CacheKeyLockImpl, CacheLock};
@@ -104,7 +105,7 @@ fn run(config: Config) -> anyhow::Result<()> {
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
     let proxy = EdgeProxy {
-        origin: config.origin,
+        origins: Arc::new(OriginSet::new(config.origins.clone())),
         gate: TokenGate::new(config.verifier.clone()),
         storage,
         lock,
@@ -129,7 +130,7 @@ fn run(config: Config) -> anyhow::Result<()> {
         }
     });
     announce_when_listening(config.listen);
-    tracing::info!(listen = %config.listen, origin = %config.origin, edge_id = %config.edge_id, "edge starting");
+    tracing::info!(listen = %config.listen, origins = ?config.origins, edge_id = %config.edge_id, "edge starting");
     server.run(RunArgs::default());
 
     tracing::info!("edge stopped serving; closing the cache");

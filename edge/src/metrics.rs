@@ -16,6 +16,8 @@ pub const TOKEN_REJECTIONS: &str = "marquee_edge_token_rejections_total";
 pub const SERVED_BYTES: &str = "marquee_edge_served_bytes_total";
 /// Time from sending a request to origin until its response header arrived.
 pub const ORIGIN_FETCH_SECONDS: &str = "marquee_edge_origin_fetch_duration_seconds";
+/// Fills that moved to another origin node after one refused a connection.
+pub const ORIGIN_FAILOVERS: &str = "marquee_edge_origin_failovers_total";
 /// Requests being served right now.
 pub const ACTIVE_REQUESTS: &str = "marquee_edge_active_requests";
 /// Heartbeats that did not reach the control-plane.

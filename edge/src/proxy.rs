@@ -22,7 +22,8 @@ use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_proxy::{ProxyHttp, RangeType, Session};
 
 use crate::config::MAX_OBJECT_BYTES;
-use crate::metrics::{ORIGIN_FETCH_SECONDS, Stats, TOKEN_REJECTIONS};
+use crate::metrics::{ORIGIN_FAILOVERS, ORIGIN_FETCH_SECONDS, Stats, TOKEN_REJECTIONS};
+use crate::origins::OriginSet;
 use crate::policy::{Served, StorePolicy, cache_status, result_label, store_policy};
 use crate::route::{Refusal, Route, classify, redact_token};
 use crate::storage::{BodyHit, HybridStorage};
@@ -36,7 +37,8 @@ const CORS_EXPOSE: &str = "Cache-Status, Content-Length, Content-Range, Age";
 
 /// The edge's [`ProxyHttp`] implementation; one per process.
 pub struct EdgeProxy {
-    pub origin: SocketAddr,
+    /// Origin nodes; a fill goes to the first that accepts a connection.
+    pub origins: Arc<OriginSet>,
     pub gate: TokenGate,
     pub storage: &'static HybridStorage,
     pub lock: &'static CacheKeyLockImpl,
@@ -55,6 +57,16 @@ pub struct Ctx {
     from_disk: bool,
     origin_sent: Option<Instant>,
     body_bytes: u64,
+    /// Origin nodes this request already failed to connect to (each is tried once).
+    tried: Vec<SocketAddr>,
+    /// The node the current fill goes to.
+    origin: Option<SocketAddr>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 fn now_unix() -> u64 {
@@ -213,8 +225,32 @@ impl ProxyHttp for EdgeProxy {
     }
 
     async fn upstream_peer(&self, _session: &mut Session, ctx: &mut Ctx) -> Result<Box<HttpPeer>> {
+        let origin = self.origins.pick(&ctx.tried, now_ms()).ok_or_else(|| {
+            Error::explain(ErrorType::ConnectRefused, "every origin node refused")
+        })?;
+        ctx.origin = Some(origin);
         ctx.origin_sent = Some(Instant::now());
-        Ok(Box::new(HttpPeer::new(self.origin, false, String::new())))
+        Ok(Box::new(HttpPeer::new(origin, false, String::new())))
+    }
+
+    fn fail_to_connect(
+        &self,
+        _session: &mut Session,
+        peer: &HttpPeer,
+        ctx: &mut Ctx,
+        mut e: Box<Error>,
+    ) -> Box<Error> {
+        // Set that node aside and let pingora ask the next one, once each.
+        if let Some(origin) = ctx.origin.take() {
+            self.origins.mark_down(origin, now_ms());
+            ctx.tried.push(origin);
+            tracing::warn!(%origin, peer = %peer, "origin node refused a connection; trying the next");
+            metrics::counter!(ORIGIN_FAILOVERS).increment(1);
+        }
+        if ctx.tried.len() < self.origins.addrs().len() {
+            e.set_retry(true);
+        }
+        e
     }
 
     async fn upstream_request_filter(
@@ -236,7 +272,8 @@ impl ProxyHttp for EdgeProxy {
             .map_err(|e| Error::explain(ErrorType::InternalError, e.to_string()))?;
         let bearer = format!("Bearer {token}");
         upstream.set_uri(uri);
-        upstream.insert_header(header::HOST, self.origin.to_string())?;
+        let host = ctx.origin.map(|o| o.to_string()).unwrap_or_default();
+        upstream.insert_header(header::HOST, host)?;
         upstream.insert_header(header::AUTHORIZATION, bearer)?;
         Ok(())
     }
@@ -249,6 +286,9 @@ impl ProxyHttp for EdgeProxy {
     ) -> Result<()> {
         if let Some(sent) = ctx.origin_sent.take() {
             metrics::histogram!(ORIGIN_FETCH_SECONDS).record(sent.elapsed().as_secs_f64());
+        }
+        if let Some(origin) = ctx.origin {
+            self.origins.mark_up(origin);
         }
         Ok(())
     }

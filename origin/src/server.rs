@@ -230,6 +230,22 @@ async fn open_raft(
     let _ = router_tx.send(raft.rpc_router().merge(peer_blobs));
     println!("marquee-origin raft rpc at http://{rpc_addr}");
     tracing::info!(%rpc_addr, node_id = config.node_id, "raft RPC listening");
+    if raft.is_member() && raft.own_addrs().as_ref() != Some(&me) {
+        // Restarted at other addresses: tell the cluster, once it has a leader.
+        let (raft, me, node_id) = (raft.clone(), me.clone(), config.node_id);
+        tokio::spawn(async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(120);
+            let change = crate::raft::MembershipChange::Readdress { node_id, node: me };
+            while std::time::Instant::now() < deadline {
+                match raft.change_membership(change.clone()).await {
+                    Ok(()) => return tracing::info!("the cluster knows this node's new addresses"),
+                    Err(e) => tracing::debug!(error = %e, "readdress not done yet"),
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            tracing::warn!("could not tell the cluster this node's new addresses");
+        });
+    }
     if let Some(via) = &cluster.join
         && !raft.is_member()
     {

@@ -335,3 +335,47 @@ async fn a_restarted_edge_serves_its_earlier_cache_from_disk() {
         assert_eq!(origin.fetches(path), 1, "{path} fetched from origin again");
     }
 }
+
+/// With several origin nodes, a fill that finds the first one gone goes to the next; the dead
+/// one is then skipped for a while instead of costing every request a refused connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dead_origin_node_is_skipped_and_the_next_one_fills() {
+    let dead: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+    let live = Origin::start().await;
+    let a = "/media/t1/video/720p/seg-1.m4s";
+    let b = "/media/t1/video/720p/seg-2.m4s";
+    let body_a = live.put(a, 50_000, Some(SEGMENT_CC), Duration::ZERO);
+    let body_b = live.put(b, 50_000, Some(SEGMENT_CC), Duration::ZERO);
+    let s = signer("k1");
+    let opts = EdgeOptions {
+        extra: vec!["--origin".into(), live.addr.to_string()],
+        ..Default::default()
+    };
+    let edge = Edge::start(dead, &s, opts).await;
+    let token = token_for(&s, "t1", "p");
+    let (status, cs, got) = fetch(&edge.url(&token, a)).await;
+    assert_eq!(
+        (status, cs.as_str()),
+        (200, "marquee-edge; fwd=miss; stored")
+    );
+    assert_eq!(got, body_a);
+    let (status, _, got) = fetch(&edge.url(&token, b)).await;
+    assert_eq!(status, 200);
+    assert_eq!(got, body_b);
+    let metrics = reqwest::get(format!("{}/metrics", edge.base))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let failovers = metrics
+        .lines()
+        .find(|l| l.starts_with("marquee_edge_origin_failovers_total"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse::<f64>().ok());
+    assert_eq!(
+        failovers,
+        Some(1.0),
+        "the second fill skips the dead node:\n{metrics}"
+    );
+}

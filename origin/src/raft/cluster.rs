@@ -46,6 +46,10 @@ pub enum MembershipChange {
     Join { node_id: NodeId, node: NodeAddrs },
     /// Remove a node; its id is retired for good.
     Remove { node_id: NodeId },
+    /// A member that restarted at other addresses (e.g. a node of one turned into the first
+    /// node of a cluster) tells the cluster where it is now. Sent only by an initialised member
+    /// about itself, over the authenticated RPC listener.
+    Readdress { node_id: NodeId, node: NodeAddrs },
 }
 
 /// The client side: calls a peer's RPC listener with the cluster secret.
@@ -226,6 +230,19 @@ pub(crate) async fn leader_change(
                     .map_err(membership_refusal)?;
             }
             Ok(())
+        }
+        MembershipChange::Readdress { node_id, node } => {
+            match membership.membership().get_node(&node_id) {
+                None => Err(Refusal::Rejected(format!("node {node_id} is not a member"))),
+                Some(known) if *known == node => Ok(()),
+                Some(_) => {
+                    let nodes = BTreeMap::from([(node_id, node)]);
+                    raft.change_membership(ChangeMembers::SetNodes(nodes), true)
+                        .await
+                        .map_err(membership_refusal)?;
+                    Ok(())
+                }
+            }
         }
         MembershipChange::Remove { node_id } => {
             if membership.membership().get_node(&node_id).is_none() {

@@ -550,6 +550,15 @@ impl<A: App> Replicated<A> {
         self.inner.secret.clone()
     }
 
+    /// This node's addresses as the membership records them.
+    pub fn own_addrs(&self) -> Option<NodeAddrs> {
+        let m = self.inner.raft.metrics().borrow().clone();
+        m.membership_config
+            .membership()
+            .get_node(&self.inner.node_id)
+            .cloned()
+    }
+
     /// Whether this node is in the cluster's membership (as voter or learner) as far as it knows.
     pub fn is_member(&self) -> bool {
         let m = self.inner.raft.metrics().borrow().clone();
