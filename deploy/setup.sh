@@ -4,6 +4,9 @@
 # Debian packages Marquee needs, as "package:command" (the command shows it is installed).
 MARQUEE_PACKAGES=(cmake:cmake ffmpeg:ffmpeg chromium:chromium nginx:nginx wrk:wrk nodejs:node npm:npm)
 
+# PyPI tools the tests drive, pinned: schemathesis fuzzes origin's OpenAPI document.
+MARQUEE_PY_TOOLS=(schemathesis==4.32.5)
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # Installs whatever is missing when root; otherwise says exactly what to install.
@@ -57,4 +60,20 @@ build_web() {
   npm_install "$ROOT/origin/web" || return
   log "building the web app (origin/web/dist)"
   npm run build --prefix "$ROOT/origin/web"
+}
+
+# Installs the Python tools into a venv of their own (no system packages touched) and exports
+# MARQUEE_SCHEMATHESIS for the tests. Reinstalls when the pinned versions change.
+ensure_python_tools() {
+  local venv="${MARQUEE_TOOLS_DIR:-$HOME/.cache/marquee}/venv" want="${MARQUEE_PY_TOOLS[*]}"
+  if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ]; then
+    log "installing $want from PyPI into $venv"
+    python3 -m venv "$venv" || {
+      echo "python3 -m venv failed; install python3-venv (apt-get install -y python3-venv)" >&2
+      return 1
+    }
+    "$venv/bin/pip" install -q --disable-pip-version-check "${MARQUEE_PY_TOOLS[@]}" || return
+    echo "$want" > "$venv/.installed"
+  fi
+  export MARQUEE_SCHEMATHESIS="$venv/bin/schemathesis"
 }

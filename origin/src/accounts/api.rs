@@ -85,6 +85,7 @@ async fn start_session(
         (status = 409, description = "email_taken", body = ErrorBody),
         (status = 415, description = "not JSON", body = ErrorBody),
         (status = 422, description = "missing or mistyped fields", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
     ))]
 pub async fn sign_up(
     State(ctx): State<Ctx>,
@@ -131,6 +132,8 @@ pub async fn sign_up(
         (status = 429, description = "too_many_attempts: 10 failed sign-ins for this email in 15 minutes; see Retry-After", body = ErrorBody),
         (status = 400, description = "invalid_json", body = ErrorBody),
         (status = 422, description = "missing fields", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type: wrong Content-Type", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
     ))]
 pub async fn sign_in(
     State(ctx): State<Ctx>,
@@ -171,6 +174,7 @@ pub async fn sign_in(
     responses(
         (status = 204, description = "Signed out; the cookie is cleared"),
         (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
     ))]
 pub async fn sign_out(
     State(ctx): State<Ctx>,
@@ -198,6 +202,7 @@ pub async fn sign_out(
     responses(
         (status = 200, description = "The signed-in account", body = Account),
         (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
     ))]
 pub async fn me(viewer: Viewer) -> axum::Json<Account> {
     axum::Json(Account::from(&viewer.account))

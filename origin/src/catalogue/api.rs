@@ -109,7 +109,9 @@ pub(super) fn validate(t: NewTitle) -> ApiResult<TitleMeta> {
 
 /// The catalogue: ready titles for viewers, every title for admins.
 #[utoipa::path(get, path = "/api/v1/titles", tag = "titles",
-    responses((status = 200, description = "Titles, newest first", body = TitleList)))]
+    responses((status = 200, description = "Titles, newest first", body = TitleList),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+    ))]
 pub async fn list(State(ctx): State<Ctx>, viewer: MaybeViewer) -> ApiResult<axum::Json<TitleList>> {
     let admin = viewer.0.is_some_and(|v| v.account.is_admin);
     let titles = ctx.read(|tx| state::titles(tx, admin))?;
@@ -120,7 +122,9 @@ pub async fn list(State(ctx): State<Ctx>, viewer: MaybeViewer) -> ApiResult<axum
 
 /// One title.
 #[utoipa::path(get, path = "/api/v1/titles/{id}", tag = "titles", params(("id" = String, Path, description = "Title id")),
-    responses((status = 200, description = "The title", body = Title), (status = 404, description = "not_found", body = ErrorBody)))]
+    responses((status = 200, description = "The title", body = Title), (status = 404, description = "not_found", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+    ))]
 pub async fn one(
     State(ctx): State<Ctx>,
     viewer: MaybeViewer,
@@ -135,7 +139,9 @@ pub async fn one(
 /// A title's poster image.
 #[utoipa::path(get, path = "/api/v1/titles/{id}/poster", tag = "titles", params(("id" = String, Path, description = "Title id")),
     responses((status = 200, description = "The poster (svg, png, jpeg or webp)", content_type = "image/*", body = Vec<u8>),
-              (status = 404, description = "not_found", body = ErrorBody)))]
+              (status = 404, description = "not_found", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+    ))]
 pub async fn poster(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Response> {
     let title = visible_title(&ctx, &id, true).await?;
     let poster = title.poster.ok_or_else(|| ApiError::not_found("poster"))?;
@@ -172,6 +178,9 @@ pub async fn poster(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult
         (status = 401, description = "unauthenticated", body = ErrorBody),
         (status = 403, description = "forbidden: not an admin", body = ErrorBody),
         (status = 422, description = "invalid_title or invalid_body", body = ErrorBody),
+        (status = 400, description = "invalid_json: the body is not valid JSON (or empty_body)", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type: wrong Content-Type", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
     ))]
 pub async fn create(
     State(ctx): State<Ctx>,
@@ -201,6 +210,8 @@ pub async fn create(
         (status = 404, description = "not_found", body = ErrorBody),
         (status = 413, description = "body_too_large", body = ErrorBody),
         (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 401, description = "unauthenticated: no session, or it ended", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
     ))]
 pub async fn put_poster(
     State(ctx): State<Ctx>,
@@ -264,6 +275,9 @@ fn upload_error(e: PutStreamError) -> ApiError {
         (status = 409, description = "job_in_progress", body = ErrorBody),
         (status = 413, description = "body_too_large", body = ErrorBody),
         (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 401, description = "unauthenticated: no session, or it ended", body = ErrorBody),
+        (status = 422, description = "invalid_body: fields missing or of the wrong type", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
     ))]
 pub async fn put_video(
     State(ctx): State<Ctx>,

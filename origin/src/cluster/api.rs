@@ -99,7 +99,7 @@ pub async fn add(
     params(("id" = u64, Path, description = "Node id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, description = "invalid_body: not a node id", body = ErrorBody),
+        (status = 422, description = "invalid_body: not a node id", body = ErrorBody),
         (status = 401, description = "unauthenticated", body = ErrorBody),
         (status = 403, description = "forbidden", body = ErrorBody),
         (status = 409, description = "cluster_change_refused: not a member, or the last voter", body = ErrorBody),

@@ -23,7 +23,10 @@ impl From<Rejection> for ApiError {
 
 /// The latest packaging job of a title (admin).
 #[utoipa::path(get, path = "/api/v1/admin/titles/{id}/job", security(("session" = [])), tag = "admin", params(("id" = String, Path, description = "Title id")),
-    responses((status = 200, description = "The job", body = Job), (status = 403, description = "forbidden", body = ErrorBody), (status = 404, description = "not_found", body = ErrorBody)))]
+    responses((status = 200, description = "The job", body = Job), (status = 403, description = "forbidden", body = ErrorBody), (status = 404, description = "not_found", body = ErrorBody),
+        (status = 401, description = "unauthenticated: no session, or it ended", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+    ))]
 pub async fn job(
     State(ctx): State<Ctx>,
     _admin: Admin,

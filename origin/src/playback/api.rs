@@ -35,6 +35,7 @@ fn client_ip(headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
         (status = 404, description = "not_found", body = ErrorBody),
         (status = 409, description = "title_not_ready", body = ErrorBody),
         (status = 503, description = "no_edge_available", body = ErrorBody),
+        (status = 400, description = "invalid_json: the body is not valid JSON (or empty_body)", body = ErrorBody),
     ))]
 pub async fn playback(
     State(ctx): State<Ctx>,

@@ -208,13 +208,13 @@ pub(crate) async fn leader_change(
                 let add = raft.add_learner(node_id, node, true);
                 match tokio::time::timeout(CATCH_UP_TIMEOUT, add).await {
                     Ok(r) => r.map_err(membership_refusal)?,
-                    Err(_) => {
-                        return Err(Refusal::Rejected(format!(
-                            "node {node_id} did not catch up within {} s",
-                            CATCH_UP_TIMEOUT.as_secs()
-                        )));
-                    }
+                    Err(_) => return Err(not_caught_up(raft, node_id).await),
                 };
+            }
+            // openraft calls a learner "up to date" within a lag threshold even if it never
+            // answered; a voter that cannot be reached would cost the cluster its quorum.
+            if !caught_up(raft, node_id, CATCH_UP_TIMEOUT).await {
+                return Err(not_caught_up(raft, node_id).await);
             }
             let is_voter = raft
                 .metrics()
@@ -268,6 +268,48 @@ pub(crate) async fn leader_change(
             Ok(())
         }
     }
+}
+
+/// How long a new node may take to answer at all before it is given up on.
+const FIRST_CONTACT: Duration = Duration::from_secs(10);
+
+/// Waits until the leader has replicated its whole log to `node_id`; a node that has not
+/// answered once within [`FIRST_CONTACT`] is given up on sooner.
+async fn caught_up(raft: &Raft, node_id: NodeId, timeout: Duration) -> bool {
+    let started = Instant::now();
+    let deadline = started + timeout;
+    loop {
+        let m = raft.metrics().borrow().clone();
+        let matched = m
+            .replication
+            .as_ref()
+            .and_then(|r| r.get(&node_id).cloned().flatten())
+            .map(|l| l.index);
+        if matched.is_some() && matched >= m.last_log_index {
+            return true;
+        }
+        let silent = matched.is_none() && started.elapsed() > FIRST_CONTACT;
+        if silent || Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Drops a learner that never caught up and says why.
+async fn not_caught_up(raft: &Raft, node_id: NodeId) -> Refusal {
+    let gone = BTreeSet::from([node_id]);
+    if let Err(e) = raft
+        .change_membership(ChangeMembers::RemoveNodes(gone), false)
+        .await
+    {
+        tracing::warn!(node_id, error = %e, "could not drop a learner that never caught up");
+    }
+    Refusal::Rejected(format!(
+        "node {node_id} did not answer or catch up within {} s: check that it runs with \
+         --cluster-listen at that address and the same cluster secret",
+        CATCH_UP_TIMEOUT.as_secs()
+    ))
 }
 
 /// Leader side: this node's status, for a member asking about the cluster.

@@ -620,6 +620,13 @@ impl<A: App> Replicated<A> {
 
     /// Runs `change` on the leader: here if this node leads, else forwarded.
     pub async fn change_membership(&self, change: MembershipChange) -> Result<(), MembershipError> {
+        if self.inner.peers.is_none() {
+            return Err(MembershipError::Rejected(
+                "this origin runs as a cluster of one (no --cluster-listen): nodes cannot join \
+                 or leave it"
+                    .into(),
+            ));
+        }
         let deadline = cluster::CATCH_UP_TIMEOUT + cluster::FORWARD_TIMEOUT;
         let mut retry = Retry::new(cluster::FORWARD_TIMEOUT);
         loop {

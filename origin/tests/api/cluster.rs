@@ -189,6 +189,21 @@ async fn three_nodes_serve_any_request_and_survive_the_leader() {
         )
         .await;
     expect_error(resp, StatusCode::CONFLICT, "cluster_change_refused").await;
+    // A node nobody can reach is refused (after its first-contact wait) rather than made a
+    // voter the cluster would then need for every quorum; writes go on.
+    let resp = admin
+        .post(
+            "/api/v1/admin/cluster/members",
+            json!({"node_id": 7, "raft_addr": "127.0.0.1:1", "api_addr": "http://127.0.0.1:1"}),
+        )
+        .await;
+    expect_error(resp, StatusCode::CONFLICT, "cluster_change_refused").await;
+    let view = cluster_view(&mut admin).await;
+    assert_eq!(view["members"].as_array().unwrap().len(), 2, "{view}");
+    let created = admin
+        .post("/api/v1/admin/titles", new_title("After a failed add"))
+        .await;
+    expect(created, StatusCode::CREATED).await;
 
     // A node with the wrong secret cannot join, and the member it asked logs the refusal.
     let wrong = secret_file(tmp.path(), "not-the-cluster-secret-at-all");
