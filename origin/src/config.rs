@@ -62,6 +62,10 @@ pub struct Cli {
     /// Seconds to let in-flight requests finish on SIGINT/SIGTERM [default: 10].
     #[arg(long, env = "MARQUEE_ORIGIN_DRAIN_TIMEOUT_SECS")]
     pub drain_timeout_secs: Option<u64>,
+    /// Writes and uploads are refused (507) while less than this much disk is free on the
+    /// data dir, so the Raft log and state never meet a full disk [default: 256].
+    #[arg(long, env = "MARQUEE_ORIGIN_MIN_FREE_DISK_MB")]
+    pub min_free_disk_mb: Option<u64>,
     /// Seconds a packaging worker's claim on a job lasts without renewal; after that another
     /// node takes the job over [default: 30].
     #[arg(long, env = "MARQUEE_ORIGIN_JOB_LEASE_SECS")]
@@ -105,6 +109,7 @@ pub struct FileConfig {
     pub max_upload_bytes: Option<u64>,
     pub drain_timeout_secs: Option<u64>,
     pub job_lease_secs: Option<u64>,
+    pub min_free_disk_mb: Option<u64>,
     pub cluster: Option<FileCluster>,
 }
 
@@ -147,6 +152,7 @@ pub struct Config {
     pub max_upload_bytes: u64,
     pub drain_timeout_secs: u64,
     pub job_lease_secs: u64,
+    pub min_free_disk_mb: u64,
     /// `None`: a cluster of one (the embedded default).
     pub cluster: Option<ClusterConfig>,
 }
@@ -187,6 +193,10 @@ impl Config {
         let config = Self {
             cluster,
             job_lease_secs: cli.job_lease_secs.or(file.job_lease_secs).unwrap_or(30),
+            min_free_disk_mb: cli
+                .min_free_disk_mb
+                .or(file.min_free_disk_mb)
+                .unwrap_or(256),
             listen: cli
                 .listen
                 .or(file.listen)

@@ -35,12 +35,13 @@ pub enum Code {
     TooManyAttempts,
     NoEdgeAvailable,
     Unavailable,
+    InsufficientStorage,
     Internal,
 }
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
-    pub const ALL: [Code; 21] = [
+    pub const ALL: [Code; 22] = [
         Self::InvalidEmail,
         Self::PasswordTooShort,
         Self::PasswordTooLong,
@@ -61,6 +62,7 @@ impl Code {
         Self::TooManyAttempts,
         Self::NoEdgeAvailable,
         Self::Unavailable,
+        Self::InsufficientStorage,
         Self::Internal,
     ];
 
@@ -79,6 +81,7 @@ impl Code {
             Self::ClusterChangeRefused => S::CONFLICT,
             Self::TooManyAttempts => S::TOO_MANY_REQUESTS,
             Self::NoEdgeAvailable | Self::Unavailable => S::SERVICE_UNAVAILABLE,
+            Self::InsufficientStorage => S::INSUFFICIENT_STORAGE,
             Self::Internal => S::INTERNAL_SERVER_ERROR,
         }
     }
@@ -105,6 +108,7 @@ impl Code {
             Self::TooManyAttempts => "too_many_attempts",
             Self::NoEdgeAvailable => "no_edge_available",
             Self::Unavailable => "unavailable",
+            Self::InsufficientStorage => "insufficient_storage",
             Self::Internal => "internal",
         }
     }

@@ -17,6 +17,7 @@ pub mod blob;
 pub mod catalogue;
 pub mod cluster;
 pub mod config;
+pub mod disk;
 pub mod error;
 pub mod ids;
 pub mod jobs;

@@ -23,6 +23,7 @@ use crate::api::{self, Ctx};
 use crate::blob::peers::PeerBlobs;
 use crate::blob::{BlobError, BlobStore};
 use crate::config::Config;
+use crate::disk::DiskGuard;
 use crate::keys::{self, KeyFileError};
 use crate::raft::{Cluster, GroupCommit, NodeAddrs, OpenError, Options, Replicated, group_commit};
 use crate::state::Origin;
@@ -98,6 +99,7 @@ pub async fn run(
         .unwrap_or_else(|| format!("http://{addr}"));
     let (raft, rpc_server) = open_raft(&config, api_url, &blobs).await?;
 
+    let min_free = config.min_free_disk_mb << 20;
     let mut media_tokens = TokenVerifier::default();
     media_tokens.add_key(signer.kid(), signer.public_key());
     let ctx = Ctx {
@@ -113,6 +115,7 @@ pub async fn run(
         jobs_wake: Arc::new(Notify::new()),
         group: GroupCommit::start(raft.clone(), group_commit::DEFAULT_WINDOW),
         peer_blobs: PeerBlobs::new(raft.clone()),
+        disk: Arc::new(DiskGuard::new(&data_dir, min_free)),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(jobs::worker::run(ctx.clone(), stop_rx.clone()));

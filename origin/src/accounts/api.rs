@@ -86,6 +86,7 @@ async fn start_session(
         (status = 415, description = "not JSON", body = ErrorBody),
         (status = 422, description = "missing or mistyped fields", body = ErrorBody),
         (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
     ))]
 pub async fn sign_up(
     State(ctx): State<Ctx>,
@@ -134,6 +135,7 @@ pub async fn sign_up(
         (status = 422, description = "missing fields", body = ErrorBody),
         (status = 415, description = "unsupported_media_type: wrong Content-Type", body = ErrorBody),
         (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
     ))]
 pub async fn sign_in(
     State(ctx): State<Ctx>,
@@ -175,6 +177,7 @@ pub async fn sign_in(
         (status = 204, description = "Signed out; the cookie is cleared"),
         (status = 401, description = "unauthenticated", body = ErrorBody),
         (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
     ))]
 pub async fn sign_out(
     State(ctx): State<Ctx>,

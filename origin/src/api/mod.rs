@@ -14,6 +14,7 @@ use crate::accounts::throttle::PasswordThrottle;
 use crate::blob::BlobStore;
 use crate::blob::peers::PeerBlobs;
 use crate::config::Config;
+use crate::disk::DiskGuard;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::raft::{GroupCommit, ReadError, Replicated, StoreError, WriteError};
 use crate::state::{DomainCommand, Origin};
@@ -42,6 +43,8 @@ pub struct Ctx {
     pub group: GroupCommit<Origin>,
     /// Fetches blobs this node lacks from the other members.
     pub peer_blobs: PeerBlobs,
+    /// Refuses writes while the data dir's disk is nearly full.
+    pub disk: Arc<DiskGuard>,
 }
 
 impl Ctx {
@@ -51,6 +54,7 @@ impl Ctx {
         C: DomainCommand,
         ApiError: From<C::Rejection>,
     {
+        self.disk.check(0)?;
         match self.raft.write(cmd.into()).await {
             Ok(outcome) => match C::outcome(outcome) {
                 Some(result) => result.map_err(ApiError::from),

@@ -181,6 +181,7 @@ pub async fn poster(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult
         (status = 400, description = "invalid_json: the body is not valid JSON (or empty_body)", body = ErrorBody),
         (status = 415, description = "unsupported_media_type: wrong Content-Type", body = ErrorBody),
         (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
     ))]
 pub async fn create(
     State(ctx): State<Ctx>,
@@ -212,6 +213,7 @@ pub async fn create(
         (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 401, description = "unauthenticated: no session, or it ended", body = ErrorBody),
         (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
     ))]
 pub async fn put_poster(
     State(ctx): State<Ctx>,
@@ -228,6 +230,7 @@ pub async fn put_poster(
             format!("a poster must be one of {}", POSTER_TYPES.join(", ")),
         ));
     }
+    ctx.disk.check(body.len() as u64)?;
     let stream = futures::stream::iter([Ok::<_, std::io::Error>(body)]);
     let stored = ctx
         .blobs
@@ -249,6 +252,15 @@ pub async fn put_poster(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Refusing an upload before reading it closes the connection while the client is still
+/// sending, and a plain HTTP/1.1 client then sees a reset instead of the answer. A small body
+/// (up to 8 MiB) is read and dropped first so the answer gets through; a bigger one is cut off
+/// (clients sending big files should use `Expect: 100-continue`, which waits for the answer).
+async fn refuse_after_reading_small(body: Body, refusal: ApiError) -> ApiError {
+    let _ = axum::body::to_bytes(body, 8 << 20).await;
+    refusal
+}
+
 fn upload_error(e: PutStreamError) -> ApiError {
     match e {
         PutStreamError::Empty => ApiError::new(Code::EmptyBody, "the request body is empty"),
@@ -260,6 +272,7 @@ fn upload_error(e: PutStreamError) -> ApiError {
             tracing::warn!(error = %detail, "upload body failed");
             ApiError::new(Code::InvalidBody, "the upload was interrupted")
         }
+        PutStreamError::Blob(e) if crate::disk::is_disk_full(&e) => crate::disk::upload_disk_full(),
         PutStreamError::Blob(e) => ApiError::internal("blob write", e),
     }
 }
@@ -278,6 +291,7 @@ fn upload_error(e: PutStreamError) -> ApiError {
         (status = 401, description = "unauthenticated: no session, or it ended", body = ErrorBody),
         (status = 422, description = "invalid_body: fields missing or of the wrong type", body = ErrorBody),
         (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
     ))]
 pub async fn put_video(
     State(ctx): State<Ctx>,
@@ -301,6 +315,9 @@ pub async fn put_video(
     let limit = ctx.config.max_upload_bytes;
     if declared.is_some_and(|n| n > limit) {
         return Err(upload_error(PutStreamError::TooLarge { limit }));
+    }
+    if let Err(full) = ctx.disk.check(declared.unwrap_or(0)) {
+        return Err(refuse_after_reading_small(body, full).await);
     }
     let (title, job) = ctx
         .read_checked(|tx| {

@@ -1,5 +1,6 @@
 mod accounts;
 mod cluster;
+mod disk;
 mod media;
 mod openapi_fuzz;
 mod playback;
