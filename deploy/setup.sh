@@ -2,7 +2,7 @@
 # cargo target directory and the web app build. Expects ROOT to be the repository root.
 
 # Debian packages Marquee needs, as "package:command" (the command shows it is installed).
-MARQUEE_PACKAGES=(cmake:cmake ffmpeg:ffmpeg chromium:chromium nginx:nginx wrk:wrk nodejs:node npm:npm)
+MARQUEE_PACKAGES=(cmake:cmake ffmpeg:ffmpeg chromium:chromium nginx:nginx wrk:wrk nodejs:node npm:npm iproute2:ip)
 
 # PyPI tools the tests drive, pinned: schemathesis fuzzes origin's OpenAPI document.
 MARQUEE_PY_TOOLS=(schemathesis==4.32.5)

@@ -70,6 +70,9 @@ pub struct Cli {
     /// node takes the job over [default: 30].
     #[arg(long, env = "MARQUEE_ORIGIN_JOB_LEASE_SECS")]
     pub job_lease_secs: Option<u64>,
+    /// Broken on purpose, for the fault tests only: serve guarded reads from local state.
+    #[arg(long, hide = true)]
+    pub unsafe_local_reads: bool,
     /// Run as a member of a multi-node cluster: the address of this node's Raft RPC listener,
     /// kept apart from the public one (port 0 picks a free port). Without it the node is a
     /// cluster of one.
@@ -153,6 +156,7 @@ pub struct Config {
     pub drain_timeout_secs: u64,
     pub job_lease_secs: u64,
     pub min_free_disk_mb: u64,
+    pub unsafe_local_reads: bool,
     /// `None`: a cluster of one (the embedded default).
     pub cluster: Option<ClusterConfig>,
 }
@@ -192,6 +196,7 @@ impl Config {
         };
         let config = Self {
             cluster,
+            unsafe_local_reads: cli.unsafe_local_reads,
             job_lease_secs: cli.job_lease_secs.or(file.job_lease_secs).unwrap_or(30),
             min_free_disk_mb: cli
                 .min_free_disk_mb

@@ -214,8 +214,12 @@ async fn open_raft(
             secret: secret.trim().to_owned(),
             bootstrap: cluster.bootstrap,
         },
+        unsafe_local_reads: config.unsafe_local_reads,
         ..Options::default()
     };
+    if config.unsafe_local_reads {
+        tracing::warn!("--unsafe-local-reads: guarded reads skip read-index (tests only)");
+    }
     // Raft needs its listener up before it can win or hear an election, and the router needs
     // Raft: serve a late-bound router.
     let (router_tx, router_rx) = tokio::sync::oneshot::channel::<axum::Router>();

@@ -15,6 +15,9 @@ pub struct Options {
     pub start_timeout: Duration,
     /// One node (default) or several talking HTTP.
     pub cluster: Cluster,
+    /// BROKEN ON PURPOSE, for tests only: answer "linearizable" reads from local state without
+    /// read-index, so the fault suite can show its checker catches the stale reads this causes.
+    pub unsafe_local_reads: bool,
 }
 
 /// How this node reaches its peers.
@@ -46,6 +49,7 @@ impl Default for Options {
             keep_behind_snapshot: 100,
             start_timeout: Duration::from_secs(30),
             cluster: Cluster::SingleNode,
+            unsafe_local_reads: false,
         }
     }
 }
