@@ -20,19 +20,7 @@ pub fn find_edge_binary(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
         }
         bail!("--edge-bin {} does not exist", p.display());
     }
-    let me = std::env::current_exe().context("locating this executable")?;
-    let dir = me.parent().context("executable has no directory")?;
-    // `cargo run` puts binaries in target/<profile>/; test harnesses in target/<profile>/deps/.
-    for candidate in [dir.join("marquee-edge"), dir.join("../marquee-edge")] {
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
-    }
-    bail!(
-        "marquee-edge not found next to {}: run `cargo build --release -p marquee-edge` first \
-         or pass --edge-bin PATH",
-        me.display()
-    )
+    crate::procs::sibling("marquee-edge")
 }
 
 /// A signing key and a token for `/media/bench/`, valid for a day.

@@ -3,11 +3,17 @@
 //!
 //! - `edge-vs-nginx`: cache hits of a real 2-second video segment served by `marquee-edge` and
 //!   by nginx `proxy_cache`, alternating A/B rounds of `wrk`. See `benches/README.md`.
+//! - `origin-vs-etcd`: durable writes through origin clusters of 1, 3 and 5 nodes beside a
+//!   3-node etcd, same run.
+//! - `origin-failover`: the gap from killing the origin leader to the next committed write.
 //!
 //! The pure parts (wrk output parsing, nginx configs, the table) are unit-tested here.
 
 pub mod edge;
+pub mod etcd;
+pub mod load;
 pub mod nginx;
+pub mod origins;
 pub mod procs;
 pub mod report;
 pub mod run;

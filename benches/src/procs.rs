@@ -92,6 +92,24 @@ pub async fn wait_for_port(
     bail!("{} did not listen on {addr} within {timeout:?}", child.name)
 }
 
+/// A Marquee binary built next to this one (`cargo run` puts binaries in target/<profile>/,
+/// test harnesses in target/<profile>/deps/).
+pub fn sibling(program: &str) -> anyhow::Result<PathBuf> {
+    let me = std::env::current_exe().context("locating this executable")?;
+    let dir = me.parent().context("executable has no directory")?;
+    for candidate in [dir.join(program), dir.join("..").join(program)] {
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    bail!(
+        "{program} not found next to {}: build it first (`cargo build --release -p {}`) or pass \
+         its path",
+        me.display(),
+        program
+    )
+}
+
 /// Finds `program` on PATH or in the sbin directories non-root PATHs often lack.
 pub fn find_program(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
