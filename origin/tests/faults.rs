@@ -2,7 +2,7 @@
 //! network and the processes fail: the leader is killed, a minority and then the majority are
 //! cut off, a link flaps, every node restarts. The recorded history of sign-ups (create
 //! an account once per email) and sign-ins (does it exist?) must be linearizable, and no
-//! acknowledged write may be lost. The same checker, run against nodes that answer guarded
+//! acknowledged write may be lost: neither an account nor a title an admin created. The same checker, run against nodes that answer guarded
 //! reads from local state (`--unsafe-local-reads`), must catch the stale read a partition causes.
 //!
 //! Needs root (network namespaces, veth): the suite runs as root, as CI does.
@@ -22,6 +22,8 @@ use netns::Cluster;
 const PASSWORD: &str = "correct horse battery";
 
 type History = Arc<Mutex<Vec<Op<CreateOnceOp, bool>>>>;
+/// Names of the titles whose creation was acknowledged.
+type Titles = Arc<Mutex<Vec<String>>>;
 
 /// One client operation against node `node`, recorded with its call and return times.
 async fn run_op(http: &reqwest::Client, base: &str, op: &CreateOnceOp) -> Option<bool> {
@@ -76,10 +78,38 @@ impl Lcg {
     }
 }
 
-/// Clients hammering random nodes with sign-ups and sign-ins over 40 emails until `stop`.
+/// Creates a title as the admin on `base`; whether it was acknowledged.
+async fn create_title(http: &reqwest::Client, base: &str, cookie: &str, name: &str) -> bool {
+    let body = serde_json::json!({"name": name, "synopsis": "", "year": 2024, "genres": [],
+                                  "maturity_rating": "G", "kind": "film"});
+    http.post(format!("{base}/api/v1/admin/titles"))
+        .header("cookie", cookie)
+        .json(&body)
+        .send()
+        .await
+        .is_ok_and(|r| r.status() == reqwest::StatusCode::CREATED)
+}
+
+/// The admin's session cookie, signed up on the first node that takes it.
+async fn admin_cookie(cluster: &Cluster) -> String {
+    let http = reqwest::Client::new();
+    let body = serde_json::json!({"email": "admin@example.com", "password": PASSWORD});
+    let resp = http
+        .post(format!("{}/api/v1/accounts", cluster.api_urls()[0]))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "admin sign-up");
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+/// Clients hammering random nodes with sign-ups and sign-ins over 40 emails, and admin title
+/// creates, until `stop`.
 fn start_workload(
     cluster: &Cluster,
-    history: History,
+    (history, titles, cookie): (History, Titles, String),
     stop: Arc<std::sync::atomic::AtomicBool>,
     t0: Instant,
     seed: u64,
@@ -87,15 +117,25 @@ fn start_workload(
     (0..6u64)
         .map(|client| {
             let bases = cluster.api_urls();
-            let (history, stop) = (history.clone(), stop.clone());
+            let (history, titles, cookie) = (history.clone(), titles.clone(), cookie.clone());
+            let stop = stop.clone();
             tokio::spawn(async move {
                 let http = reqwest::Client::builder()
                     .timeout(Duration::from_secs(3))
                     .build()
                     .unwrap();
                 let mut rng = Lcg(seed ^ ((client + 1) * 0x9E37_79B9));
+                let mut seq = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let base = &bases[rng.next(bases.len() as u64) as usize];
+                    seq += 1;
+                    if rng.next(6) == 0 {
+                        let name = format!("t{client}-{seq}");
+                        if create_title(&http, base, &cookie, &name).await {
+                            titles.lock().unwrap().push(name);
+                        }
+                        continue;
+                    }
                     let email = format!("v{}@example.com", rng.next(40));
                     let op = if rng.next(3) == 0 {
                         CreateOnceOp::Create(email)
@@ -107,6 +147,41 @@ fn start_workload(
             })
         })
         .collect()
+}
+
+/// Acknowledged titles a node's catalogue lacks, once it has had up to 10 s to apply the log
+/// (catalogue reads are local by design).
+async fn missing_titles(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    created: &[String],
+) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let list: serde_json::Value = match http
+            .get(format!("{base}/api/v1/titles"))
+            .header("cookie", cookie)
+            .send()
+            .await
+        {
+            Ok(r) => r.json().await.unwrap_or_default(),
+            Err(_) => serde_json::Value::Null,
+        };
+        let names: BTreeSet<&str> = list["titles"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|t| t["name"].as_str()).collect())
+            .unwrap_or_default();
+        let missing: Vec<String> = created
+            .iter()
+            .filter(|n| !names.contains(n.as_str()))
+            .cloned()
+            .collect();
+        if missing.is_empty() || Instant::now() > deadline {
+            return missing;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 fn summary(history: &[Op<CreateOnceOp, bool>]) -> String {
@@ -124,12 +199,16 @@ fn summary(history: &[Op<CreateOnceOp, bool>]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cluster_stays_linearizable_and_loses_nothing_under_faults() {
     let mut cluster = Cluster::start("f", &[]);
+    cluster.leader().await;
+    let cookie = admin_cookie(&cluster).await;
+    let titles: Titles = Arc::default();
     let history: History = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let t0 = Instant::now();
     let seed = t0.elapsed().as_nanos() as u64 ^ u64::from(std::process::id());
     println!("workload seed {seed}");
-    let clients = start_workload(&cluster, history.clone(), stop.clone(), t0, seed);
+    let work = (history.clone(), titles.clone(), cookie.clone());
+    let clients = start_workload(&cluster, work, stop.clone(), t0, seed);
     let phase = Duration::from_secs(3);
 
     tokio::time::sleep(phase).await; // healthy
@@ -184,8 +263,17 @@ async fn the_cluster_stays_linearizable_and_loses_nothing_under_faults() {
             assert_eq!(last.output, Some(true), "{email} lost on node {}", i + 1);
         }
     }
+    let created: Vec<String> = titles.lock().unwrap().clone();
+    for (i, base) in cluster.api_urls().iter().enumerate() {
+        let missing = missing_titles(&http, base, &cookie, &created).await;
+        assert!(
+            missing.is_empty(),
+            "node {} lost acknowledged titles: {missing:?}",
+            i + 1
+        );
+    }
     let history = history.lock().unwrap().clone();
-    println!("{}", summary(&history));
+    println!("{}; {} titles created", summary(&history), created.len());
     assert!(
         history.iter().filter(|o| o.ret.is_some()).count() > 100,
         "too few answered operations to say anything: {}",

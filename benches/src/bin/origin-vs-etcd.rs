@@ -102,10 +102,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         None => procs::sibling("marquee-origin")?,
     };
     let dir = tempfile::tempdir()?;
-    let mut targets = vec![Target::Etcd(
-        etcd::start(3, &dir.path().join("etcd")).await?,
-    )];
     std::fs::create_dir_all(dir.path().join("etcd"))?;
+    let etcd = etcd::start(3, &dir.path().join("etcd")).await?;
+    let mut targets = vec![Target::Etcd(etcd)];
     for n in &args.nodes {
         let d = dir.path().join(format!("marquee-{n}"));
         std::fs::create_dir_all(&d)?;
