@@ -4,8 +4,9 @@
 # Debian packages Marquee needs, as "package:command" (the command shows it is installed).
 MARQUEE_PACKAGES=(cmake:cmake ffmpeg:ffmpeg chromium:chromium nginx:nginx wrk:wrk nodejs:node npm:npm iproute2:ip)
 
-# PyPI tools the tests drive, pinned: schemathesis fuzzes origin's OpenAPI document.
-MARQUEE_PY_TOOLS=(schemathesis==4.32.5)
+# PyPI tools the tests drive, pinned: schemathesis fuzzes origin's OpenAPI document; moto's
+# server is the S3-compatible store origin's S3 blobs are tested against.
+MARQUEE_PY_TOOLS=(schemathesis==4.32.5 "moto[server]==5.2.5")
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -75,5 +76,5 @@ ensure_python_tools() {
     "$venv/bin/pip" install -q --disable-pip-version-check "${MARQUEE_PY_TOOLS[@]}" || return
     echo "$want" > "$venv/.installed"
   fi
-  export MARQUEE_SCHEMATHESIS="$venv/bin/schemathesis"
+  export MARQUEE_SCHEMATHESIS="$venv/bin/schemathesis" MARQUEE_MOTO_SERVER="$venv/bin/moto_server"
 }

@@ -70,6 +70,23 @@ pub struct Cli {
     /// node takes the job over [default: 30].
     #[arg(long, env = "MARQUEE_ORIGIN_JOB_LEASE_SECS")]
     pub job_lease_secs: Option<u64>,
+    /// Keep blobs (uploads, posters, packages) in this S3 bucket instead of <data-dir>/blobs;
+    /// every node of a cluster then shares them.
+    #[arg(long, env = "MARQUEE_ORIGIN_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// S3-compatible endpoint, e.g. https://s3.eu-west-1.amazonaws.com or http://127.0.0.1:9000
+    /// [default: AWS for --s3-region].
+    #[arg(long, env = "MARQUEE_ORIGIN_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// S3 region [default: us-east-1].
+    #[arg(long, env = "MARQUEE_ORIGIN_S3_REGION")]
+    pub s3_region: Option<String>,
+    /// S3 access key id.
+    #[arg(long, env = "MARQUEE_ORIGIN_S3_ACCESS_KEY_ID")]
+    pub s3_access_key_id: Option<String>,
+    /// File holding the S3 secret access key (a file, so it never shows in `ps`).
+    #[arg(long, env = "MARQUEE_ORIGIN_S3_SECRET_KEY_FILE")]
+    pub s3_secret_key_file: Option<PathBuf>,
     /// Broken on purpose, for the fault tests only: serve guarded reads from local state.
     #[arg(long, hide = true)]
     pub unsafe_local_reads: bool,
@@ -114,6 +131,7 @@ pub struct FileConfig {
     pub job_lease_secs: Option<u64>,
     pub min_free_disk_mb: Option<u64>,
     pub cluster: Option<FileCluster>,
+    pub s3: Option<FileS3>,
 }
 
 /// The `[cluster]` table of the config file.
@@ -126,6 +144,27 @@ pub struct FileCluster {
     #[serde(default)]
     pub bootstrap: bool,
     pub join: Option<String>,
+}
+
+/// The `[s3]` table of the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileS3 {
+    pub bucket: Option<String>,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_key_file: Option<PathBuf>,
+}
+
+/// Where blobs live when not on the local disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct S3Config {
+    pub bucket: String,
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_key_file: PathBuf,
 }
 
 /// How this node takes part in a multi-node cluster.
@@ -157,6 +196,8 @@ pub struct Config {
     pub job_lease_secs: u64,
     pub min_free_disk_mb: u64,
     pub unsafe_local_reads: bool,
+    /// `None`: blobs on the local disk under `<data-dir>/blobs`.
+    pub s3: Option<S3Config>,
     /// `None`: a cluster of one (the embedded default).
     pub cluster: Option<ClusterConfig>,
 }
@@ -185,6 +226,7 @@ impl Config {
             None => FileConfig::default(),
         };
         let cluster = resolve_cluster(&cli, file.cluster.unwrap_or_default())?;
+        let s3 = resolve_s3(&cli, file.s3.unwrap_or_default())?;
         let data_dir = cli
             .data_dir
             .or(file.data_dir)
@@ -196,6 +238,7 @@ impl Config {
         };
         let config = Self {
             cluster,
+            s3,
             unsafe_local_reads: cli.unsafe_local_reads,
             job_lease_secs: cli.job_lease_secs.or(file.job_lease_secs).unwrap_or(30),
             min_free_disk_mb: cli
@@ -296,6 +339,42 @@ impl Config {
     pub fn public_key_file(&self) -> PathBuf {
         self.data_dir.join("token-public-key")
     }
+}
+
+/// The S3 settings from flags over the `[s3]` table; `None` without a bucket.
+fn resolve_s3(cli: &Cli, file: FileS3) -> Result<Option<S3Config>, ConfigError> {
+    let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+    let Some(bucket) = cli.s3_bucket.clone().or(file.bucket) else {
+        return Ok(None);
+    };
+    let endpoint = cli
+        .s3_endpoint
+        .clone()
+        .or(file.endpoint)
+        .map(|e| e.trim_end_matches('/').to_owned());
+    if endpoint
+        .as_ref()
+        .is_some_and(|e| !(e.starts_with("http://") || e.starts_with("https://")))
+    {
+        return bad("--s3-endpoint must be an http:// or https:// URL");
+    }
+    let Some(access_key_id) = cli.s3_access_key_id.clone().or(file.access_key_id) else {
+        return bad("--s3-bucket needs --s3-access-key-id");
+    };
+    let Some(secret_key_file) = cli.s3_secret_key_file.clone().or(file.secret_key_file) else {
+        return bad("--s3-bucket needs --s3-secret-key-file");
+    };
+    Ok(Some(S3Config {
+        bucket,
+        endpoint,
+        region: cli
+            .s3_region
+            .clone()
+            .or(file.region)
+            .unwrap_or_else(|| "us-east-1".into()),
+        access_key_id,
+        secret_key_file,
+    }))
 }
 
 /// The cluster settings from flags over the `[cluster]` table; `None` without a listener.
@@ -407,6 +486,28 @@ mod tests {
         ];
         let err = Config::resolve(parse(&both)).unwrap_err();
         assert!(err.to_string().contains("pick one"), "{err}");
+    }
+
+    #[test]
+    fn s3_needs_credentials_and_a_url_endpoint() {
+        let c = Config::resolve(parse(&[])).unwrap();
+        assert_eq!(c.s3, None, "local disk by default");
+        let err = Config::resolve(parse(&["--s3-bucket", "b"])).unwrap_err();
+        assert!(err.to_string().contains("--s3-access-key-id"), "{err}");
+        let args = [
+            "--s3-bucket",
+            "b",
+            "--s3-access-key-id",
+            "k",
+            "--s3-secret-key-file",
+            "/s",
+            "--s3-endpoint",
+            "minio:9000",
+        ];
+        let err = Config::resolve(parse(&args)).unwrap_err();
+        assert!(err.to_string().contains("--s3-endpoint"), "{err}");
+        let ok = Config::resolve(parse(&args[..6])).unwrap().s3.unwrap();
+        assert_eq!((ok.bucket.as_str(), ok.region.as_str()), ("b", "us-east-1"));
     }
 
     #[test]

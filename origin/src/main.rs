@@ -17,6 +17,8 @@ fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
+    // One crypto provider for every TLS client in the process (S3 among them): ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let config = Config::resolve(Cli::parse()).context("invalid configuration")?;
     let prometheus =
         marquee_origin::metrics::install().context("cannot install the metrics recorder")?;

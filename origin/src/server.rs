@@ -51,7 +51,7 @@ pub enum ServerError {
     Serve(std::io::Error),
     #[error("cannot build the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
-    #[error("cannot read the cluster secret from {path}: {source}")]
+    #[error("cannot read a secret from {path}: {source}")]
     Secret {
         path: String,
         source: std::io::Error,
@@ -79,7 +79,19 @@ pub async fn run(
         path: pub_file.display().to_string(),
         source,
     })?;
-    let blobs = BlobStore::local(&config.blob_dir())?;
+    let blobs = match &config.s3 {
+        Some(s3) => {
+            let secret = std::fs::read_to_string(&s3.secret_key_file).map_err(|source| {
+                ServerError::Secret {
+                    path: s3.secret_key_file.display().to_string(),
+                    source,
+                }
+            })?;
+            tracing::info!(bucket = %s3.bucket, endpoint = ?s3.endpoint, "blobs in S3");
+            BlobStore::s3(s3, secret.trim())?
+        }
+        None => BlobStore::local(&config.blob_dir())?,
+    };
     // Make the sign-in decoy hash now, so the first unknown-email sign-in is not slower.
     tokio::task::spawn_blocking(crate::accounts::auth::decoy_hash);
 
@@ -100,6 +112,7 @@ pub async fn run(
     let (raft, rpc_server) = open_raft(&config, api_url, &blobs).await?;
 
     let min_free = config.min_free_disk_mb << 20;
+    let shared_blobs = blobs.is_shared();
     let mut media_tokens = TokenVerifier::default();
     media_tokens.add_key(signer.kid(), signer.public_key());
     let ctx = Ctx {
@@ -114,7 +127,7 @@ pub async fn run(
         passwords: Arc::new(PasswordThrottle::new(hash_slots())),
         jobs_wake: Arc::new(Notify::new()),
         group: GroupCommit::start(raft.clone(), group_commit::DEFAULT_WINDOW),
-        peer_blobs: PeerBlobs::new(raft.clone()),
+        peer_blobs: PeerBlobs::new(raft.clone(), shared_blobs),
         disk: Arc::new(DiskGuard::new(&data_dir, min_free)),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -232,7 +245,7 @@ async fn open_raft(
     });
     let dir = config.raft_dir();
     let raft = Replicated::open_with(&dir, config.node_id, me.clone(), opts, Origin).await?;
-    let peers = PeerBlobs::new(raft.clone());
+    let peers = PeerBlobs::new(raft.clone(), blobs.is_shared());
     let peer_blobs = crate::blob::peers::router(blobs.clone(), Arc::from(secret.trim()), peers);
     let _ = router_tx.send(raft.rpc_router().merge(peer_blobs));
     println!("marquee-origin raft rpc at http://{rpc_addr}");

@@ -59,6 +59,8 @@ pub struct BlobReader {
 #[derive(Clone, Debug)]
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
+    /// Every node sees the same objects (S3): nothing to copy between members.
+    shared: bool,
 }
 
 fn object_path(path: &str) -> Result<ObjectPath, BlobError> {
@@ -72,11 +74,40 @@ impl BlobStore {
         let fs = LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
         Ok(Self {
             store: Arc::new(fs),
+            shared: false,
+        })
+    }
+
+    /// A bucket of an S3-compatible store, shared by every node. Plain `http://` endpoints are
+    /// allowed (a store on the same host or network); AWS itself is reached over HTTPS.
+    pub fn s3(cfg: &crate::config::S3Config, secret_key: &str) -> Result<Self, BlobError> {
+        let mut b = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(&cfg.bucket)
+            .with_region(&cfg.region)
+            .with_access_key_id(&cfg.access_key_id)
+            .with_secret_access_key(secret_key);
+        if let Some(endpoint) = &cfg.endpoint {
+            b = b
+                .with_endpoint(endpoint)
+                .with_allow_http(endpoint.starts_with("http://"))
+                .with_virtual_hosted_style_request(false);
+        }
+        Ok(Self {
+            store: Arc::new(b.build()?),
+            shared: true,
         })
     }
 
     pub fn from_store(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store }
+        Self {
+            store,
+            shared: false,
+        }
+    }
+
+    /// Whether every node sees the same objects.
+    pub fn is_shared(&self) -> bool {
+        self.shared
     }
 
     /// Streams `body` into `path`, hashing as it goes; refuses empty bodies and bodies over

@@ -65,15 +65,17 @@ pub enum PeerError {
 pub struct PeerBlobs {
     raft: Replicated<Origin>,
     http: reqwest::Client,
+    /// Blobs live in shared storage: there is nothing to copy.
+    shared: bool,
 }
 
 impl PeerBlobs {
-    pub fn new(raft: Replicated<Origin>) -> Self {
+    pub fn new(raft: Replicated<Origin>, shared: bool) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .build()
             .unwrap_or_default();
-        Self { raft, http }
+        Self { raft, http, shared }
     }
 
     /// Makes sure `path` is in `blobs`: if absent, copies it from the first member that has it
@@ -209,6 +211,10 @@ impl PeerBlobs {
         let Some(secret) = self.raft.cluster_secret() else {
             return 0;
         };
+        if self.shared {
+            // Shared storage (S3) already holds it for every member.
+            return self.raft.member_nodes().len().saturating_sub(1);
+        }
         let me = self.raft.node_id();
         let asks = self
             .raft

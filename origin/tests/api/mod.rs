@@ -4,5 +4,6 @@ mod disk;
 mod media;
 mod openapi_fuzz;
 mod playback;
+mod s3;
 mod service;
 mod util;
