@@ -2,7 +2,7 @@
 # cargo target directory and the web app build. Expects ROOT to be the repository root.
 
 # Debian packages Marquee needs, as "package:command" (the command shows it is installed).
-MARQUEE_PACKAGES=(cmake:cmake ffmpeg:ffmpeg chromium:chromium nginx:nginx wrk:wrk nodejs:node npm:npm iproute2:ip)
+MARQUEE_PACKAGES=(cmake:cmake ffmpeg:ffmpeg chromium:chromium nginx:nginx wrk:wrk nodejs:node npm:npm iproute2:ip python3:python3)
 
 # PyPI tools the tests drive, pinned: schemathesis fuzzes origin's OpenAPI document; moto's
 # server is the S3-compatible store origin's S3 blobs are tested against.
@@ -69,10 +69,15 @@ ensure_python_tools() {
   local venv="${MARQUEE_TOOLS_DIR:-$HOME/.cache/marquee}/venv" want="${MARQUEE_PY_TOOLS[*]}"
   if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ]; then
     log "installing $want from PyPI into $venv"
-    python3 -m venv "$venv" || {
-      echo "python3 -m venv failed; install python3-venv (apt-get install -y python3-venv)" >&2
-      return 1
-    }
+    # Debian's python3 needs python3-venv for `-m venv`; install it when missing (root).
+    if ! python3 -m venv "$venv"; then
+      rm -rf "$venv"
+      local saved=("${MARQUEE_PACKAGES[@]}")
+      MARQUEE_PACKAGES=(python3-venv:marquee-needs-python3-venv)  # a command no one has
+      ensure_packages
+      MARQUEE_PACKAGES=("${saved[@]}")
+      python3 -m venv "$venv" || return
+    fi
     "$venv/bin/pip" install -q --disable-pip-version-check "${MARQUEE_PY_TOOLS[@]}" || return
     echo "$want" > "$venv/.installed"
   fi

@@ -75,16 +75,19 @@ pub async fn run(ctx: Ctx, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
+/// Replicates a jobs command: its outcome (applied or refused), or why it did not get one.
+async fn replicate(ctx: &Ctx, cmd: Command) -> Result<Result<Applied, Rejection>, String> {
+    let outcome = ctx
+        .raft
+        .write(cmd.into())
+        .await
+        .map_err(|e| e.to_string())?;
+    <Command as DomainCommand>::outcome(outcome).ok_or_else(|| "outcome of another domain".into())
+}
+
 /// Replicates a jobs command; a refusal or a failure becomes its message.
 async fn write(ctx: &Ctx, cmd: Command) -> Result<Applied, String> {
-    match ctx.raft.write(cmd.into()).await {
-        Ok(outcome) => match <Command as DomainCommand>::outcome(outcome) {
-            Some(Ok(applied)) => Ok(applied),
-            Some(Err(rejection)) => Err(rejection.to_string()),
-            None => Err("outcome of another domain".into()),
-        },
-        Err(e) => Err(e.to_string()),
-    }
+    replicate(ctx, cmd).await?.map_err(|r| r.to_string())
 }
 
 async fn process(ctx: &Ctx, job: Job) {
@@ -94,19 +97,13 @@ async fn process(ctx: &Ctx, job: Job) {
         worker: Some(ctx.config.node_id),
         lease_secs: ctx.config.job_lease_secs,
     };
-    match ctx
-        .raft
-        .write(claim.into())
-        .await
-        .map(<Command as DomainCommand>::outcome)
-    {
-        Ok(Some(Ok(_))) => {}
-        Ok(Some(Err(Rejection::JobWrongState))) => return, // claimed by someone else
-        Ok(Some(Err(e))) => {
+    match replicate(ctx, claim).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(Rejection::JobWrongState)) => return, // claimed by someone else
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "cannot start job");
             return tokio::time::sleep(IDLE_POLL).await;
         }
-        Ok(None) => return tracing::error!("claim answered by another domain"),
         // E.g. not the leader: back off instead of spinning on the same job.
         Err(e) => {
             tracing::warn!(error = %e, "cannot claim the job");
@@ -211,13 +208,8 @@ async fn keep_lease(ctx: &Ctx, job_id: &str) {
             now: now_unix(),
             lease_secs: ctx.config.job_lease_secs,
         };
-        match ctx
-            .raft
-            .write(renew.into())
-            .await
-            .map(<Command as DomainCommand>::outcome)
-        {
-            Ok(Some(Err(Rejection::LeaseLost | Rejection::JobWrongState))) => return,
+        match replicate(ctx, renew).await {
+            Ok(Err(Rejection::LeaseLost | Rejection::JobWrongState)) => return,
             Ok(_) => {}
             // No leader for a moment: keep working and try again at the next tick.
             Err(e) => tracing::warn!(error = %e, "could not renew the job lease"),

@@ -394,36 +394,58 @@ impl<A: App> Replicated<A> {
     /// RPC listener), retrying while a leader is being elected. A forwarded write is sent again
     /// only when it was surely not delivered, so no command is applied twice by a retry.
     pub(crate) async fn write_json(&self, json: CommandJson) -> Result<OutcomeJson, WriteError> {
+        let raft = &self.inner.raft;
+        let here = || cluster::leader_write(raft, json.clone());
+        match self
+            .on_leader("write", &json, cluster::FORWARD_TIMEOUT, here)
+            .await
+        {
+            Ok(out) => Ok(out),
+            Err(Unanswered::Refused(r)) => Err(r.into()),
+            Err(Unanswered::NoAnswer(e)) => Err(WriteError::Unknown(e)),
+        }
+    }
+
+    /// Runs a call that needs the leader: `here` on this node, and while it answers "not the
+    /// leader", the same request to the leader's `rpc` (retrying through elections for up to
+    /// [`cluster::FORWARD_TIMEOUT`]). A forward is re-sent only when it surely never arrived.
+    async fn on_leader<T, Fut>(
+        &self,
+        rpc: &str,
+        req: &(impl serde::Serialize + Sync),
+        call_timeout: Duration,
+        here: impl Fn() -> Fut,
+    ) -> Result<T, Unanswered>
+    where
+        T: serde::de::DeserializeOwned,
+        Fut: std::future::Future<Output = cluster::Answer<T>>,
+    {
         let mut retry = Retry::new(cluster::FORWARD_TIMEOUT);
         loop {
-            let local = self.inner.raft.client_write(json.clone()).await;
-            let err = match local {
-                Ok(resp) => return Ok(resp.data),
-                Err(e) => WriteError::from(e),
+            let refusal = match here().await {
+                Ok(v) => return Ok(v),
+                Err(r) => r,
             };
             let (
                 Some(peers),
-                WriteError::NotLeader {
+                Refusal::NotLeader {
                     leader_id,
                     leader_addr,
                 },
-            ) = (&self.inner.peers, &err)
+            ) = (&self.inner.peers, &refusal)
             else {
-                return Err(err);
+                return Err(Unanswered::Refused(refusal));
             };
             if let (Some(addr), true) = (leader_addr, *leader_id != Some(self.inner.node_id)) {
-                let forwarded = peers
-                    .call::<_, OutcomeJson>(addr, "write", &json, cluster::FORWARD_TIMEOUT)
-                    .await;
-                match forwarded {
-                    Ok(Ok(out)) => return Ok(out),
+                match peers.call::<_, T>(addr, rpc, req, call_timeout).await {
+                    Ok(Ok(v)) => return Ok(v),
                     Ok(Err(Refusal::NotLeader { .. })) | Err(CallError::NotDelivered(_)) => {}
-                    Ok(Err(r)) => return Err(r.into()),
-                    Err(CallError::Unknown(e)) => return Err(WriteError::Unknown(e)),
+                    Ok(Err(r)) => return Err(Unanswered::Refused(r)),
+                    Err(CallError::Unknown(e)) => return Err(Unanswered::NoAnswer(e)),
                 }
             }
             if !retry.wait().await {
-                return Err(err);
+                return Err(Unanswered::Refused(refusal));
             }
         }
     }
@@ -452,41 +474,22 @@ impl<A: App> Replicated<A> {
             .map_err(|e| ReadError::Fatal(format!("state read failed: {e}")))
     }
 
-    /// Returns once this node has applied everything committed before the call, anywhere.
+    /// Returns once this node has applied everything committed before the call, anywhere:
+    /// the leader confirms it still leads (a heartbeat round with a quorum) and names its read
+    /// index, which this node then waits to apply.
     async fn read_barrier(&self) -> Result<(), ReadError> {
         if self.inner.unsafe_local_reads {
             return Ok(());
         }
-        let mut retry = Retry::new(cluster::FORWARD_TIMEOUT);
-        loop {
-            let err = match self.inner.raft.ensure_linearizable().await {
-                Ok(_) => return Ok(()),
-                Err(e) => ReadError::from(e),
-            };
-            let (
-                Some(peers),
-                ReadError::NotLeader {
-                    leader_id,
-                    leader_addr,
-                },
-            ) = (&self.inner.peers, &err)
-            else {
-                return Err(err);
-            };
-            if let (Some(addr), true) = (leader_addr, *leader_id != Some(self.inner.node_id)) {
-                let asked = peers
-                    .call::<_, u64>(addr, "read-index", &(), cluster::FORWARD_TIMEOUT)
-                    .await;
-                match asked {
-                    Ok(Ok(index)) => return self.wait_applied(index).await,
-                    Ok(Err(Refusal::NotLeader { .. })) | Err(CallError::NotDelivered(_)) => {}
-                    Ok(Err(r)) => return Err(r.into()),
-                    Err(CallError::Unknown(e)) => return Err(ReadError::Unavailable(e)),
-                }
-            }
-            if !retry.wait().await {
-                return Err(err);
-            }
+        let raft = &self.inner.raft;
+        let here = || cluster::leader_read_index(raft);
+        match self
+            .on_leader("read-index", &(), cluster::FORWARD_TIMEOUT, here)
+            .await
+        {
+            Ok(index) => self.wait_applied(index).await,
+            Err(Unanswered::Refused(r)) => Err(r.into()),
+            Err(Unanswered::NoAnswer(e)) => Err(ReadError::Unavailable(e)),
         }
     }
 
@@ -641,38 +644,12 @@ impl<A: App> Replicated<A> {
             ));
         }
         let deadline = cluster::CATCH_UP_TIMEOUT + cluster::FORWARD_TIMEOUT;
-        let mut retry = Retry::new(cluster::FORWARD_TIMEOUT);
-        loop {
-            let local =
-                cluster::leader_change(&self.inner.raft, &self.inner.state, change.clone()).await;
-            let refusal = match local {
-                Ok(()) => return Ok(()),
-                Err(r) => r,
-            };
-            let (
-                Some(peers),
-                Refusal::NotLeader {
-                    leader_id,
-                    leader_addr,
-                },
-            ) = (&self.inner.peers, &refusal)
-            else {
-                return Err(refusal.into());
-            };
-            if let (Some(addr), true) = (leader_addr, *leader_id != Some(self.inner.node_id)) {
-                match peers
-                    .call::<_, ()>(addr, "membership", &change, deadline)
-                    .await
-                {
-                    Ok(Ok(())) => return Ok(()),
-                    Ok(Err(Refusal::NotLeader { .. })) | Err(CallError::NotDelivered(_)) => {}
-                    Ok(Err(r)) => return Err(r.into()),
-                    Err(CallError::Unknown(e)) => return Err(MembershipError::Rejected(e)),
-                }
-            }
-            if !retry.wait().await {
-                return Err(refusal.into());
-            }
+        let (raft, state) = (&self.inner.raft, &self.inner.state);
+        let here = || cluster::leader_change(raft, state, change.clone());
+        match self.on_leader("membership", &change, deadline, here).await {
+            Ok(()) => Ok(()),
+            Err(Unanswered::Refused(r)) => Err(r.into()),
+            Err(Unanswered::NoAnswer(e)) => Err(MembershipError::Rejected(e)),
         }
     }
 
@@ -743,6 +720,14 @@ impl<A: App> Replicated<A> {
     pub fn status(&self) -> Status {
         status_of(self.inner.node_id, &self.inner.raft.metrics().borrow())
     }
+}
+
+/// Why a call that needed the leader got no result.
+enum Unanswered {
+    /// This node or the leader refused it (or no leader came up in time).
+    Refused(Refusal),
+    /// A forwarded call got no answer: it may or may not have taken effect.
+    NoAnswer(String),
 }
 
 /// A member as the cluster view shows it.

@@ -158,10 +158,6 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         }
     }
 
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-
     fn decode(&self, bytes: &[u8]) -> Result<V, StoreError> {
         serde_json::from_slice(bytes).map_err(|e| StoreError::Decode {
             table: self.name,
@@ -218,12 +214,6 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
             .into_iter()
             .map(|(k, v)| Ok((k, self.decode(&v)?)))
             .collect()
-    }
-
-    /// Makes sure the table exists (so the first snapshot already lists it).
-    pub fn create(&self, tx: &WriteTransaction) -> Result<(), StoreError> {
-        tx.open_table(self.def)?;
-        Ok(())
     }
 }
 
