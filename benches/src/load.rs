@@ -87,16 +87,25 @@ pub fn writes_table(results: &Results, peer: &str, ours: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| clients | target | writes/s | p50 ms | p99 ms | failed |\n|---:|---|---:|---:|---:|---:|"
+        "| clients | target | writes/s | (min–max) | p50 ms | p99 ms | (min–max) | failed |\n\
+         |---:|---|---:|---:|---:|---:|---:|---:|"
     );
     for (name, clients, v) in results {
         let failed: u64 = v.iter().map(|r| r.failed).sum();
+        let spread = |f: fn(&LoadResult) -> f64, digits: usize| {
+            let xs: Vec<f64> = v.iter().map(f).collect();
+            let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            format!("{lo:.digits$}–{hi:.digits$}")
+        };
         let _ = writeln!(
             out,
-            "| {clients} | {name} | {:.0} | {:.2} | {:.2} | {failed} |",
+            "| {clients} | {name} | {:.0} | {} | {:.2} | {:.2} | {} | {failed} |",
             med(v, LoadResult::per_sec),
+            spread(LoadResult::per_sec, 0),
             med(v, |r| r.p50_ms),
             med(v, |r| r.p99_ms),
+            spread(|r| r.p99_ms, 2),
         );
     }
     let _ = writeln!(

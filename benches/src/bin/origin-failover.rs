@@ -113,11 +113,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let lost = lost_writes(&origins, &acked).await?;
     gaps.sort_by(f64::total_cmp);
     let n = acked.len();
-    println!("| kills | p50 ms | p99 ms | max ms | acknowledged writes | lost |");
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!("| kills | min ms | p50 ms | p99 ms | max ms | acknowledged writes | lost |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {} | {:.0} | {:.0} | {:.0} | {n} | {lost} |",
+        "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {n} | {lost} |",
         gaps.len(),
+        gaps.first().copied().unwrap_or(f64::NAN),
         quantile(&gaps, 0.5),
         quantile(&gaps, 0.99),
         gaps.last().copied().unwrap_or(f64::NAN),
