@@ -44,7 +44,7 @@ pub enum WriteError {
     Fatal(String),
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ReadError {
     /// Retryable: this node is not the leader; forward to `leader_addr` when known.
     #[error("not the leader (leader: {leader_id:?} at {leader_addr:?})")]

@@ -20,7 +20,8 @@ use openraft::raft::{
 };
 
 use super::Status;
-use super::cluster::{self, Answer, MembershipChange};
+use super::cluster::{self, Answer, MembershipChange, Refusal};
+use super::coalesce::ReadIndexQueue;
 use super::state_db::StateDb;
 use super::types::{CommandJson, NodeAddrs, NodeId, OutcomeJson, Raft, TypeConfig};
 
@@ -181,6 +182,8 @@ impl RaftNetwork<TypeConfig> for HttpPeer {
 #[derive(Clone)]
 struct RpcState {
     raft: Raft,
+    /// Read-index rounds for followers' forwarded reads, shared between them.
+    reads: ReadIndexQueue<Refusal>,
     /// `None` on a single-node store: every RPC is refused.
     secret: Option<Arc<str>>,
     state: Arc<StateDb>,
@@ -222,8 +225,14 @@ pub(crate) fn router(
     state: Arc<StateDb>,
     node_id: NodeId,
 ) -> Router {
+    let leader = raft.clone();
+    let reads = ReadIndexQueue::start(move || {
+        let raft = leader.clone();
+        async move { cluster::leader_read_index(&raft).await }
+    });
     let state = RpcState {
         raft,
+        reads,
         secret,
         state,
         node_id,
@@ -272,7 +281,7 @@ async fn forwarded_write(
 }
 
 async fn read_index(State(st): State<RpcState>) -> Json<Answer<u64>> {
-    Json(cluster::leader_read_index(&st.raft).await)
+    Json(st.reads.read_index().await)
 }
 
 async fn membership(

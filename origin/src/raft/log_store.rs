@@ -1,5 +1,8 @@
-//! `RaftLogStorage` over redb: every append, vote, truncate and purge is one fsync'd transaction,
-//! so a reported flush is on disk.
+//! `RaftLogStorage` over redb. Votes, truncations and purges are fsync'd before they return.
+//! Appends are committed at once without an fsync, so the entries are readable and replication
+//! to followers starts while the disk works; a flusher thread then makes every append queued
+//! since its last pass durable with one fsync'd commit, and only then reports them flushed
+//! (openraft counts an entry toward a quorum only once its flush is reported).
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
@@ -15,11 +18,39 @@ use super::types::{Entry, LogId, StorageError, TypeConfig, Vote};
 #[derive(Clone)]
 pub(crate) struct LogStore {
     db: Arc<Store>,
+    flusher: std::sync::mpsc::Sender<LogFlushed<TypeConfig>>,
 }
 
 impl LogStore {
     pub(crate) fn new(db: Arc<Store>) -> Self {
-        Self { db }
+        let (flusher, queued) = std::sync::mpsc::channel();
+        let file = db.clone();
+        // Ends (and lets go of the file) once every clone of the store is dropped.
+        std::thread::Builder::new()
+            .name("raft-log-flush".into())
+            .spawn(move || flush_appends(&file, &queued))
+            .expect("spawning the log flusher thread");
+        Self { db, flusher }
+    }
+}
+
+/// Makes appends durable in groups: one fsync'd (empty) commit covers every non-durable commit
+/// before it, then each waiting append hears its result.
+fn flush_appends(db: &Store, queued: &std::sync::mpsc::Receiver<LogFlushed<TypeConfig>>) {
+    while let Ok(first) = queued.recv() {
+        let mut waiting = vec![first];
+        waiting.extend(queued.try_iter());
+        let started = std::time::Instant::now();
+        let res = db::durable_txn(db).and_then(|txn| Ok(txn.commit()?));
+        metrics::counter!("marquee_origin_raft_log_flushes_total").increment(1);
+        metrics::histogram!("marquee_origin_raft_log_flush_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        for callback in waiting {
+            match &res {
+                Ok(()) => callback.log_io_completed(Ok(())),
+                Err(e) => callback.log_io_completed(Err(std::io::Error::other(e.to_string()))),
+            }
+        }
     }
 }
 
@@ -124,9 +155,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
                 return Err(e);
             }
         };
-        let (count, started) = (rows.len() as u64, std::time::Instant::now());
+        let count = rows.len() as u64;
         let res = db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Write, move |db| {
-            let txn = db::durable_txn(db)?;
+            let mut txn = db.begin_write()?;
+            // Durable once the flusher's next fsync'd commit lands; reported flushed only then.
+            txn.set_durability(redb::Durability::None)?;
             {
                 let mut table = txn.open_table(LOG)?;
                 for (index, bytes) in &rows {
@@ -137,13 +170,14 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             Ok(())
         })
         .await;
-        metrics::counter!("marquee_origin_raft_log_flushes_total").increment(1);
         metrics::counter!("marquee_origin_raft_log_entries_appended_total").increment(count);
-        metrics::histogram!("marquee_origin_raft_log_flush_duration_seconds")
-            .record(started.elapsed().as_secs_f64());
-        // Only now, with the commit on disk (or failed), report the flush to openraft.
         match &res {
-            Ok(()) => callback.log_io_completed(Ok(())),
+            Ok(()) => {
+                if let Err(unsent) = self.flusher.send(callback) {
+                    let stopped = std::io::Error::other("the log flusher stopped");
+                    unsent.0.log_io_completed(Err(stopped));
+                }
+            }
             Err(e) => callback.log_io_completed(Err(std::io::Error::other(e.to_string()))),
         }
         res

@@ -49,6 +49,7 @@
 //! # }
 //! ```
 mod cluster;
+mod coalesce;
 #[cfg(test)]
 mod conformance_test;
 mod db;
@@ -155,8 +156,21 @@ struct Inner {
     peers: Option<Peers>,
     /// See [`Options::unsafe_local_reads`].
     unsafe_local_reads: bool,
+    /// Single writes, sent as batches ([`coalesce`]).
+    writes: coalesce::WriteQueue<WriteError>,
+    /// Read-index rounds, shared by the callers waiting when each starts ([`coalesce`]).
+    read_index: coalesce::ReadIndexQueue<ReadError>,
     /// Fires when the log file is closed; `shutdown` waits for it so the store can be reopened.
     closed: Mutex<Option<oneshot::Receiver<()>>>,
+}
+
+impl<A: App> Replicated<A> {
+    fn from_inner(inner: Arc<Inner>) -> Self {
+        Self {
+            inner,
+            _app: std::marker::PhantomData,
+        }
+    }
 }
 
 impl<A: App> Clone for Replicated<A> {
@@ -293,20 +307,39 @@ impl<A: App> Replicated<A> {
             }
         };
         let raft = raft.map_err(|e| OpenError::Raft(e.to_string()))?;
-        let inner = Inner {
-            node_id,
-            raft,
-            state,
-            peers: secret.clone().map(Peers::new),
-            secret,
-            unsafe_local_reads: opts.unsafe_local_reads,
-            closed: Mutex::new(Some(closed)),
-        };
+        // The queues' tasks hold the node weakly, so dropping the last handle still ends them.
+        let inner = Arc::new_cyclic(|node: &std::sync::Weak<Inner>| {
+            let (for_writes, for_reads) = (node.clone(), node.clone());
+            Inner {
+                node_id,
+                raft,
+                state,
+                peers: secret.clone().map(Peers::new),
+                secret,
+                unsafe_local_reads: opts.unsafe_local_reads,
+                closed: Mutex::new(Some(closed)),
+                writes: coalesce::WriteQueue::start(move |payload| {
+                    let node = for_writes.upgrade().map(Self::from_inner);
+                    async move {
+                        match node {
+                            Some(node) => node.write_json(payload).await,
+                            None => Err(WriteError::Stopped),
+                        }
+                    }
+                }),
+                read_index: coalesce::ReadIndexQueue::start(move || {
+                    let node = for_reads.upgrade().map(Self::from_inner);
+                    async move {
+                        match node {
+                            Some(node) => node.fetch_read_index().await,
+                            None => Err(ReadError::Stopped),
+                        }
+                    }
+                }),
+            }
+        });
         drop(log_db);
-        let this = Self {
-            inner: Arc::new(inner),
-            _app: std::marker::PhantomData,
-        };
+        let this = Self::from_inner(inner);
         if let Err(e) = this.start(advertise_addr, &opts).await {
             // Release the files so the caller may retry or inspect them.
             let _ = this.shutdown().await;
@@ -376,7 +409,7 @@ impl<A: App> Replicated<A> {
             return Err(WriteError::Encode(why));
         }
         let started = Instant::now();
-        let res = self.write_json(CommandJson::One(json)).await;
+        let res = self.inner.writes.write(json).await;
         let outcome = match res {
             Ok(out) => serde_json::from_str(&out.0).map_err(|e| {
                 WriteError::Fatal(format!("undecodable outcome ({:?} error)", e.classify()))
@@ -481,13 +514,19 @@ impl<A: App> Replicated<A> {
         if self.inner.unsafe_local_reads {
             return Ok(());
         }
+        let index = self.inner.read_index.read_index().await?;
+        self.wait_applied(index).await
+    }
+
+    /// One read-index round: the leader's read index, asked here or of the leader.
+    async fn fetch_read_index(&self) -> Result<u64, ReadError> {
         let raft = &self.inner.raft;
         let here = || cluster::leader_read_index(raft);
         match self
             .on_leader("read-index", &(), cluster::FORWARD_TIMEOUT, here)
             .await
         {
-            Ok(index) => self.wait_applied(index).await,
+            Ok(index) => Ok(index),
             Err(Unanswered::Refused(r)) => Err(r.into()),
             Err(Unanswered::NoAnswer(e)) => Err(ReadError::Unavailable(e)),
         }

@@ -6,7 +6,9 @@ use super::types::NodeId;
 /// Tuning; [`Options::default`] suits production.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Build a snapshot once this many entries were applied since the last one.
+    /// Build a snapshot once this many entries were applied since the last one. The state is
+    /// on disk already, so a snapshot only bounds the log and feeds lagging or new nodes; it
+    /// costs a pass over every table, so it should not come often (etcd's default is 10,000).
     pub snapshot_every: u64,
     /// Entries kept in the log behind the latest snapshot (lets a lagging follower catch up
     /// without a full snapshot once there are several nodes).
@@ -45,7 +47,7 @@ impl std::fmt::Debug for Cluster {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            snapshot_every: 1000,
+            snapshot_every: 10_000,
             keep_behind_snapshot: 100,
             start_timeout: Duration::from_secs(30),
             cluster: Cluster::SingleNode,
