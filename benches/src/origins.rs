@@ -23,60 +23,104 @@ pub struct Origins {
     bin: PathBuf,
     dir: PathBuf,
     nodes: Vec<Node>,
+    /// Arguments every node gets (after the generated ones).
+    extra: Vec<String>,
+    /// Node 1's Raft RPC address, for nodes that join later; `None` for a lone single node.
+    first_raft: Option<String>,
     /// The admin's session cookie (`marquee_session=…`).
     pub cookie: String,
 }
 
 impl Origins {
     pub async fn start(bin: &Path, nodes: usize, dir: &Path) -> anyhow::Result<Origins> {
-        let secret = dir.join("cluster-secret");
-        std::fs::write(&secret, "a-benchmark-cluster-secret")?;
-        let raft: Vec<u16> = (0..nodes)
-            .map(|_| free_port())
-            .collect::<anyhow::Result<_>>()?;
+        Self::start_with(bin, nodes, dir, nodes > 1, &[]).await
+    }
+
+    /// Starts `nodes` nodes, as a Raft cluster when `cluster` (a cluster of one can take more
+    /// nodes later, [`Origins::add_node`]), each with the `extra` arguments too.
+    pub async fn start_with(
+        bin: &Path,
+        nodes: usize,
+        dir: &Path,
+        cluster: bool,
+        extra: &[&str],
+    ) -> anyhow::Result<Origins> {
+        let raft = free_port()?;
         let mut origins = Origins {
             bin: bin.to_owned(),
             dir: dir.to_owned(),
             nodes: Vec::new(),
+            extra: extra.iter().map(|a| a.to_string()).collect(),
+            first_raft: cluster.then(|| format!("127.0.0.1:{raft}")),
             cookie: String::new(),
         };
-        for k in 1..=nodes {
-            let api = free_port()?;
-            let data = dir.join(format!("origin-{k}"));
-            let mut args: Vec<String> = vec![
-                "--listen".into(),
-                format!("127.0.0.1:{api}"),
-                "--data-dir".into(),
-                data.display().to_string(),
-                "--admin-email".into(),
-                ADMIN.into(),
-                "--web-dir".into(),
-                "/nonexistent".into(),
-                "--node-id".into(),
-                k.to_string(),
-            ];
-            if nodes > 1 {
-                args.extend([
-                    "--cluster-listen".into(),
-                    format!("127.0.0.1:{}", raft[k - 1]),
-                    "--cluster-secret-file".into(),
-                    secret.display().to_string(),
-                ]);
-                if k == 1 {
-                    args.push("--bootstrap".into());
-                } else {
-                    args.extend(["--join".into(), format!("127.0.0.1:{}", raft[0])]);
-                }
-            }
-            origins.nodes.push(Node {
-                child: None,
-                args,
-                api: format!("http://127.0.0.1:{api}"),
-            });
-            origins.restart(k)?;
+        for _ in 0..nodes {
+            origins.add_node_with_raft_port(raft)?;
         }
         origins.cookie = origins.admin_session().await?;
         Ok(origins)
+    }
+
+    /// Starts one more node; it joins node 1's cluster. Returns its number (1-based).
+    pub fn add_node(&mut self) -> anyhow::Result<usize> {
+        self.add_node_with_raft_port(free_port()?)
+    }
+
+    fn add_node_with_raft_port(&mut self, first_raft_port: u16) -> anyhow::Result<usize> {
+        let k = self.nodes.len() + 1;
+        let secret = self.dir.join("cluster-secret");
+        std::fs::write(&secret, "a-benchmark-cluster-secret")?;
+        let api = free_port()?;
+        let data = self.data_dir(k);
+        let mut args: Vec<String> = vec![
+            "--listen".into(),
+            format!("127.0.0.1:{api}"),
+            "--data-dir".into(),
+            data.display().to_string(),
+            "--admin-email".into(),
+            ADMIN.into(),
+            "--web-dir".into(),
+            "/nonexistent".into(),
+            "--node-id".into(),
+            k.to_string(),
+        ];
+        if let Some(first) = &self.first_raft {
+            let port = if k == 1 { first_raft_port } else { free_port()? };
+            args.extend([
+                "--cluster-listen".into(),
+                format!("127.0.0.1:{port}"),
+                "--cluster-secret-file".into(),
+                secret.display().to_string(),
+            ]);
+            if k == 1 {
+                args.push("--bootstrap".into());
+            } else {
+                args.extend(["--join".into(), first.clone()]);
+            }
+        }
+        args.extend(self.extra.iter().cloned());
+        self.nodes.push(Node {
+            child: None,
+            args,
+            api: format!("http://127.0.0.1:{api}"),
+        });
+        self.restart(k)?;
+        Ok(k)
+    }
+
+    /// Stops node `k` with SIGTERM and waits for it to exit.
+    pub fn stop(&mut self, k: usize) {
+        drop(self.nodes[k - 1].child.take());
+    }
+
+    /// The process id of node `k`, while it runs.
+    pub fn pid(&self, k: usize) -> Option<u32> {
+        self.nodes[k - 1].child.as_ref().map(ChildGuard::id)
+    }
+
+    /// Node `k`'s data directory.
+    pub fn data_dir(&self, k: usize) -> PathBuf {
+        self.dir.join(format!("origin-{k}"))
     }
 
     pub fn api_urls(&self) -> Vec<String> {
@@ -105,7 +149,9 @@ impl Origins {
                 }
             }
         });
-        if rx.recv_timeout(Duration::from_secs(120)).is_err() {
+        // Long: a joining node prints it only once it has caught up, which may mean streaming
+        // and loading a snapshot of gigabytes. A node that exits fails this at once.
+        if rx.recv_timeout(Duration::from_secs(1800)).is_err() {
             bail!("origin {k} did not start; see {}", self.dir.display());
         }
         node.child = Some(child);

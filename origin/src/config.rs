@@ -70,6 +70,11 @@ pub struct Cli {
     /// node takes the job over [default: 30].
     #[arg(long, env = "MARQUEE_ORIGIN_JOB_LEASE_SECS")]
     pub job_lease_secs: Option<u64>,
+    /// Build a Raft snapshot (and compact the log behind it) after this many log entries. The
+    /// state is on disk anyway; snapshots bound the log and feed new or lagging nodes
+    /// [default: 10000].
+    #[arg(long, env = "MARQUEE_ORIGIN_SNAPSHOT_EVERY")]
+    pub snapshot_every: Option<u64>,
     /// Keep blobs (uploads, posters, packages) in this S3 bucket instead of <data-dir>/blobs;
     /// every node of a cluster then shares them.
     #[arg(long, env = "MARQUEE_ORIGIN_S3_BUCKET")]
@@ -129,6 +134,7 @@ pub struct FileConfig {
     pub max_upload_bytes: Option<u64>,
     pub drain_timeout_secs: Option<u64>,
     pub job_lease_secs: Option<u64>,
+    pub snapshot_every: Option<u64>,
     pub min_free_disk_mb: Option<u64>,
     pub cluster: Option<FileCluster>,
     pub s3: Option<FileS3>,
@@ -194,6 +200,7 @@ pub struct Config {
     pub max_upload_bytes: u64,
     pub drain_timeout_secs: u64,
     pub job_lease_secs: u64,
+    pub snapshot_every: u64,
     pub min_free_disk_mb: u64,
     pub unsafe_local_reads: bool,
     /// `None`: blobs on the local disk under `<data-dir>/blobs`.
@@ -241,6 +248,10 @@ impl Config {
             s3,
             unsafe_local_reads: cli.unsafe_local_reads,
             job_lease_secs: cli.job_lease_secs.or(file.job_lease_secs).unwrap_or(30),
+            snapshot_every: cli
+                .snapshot_every
+                .or(file.snapshot_every)
+                .unwrap_or(crate::raft::Options::default().snapshot_every),
             min_free_disk_mb: cli
                 .min_free_disk_mb
                 .or(file.min_free_disk_mb)
@@ -303,6 +314,9 @@ impl Config {
         }
         if self.job_lease_secs < 3 {
             return bad("--job-lease-secs must be at least 3");
+        }
+        if self.snapshot_every < 10 {
+            return bad("--snapshot-every must be at least 10");
         }
         if self.max_upload_bytes == 0 {
             return bad("--max-upload-bytes must be positive");

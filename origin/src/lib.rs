@@ -26,6 +26,8 @@ pub mod media;
 pub mod metrics;
 pub mod playback;
 pub mod raft;
+#[doc(hidden)]
+pub mod scale_fill;
 pub mod server;
 pub mod state;
 pub mod web;

@@ -199,7 +199,13 @@ async fn open_raft(
     blobs: &BlobStore,
 ) -> Result<(Replicated<Origin>, Option<tokio::task::JoinHandle<()>>), ServerError> {
     let Some(cluster) = &config.cluster else {
-        let raft = Replicated::open(&config.raft_dir(), config.node_id, api_url, Origin).await?;
+        let opts = Options {
+            snapshot_every: config.snapshot_every,
+            ..Options::default()
+        };
+        let raft =
+            Replicated::open_with(&config.raft_dir(), config.node_id, api_url, opts, Origin)
+                .await?;
         return Ok((raft, None));
     };
     let secret =
@@ -228,6 +234,7 @@ async fn open_raft(
             bootstrap: cluster.bootstrap,
         },
         unsafe_local_reads: config.unsafe_local_reads,
+        snapshot_every: config.snapshot_every,
         ..Options::default()
     };
     if config.unsafe_local_reads {

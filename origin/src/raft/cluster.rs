@@ -18,8 +18,14 @@ use super::{Status, status_of};
 
 /// How long a forwarded call may take (a write waits for a quorum; a join for a catch-up).
 pub(crate) const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a learner may take to catch up before the join is abandoned.
+/// How long a learner may take to catch up before the join is abandoned, plus the time to
+/// stream the state at [`CATCH_UP_BYTES_PER_SEC`] ([`catch_up_budget`]).
 pub(crate) const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(60);
+/// A slow but healthy rate to stream and load a snapshot (this machine: ~30 MB/s).
+const CATCH_UP_BYTES_PER_SEC: u64 = 4 << 20;
+/// How long a joining node waits for the leader's answer; the leader bounds the wait itself
+/// with [`catch_up_budget`], which grows with the data.
+pub(crate) const JOIN_WAIT: Duration = Duration::from_secs(3600);
 
 /// Why a forwarded call did not produce a result, as it goes over the wire.
 #[derive(Debug, Clone, Serialize, Deserialize, thiserror::Error)]
@@ -167,6 +173,7 @@ fn membership_refusal(e: RaftError<NodeId, ClientWriteError<NodeId, NodeAddrs>>)
 pub(crate) async fn leader_change(
     raft: &Raft,
     state: &StateDb,
+    peers: Option<&Peers>,
     change: MembershipChange,
 ) -> Answer<()> {
     let ensure_leader = raft.ensure_linearizable().await;
@@ -204,17 +211,19 @@ pub(crate) async fn leader_change(
                 }
                 _ => {}
             }
+            let budget = catch_up_budget(state);
+            let raft_url = node.raft_url();
             if known.is_none() {
                 let add = raft.add_learner(node_id, node, true);
-                match tokio::time::timeout(CATCH_UP_TIMEOUT, add).await {
+                match tokio::time::timeout(budget, add).await {
                     Ok(r) => r.map_err(membership_refusal)?,
-                    Err(_) => return Err(not_caught_up(raft, node_id).await),
+                    Err(_) => return Err(not_caught_up(raft, node_id, budget).await),
                 };
             }
             // openraft calls a learner "up to date" within a lag threshold even if it never
             // answered; a voter that cannot be reached would cost the cluster its quorum.
-            if !caught_up(raft, node_id, CATCH_UP_TIMEOUT).await {
-                return Err(not_caught_up(raft, node_id).await);
+            if !caught_up(raft, node_id, (peers, &raft_url), budget).await {
+                return Err(not_caught_up(raft, node_id, budget).await);
             }
             let is_voter = raft
                 .metrics()
@@ -273,11 +282,25 @@ pub(crate) async fn leader_change(
 /// How long a new node may take to answer at all before it is given up on.
 const FIRST_CONTACT: Duration = Duration::from_secs(10);
 
-/// Waits until the leader has replicated its whole log to `node_id`; a node that has not
-/// answered once within [`FIRST_CONTACT`] is given up on sooner.
-async fn caught_up(raft: &Raft, node_id: NodeId, timeout: Duration) -> bool {
+/// How long a new node may take to catch up: a minute, plus the time to stream and load a
+/// snapshot of the state at a slow but healthy rate.
+fn catch_up_budget(state: &StateDb) -> Duration {
+    let bytes = std::fs::metadata(state.path()).map_or(0, |m| m.len());
+    CATCH_UP_TIMEOUT + Duration::from_secs(bytes / CATCH_UP_BYTES_PER_SEC)
+}
+
+/// Waits until the leader has replicated its whole log to `node_id`. While a snapshot streams
+/// to it nothing is matched yet, so after [`FIRST_CONTACT`] the node must answer its status
+/// RPC (at `node`'s Raft address) to be waited for; a node that does not is given up on.
+async fn caught_up(
+    raft: &Raft,
+    node_id: NodeId,
+    node: (Option<&Peers>, &str),
+    budget: Duration,
+) -> bool {
     let started = Instant::now();
-    let deadline = started + timeout;
+    let deadline = started + budget;
+    let mut next_ping = started + FIRST_CONTACT;
     loop {
         let m = raft.metrics().borrow().clone();
         let matched = m
@@ -288,16 +311,28 @@ async fn caught_up(raft: &Raft, node_id: NodeId, timeout: Duration) -> bool {
         if matched.is_some() && matched >= m.last_log_index {
             return true;
         }
-        let silent = matched.is_none() && started.elapsed() > FIRST_CONTACT;
-        if silent || Instant::now() > deadline {
+        if Instant::now() > deadline {
             return false;
+        }
+        if matched.is_none() && Instant::now() >= next_ping {
+            if !answers(node).await {
+                return false;
+            }
+            next_ping = Instant::now() + Duration::from_secs(1);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
+/// Whether the node at `url` answers its Raft status RPC.
+async fn answers((peers, url): (Option<&Peers>, &str)) -> bool {
+    let Some(peers) = peers else { return false };
+    let status = peers.call::<_, Status>(url, "status", &(), Duration::from_secs(2));
+    matches!(status.await, Ok(Ok(_)))
+}
+
 /// Drops a learner that never caught up and says why.
-async fn not_caught_up(raft: &Raft, node_id: NodeId) -> Refusal {
+async fn not_caught_up(raft: &Raft, node_id: NodeId, budget: Duration) -> Refusal {
     let gone = BTreeSet::from([node_id]);
     if let Err(e) = raft
         .change_membership(ChangeMembers::RemoveNodes(gone), false)
@@ -308,7 +343,7 @@ async fn not_caught_up(raft: &Raft, node_id: NodeId) -> Refusal {
     Refusal::Rejected(format!(
         "node {node_id} did not answer or catch up within {} s: check that it runs with \
          --cluster-listen at that address and the same cluster secret",
-        CATCH_UP_TIMEOUT.as_secs()
+        budget.as_secs()
     ))
 }
 

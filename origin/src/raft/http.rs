@@ -186,6 +186,8 @@ struct RpcState {
     reads: ReadIndexQueue<Refusal>,
     /// `None` on a single-node store: every RPC is refused.
     secret: Option<Arc<str>>,
+    /// For asking a joining node whether it is alive while it catches up.
+    peers: Option<cluster::Peers>,
     state: Arc<StateDb>,
     node_id: NodeId,
 }
@@ -233,6 +235,7 @@ pub(crate) fn router(
     let state = RpcState {
         raft,
         reads,
+        peers: secret.clone().map(cluster::Peers::new),
         secret,
         state,
         node_id,
@@ -288,7 +291,7 @@ async fn membership(
     State(st): State<RpcState>,
     Json(change): Json<MembershipChange>,
 ) -> Json<Answer<()>> {
-    Json(cluster::leader_change(&st.raft, &st.state, change).await)
+    Json(cluster::leader_change(&st.raft, &st.state, st.peers.as_ref(), change).await)
 }
 
 async fn status(State(st): State<RpcState>) -> Json<Answer<Status>> {

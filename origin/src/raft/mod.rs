@@ -67,6 +67,11 @@ mod state_machine;
 pub mod tables;
 pub mod types;
 
+/// The state file of a stopped node, for [`crate::scale_fill`].
+pub(crate) mod state_file {
+    pub(crate) use super::state_db::{open_for_fill as open, persist_file as persist};
+}
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -638,12 +643,13 @@ impl<A: App> Replicated<A> {
             ));
         };
         let change = MembershipChange::Join { node_id, node: me };
-        let deadline = cluster::CATCH_UP_TIMEOUT + cluster::FORWARD_TIMEOUT;
         let mut target = via.to_owned();
-        let mut retry = Retry::new(deadline);
+        // Retries (no leader yet, unreachable) stop after a while; one answered call may take
+        // long, while the leader streams this node a large snapshot.
+        let mut retry = Retry::new(cluster::CATCH_UP_TIMEOUT + cluster::FORWARD_TIMEOUT);
         loop {
             let answer = peers
-                .call::<_, ()>(&target, "membership", &change, deadline)
+                .call::<_, ()>(&target, "membership", &change, cluster::JOIN_WAIT)
                 .await;
             let why = match answer {
                 Ok(Ok(())) => return Ok(()),
@@ -684,7 +690,8 @@ impl<A: App> Replicated<A> {
         }
         let deadline = cluster::CATCH_UP_TIMEOUT + cluster::FORWARD_TIMEOUT;
         let (raft, state) = (&self.inner.raft, &self.inner.state);
-        let here = || cluster::leader_change(raft, state, change.clone());
+        let peers = self.inner.peers.as_ref();
+        let here = || cluster::leader_change(raft, state, peers, change.clone());
         match self.on_leader("membership", &change, deadline, here).await {
             Ok(()) => Ok(()),
             Err(Unanswered::Refused(r)) => Err(r.into()),
@@ -813,6 +820,9 @@ fn spawn_metrics(raft: Raft) {
                 });
                 let applied = m.last_applied.map(|l| l.index).unwrap_or(0);
                 metrics::gauge!("marquee_origin_raft_applied_index").set(applied as f64);
+                // Everything up to it is gone from the log: a node further behind needs a snapshot.
+                let purged = m.purged.map(|l| l.index).unwrap_or(0);
+                metrics::gauge!("marquee_origin_raft_purged_index").set(purged as f64);
             }
             if rx.changed().await.is_err() {
                 break;

@@ -115,6 +115,18 @@ fn read_field(r: &mut impl Read, len: usize) -> Result<Vec<u8>, SnapshotError> {
     Ok(buf)
 }
 
+/// Reads a length-prefixed field into `buf` (reused, so rows cost no allocation).
+fn read_field_into(r: &mut impl Read, buf: &mut Vec<u8>) -> Result<(), SnapshotError> {
+    let len = u32::from_be_bytes(read_array(r)?) as usize;
+    if len > MAX_FIELD {
+        return Err(SnapshotError::Damaged(format!(
+            "a field claims {len} bytes"
+        )));
+    }
+    buf.resize(len, 0);
+    r.read_exact(buf).map_err(truncated)
+}
+
 fn truncated(e: std::io::Error) -> SnapshotError {
     if e.kind() == std::io::ErrorKind::UnexpectedEof {
         SnapshotError::Damaged("the stream ends early".into())
@@ -142,75 +154,106 @@ fn load_inner(input: impl Read, fresh: &Path) -> Result<u64, SnapshotError> {
         return Err(SnapshotError::Damaged("not a Marquee snapshot".into()));
     }
     let db = state_db::create_fresh(fresh)?;
-    let mut txn = db.begin_write().map_err(StoreError::from)?;
-    txn.set_durability(redb::Durability::None)
-        .map_err(StoreError::from)?;
-    let (mut table_name, mut rows, mut in_txn) = (None::<String>, 0u64, 0u64);
+    let mut stream = Stream {
+        table: None,
+        rows: 0,
+        key: Vec::new(),
+        value: Vec::new(),
+    };
+    // Bounded transactions keep memory flat while millions of rows go in.
     loop {
-        match read_array::<1>(&mut r)?[0] {
-            b'T' => {
-                let len = u16::from_be_bytes(read_array(&mut r)?) as usize;
-                if len > MAX_NAME {
-                    return Err(SnapshotError::Damaged("table name too long".into()));
-                }
-                let name = String::from_utf8(read_field(&mut r, len)?)
-                    .map_err(|_| SnapshotError::Damaged("table name is not UTF-8".into()))?;
-                let def: TableDefinition<&[u8], &[u8]> = TableDefinition::new(&name);
-                txn.open_table(def).map_err(StoreError::from)?;
-                table_name = Some(name);
-            }
-            b'R' => {
-                let name = table_name
-                    .as_deref()
-                    .ok_or_else(|| SnapshotError::Damaged("a row before any table".into()))?;
-                let klen = u32::from_be_bytes(read_array(&mut r)?) as usize;
-                let key = read_field(&mut r, klen)?;
-                let vlen = u32::from_be_bytes(read_array(&mut r)?) as usize;
-                let value = read_field(&mut r, vlen)?;
-                let def: TableDefinition<&[u8], &[u8]> = TableDefinition::new(name);
-                txn.open_table(def)
-                    .map_err(StoreError::from)?
-                    .insert(key.as_slice(), value.as_slice())
-                    .map_err(StoreError::from)?;
-                rows += 1;
-                in_txn += 1;
-                // Bounded transactions keep memory flat while millions of rows go in.
-                if in_txn >= ROWS_PER_TXN {
-                    txn.commit().map_err(StoreError::from)?;
-                    txn = db.begin_write().map_err(StoreError::from)?;
-                    txn.set_durability(redb::Durability::None)
-                        .map_err(StoreError::from)?;
-                    in_txn = 0;
-                }
-            }
-            b'E' => {
-                let claimed = u64::from_be_bytes(read_array(&mut r)?);
-                let want = r.hash.clone().finish();
-                let got = read_array::<32>(&mut r.inner)?;
-                if want.as_ref() != got {
-                    return Err(SnapshotError::Damaged("its SHA-256 does not match".into()));
-                }
-                if claimed != rows {
-                    return Err(SnapshotError::Damaged(format!(
-                        "it claims {claimed} rows but holds {rows}"
-                    )));
-                }
-                break;
-            }
-            other => {
-                return Err(SnapshotError::Damaged(format!(
-                    "unknown frame {other:#04x}"
-                )));
-            }
+        let mut txn = db.begin_write().map_err(StoreError::from)?;
+        txn.set_durability(redb::Durability::None)
+            .map_err(StoreError::from)?;
+        let ended = stream.load_some(&mut r, &txn)?;
+        txn.commit().map_err(StoreError::from)?;
+        if ended {
+            break;
         }
     }
-    txn.commit().map_err(StoreError::from)?;
     // One fsync'd commit makes everything above durable before the file is swapped in.
     state_db::durable_write(&db)?
         .commit()
         .map_err(StoreError::from)?;
     drop(db);
-    Ok(rows)
+    Ok(stream.rows)
+}
+
+/// Where a load is in the stream, across its transactions.
+struct Stream {
+    /// The table the next rows belong to.
+    table: Option<String>,
+    rows: u64,
+    /// Buffers reused for every row.
+    key: Vec<u8>,
+    value: Vec<u8>,
+}
+
+impl Stream {
+    /// Loads frames into `txn` until [`ROWS_PER_TXN`] rows went in (false) or the stream ended
+    /// with a matching digest and row count (true). The open table is kept between rows:
+    /// opening it per row cost most of the load time.
+    fn load_some<R: Read>(
+        &mut self,
+        r: &mut Hashing<BufReader<R>>,
+        txn: &redb::WriteTransaction,
+    ) -> Result<bool, SnapshotError> {
+        let open = |name: &str| {
+            let def: TableDefinition<&[u8], &[u8]> = TableDefinition::new(name);
+            txn.open_table(def).map_err(StoreError::from)
+        };
+        let mut table = self.table.as_deref().map(open).transpose()?;
+        let mut in_txn = 0u64;
+        loop {
+            match read_array::<1>(r)?[0] {
+                b'T' => {
+                    let len = u16::from_be_bytes(read_array(r)?) as usize;
+                    if len > MAX_NAME {
+                        return Err(SnapshotError::Damaged("table name too long".into()));
+                    }
+                    let name = String::from_utf8(read_field(r, len)?)
+                        .map_err(|_| SnapshotError::Damaged("table name is not UTF-8".into()))?;
+                    drop(table.take());
+                    table = Some(open(&name)?);
+                    self.table = Some(name);
+                }
+                b'R' => {
+                    let t = table
+                        .as_mut()
+                        .ok_or_else(|| SnapshotError::Damaged("a row before any table".into()))?;
+                    read_field_into(r, &mut self.key)?;
+                    read_field_into(r, &mut self.value)?;
+                    t.insert(self.key.as_slice(), self.value.as_slice())
+                        .map_err(StoreError::from)?;
+                    self.rows += 1;
+                    in_txn += 1;
+                    if in_txn >= ROWS_PER_TXN {
+                        return Ok(false);
+                    }
+                }
+                b'E' => {
+                    let claimed = u64::from_be_bytes(read_array(r)?);
+                    let want = r.hash.clone().finish();
+                    let got = read_array::<32>(&mut r.inner)?;
+                    if want.as_ref() != got {
+                        return Err(SnapshotError::Damaged("its SHA-256 does not match".into()));
+                    }
+                    if claimed != self.rows {
+                        return Err(SnapshotError::Damaged(format!(
+                            "it claims {claimed} rows but holds {}",
+                            self.rows
+                        )));
+                    }
+                    return Ok(true);
+                }
+                other => {
+                    return Err(SnapshotError::Damaged(format!(
+                        "unknown frame {other:#04x}"
+                    )));
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

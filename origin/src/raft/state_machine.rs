@@ -247,11 +247,15 @@ impl<A: App> RaftStateMachine<TypeConfig> for StateMachine<A> {
             .map_err(|e| fail(&e))?;
         let file = snapshot.into_std().await;
         let (state, snapshots, meta) = (self.state.clone(), self.snapshots.clone(), meta.clone());
+        let started = std::time::Instant::now();
         blocking(subject.clone(), ErrorVerb::Write, move || {
             install(&state, &snapshots, &meta, file, received)
         })
         .await?;
         metrics::counter!("marquee_origin_raft_snapshots_installed_total").increment(1);
+        // Loading the received file into a fresh state file (the transfer is not included).
+        metrics::histogram!("marquee_origin_raft_snapshot_install_seconds")
+            .record(started.elapsed().as_secs_f64());
         Ok(())
     }
 
