@@ -37,6 +37,17 @@ impl From<Rejection> for ApiError {
     }
 }
 
+impl From<super::state::GuardRefusal> for ApiError {
+    fn from(r: super::state::GuardRefusal) -> Self {
+        use super::state::GuardRefusal;
+        let code = match r {
+            GuardRefusal::SessionEnded => Code::Unauthenticated,
+            GuardRefusal::NotAdmin => Code::Forbidden,
+        };
+        ApiError::new(code, r.to_string())
+    }
+}
+
 /// Hashing is CPU-heavy: keep it off the async workers.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
     tokio::task::spawn_blocking(f)

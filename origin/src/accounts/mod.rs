@@ -10,4 +10,4 @@ mod tests;
 pub mod throttle;
 pub mod wire;
 
-pub use session::{Admin, MaybeViewer, Viewer};
+pub use session::{Admin, AdminWrite, MaybeViewer, Viewer};

@@ -23,6 +23,15 @@ pub struct MaybeViewer(pub Option<Viewer>);
 /// A signed-in admin; 401 without a session, 403 for other accounts.
 pub struct Admin(pub state::Account);
 
+/// An admin about to change something, for handlers that read nothing admin-only before the
+/// change. The session is looked up locally (no read-index round); the change must go
+/// through [`Ctx::apply_guarded`] with `guard`, which checks the session again, linearizably,
+/// as the change applies. A session this node has not seen yet falls back to [`Admin`].
+pub struct AdminWrite {
+    pub account: state::Account,
+    pub guard: state::Guard,
+}
+
 fn session_hash(parts: &Parts) -> Option<String> {
     parts
         .headers
@@ -64,6 +73,26 @@ impl FromRequestParts<Ctx> for MaybeViewer {
             Err(e) if e.code == Code::Unauthenticated => Ok(Self(None)),
             Err(e) => Err(e),
         }
+    }
+}
+
+impl FromRequestParts<Ctx> for AdminWrite {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, ApiError> {
+        let token_hash = session_hash(parts).ok_or_else(ApiError::unauthenticated)?;
+        let now = now_unix();
+        let local = ctx.read(|tx| state::session_account(tx, &token_hash, now))?;
+        let account = match local {
+            Some(account) if account.is_admin => account,
+            _ => Admin::from_request_parts(parts, ctx).await?.0,
+        };
+        let guard = state::Guard {
+            token_hash,
+            now,
+            admin: true,
+        };
+        Ok(Self { account, guard })
     }
 }
 

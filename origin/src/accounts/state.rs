@@ -83,6 +83,37 @@ pub enum Rejection {
 
 pub type Outcome = Result<Applied, Rejection>;
 
+/// The session a guarded command was asked under ([`crate::state::Guarded`]), checked when the
+/// command applies: the access check rides in the log instead of costing a read-index round
+/// before the write, and is exactly as linearizable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guard {
+    /// SHA-256 of the session token.
+    pub token_hash: String,
+    /// The handler's clock, so every node decides expiry alike.
+    pub now: u64,
+    /// Whether the session must belong to an admin.
+    pub admin: bool,
+}
+
+/// Why a guarded command was not applied; the state is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum GuardRefusal {
+    #[error("your session has ended; sign in again")]
+    SessionEnded,
+    #[error("only admins can do this")]
+    NotAdmin,
+}
+
+/// Whether `guard`'s session may still make its change.
+pub fn check_guard(tx: &impl Reads, guard: &Guard) -> Result<Result<(), GuardRefusal>, StoreError> {
+    Ok(match session_account(tx, &guard.token_hash, guard.now)? {
+        None => Err(GuardRefusal::SessionEnded),
+        Some(account) if guard.admin && !account.is_admin => Err(GuardRefusal::NotAdmin),
+        Some(_) => Ok(()),
+    })
+}
+
 pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError> {
     match cmd {
         Command::CreateAccount(new) => create_account(tx, new),

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::disk::DiskGuard;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::raft::{GroupCommit, ReadError, Replicated, StoreError, WriteError};
-use crate::state::{DomainCommand, Origin};
+use crate::state::{Command, DomainCommand, Guarded, Origin, Outcome};
 use crate::{accounts, catalogue, cluster, jobs, playback};
 
 pub use openapi::ApiDoc;
@@ -56,6 +56,32 @@ impl Ctx {
     {
         self.disk.check(0)?;
         match self.raft.write(cmd.into()).await {
+            Ok(outcome) => match C::outcome(outcome) {
+                Some(result) => result.map_err(ApiError::from),
+                None => Err(ApiError::internal("apply", "outcome of another domain")),
+            },
+            Err(e) => Err(write_error(e)),
+        }
+    }
+
+    /// Replicates `cmd` to apply only while `guard`'s session still may make it (see
+    /// [`accounts::AdminWrite`]); a session that ended meanwhile gets 401 or 403.
+    pub async fn apply_guarded<C>(
+        &self,
+        guard: accounts::state::Guard,
+        cmd: C,
+    ) -> ApiResult<C::Applied>
+    where
+        C: DomainCommand,
+        ApiError: From<C::Rejection>,
+    {
+        self.disk.check(0)?;
+        let guarded = Command::Guarded(Guarded {
+            guard,
+            command: Box::new(cmd.into()),
+        });
+        match self.raft.write(guarded).await {
+            Ok(Outcome::Refused(refusal)) => Err(refusal.into()),
             Ok(outcome) => match C::outcome(outcome) {
                 Some(result) => result.map_err(ApiError::from),
                 None => Err(ApiError::internal("apply", "outcome of another domain")),

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::state::{self, Applied, Command, Rejection, TitleMeta, TitleState};
 use super::wire::{NewTitle, Title, TitleList};
-use crate::accounts::{Admin, MaybeViewer};
+use crate::accounts::{Admin, AdminWrite, MaybeViewer};
 use crate::api::Ctx;
 use crate::blob::PutStreamError;
 use crate::blob::peers::Pull;
@@ -185,19 +185,18 @@ pub async fn poster(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult
     ))]
 pub async fn create(
     State(ctx): State<Ctx>,
-    Admin(admin): Admin,
+    admin: AdminWrite,
     Json(req): Json<NewTitle>,
 ) -> ApiResult<impl IntoResponse> {
     let meta = validate(req)?;
     let id = ids::new_id();
-    let Applied::Title(title) = ctx
-        .apply(Command::CreateTitle {
-            id: id.clone(),
-            meta,
-            now: now_unix(),
-        })
-        .await?;
-    tracing::info!(title_id = %id, admin = %admin.id, "title created");
+    let create = Command::CreateTitle {
+        id: id.clone(),
+        meta,
+        now: now_unix(),
+    };
+    let Applied::Title(title) = ctx.apply_guarded(admin.guard, create).await?;
+    tracing::info!(title_id = %id, admin = %admin.account.id, "title created");
     Ok((StatusCode::CREATED, axum::Json(Title::from(&title))))
 }
 

@@ -25,6 +25,15 @@ pub enum Command {
     Accounts(accounts::state::Command),
     Catalogue(catalogue::state::Command),
     Jobs(jobs::state::Command),
+    /// `{"guard", "command"}`: a change that applies only while its session still may.
+    Guarded(Guarded),
+}
+
+/// A command with the session check it needs, done as it applies ([`accounts::state::Guard`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Guarded {
+    pub guard: accounts::state::Guard,
+    pub command: Box<Command>,
 }
 
 /// What a command produced, by domain; a refusal leaves the state unchanged.
@@ -33,6 +42,8 @@ pub enum Outcome {
     Accounts(accounts::state::Outcome),
     Catalogue(catalogue::state::Outcome),
     Jobs(jobs::state::Outcome),
+    /// A guarded command whose session could no longer make it; nothing changed.
+    Refused(accounts::state::GuardRefusal),
 }
 
 /// A domain's command type: how it wraps into [`Command`] and finds its outcome again.
@@ -80,6 +91,10 @@ impl App for Origin {
             Command::Accounts(c) => Outcome::Accounts(accounts::state::apply(tx, c)?),
             Command::Catalogue(c) => Outcome::Catalogue(catalogue::state::apply(tx, c)?),
             Command::Jobs(c) => Outcome::Jobs(jobs::state::apply(tx, c)?),
+            Command::Guarded(g) => match accounts::state::check_guard(tx, &g.guard)? {
+                Ok(()) => self.apply(tx, &g.command)?,
+                Err(refusal) => Outcome::Refused(refusal),
+            },
         })
     }
 

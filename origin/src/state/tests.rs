@@ -72,3 +72,62 @@ fn a_legacy_json_state_imports_into_the_domain_tables() {
     assert_eq!(s.read(|tx| catalogue::titles(tx, false)).len(), 1);
     assert_eq!(s.read(jobs::counts)[2], (JobState::Succeeded, 1));
 }
+
+#[test]
+fn a_guarded_command_applies_only_while_its_session_may_make_it() {
+    use accounts::state::{Command as Accounts, Guard, GuardRefusal, NewAccount};
+    let s = TestState::new();
+    for (id, admin) in [("admin", true), ("viewer", false)] {
+        s.apply(Accounts::CreateAccount(NewAccount {
+            id: id.into(),
+            email: format!("{id}@example.com"),
+            display_name: id.into(),
+            password_hash: "$argon2id$x".into(),
+            is_admin: admin,
+            now: 1,
+        }))
+        .unwrap();
+        s.apply(Accounts::CreateSession {
+            token_hash: format!("{id}-session"),
+            account_id: id.into(),
+            expires_at: 100,
+            now: 1,
+        })
+        .unwrap();
+    }
+    let guarded = |session: &str, now: u64, title: &str| {
+        Command::Guarded(super::Guarded {
+            guard: Guard {
+                token_hash: session.into(),
+                now,
+                admin: true,
+            },
+            command: Box::new(cat_domain::tests::create(title, now).into()),
+        })
+    };
+    let apply = |cmd: Command| {
+        let mut out = None;
+        s.write(|tx| out = Some(Origin.apply(tx, &cmd).unwrap()));
+        out.unwrap()
+    };
+    let titles = || s.read(|tx| catalogue::title(tx, "t1")).is_some();
+    for (session, now, why) in [
+        ("admin-session", 100, GuardRefusal::SessionEnded),
+        ("nobody", 5, GuardRefusal::SessionEnded),
+        ("viewer-session", 5, GuardRefusal::NotAdmin),
+    ] {
+        assert_eq!(apply(guarded(session, now, "t1")), super::Outcome::Refused(why));
+        assert!(!titles(), "{session} at {now} created a title");
+    }
+    assert!(matches!(
+        apply(guarded("admin-session", 5, "t1")),
+        super::Outcome::Catalogue(Ok(_))
+    ));
+    assert!(titles());
+    let json = serde_json::to_string(&guarded("admin-session", 5, "t2")).unwrap();
+    assert!(json.starts_with(r#"{"guard":"#), "{json}");
+    assert_eq!(
+        serde_json::from_str::<Command>(&json).unwrap(),
+        guarded("admin-session", 5, "t2")
+    );
+}
