@@ -85,7 +85,11 @@ impl Origins {
             k.to_string(),
         ];
         if let Some(first) = &self.first_raft {
-            let port = if k == 1 { first_raft_port } else { free_port()? };
+            let port = if k == 1 {
+                first_raft_port
+            } else {
+                free_port()?
+            };
             args.extend([
                 "--cluster-listen".into(),
                 format!("127.0.0.1:{port}"),

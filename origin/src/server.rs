@@ -203,9 +203,8 @@ async fn open_raft(
             snapshot_every: config.snapshot_every,
             ..Options::default()
         };
-        let raft =
-            Replicated::open_with(&config.raft_dir(), config.node_id, api_url, opts, Origin)
-                .await?;
+        let raft = Replicated::open_with(&config.raft_dir(), config.node_id, api_url, opts, Origin)
+            .await?;
         return Ok((raft, None));
     };
     let secret =

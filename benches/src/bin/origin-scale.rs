@@ -13,7 +13,9 @@ use marquee_benches::procs;
 use marquee_origin::scale_fill;
 
 #[derive(Debug, Parser)]
-#[command(about = "Restart time, memory and snapshot times of an origin node holding millions of rows")]
+#[command(
+    about = "Restart time, memory and snapshot times of an origin node holding millions of rows"
+)]
 struct Args {
     /// Accounts at full size.
     #[arg(long, default_value_t = 1_000_000)]
@@ -204,7 +206,10 @@ async fn check_generated_viewer_signs_in(
         .send()
         .await?;
     if !resp.status().is_success() {
-        bail!("generated viewer {email} could not sign in at node {k}: {}", resp.status());
+        bail!(
+            "generated viewer {email} could not sign in at node {k}: {}",
+            resp.status()
+        );
     }
     Ok(())
 }
@@ -223,13 +228,21 @@ async fn build_snapshot(origins: &Origins) -> anyhow::Result<(f64, f64)> {
         if n % 10 != 0 {
             continue;
         }
-        let text = http.get(format!("{base}/metrics")).send().await?.text().await?;
+        let text = http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?;
         if metric(&text, "marquee_origin_raft_purged_index").unwrap_or(0.0) > 0.0 {
             let sum = metric(&text, "marquee_origin_raft_snapshot_build_seconds_sum");
             let count = metric(&text, "marquee_origin_raft_snapshot_build_seconds_count");
             let secs = sum.zip(count).map(|(s, c)| s / c.max(1.0));
             let bytes = metric(&text, "marquee_origin_raft_snapshot_bytes");
-            return Ok((secs.unwrap_or(f64::NAN), bytes.map_or(f64::NAN, |b| mb(b as u64))));
+            return Ok((
+                secs.unwrap_or(f64::NAN),
+                bytes.map_or(f64::NAN, |b| mb(b as u64)),
+            ));
         }
         if Instant::now() > deadline {
             bail!("the log was not compacted behind a snapshot within 10 minutes");
@@ -310,7 +323,10 @@ mod tests {
     fn metrics_and_healthz_are_parsed() {
         let text = "# TYPE x counter\nmarquee_origin_raft_snapshots_total 2\n\
                     marquee_origin_raft_snapshots_total_other 9\n";
-        assert_eq!(metric(text, "marquee_origin_raft_snapshots_total"), Some(2.0));
+        assert_eq!(
+            metric(text, "marquee_origin_raft_snapshots_total"),
+            Some(2.0)
+        );
         assert_eq!(metric(text, "missing"), None);
         let h = "ok\nraft: node=1 role=Leader term=2 leader=1 last_applied=57 last_log=57\n";
         assert_eq!(parse_applied(h), Some(57));

@@ -90,7 +90,8 @@ async fn send_batches<E, F, Fut>(
             bytes += next.0.len();
             queued.push(next);
         }
-        let (jsons, replies): (Vec<String>, Vec<Reply<OutcomeJson, E>>) = queued.into_iter().unzip();
+        let (jsons, replies): (Vec<String>, Vec<Reply<OutcomeJson, E>>) =
+            queued.into_iter().unzip();
         metrics::histogram!("marquee_origin_raft_write_batch_commands").record(jsons.len() as f64);
         let sent = send(payload(jsons));
         tokio::spawn(async move {
@@ -257,7 +258,11 @@ mod tests {
             tokio::join!(queue.read_index(), queue.read_index())
         });
         assert_eq!(a.unwrap(), 1);
-        assert_eq!((b.0.unwrap(), b.1.unwrap()), (2, 2), "later callers share round 2");
+        assert_eq!(
+            (b.0.unwrap(), b.1.unwrap()),
+            (2, 2),
+            "later callers share round 2"
+        );
         assert_eq!(*rounds.lock().unwrap(), 2);
     }
 }

@@ -116,7 +116,10 @@ fn a_guarded_command_applies_only_while_its_session_may_make_it() {
         ("nobody", 5, GuardRefusal::SessionEnded),
         ("viewer-session", 5, GuardRefusal::NotAdmin),
     ] {
-        assert_eq!(apply(guarded(session, now, "t1")), super::Outcome::Refused(why));
+        assert_eq!(
+            apply(guarded(session, now, "t1")),
+            super::Outcome::Refused(why)
+        );
         assert!(!titles(), "{session} at {now} created a title");
     }
     assert!(matches!(
