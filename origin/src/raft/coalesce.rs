@@ -23,9 +23,12 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use super::cluster::Refusal;
 use super::types::{CommandJson, OutcomeJson};
 
-/// Write batches in flight at once: one being flushed while the next forms keeps the log busy
-/// without splitting the queue into many small entries.
-const WRITES_IN_FLIGHT: usize = 2;
+/// Payloads a node's callers may have in flight (to the leader) at once.
+pub(crate) const CALLERS_IN_FLIGHT: usize = 2;
+/// Entries the leader proposes at once. One: openraft 0.9 sends a follower one append at a time,
+/// so a second entry in flight would only wait behind the first; everything that arrives
+/// meanwhile goes into the next entry instead.
+pub(crate) const PROPOSALS_IN_FLIGHT: usize = 1;
 /// Most commands in one entry.
 const MAX_BATCH_COMMANDS: usize = 1_000;
 /// Most command bytes in one entry (an entry is replicated in one message).
@@ -33,10 +36,14 @@ const MAX_BATCH_BYTES: usize = 512 << 10;
 
 type Reply<T, E> = oneshot::Sender<Result<T, E>>;
 
-/// Queues single commands and sends them as batches through `send`, which writes one payload
-/// (locally on the leader, or forwarded to it) and answers its outcome or an error `E`.
+/// Queues payloads (single commands, or batches such as group commit's or a follower's) and
+/// sends what piled up as one payload through `send`, which writes it (locally on the leader,
+/// or forwarded to it) and answers its outcome or an error `E`. Each caller gets the outcome of
+/// its own payload, in its own shape. Every node queues its callers' writes; the leader queues
+/// every payload it proposes too, its followers' forwarded batches included, so the cluster's
+/// concurrent writes become few entries.
 pub(crate) struct WriteQueue<E> {
-    tx: mpsc::UnboundedSender<(String, Reply<OutcomeJson, E>)>,
+    tx: mpsc::UnboundedSender<(CommandJson, Reply<OutcomeJson, E>)>,
 }
 
 impl<E> Clone for WriteQueue<E> {
@@ -48,54 +55,58 @@ impl<E> Clone for WriteQueue<E> {
 }
 
 impl<E: Clone + From<Refusal> + Send + 'static> WriteQueue<E> {
-    /// Starts the sender task; it ends once every clone of the queue is dropped.
-    pub(crate) fn start<F, Fut>(send: F) -> Self
+    /// Starts the sender task, with at most `in_flight` payloads sent and unanswered at once;
+    /// it ends once every clone of the queue is dropped.
+    pub(crate) fn start<F, Fut>(in_flight: usize, send: F) -> Self
     where
         F: Fn(CommandJson) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<OutcomeJson, E>> + Send + 'static,
     {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(send_batches(rx, send));
+        tokio::spawn(send_batches(rx, in_flight, send));
         Self { tx }
     }
 
-    /// Writes one command (its JSON) and answers its own outcome.
-    pub(crate) async fn write(&self, json: String) -> Result<OutcomeJson, E> {
+    /// Writes `payload` and answers its outcome: a command's, or an array for a batch.
+    pub(crate) async fn write(&self, payload: CommandJson) -> Result<OutcomeJson, E> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send((json, reply))
+            .send((payload, reply))
             .map_err(|_| E::from(Refusal::Stopped))?;
         answer.await.unwrap_or(Err(E::from(Refusal::Stopped)))
     }
 }
 
 async fn send_batches<E, F, Fut>(
-    mut rx: mpsc::UnboundedReceiver<(String, Reply<OutcomeJson, E>)>,
+    mut rx: mpsc::UnboundedReceiver<(CommandJson, Reply<OutcomeJson, E>)>,
+    in_flight: usize,
     send: F,
 ) where
     E: Clone + From<Refusal> + Send + 'static,
     F: Fn(CommandJson) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<OutcomeJson, E>> + Send + 'static,
 {
-    let slots = Arc::new(Semaphore::new(WRITES_IN_FLIGHT));
+    let slots = Arc::new(Semaphore::new(in_flight));
     while let Some(first) = rx.recv().await {
         // Waiting for a slot is what lets a batch form.
         let Ok(slot) = slots.clone().acquire_owned().await else {
             return;
         };
-        let mut bytes = first.0.len();
+        let (mut commands, mut bytes) = size(&first.0);
         let mut queued = vec![first];
-        while queued.len() < MAX_BATCH_COMMANDS && bytes < MAX_BATCH_BYTES {
+        while commands < MAX_BATCH_COMMANDS && bytes < MAX_BATCH_BYTES {
             let Ok(next) = rx.try_recv() else { break };
-            bytes += next.0.len();
+            let (c, b) = size(&next.0);
+            (commands, bytes) = (commands + c, bytes + b);
             queued.push(next);
         }
-        let (jsons, replies): (Vec<String>, Vec<Reply<OutcomeJson, E>>) =
+        let (payloads, replies): (Vec<CommandJson>, Vec<Reply<OutcomeJson, E>>) =
             queued.into_iter().unzip();
-        metrics::histogram!("marquee_origin_raft_write_batch_commands").record(jsons.len() as f64);
-        let sent = send(payload(jsons));
+        metrics::histogram!("marquee_origin_raft_write_batch_commands").record(commands as f64);
+        let (merged, shapes) = merge(payloads);
+        let sent = send(merged);
         tokio::spawn(async move {
-            let answers = split(sent.await, replies.len());
+            let answers = split(sent.await, &shapes);
             for (reply, answer) in replies.into_iter().zip(answers) {
                 let _ = reply.send(answer);
             }
@@ -104,35 +115,70 @@ async fn send_batches<E, F, Fut>(
     }
 }
 
-fn payload(mut jsons: Vec<String>) -> CommandJson {
-    if jsons.len() == 1 {
-        CommandJson::One(jsons.remove(0))
-    } else {
-        CommandJson::Batch { batch: jsons }
+/// Commands and bytes of a payload.
+fn size(payload: &CommandJson) -> (usize, usize) {
+    match payload {
+        CommandJson::One(json) => (1, json.len()),
+        CommandJson::Batch { batch } => (batch.len(), batch.iter().map(String::len).sum()),
     }
 }
 
-/// One answer per command of a payload of `count` commands: a batch's outcome is a JSON array
-/// with one outcome per command; a refusal reaches every caller.
-fn split<E: Clone + From<Refusal>>(
-    answer: Result<OutcomeJson, E>,
-    count: usize,
-) -> Vec<Result<OutcomeJson, E>> {
-    let outcome = match answer {
-        Ok(outcome) if count == 1 => return vec![Ok(outcome)],
-        Ok(outcome) => outcome,
-        Err(e) => return vec![Err(e); count],
-    };
-    match serde_json::from_str::<Vec<Box<RawValue>>>(&outcome.0) {
-        Ok(each) if each.len() == count => each
-            .into_iter()
-            .map(|raw| Ok(OutcomeJson(raw.get().to_owned())))
-            .collect(),
-        _ => {
-            let why = format!("a batch of {count} commands got an outcome of another shape");
-            vec![Err(E::from(Refusal::Fatal(why))); count]
+/// How a caller's payload sits in a merged one: `None` for a single command, `Some(n)` for a
+/// batch of `n` commands (its outcome is an array).
+type Shape = Option<usize>;
+
+/// One payload for several: a lone command stays one (an idle node writes as it always did);
+/// anything else becomes one batch of every command, in order.
+fn merge(mut payloads: Vec<CommandJson>) -> (CommandJson, Vec<Shape>) {
+    if let [CommandJson::One(_)] = payloads.as_slice() {
+        return (payloads.remove(0), vec![None]);
+    }
+    let mut batch = Vec::new();
+    let mut shapes = Vec::with_capacity(payloads.len());
+    for payload in payloads {
+        match payload {
+            CommandJson::One(json) => {
+                shapes.push(None);
+                batch.push(json);
+            }
+            CommandJson::Batch { batch: more } => {
+                shapes.push(Some(more.len()));
+                batch.extend(more);
+            }
         }
     }
+    (CommandJson::Batch { batch }, shapes)
+}
+
+/// Each caller's answer from the merged payload's: its command's outcome, or the array of its
+/// batch's; a refusal reaches every caller.
+fn split<E: Clone + From<Refusal>>(
+    answer: Result<OutcomeJson, E>,
+    shapes: &[Shape],
+) -> Vec<Result<OutcomeJson, E>> {
+    let outcome = match answer {
+        Ok(outcome) if shapes == [None] => return vec![Ok(outcome)],
+        Ok(outcome) => outcome,
+        Err(e) => return vec![Err(e); shapes.len()],
+    };
+    let count: usize = shapes.iter().map(|s| s.unwrap_or(1)).sum();
+    let each = match serde_json::from_str::<Vec<Box<RawValue>>>(&outcome.0) {
+        Ok(each) if each.len() == count => each,
+        _ => {
+            let why = format!("a batch of {count} commands got an outcome of another shape");
+            return vec![Err(E::from(Refusal::Fatal(why))); shapes.len()];
+        }
+    };
+    let mut each = each.into_iter().map(|raw| raw.get().to_owned());
+    shapes
+        .iter()
+        .map(|shape| {
+            Ok(OutcomeJson(match shape {
+                None => each.next().unwrap_or_default(),
+                Some(n) => format!("[{}]", each.by_ref().take(*n).collect::<Vec<_>>().join(",")),
+            }))
+        })
+        .collect()
 }
 
 /// Shares read-index rounds between the callers queued when each round starts.
@@ -192,7 +238,7 @@ mod tests {
     /// A sender that records each payload and answers after a delay, echoing every command
     /// as its outcome (an array for batches, as the state machine does).
     fn echo(seen: Arc<Mutex<Vec<CommandJson>>>) -> WriteQueue<Refusal> {
-        WriteQueue::start(move |payload: CommandJson| {
+        WriteQueue::start(CALLERS_IN_FLIGHT, move |payload: CommandJson| {
             seen.lock().unwrap().push(payload.clone());
             async move {
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -208,7 +254,7 @@ mod tests {
     async fn a_lone_write_goes_out_as_one_entry() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let queue = echo(seen.clone());
-        assert_eq!(queue.write("7".into()).await.unwrap().0, "7");
+        assert_eq!(queue.write(one("7")).await.unwrap().0, "7");
         assert_eq!(*seen.lock().unwrap(), vec![CommandJson::One("7".into())]);
     }
 
@@ -219,7 +265,7 @@ mod tests {
         let calls: Vec<_> = (0..50)
             .map(|i| {
                 let queue = queue.clone();
-                tokio::spawn(async move { (i, queue.write(format!("{{\"n\":{i}}}")).await) })
+                tokio::spawn(async move { (i, queue.write(one(&format!("{{\"n\":{i}}}"))).await) })
             })
             .collect();
         for call in calls {
@@ -230,12 +276,34 @@ mod tests {
         assert!(entries < 50, "50 concurrent writes took {entries} entries");
     }
 
+    fn one(json: &str) -> CommandJson {
+        CommandJson::One(json.into())
+    }
+
     #[test]
     fn a_refused_batch_refuses_every_caller_and_a_misshapen_outcome_is_fatal() {
-        let refused = split::<Refusal>(Err(Refusal::Stopped), 3);
+        let shapes = [None, None, None];
+        let refused = split::<Refusal>(Err(Refusal::Stopped), &shapes);
         assert!(refused.iter().all(|a| matches!(a, Err(Refusal::Stopped))));
-        let short = split::<Refusal>(Ok(OutcomeJson("[1,2]".into())), 3);
+        let short = split::<Refusal>(Ok(OutcomeJson("[1,2]".into())), &shapes);
         assert!(short.iter().all(|a| matches!(a, Err(Refusal::Fatal(_)))));
+    }
+
+    #[test]
+    fn merged_batches_keep_their_callers_shapes() {
+        let batch = |items: &[&str]| CommandJson::Batch {
+            batch: items.iter().map(|s| s.to_string()).collect(),
+        };
+        let (merged, shapes) = merge(vec![one("1"), batch(&["2", "3"]), one("4"), batch(&["5"])]);
+        assert_eq!(merged, batch(&["1", "2", "3", "4", "5"]));
+        let answers = split::<Refusal>(Ok(OutcomeJson("[1,2,3,4,5]".into())), &shapes);
+        let answers: Vec<String> = answers.into_iter().map(|a| a.unwrap().0).collect();
+        assert_eq!(answers, ["1", "[2,3]", "4", "[5]"]);
+        // A lone batch stays a batch, so its caller still gets an array.
+        let (merged, shapes) = merge(vec![batch(&["9"])]);
+        assert_eq!(merged, batch(&["9"]));
+        let answers = split::<Refusal>(Ok(OutcomeJson("[9]".into())), &shapes);
+        assert_eq!(answers[0].as_ref().unwrap().0, "[9]");
     }
 
     #[tokio::test]

@@ -21,7 +21,7 @@ use openraft::raft::{
 
 use super::Status;
 use super::cluster::{self, Answer, MembershipChange, Refusal};
-use super::coalesce::ReadIndexQueue;
+use super::coalesce::{ReadIndexQueue, WriteQueue};
 use super::state_db::StateDb;
 use super::types::{CommandJson, NodeAddrs, NodeId, OutcomeJson, Raft, TypeConfig};
 
@@ -182,6 +182,8 @@ impl RaftNetwork<TypeConfig> for HttpPeer {
 #[derive(Clone)]
 struct RpcState {
     raft: Raft,
+    /// This node's proposals while it leads, which forwarded writes join.
+    proposals: WriteQueue<Refusal>,
     /// Read-index rounds for followers' forwarded reads, shared between them.
     reads: ReadIndexQueue<Refusal>,
     /// `None` on a single-node store: every RPC is refused.
@@ -223,6 +225,7 @@ fn sha256(bytes: &[u8]) -> ring::digest::Digest {
 /// leader or asking about each other.
 pub(crate) fn router(
     raft: Raft,
+    proposals: WriteQueue<Refusal>,
     secret: Option<Arc<str>>,
     state: Arc<StateDb>,
     node_id: NodeId,
@@ -234,6 +237,7 @@ pub(crate) fn router(
     });
     let state = RpcState {
         raft,
+        proposals,
         reads,
         peers: secret.clone().map(cluster::Peers::new),
         secret,
@@ -280,7 +284,7 @@ async fn forwarded_write(
     State(st): State<RpcState>,
     Json(cmd): Json<CommandJson>,
 ) -> Json<Answer<OutcomeJson>> {
-    Json(cluster::leader_write(&st.raft, cmd).await)
+    Json(st.proposals.write(cmd).await)
 }
 
 async fn read_index(State(st): State<RpcState>) -> Json<Answer<u64>> {

@@ -161,8 +161,11 @@ struct Inner {
     peers: Option<Peers>,
     /// See [`Options::unsafe_local_reads`].
     unsafe_local_reads: bool,
-    /// Single writes, sent as batches ([`coalesce`]).
+    /// This node's callers' writes, sent (to the leader) as batches ([`coalesce`]).
     writes: coalesce::WriteQueue<WriteError>,
+    /// What this node proposes while it leads, followers' forwarded batches included, merged
+    /// into few entries ([`coalesce`]).
+    proposals: coalesce::WriteQueue<Refusal>,
     /// Read-index rounds, shared by the callers waiting when each starts ([`coalesce`]).
     read_index: coalesce::ReadIndexQueue<ReadError>,
     /// Fires when the log file is closed; `shutdown` waits for it so the store can be reopened.
@@ -313,6 +316,12 @@ impl<A: App> Replicated<A> {
         };
         let raft = raft.map_err(|e| OpenError::Raft(e.to_string()))?;
         // The queues' tasks hold the node weakly, so dropping the last handle still ends them.
+        let leader = raft.clone();
+        let proposals =
+            coalesce::WriteQueue::start(coalesce::PROPOSALS_IN_FLIGHT, move |payload| {
+                let raft = leader.clone();
+                async move { cluster::leader_write(&raft, payload).await }
+            });
         let inner = Arc::new_cyclic(|node: &std::sync::Weak<Inner>| {
             let (for_writes, for_reads) = (node.clone(), node.clone());
             Inner {
@@ -323,7 +332,8 @@ impl<A: App> Replicated<A> {
                 secret,
                 unsafe_local_reads: opts.unsafe_local_reads,
                 closed: Mutex::new(Some(closed)),
-                writes: coalesce::WriteQueue::start(move |payload| {
+                proposals,
+                writes: coalesce::WriteQueue::start(coalesce::CALLERS_IN_FLIGHT, move |payload| {
                     let node = for_writes.upgrade().map(Self::from_inner);
                     async move {
                         match node {
@@ -414,7 +424,7 @@ impl<A: App> Replicated<A> {
             return Err(WriteError::Encode(why));
         }
         let started = Instant::now();
-        let res = self.inner.writes.write(json).await;
+        let res = self.propose_or_forward(json).await;
         let outcome = match res {
             Ok(out) => serde_json::from_str(&out.0).map_err(|e| {
                 WriteError::Fatal(format!("undecodable outcome ({:?} error)", e.classify()))
@@ -428,12 +438,31 @@ impl<A: App> Replicated<A> {
         outcome
     }
 
+    /// While this node leads, a write joins its proposals directly (batching it twice would only
+    /// split the leader's entries); otherwise it is batched with this node's other writes and
+    /// forwarded. "Not the leader" comes before anything is appended, so retrying is safe.
+    async fn propose_or_forward(&self, json: String) -> Result<OutcomeJson, WriteError> {
+        let leads = self.inner.raft.metrics().borrow().current_leader == Some(self.inner.node_id);
+        if leads {
+            match self
+                .inner
+                .proposals
+                .write(CommandJson::One(json.clone()))
+                .await
+            {
+                Err(Refusal::NotLeader { .. }) => {}
+                other => return other.map_err(WriteError::from),
+            }
+        }
+        self.inner.writes.write(CommandJson::One(json)).await
+    }
+
     /// Writes through this node if it leads, else through the leader (forwarded over the Raft
     /// RPC listener), retrying while a leader is being elected. A forwarded write is sent again
     /// only when it was surely not delivered, so no command is applied twice by a retry.
     pub(crate) async fn write_json(&self, json: CommandJson) -> Result<OutcomeJson, WriteError> {
-        let raft = &self.inner.raft;
-        let here = || cluster::leader_write(raft, json.clone());
+        let proposals = &self.inner.proposals;
+        let here = || proposals.write(json.clone());
         match self
             .on_leader("write", &json, cluster::FORWARD_TIMEOUT, here)
             .await
@@ -756,6 +785,7 @@ impl<A: App> Replicated<A> {
     pub fn rpc_router(&self) -> axum::Router {
         http::router(
             self.inner.raft.clone(),
+            self.inner.proposals.clone(),
             self.inner.secret.clone(),
             self.inner.state.clone(),
             self.inner.node_id,
