@@ -35,7 +35,7 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine<Noop>, tempfile::TempDir> f
         let (store, _closed) = Store::new(db);
         Ok((
             dir,
-            LogStore::new(store),
+            LogStore::new(store, 1),
             StateMachine::new(Arc::new(state), Arc::new(Noop), Arc::new(snapshots)),
         ))
     }

@@ -1,8 +1,12 @@
 //! `RaftLogStorage` over redb. Votes, truncations and purges are fsync'd before they return.
-//! Appends are committed at once without an fsync, so the entries are readable and replication
-//! to followers starts while the disk works; a flusher thread then makes every append queued
-//! since its last pass durable with one fsync'd commit, and only then reports them flushed
-//! (openraft counts an entry toward a quorum only once its flush is reported).
+//!
+//! Appends differ by who proposed the entries:
+//! * the leader's own proposals are committed at once without an fsync, so they are readable
+//!   and replication to followers starts while the disk works; a flusher thread then makes
+//!   every append queued since its last pass durable with one fsync'd commit, and only then
+//!   reports them flushed (openraft counts the leader's own copy toward a quorum only then);
+//! * entries received from a leader are fsync'd before `append` returns, because openraft 0.9
+//!   acknowledges them to the leader as soon as it does, without waiting for the flush report.
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
@@ -12,17 +16,21 @@ use openraft::{ErrorSubject, ErrorVerb, OptionalSend, RaftLogReader};
 use redb::{Database, ReadableDatabase, ReadableTable};
 
 use super::db::{self, DbError, KEY_COMMITTED, KEY_PURGED, KEY_VOTE, LOG, META, Store};
-use super::types::{Entry, LogId, StorageError, TypeConfig, Vote};
+use super::types::{Entry, LogId, NodeId, StorageError, TypeConfig, Vote};
 
 /// The Raft log, vote and commit pointer of one node. Cheap to clone (it is also the log reader).
 #[derive(Clone)]
 pub(crate) struct LogStore {
     db: Arc<Store>,
     flusher: std::sync::mpsc::Sender<LogFlushed<TypeConfig>>,
+    node_id: NodeId,
+    /// The vote last saved or read: tells this node's own proposals (made while it leads under
+    /// that vote) from entries a leader sent it.
+    vote: Arc<std::sync::Mutex<Option<Vote>>>,
 }
 
 impl LogStore {
-    pub(crate) fn new(db: Arc<Store>) -> Self {
+    pub(crate) fn new(db: Arc<Store>, node_id: NodeId) -> Self {
         let (flusher, queued) = std::sync::mpsc::channel();
         let file = db.clone();
         // Ends (and lets go of the file) once every clone of the store is dropped.
@@ -30,7 +38,28 @@ impl LogStore {
             .name("raft-log-flush".into())
             .spawn(move || flush_appends(&file, &queued))
             .expect("spawning the log flusher thread");
-        Self { db, flusher }
+        Self {
+            db,
+            flusher,
+            node_id,
+            vote: Arc::default(),
+        }
+    }
+
+    fn remember_vote(&self, vote: Option<Vote>) {
+        *self.vote.lock().unwrap_or_else(|p| p.into_inner()) = vote;
+    }
+
+    /// Whether every entry was proposed by this node as the leader of its current vote. A
+    /// leader id (term, node) is unique, so entries carrying this node's current one can only
+    /// be its own; entries a later leader sends back carry an older one.
+    fn own_proposals(&self, entries: &[Entry]) -> bool {
+        let vote = *self.vote.lock().unwrap_or_else(|p| p.into_inner());
+        vote.is_some_and(|v| {
+            v.is_committed()
+                && v.leader_id().node_id == self.node_id
+                && entries.iter().all(|e| e.log_id.leader_id == *v.leader_id())
+        })
     }
 }
 
@@ -108,14 +137,18 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         db::blocking(&self.db, ErrorSubject::Vote, ErrorVerb::Write, move |db| {
             db::put_json(db, META, KEY_VOTE, &vote, true)
         })
-        .await
+        .await?;
+        self.remember_vote(Some(vote));
+        Ok(())
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
-        db::blocking(&self.db, ErrorSubject::Vote, ErrorVerb::Read, |db| {
+        let vote = db::blocking(&self.db, ErrorSubject::Vote, ErrorVerb::Read, |db| {
             db::get_json(db, META, KEY_VOTE)
         })
-        .await
+        .await?;
+        self.remember_vote(vote);
+        Ok(vote)
     }
 
     // Not fsync'd: `committed` only lets a restart replay sooner; losing the latest value is safe
@@ -143,9 +176,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
+        let entries: Vec<Entry> = entries.into_iter().collect();
+        let own = self.own_proposals(&entries);
         let rows = entries
-            .into_iter()
-            .map(|e| Ok((e.log_id.index, serde_json::to_vec(&e)?)))
+            .iter()
+            .map(|e| Ok((e.log_id.index, serde_json::to_vec(e)?)))
             .collect::<Result<Vec<_>, serde_json::Error>>()
             .map_err(|e| db::storage_error(ErrorSubject::Logs, ErrorVerb::Write, &e.into()));
         let rows = match rows {
@@ -158,8 +193,14 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let count = rows.len() as u64;
         let res = db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Write, move |db| {
             let mut txn = db.begin_write()?;
-            // Durable once the flusher's next fsync'd commit lands; reported flushed only then.
-            txn.set_durability(redb::Durability::None)?;
+            // The leader's own entries become durable with the flusher's next fsync'd commit
+            // and are reported flushed only then; received entries are fsync'd right here.
+            let durability = if own {
+                redb::Durability::None
+            } else {
+                redb::Durability::Immediate
+            };
+            txn.set_durability(durability)?;
             {
                 let mut table = txn.open_table(LOG)?;
                 for (index, bytes) in &rows {
@@ -172,11 +213,15 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         .await;
         metrics::counter!("marquee_origin_raft_log_entries_appended_total").increment(count);
         match &res {
-            Ok(()) => {
+            Ok(()) if own => {
                 if let Err(unsent) = self.flusher.send(callback) {
                     let stopped = std::io::Error::other("the log flusher stopped");
                     unsent.0.log_io_completed(Err(stopped));
                 }
+            }
+            Ok(()) => {
+                metrics::counter!("marquee_origin_raft_log_flushes_total").increment(1);
+                callback.log_io_completed(Ok(()));
             }
             Err(e) => callback.log_io_completed(Err(std::io::Error::other(e.to_string()))),
         }
@@ -206,5 +251,42 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             Ok(())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use openraft::{CommittedLeaderId, EntryPayload};
+
+    use super::*;
+
+    fn entry(term: u64, node: NodeId, index: u64) -> Entry {
+        Entry {
+            log_id: LogId::new(CommittedLeaderId::new(term, node), index),
+            payload: EntryPayload::Blank,
+        }
+    }
+
+    #[test]
+    fn only_this_leaders_own_entries_skip_the_fsync_before_append_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = db::open_store(dir.path(), 1).unwrap();
+        let (store, _closed) = Store::new(db);
+        let log = LogStore::new(store, 1);
+        assert!(!log.own_proposals(&[entry(2, 1, 5)]), "no vote yet");
+        log.remember_vote(Some(Vote::new_committed(2, 1)));
+        assert!(log.own_proposals(&[entry(2, 1, 5), entry(2, 1, 6)]));
+        assert!(
+            !log.own_proposals(&[entry(1, 1, 4)]),
+            "an older term of its own, sent back"
+        );
+        assert!(!log.own_proposals(&[entry(2, 1, 5), entry(1, 2, 3)]));
+        log.remember_vote(Some(Vote::new_committed(3, 2)));
+        assert!(!log.own_proposals(&[entry(3, 2, 7)]), "another node leads");
+        log.remember_vote(Some(Vote::new(4, 1)));
+        assert!(
+            !log.own_proposals(&[entry(4, 1, 8)]),
+            "a candidate has no proposals"
+        );
     }
 }

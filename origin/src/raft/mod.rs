@@ -299,7 +299,7 @@ impl<A: App> Replicated<A> {
         .validate()
         .map_err(|e| OpenError::Raft(e.to_string()))?;
         let (log, sm) = (
-            log_store::LogStore::new(log_db.clone()),
+            log_store::LogStore::new(log_db.clone(), node_id),
             state_machine::StateMachine::new(state.clone(), app, Arc::new(snapshots)),
         );
         let config = Arc::new(config);
