@@ -201,6 +201,7 @@ async fn open_raft(
     let Some(cluster) = &config.cluster else {
         let opts = Options {
             snapshot_every: config.snapshot_every,
+            election_timeout_ms: config.election_timeout_ms,
             ..Options::default()
         };
         let raft = Replicated::open_with(&config.raft_dir(), config.node_id, api_url, opts, Origin)
@@ -234,6 +235,7 @@ async fn open_raft(
         },
         unsafe_local_reads: config.unsafe_local_reads,
         snapshot_every: config.snapshot_every,
+        election_timeout_ms: config.election_timeout_ms,
         ..Options::default()
     };
     if config.unsafe_local_reads {

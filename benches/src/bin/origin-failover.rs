@@ -21,6 +21,9 @@ struct Args {
     /// Concurrent writers.
     #[arg(long, default_value_t = 16)]
     clients: u64,
+    /// Passed to every node as --election-timeout-ms (origin's default when absent).
+    #[arg(long)]
+    election_timeout_ms: Option<u64>,
     #[arg(long, env = "MARQUEE_BENCH_ORIGIN_BIN")]
     origin_bin: Option<std::path::PathBuf>,
 }
@@ -42,11 +45,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
         None => procs::sibling("marquee-origin")?,
     };
     let dir = tempfile::tempdir()?;
-    let mut origins = Origins::start(&bin, 3, dir.path()).await?;
+    let timeout = args.election_timeout_ms.map(|ms| ms.to_string());
+    let extra: Vec<&str> = match &timeout {
+        Some(ms) => vec!["--election-timeout-ms", ms.as_str()],
+        None => Vec::new(),
+    };
+    let mut origins = Origins::start_with(&bin, 3, dir.path(), true, &extra).await?;
     let urls = Arc::new(origins.api_urls());
     let cookie = Arc::new(origins.cookie.clone());
-    // Every acknowledged write: (name, when).
-    let acked: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
+    // Every acknowledged write: (name, when it was sent, when it was acknowledged).
+    let acked: Arc<Mutex<Vec<(String, Instant, Instant)>>> = Arc::default();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writers: Vec<_> = (0..args.clients)
         .map(|c| {
@@ -61,11 +69,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let name = format!("w{c}-{seq}");
                     let base = &urls[(c + seq) as usize % urls.len()];
+                    let sent = Instant::now();
                     if create_title(&http, base, &cookie, &title_body(&name, 200)).await {
-                        acked
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .push((name, Instant::now()));
+                        acked.lock().unwrap_or_else(|p| p.into_inner()).push((
+                            name,
+                            sent,
+                            Instant::now(),
+                        ));
                     }
                     seq += 1;
                 }
@@ -78,7 +88,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let leader = origins.leader().await?;
         let killed_at = Instant::now();
         origins.kill(leader);
-        // The first write acknowledged after the kill.
+        // The first write sent after the kill to be acknowledged (answers to writes sent
+        // before it, still on their way, say nothing about the new leader).
         let deadline = killed_at + Duration::from_secs(30);
         let gap = loop {
             let first = acked
@@ -86,9 +97,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 .unwrap_or_else(|p| p.into_inner())
                 .iter()
                 .rev()
-                .take_while(|(_, at)| *at > killed_at)
-                .last()
-                .map(|(_, at)| *at - killed_at);
+                .take_while(|(_, _, at)| *at > killed_at)
+                .filter(|(_, sent, _)| *sent > killed_at)
+                .map(|(_, _, at)| *at - killed_at)
+                .min();
             if let Some(gap) = first {
                 break gap;
             }
@@ -109,7 +121,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     for w in writers {
         let _ = w.await;
     }
-    let acked: Vec<(String, Instant)> = acked.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let acked: Vec<(String, Instant, Instant)> =
+        acked.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let lost = lost_writes(&origins, &acked).await?;
     gaps.sort_by(f64::total_cmp);
     let n = acked.len();
@@ -127,7 +140,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// Acknowledged titles missing from the cluster's catalogue now.
-async fn lost_writes(origins: &Origins, acked: &[(String, Instant)]) -> anyhow::Result<usize> {
+async fn lost_writes(
+    origins: &Origins,
+    acked: &[(String, Instant, Instant)],
+) -> anyhow::Result<usize> {
     origins.leader().await?;
     let http = reqwest::Client::new();
     let list: serde_json::Value = http
@@ -143,6 +159,6 @@ async fn lost_writes(origins: &Origins, acked: &[(String, Instant)]) -> anyhow::
         .unwrap_or_default();
     Ok(acked
         .iter()
-        .filter(|(n, _)| !names.contains(n.as_str()))
+        .filter(|(n, _, _)| !names.contains(n.as_str()))
         .count())
 }

@@ -287,13 +287,14 @@ impl<A: App> Replicated<A> {
             // openraft's 200 ms default is per chunk: a 1 MB chunk to a busy or distant peer can
             // miss it on every retry, and the joiner then never catches up.
             install_snapshot_timeout: SNAPSHOT_CHUNK_TIMEOUT.as_millis() as u64,
-            // A follower waits this long without a heartbeat before it stands, and the others
-            // refuse to vote until the old leader's lease (the maximum) has run out: failover
-            // takes about max + min. openraft's 150–300 ms measured ~640 ms from a killed
-            // leader to the next write; 100–200 ms stays well above the 50 ms heartbeat.
-            election_timeout_min: 100,
-            election_timeout_max: 200,
-            heartbeat_interval: 50,
+            // openraft 0.9 has a follower stand after the old leader's lease (the maximum) plus
+            // its own timeout (min..max), and a candidate that meets a longer log backs off
+            // another 2 × max; under load the followers' logs usually differ, so that second
+            // round is common: failover takes ~2 × max to ~4 × max. Four heartbeats fit in the
+            // lease. See Options::election_timeout_ms for the default.
+            election_timeout_min: opts.election_timeout_ms / 2,
+            election_timeout_max: opts.election_timeout_ms,
+            heartbeat_interval: (opts.election_timeout_ms / 4).max(1),
             ..Default::default()
         }
         .validate()
