@@ -12,6 +12,7 @@ use crate::procs::{ChildGuard, free_port};
 
 pub const ADMIN: &str = "bench@marquee.local";
 const PASSWORD: &str = "benchmark password";
+const SECRET_FILE: &str = "cluster-secret";
 
 struct Node {
     child: Option<ChildGuard>,
@@ -25,8 +26,8 @@ pub struct Origins {
     nodes: Vec<Node>,
     /// Arguments every node gets (after the generated ones).
     extra: Vec<String>,
-    /// Node 1's Raft RPC address, for nodes that join later; `None` for a lone single node.
-    first_raft: Option<String>,
+    /// Node 1's Raft RPC port, which later nodes join; `None` for a lone single node.
+    first_raft: Option<u16>,
     /// The admin's session cookie (`marquee_session=…`).
     pub cookie: String,
 }
@@ -45,31 +46,29 @@ impl Origins {
         cluster: bool,
         extra: &[&str],
     ) -> anyhow::Result<Origins> {
-        let raft = free_port()?;
+        if cluster {
+            std::fs::write(dir.join(SECRET_FILE), "a-benchmark-cluster-secret")?;
+        }
         let mut origins = Origins {
             bin: bin.to_owned(),
             dir: dir.to_owned(),
             nodes: Vec::new(),
             extra: extra.iter().map(|a| a.to_string()).collect(),
-            first_raft: cluster.then(|| format!("127.0.0.1:{raft}")),
+            first_raft: if cluster { Some(free_port()?) } else { None },
             cookie: String::new(),
         };
         for _ in 0..nodes {
-            origins.add_node_with_raft_port(raft)?;
+            origins.add_node()?;
         }
         origins.cookie = origins.admin_session().await?;
         Ok(origins)
     }
 
-    /// Starts one more node; it joins node 1's cluster. Returns its number (1-based).
+    /// Starts one more node (node 1 bootstraps; later ones join it). Returns its number
+    /// (1-based).
     pub fn add_node(&mut self) -> anyhow::Result<usize> {
-        self.add_node_with_raft_port(free_port()?)
-    }
-
-    fn add_node_with_raft_port(&mut self, first_raft_port: u16) -> anyhow::Result<usize> {
         let k = self.nodes.len() + 1;
-        let secret = self.dir.join("cluster-secret");
-        std::fs::write(&secret, "a-benchmark-cluster-secret")?;
+        let secret = self.dir.join(SECRET_FILE);
         let api = free_port()?;
         let data = self.data_dir(k);
         let mut args: Vec<String> = vec![
@@ -84,12 +83,8 @@ impl Origins {
             "--node-id".into(),
             k.to_string(),
         ];
-        if let Some(first) = &self.first_raft {
-            let port = if k == 1 {
-                first_raft_port
-            } else {
-                free_port()?
-            };
+        if let Some(first) = self.first_raft {
+            let port = if k == 1 { first } else { free_port()? };
             args.extend([
                 "--cluster-listen".into(),
                 format!("127.0.0.1:{port}"),
@@ -99,7 +94,7 @@ impl Origins {
             if k == 1 {
                 args.push("--bootstrap".into());
             } else {
-                args.extend(["--join".into(), first.clone()]);
+                args.extend(["--join".into(), format!("127.0.0.1:{first}")]);
             }
         }
         args.extend(self.extra.iter().cloned());

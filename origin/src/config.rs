@@ -544,6 +544,16 @@ mod tests {
         assert!(err.to_string().contains("--admin-email"), "{err}");
         let err = Config::resolve(parse(&["--control-plane", "127.0.0.1:1"])).unwrap_err();
         assert!(err.to_string().contains("--control-plane"), "{err}");
+        for (flag, bad) in [
+            ("--snapshot-every", "5"),
+            ("--election-timeout-ms", "10"),
+            ("--election-timeout-ms", "600000"),
+        ] {
+            let err = Config::resolve(parse(&[flag, bad])).unwrap_err();
+            assert!(err.to_string().contains(flag), "{flag} {bad}: {err}");
+        }
+        let ok = Config::resolve(parse(&["--election-timeout-ms", "120"])).unwrap();
+        assert_eq!((ok.election_timeout_ms, ok.snapshot_every), (120, 10_000));
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("bad.toml");
         std::fs::write(&file, "nonsense = 1\n").unwrap();
