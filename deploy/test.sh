@@ -11,11 +11,19 @@ cd "$ROOT"
 RESULTS=()
 FAILED=0
 START=$SECONDS
+RUNNING=""
+# Longest a test step may run: a hung test fails its step (and says so) instead of eating CI's
+# whole budget and leaving no summary.
+STEP_LIMIT_S=1800
 
 summary() {
   echo
   echo "==================== test summary ===================="
   local r
+  if [ -n "$RUNNING" ]; then
+    RESULTS+=("FAIL  $RUNNING (interrupted after $((SECONDS - RUNNING_SINCE)) s)")
+    FAILED=1
+  fi
   for r in "${RESULTS[@]}"; do echo "  $r"; done
   echo "  total: $((SECONDS - START)) s"
   if [ "$FAILED" -ne 0 ]; then echo "  RESULT: FAILED"; else echo "  RESULT: passed"; fi
@@ -28,7 +36,9 @@ step() {
   local name="$1" t0=$SECONDS status=0
   shift
   log "$name"
+  RUNNING="$name" RUNNING_SINCE=$SECONDS
   "$@" || status=$?
+  RUNNING=""
   if [ "$status" -eq 0 ]; then
     RESULTS+=("PASS  $name ($((SECONDS - t0)) s)")
   else
@@ -45,7 +55,7 @@ e2e_tests() {
     echo "no browser tests found in deploy/e2e" >&2
     return 1
   fi
-  MARQUEE_BIN="$TARGET_DIR/debug/marquee" node --test "${files[@]}"
+  MARQUEE_BIN="$TARGET_DIR/debug/marquee" timeout -k 30 "$STEP_LIMIT_S" node --test "${files[@]}"
 }
 
 ensure_packages
@@ -65,7 +75,7 @@ step "python tools (schemathesis, moto)" ensure_python_tools || exit 1
 step "cargo fmt --check" cargo fmt --all --check || true
 step "cargo clippy (-D warnings)" cargo clippy --workspace --all-targets -- -D warnings || true
 step "cargo build (bins and tests)" cargo build --workspace --bins --tests || exit 1
-step "cargo test --workspace" cargo test --workspace || true
+step "cargo test --workspace" timeout -k 30 "$STEP_LIMIT_S" cargo test --workspace || true
 step "browser e2e (node --test deploy/e2e)" e2e_tests || true
 
 exit "$FAILED"

@@ -65,6 +65,11 @@ async fn record(
         .push(Op::new(client, call, ret, op, output));
 }
 
+/// An HTTP client whose every request gives up after `timeout`: no answer is an answer too.
+fn http_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder().timeout(timeout).build().unwrap()
+}
+
 /// A tiny deterministic generator, so a failing run can be replayed by its seed.
 struct Lcg(u64);
 
@@ -92,7 +97,7 @@ async fn create_title(http: &reqwest::Client, base: &str, cookie: &str, name: &s
 
 /// The admin's session cookie, signed up on the first node that takes it.
 async fn admin_cookie(cluster: &Cluster) -> String {
-    let http = reqwest::Client::new();
+    let http = http_client(Duration::from_secs(10));
     let body = serde_json::json!({"email": "admin@example.com", "password": PASSWORD});
     let resp = http
         .post(format!("{}/api/v1/accounts", cluster.api_urls()[0]))
@@ -120,10 +125,7 @@ fn start_workload(
             let (history, titles, cookie) = (history.clone(), titles.clone(), cookie.clone());
             let stop = stop.clone();
             tokio::spawn(async move {
-                let http = reqwest::Client::builder()
-                    .timeout(Duration::from_secs(3))
-                    .build()
-                    .unwrap();
+                let http = http_client(Duration::from_secs(3));
                 let mut rng = Lcg(seed ^ ((client + 1) * 0x9E37_79B9));
                 let mut seq = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -196,11 +198,25 @@ fn summary(history: &[Op<CreateOnceOp, bool>]) -> String {
     )
 }
 
+/// Longest the fault scenario may take, end to end (it needs about a minute): a cluster that
+/// stops answering fails the test with every node's log instead of hanging the suite.
+const SCENARIO_LIMIT: Duration = Duration::from_secs(300);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cluster_stays_linearizable_and_loses_nothing_under_faults() {
     let mut cluster = Cluster::start("f", &[]);
+    let run = tokio::time::timeout(SCENARIO_LIMIT, faults_scenario(&mut cluster)).await;
+    if run.is_err() {
+        panic!(
+            "the fault scenario did not finish within {SCENARIO_LIMIT:?}\n{}",
+            cluster.log_tails(200)
+        );
+    }
+}
+
+async fn faults_scenario(cluster: &mut Cluster) {
     cluster.leader().await;
-    let cookie = admin_cookie(&cluster).await;
+    let cookie = admin_cookie(cluster).await;
     let titles: Titles = Arc::default();
     let history: History = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -208,7 +224,7 @@ async fn the_cluster_stays_linearizable_and_loses_nothing_under_faults() {
     let seed = t0.elapsed().as_nanos() as u64 ^ u64::from(std::process::id());
     println!("workload seed {seed}");
     let work = (history.clone(), titles.clone(), cookie.clone());
-    let clients = start_workload(&cluster, work, stop.clone(), t0, seed);
+    let clients = start_workload(cluster, work, stop.clone(), t0, seed);
     let phase = Duration::from_secs(3);
 
     tokio::time::sleep(phase).await; // healthy
@@ -254,13 +270,18 @@ async fn the_cluster_stays_linearizable_and_loses_nothing_under_faults() {
             _ => None,
         })
         .collect();
-    let http = reqwest::Client::new();
+    let http = http_client(Duration::from_secs(5));
     for (i, base) in cluster.api_urls().iter().enumerate() {
         for email in &acked {
             let op = CreateOnceOp::Exists(email.clone());
             record(&history, &http, (100 + i as u64, base), op.clone(), t0).await;
             let last = history.lock().unwrap().last().cloned().unwrap();
-            assert_eq!(last.output, Some(true), "{email} lost on node {}", i + 1);
+            let node = i + 1;
+            assert_eq!(
+                last.output,
+                Some(true),
+                "{email} not found on node {node} (None: no answer)"
+            );
         }
     }
     let created: Vec<String> = titles.lock().unwrap().clone();
@@ -293,10 +314,7 @@ async fn the_checker_catches_reads_served_without_read_index() {
     let leader = cluster.leader().await;
     let cut = if leader == 1 { 2 } else { 1 };
     let bases = cluster.api_urls();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let http = http_client(Duration::from_secs(5));
     let history: History = Arc::new(Mutex::new(Vec::new()));
     let t0 = Instant::now();
     cluster.cut(&[cut]);

@@ -18,6 +18,10 @@ use super::{Status, status_of};
 
 /// How long a forwarded call may take (a write waits for a quorum; a join for a catch-up).
 pub(crate) const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest the leader waits for one of its proposals to commit and apply, or for a read-index
+/// round, before it answers "no outcome in time" and takes the next: a stalled Raft gives its
+/// callers an answer, and the queue behind it moves once Raft does.
+pub(crate) const PROPOSAL_TIMEOUT: Duration = FORWARD_TIMEOUT;
 /// How long a learner may take to catch up before the join is abandoned, plus the time to
 /// stream the state at [`CATCH_UP_BYTES_PER_SEC`] ([`catch_up_budget`]).
 pub(crate) const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -41,6 +45,10 @@ pub enum Refusal {
     Rejected(String),
     #[error("{0}")]
     Fatal(String),
+    /// Raft gave no outcome in time (e.g. a proposal not committed within
+    /// [`PROPOSAL_TIMEOUT`]): a write may or may not still be applied.
+    #[error("no outcome in time: {0}")]
+    TimedOut(String),
 }
 
 pub(crate) type Answer<T> = Result<T, Refusal>;
@@ -137,9 +145,16 @@ fn fatal(f: openraft::error::Fatal<NodeId>) -> Refusal {
     }
 }
 
-/// Leader side of a forwarded write.
+/// Leader side of a write (its own, or forwarded): proposes it and waits, at most
+/// [`PROPOSAL_TIMEOUT`], for it to commit and apply.
 pub(crate) async fn leader_write(raft: &Raft, cmd: CommandJson) -> Answer<OutcomeJson> {
-    match raft.client_write(cmd).await {
+    let Ok(written) = tokio::time::timeout(PROPOSAL_TIMEOUT, raft.client_write(cmd)).await else {
+        metrics::counter!("marquee_origin_raft_timeouts_total", "what" => "write").increment(1);
+        let waited = PROPOSAL_TIMEOUT.as_secs();
+        let why = format!("the write was not committed within {waited} s; it may still be");
+        return Err(Refusal::TimedOut(why));
+    };
+    match written {
         Ok(resp) => Ok(resp.data),
         Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => Err(not_leader(f)),
         Err(RaftError::APIError(other)) => Err(Refusal::Rejected(other.to_string())),
@@ -150,7 +165,15 @@ pub(crate) async fn leader_write(raft: &Raft, cmd: CommandJson) -> Answer<Outcom
 /// Leader side of a read-index request: confirms leadership with a quorum and answers the
 /// index a follower must have applied before it reads.
 pub(crate) async fn leader_read_index(raft: &Raft) -> Answer<u64> {
-    match raft.get_read_log_id().await {
+    let Ok(confirmed) = tokio::time::timeout(PROPOSAL_TIMEOUT, raft.get_read_log_id()).await else {
+        metrics::counter!("marquee_origin_raft_timeouts_total", "what" => "read_index")
+            .increment(1);
+        let waited = PROPOSAL_TIMEOUT.as_secs();
+        return Err(Refusal::TimedOut(format!(
+            "leadership was not confirmed within {waited} s"
+        )));
+    };
+    match confirmed {
         Ok((read, _)) => Ok(read.map_or(0, |l| l.index)),
         Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(f))) => {
             Err(not_leader(f))
@@ -363,6 +386,7 @@ impl From<Refusal> for WriteError {
                 leader_addr,
             },
             Refusal::Stopped => WriteError::Stopped,
+            Refusal::TimedOut(e) => WriteError::Unknown(e),
             Refusal::Rejected(e) | Refusal::Fatal(e) => WriteError::Fatal(e),
         }
     }
@@ -379,7 +403,7 @@ impl From<Refusal> for ReadError {
                 leader_addr,
             },
             Refusal::Stopped => ReadError::Stopped,
-            Refusal::Rejected(e) => ReadError::Unavailable(e),
+            Refusal::Rejected(e) | Refusal::TimedOut(e) => ReadError::Unavailable(e),
             Refusal::Fatal(e) => ReadError::Fatal(e),
         }
     }
@@ -396,7 +420,7 @@ impl From<Refusal> for MembershipError {
                 leader_addr,
             },
             Refusal::Stopped => MembershipError::Stopped,
-            Refusal::Rejected(e) => MembershipError::Rejected(e),
+            Refusal::Rejected(e) | Refusal::TimedOut(e) => MembershipError::Rejected(e),
             Refusal::Fatal(e) => MembershipError::Fatal(e),
         }
     }

@@ -203,6 +203,18 @@ impl Cluster {
         std::fs::read_to_string(self.dir.path().join(format!("node{k}.log"))).unwrap_or_default()
     }
 
+    /// The last `lines` lines of every node's log, each under its node's name.
+    pub fn log_tails(&self, lines: usize) -> String {
+        (1..=self.nodes.len())
+            .map(|k| {
+                let log = self.log(k);
+                let all: Vec<&str> = log.lines().collect();
+                let tail = all[all.len().saturating_sub(lines)..].join("\n");
+                format!("--- node {k} (last {lines} lines of its log) ---\n{tail}\n")
+            })
+            .collect()
+    }
+
     /// SIGKILL: no chance to clean up.
     pub fn kill(&mut self, k: usize) {
         if let Some(mut child) = self.nodes[k - 1].child.take() {
@@ -256,7 +268,9 @@ impl Cluster {
                     return i + 1;
                 }
             }
-            assert!(Instant::now() < deadline, "no leader within 30 s");
+            if Instant::now() > deadline {
+                panic!("no leader within 30 s\n{}", self.log_tails(100));
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
