@@ -219,3 +219,51 @@ async fn a_short_cluster_secret_is_refused() -> anyhow::Result<()> {
     assert!(matches!(err, OpenError::Config(_)), "{err:?}");
     Ok(())
 }
+
+/// A leader whose process is gone (its Raft port refuses connections) is replaced by the
+/// followers' leader watch, without waiting for openraft's election timer: here that timer is
+/// off, so only the watch can elect, and it must do so soon after the old leader's lease ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_stand_as_soon_as_a_dead_leaders_lease_ends() -> anyhow::Result<()> {
+    let opts = Options {
+        timer_elections: false,
+        ..Options::default()
+    };
+    let n1 = start_with(1, true, opts.clone()).await?;
+    let n2 = start_with(2, false, opts.clone()).await?;
+    let n3 = start_with(3, false, opts).await?;
+    for n in [&n2, &n3] {
+        let join = n1.raft.add_voter(n.id, n.addr.clone());
+        tokio::time::timeout(Duration::from_secs(30), join).await??;
+    }
+    assert_eq!(n1.raft.write(cmd("a", 1)).await?, 1);
+
+    n1.raft.shutdown().await?;
+    n1.server.abort();
+    let killed_at = Instant::now();
+    let leader = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match n2.raft.status().leader_id {
+                Some(id) if id != 1 => return id,
+                _ => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+        }
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("no new leader within 5 s of the old one's death"))?;
+    println!(
+        "node {leader} leads {:?} after the kill",
+        killed_at.elapsed()
+    );
+    let (new, other) = if leader == 2 { (&n2, &n3) } else { (&n3, &n2) };
+    assert_eq!(new.raft.write(cmd("a", 1)).await?, 2);
+    wait_for("the other follower", async || {
+        (other.raft.status().leader_id == Some(leader)).then_some(())
+    })
+    .await;
+    for n in [n2, n3] {
+        n.raft.shutdown().await?;
+        n.server.abort();
+    }
+    Ok(())
+}

@@ -22,6 +22,7 @@ use openraft::raft::{
 use super::Status;
 use super::cluster::{self, Answer, MembershipChange, Refusal};
 use super::coalesce::{ReadIndexQueue, WriteQueue};
+use super::leader_watch::LeaderContact;
 use super::state_db::StateDb;
 use super::types::{CommandJson, NodeAddrs, NodeId, OutcomeJson, Raft, TypeConfig};
 
@@ -192,6 +193,8 @@ struct RpcState {
     peers: Option<cluster::Peers>,
     state: Arc<StateDb>,
     node_id: NodeId,
+    /// Touched by every append accepted from a leader ([`super::leader_watch`]).
+    contact: Arc<LeaderContact>,
 }
 
 impl RpcState {
@@ -229,6 +232,7 @@ pub(crate) fn router(
     secret: Option<Arc<str>>,
     state: Arc<StateDb>,
     node_id: NodeId,
+    contact: Arc<LeaderContact>,
 ) -> Router {
     let leader = raft.clone();
     let reads = ReadIndexQueue::start(move || {
@@ -243,6 +247,7 @@ pub(crate) fn router(
         secret,
         state,
         node_id,
+        contact,
     };
     let route = |name: &str| format!("{RAFT_RPC_PREFIX}/{name}");
     Router::new()
@@ -314,7 +319,11 @@ async fn append(
     State(st): State<RpcState>,
     Json(rpc): Json<AppendEntriesRequest<TypeConfig>>,
 ) -> Json<Wire<AppendEntriesResponse<NodeId>>> {
-    fatal_only(st.raft.append_entries(rpc).await)
+    let answer = st.raft.append_entries(rpc).await;
+    if matches!(&answer, Ok(r) if !matches!(r, AppendEntriesResponse::HigherVote(_))) {
+        st.contact.heard();
+    }
+    fatal_only(answer)
 }
 
 async fn vote(

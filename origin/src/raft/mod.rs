@@ -56,6 +56,7 @@ mod db;
 mod error;
 pub mod group_commit;
 mod http;
+mod leader_watch;
 mod log_store;
 #[cfg(test)]
 mod migration_test;
@@ -170,6 +171,8 @@ struct Inner {
     read_index: coalesce::ReadIndexQueue<ReadError>,
     /// Fires when the log file is closed; `shutdown` waits for it so the store can be reopened.
     closed: Mutex<Option<oneshot::Receiver<()>>>,
+    /// When a leader was last heard from ([`leader_watch`]).
+    contact: Arc<leader_watch::LeaderContact>,
 }
 
 impl<A: App> Replicated<A> {
@@ -290,11 +293,13 @@ impl<A: App> Replicated<A> {
             // openraft 0.9 has a follower stand after the old leader's lease (the maximum) plus
             // its own timeout (min..max), and a candidate that meets a longer log backs off
             // another 2 × max; under load the followers' logs usually differ, so that second
-            // round is common: failover takes ~2 × max to ~4 × max. Four heartbeats fit in the
-            // lease. See Options::election_timeout_ms for the default.
+            // round is common: failover takes ~2 × max to ~4 × max. A leader whose process is
+            // gone is replaced sooner, right after its lease (`leader_watch`). Four heartbeats
+            // fit in the lease. See Options::election_timeout_ms for the default.
             election_timeout_min: opts.election_timeout_ms / 2,
             election_timeout_max: opts.election_timeout_ms,
             heartbeat_interval: (opts.election_timeout_ms / 4).max(1),
+            enable_elect: opts.timer_elections,
             ..Default::default()
         }
         .validate()
@@ -323,6 +328,11 @@ impl<A: App> Replicated<A> {
                 let raft = leader.clone();
                 async move { cluster::leader_write(&raft, payload).await }
             });
+        let contact = leader_watch::LeaderContact::new();
+        if matches!(opts.cluster, Cluster::Http { .. }) {
+            let (raft, election_ms) = (raft.clone(), opts.election_timeout_ms);
+            leader_watch::spawn(raft, node_id, contact.clone(), election_ms);
+        }
         let inner = Arc::new_cyclic(|node: &std::sync::Weak<Inner>| {
             let (for_writes, for_reads) = (node.clone(), node.clone());
             Inner {
@@ -333,6 +343,7 @@ impl<A: App> Replicated<A> {
                 secret,
                 unsafe_local_reads: opts.unsafe_local_reads,
                 closed: Mutex::new(Some(closed)),
+                contact: contact.clone(),
                 proposals,
                 writes: coalesce::WriteQueue::start(coalesce::CALLERS_IN_FLIGHT, move |payload| {
                     let node = for_writes.upgrade().map(Self::from_inner);
@@ -790,6 +801,7 @@ impl<A: App> Replicated<A> {
             self.inner.secret.clone(),
             self.inner.state.clone(),
             self.inner.node_id,
+            self.inner.contact.clone(),
         )
     }
 

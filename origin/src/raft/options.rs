@@ -26,6 +26,10 @@ pub struct Options {
     /// BROKEN ON PURPOSE, for tests only: answer "linearizable" reads from local state without
     /// read-index, so the fault suite can show its checker catches the stale reads this causes.
     pub unsafe_local_reads: bool,
+    /// For tests only: `false` turns off openraft's own election timer, so that only the
+    /// leader watch ([`super::leader_watch`]) can start an election.
+    #[doc(hidden)]
+    pub timer_elections: bool,
 }
 
 /// How this node reaches its peers.
@@ -59,6 +63,7 @@ impl Default for Options {
             start_timeout: Duration::from_secs(30),
             cluster: Cluster::SingleNode,
             unsafe_local_reads: false,
+            timer_elections: true,
         }
     }
 }
