@@ -2,6 +2,7 @@
 //! reach peers) and the server side (`router`, mounted by origin's HTTP server). Every request
 //! carries the cluster secret in `x-marquee-raft-secret`; without it a peer could write the log.
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -13,7 +14,7 @@ use axum::{Json, Router};
 use openraft::error::{
     Fatal, InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
 };
-use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::network::{Backoff, RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
     VoteRequest, VoteResponse,
@@ -116,7 +117,11 @@ impl HttpPeer {
             .post(url)
             .header(SECRET_HEADER, &*self.net.secret)
             .header(axum::http::header::CONTENT_TYPE, content_type)
-            .timeout(option.hard_ttl())
+            // openraft wraps each RPC in its own timeout of `hard_ttl` and simply resends after
+            // it; this one is only a backstop. Were it to fire first, the slow answer would
+            // count as "unreachable", and openraft would stop replicating to that node for a
+            // whole backoff (its default: 500 ms) — a stall that also set off elections.
+            .timeout(option.hard_ttl() * 2)
             .body(body)
             .send()
             .await;
@@ -145,7 +150,19 @@ impl HttpPeer {
     }
 }
 
+/// First pause before retrying a peer that refused or dropped a connection; it doubles up to
+/// [`MAX_BACKOFF`]. openraft's default (a flat 500 ms) left a restarted node, or a follower
+/// that missed one append, without entries for half a second.
+const FIRST_BACKOFF: Duration = Duration::from_millis(20);
+const MAX_BACKOFF: Duration = Duration::from_millis(500);
+
 impl RaftNetwork<TypeConfig> for HttpPeer {
+    fn backoff(&self) -> Backoff {
+        let pauses =
+            std::iter::successors(Some(FIRST_BACKOFF), |p| Some((*p * 2).min(MAX_BACKOFF)));
+        Backoff::new(pauses)
+    }
+
     async fn append_entries(
         &mut self,
         rpc: AppendEntriesRequest<TypeConfig>,
