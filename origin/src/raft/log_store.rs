@@ -114,10 +114,10 @@ impl RaftLogReader<TypeConfig> for LogStore {
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
         let bounds = (range.start_bound().cloned(), range.end_bound().cloned());
-        db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Read, move |db| {
+        // Replication reads what was just appended: it is in redb's cache.
+        db::inline(&self.db, ErrorSubject::Logs, ErrorVerb::Read, move |db| {
             read_range(db, bounds)
         })
-        .await
     }
 }
 
@@ -154,10 +154,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     // Not fsync'd: `committed` only lets a restart replay sooner; losing the latest value is safe
     // because the leader re-derives it, and the next durable commit persists it anyway.
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
-        db::blocking(&self.db, ErrorSubject::Store, ErrorVerb::Write, move |db| {
+        db::inline(&self.db, ErrorSubject::Store, ErrorVerb::Write, move |db| {
             db::put_json(db, META, KEY_COMMITTED, &committed, false)
         })
-        .await
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
@@ -191,10 +190,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             }
         };
         let count = rows.len() as u64;
-        let res = db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Write, move |db| {
+        // The leader's own entries become durable with the flusher's next fsync'd commit and
+        // are reported flushed only then, so they are written here, without a thread switch;
+        // received entries are fsync'd before this returns, on the blocking pool.
+        let write = move |db: &Database| {
             let mut txn = db.begin_write()?;
-            // The leader's own entries become durable with the flusher's next fsync'd commit
-            // and are reported flushed only then; received entries are fsync'd right here.
             let durability = if own {
                 redb::Durability::None
             } else {
@@ -209,8 +209,12 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             }
             txn.commit()?;
             Ok(())
-        })
-        .await;
+        };
+        let res = if own {
+            db::inline(&self.db, ErrorSubject::Logs, ErrorVerb::Write, write)
+        } else {
+            db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Write, write).await
+        };
         metrics::counter!("marquee_origin_raft_log_entries_appended_total").increment(count);
         match &res {
             Ok(()) if own => {

@@ -867,9 +867,15 @@ fn spawn_metrics(raft: Raft) {
                 let purged = m.purged.map(|l| l.index).unwrap_or(0);
                 metrics::gauge!("marquee_origin_raft_purged_index").set(purged as f64);
             }
+            // Raft publishes metrics several times per write; gauges need not follow each one,
+            // and every wake-up is a thread switch on the write path.
+            tokio::time::sleep(METRICS_EVERY).await;
             if rx.changed().await.is_err() {
                 break;
             }
         }
     });
 }
+
+/// How often at most the Raft gauges are refreshed.
+const METRICS_EVERY: Duration = Duration::from_millis(200);

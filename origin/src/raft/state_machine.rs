@@ -193,8 +193,18 @@ impl<A: App> RaftStateMachine<TypeConfig> for StateMachine<A> {
             }
             due
         };
-        let res =
-            tokio::task::spawn_blocking(move || apply_batch(&state, &*app, entries, durable)).await;
+        // A commit without fsync runs here (a thread switch costs more); the one that
+        // fsyncs, once a second, on the blocking pool.
+        let res = if durable {
+            tokio::task::spawn_blocking(move || apply_batch(&state, &*app, entries, durable))
+                .await
+                .map_err(|join| join.to_string())
+        } else {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                apply_batch(&state, &*app, entries, durable)
+            }))
+            .map_err(|_| "panicked".to_owned())
+        };
         match res {
             Ok(Ok(out)) => Ok(out),
             Ok(Err((Some(log_id), e))) => {
