@@ -1,9 +1,11 @@
 //! Three origin nodes in network namespaces under a concurrent client workload while the
 //! network and the processes fail: the leader is killed, a minority and then the majority are
-//! cut off, a link flaps, every node restarts. The recorded history of sign-ups (create
-//! an account once per email) and sign-ins (does it exist?) must be linearizable, and no
-//! acknowledged write may be lost: neither an account nor a title an admin created. The same checker, run against nodes that answer guarded
-//! reads from local state (`--unsafe-local-reads`), must catch the stale read a partition causes.
+//! cut off, a link flaps, every node restarts. Two recorded histories must be linearizable:
+//! sign-ups (create an account once per email) and sign-ins (does it exist?), and admins'
+//! renames of titles with admin reads of them (a register per title). No acknowledged write may
+//! be lost: neither an account nor a title an admin created. The same checker, run against
+//! nodes that answer guarded reads from local state (`--unsafe-local-reads`), must catch the
+//! stale read a partition causes.
 //!
 //! Needs root (network namespaces, veth): the suite runs as root, as CI does.
 
@@ -16,14 +18,24 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use marquee_linearizability::{CreateOnce, CreateOnceOp, Op, check};
+use marquee_linearizability::{CreateOnce, CreateOnceOp, Op, Register, RegisterOp, check};
 use netns::Cluster;
 
 const PASSWORD: &str = "correct horse battery";
 
 type History = Arc<Mutex<Vec<Op<CreateOnceOp, bool>>>>;
+/// Renames (`Write(title id, name)`) and admin reads of titles' names.
+type Names = Arc<Mutex<Vec<Op<RegisterOp, Option<String>>>>>;
 /// Names of the titles whose creation was acknowledged.
 type Titles = Arc<Mutex<Vec<String>>>;
+
+/// What the clients record, shared between them.
+#[derive(Clone, Default)]
+struct Records {
+    accounts: History,
+    names: Names,
+    titles: Titles,
+}
 
 /// One client operation against node `node`, recorded with its call and return times.
 async fn run_op(http: &reqwest::Client, base: &str, op: &CreateOnceOp) -> Option<bool> {
@@ -83,16 +95,74 @@ impl Lcg {
     }
 }
 
-/// Creates a title as the admin on `base`; whether it was acknowledged.
-async fn create_title(http: &reqwest::Client, base: &str, cookie: &str, name: &str) -> bool {
+/// Creates a title as the admin on `base`; its id once acknowledged.
+async fn create_title(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    name: &str,
+) -> Option<String> {
     let body = serde_json::json!({"name": name, "synopsis": "", "year": 2024, "genres": [],
                                   "maturity_rating": "G", "kind": "film"});
-    http.post(format!("{base}/api/v1/admin/titles"))
+    let resp = http
+        .post(format!("{base}/api/v1/admin/titles"))
         .header("cookie", cookie)
         .json(&body)
         .send()
         .await
-        .is_ok_and(|r| r.status() == reqwest::StatusCode::CREATED)
+        .ok()?;
+    if resp.status() != reqwest::StatusCode::CREATED {
+        return None;
+    }
+    let title: serde_json::Value = resp.json().await.ok()?;
+    title["id"].as_str().map(str::to_owned)
+}
+
+/// A rename (PATCH) or an admin read (read-index) of a title's name on `base`; `None` when
+/// no answer says what happened.
+async fn run_name_op(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    op: &RegisterOp,
+) -> Option<Option<String>> {
+    let (req, id) = match op {
+        RegisterOp::Write(id, name) => {
+            let body = serde_json::json!({ "name": name });
+            (
+                http.patch(format!("{base}/api/v1/admin/titles/{id}"))
+                    .json(&body),
+                id,
+            )
+        }
+        RegisterOp::Read(id) => (http.get(format!("{base}/api/v1/admin/titles/{id}")), id),
+    };
+    let resp = req.header("cookie", cookie).send().await.ok()?;
+    if resp.status() != reqwest::StatusCode::OK {
+        return None;
+    }
+    let title: serde_json::Value = resp.json().await.ok()?;
+    assert_eq!(title["id"], id.as_str());
+    match op {
+        RegisterOp::Write(..) => Some(None),
+        RegisterOp::Read(_) => Some(title["name"].as_str().map(str::to_owned)),
+    }
+}
+
+async fn record_name(
+    names: &Names,
+    http: &reqwest::Client,
+    (client, base, cookie): (u64, &str, &str),
+    op: RegisterOp,
+    t0: Instant,
+) {
+    let call = t0.elapsed().as_micros() as u64;
+    let output = run_name_op(http, base, cookie, &op).await;
+    let ret = output.as_ref().map(|_| t0.elapsed().as_micros() as u64);
+    names
+        .lock()
+        .unwrap()
+        .push(Op::new(client, call, ret, op, output));
 }
 
 /// The admin's session cookie, signed up on the first node that takes it.
@@ -110,11 +180,11 @@ async fn admin_cookie(cluster: &Cluster) -> String {
     cookie.split(';').next().unwrap().to_owned()
 }
 
-/// Clients hammering random nodes with sign-ups and sign-ins over 40 emails, and admin title
-/// creates, until `stop`.
+/// Clients hammering random nodes until `stop`: sign-ups and sign-ins over 40 emails, admin
+/// title creates, and renames and admin reads of the `renamed` titles (each name unique).
 fn start_workload(
     cluster: &Cluster,
-    (history, titles, cookie): (History, Titles, String),
+    (records, cookie, renamed): (Records, String, Vec<String>),
     stop: Arc<std::sync::atomic::AtomicBool>,
     t0: Instant,
     seed: u64,
@@ -122,7 +192,7 @@ fn start_workload(
     (0..6u64)
         .map(|client| {
             let bases = cluster.api_urls();
-            let (history, titles, cookie) = (history.clone(), titles.clone(), cookie.clone());
+            let (records, cookie, renamed) = (records.clone(), cookie.clone(), renamed.clone());
             let stop = stop.clone();
             tokio::spawn(async move {
                 let http = http_client(Duration::from_secs(3));
@@ -131,20 +201,30 @@ fn start_workload(
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let base = &bases[rng.next(bases.len() as u64) as usize];
                     seq += 1;
-                    if rng.next(6) == 0 {
-                        let name = format!("t{client}-{seq}");
-                        if create_title(&http, base, &cookie, &name).await {
-                            titles.lock().unwrap().push(name);
+                    let title = renamed[rng.next(renamed.len() as u64) as usize].clone();
+                    let op = match rng.next(12) {
+                        0 => {
+                            let name = format!("t{client}-{seq}");
+                            if create_title(&http, base, &cookie, &name).await.is_some() {
+                                records.titles.lock().unwrap().push(name);
+                            }
+                            continue;
                         }
-                        continue;
-                    }
-                    let email = format!("v{}@example.com", rng.next(40));
-                    let op = if rng.next(3) == 0 {
-                        CreateOnceOp::Create(email)
-                    } else {
-                        CreateOnceOp::Exists(email)
+                        1 => RegisterOp::Write(title, format!("n{client}-{seq}")),
+                        2 => RegisterOp::Read(title),
+                        _ => {
+                            let email = format!("v{}@example.com", rng.next(40));
+                            let op = if rng.next(3) == 0 {
+                                CreateOnceOp::Create(email)
+                            } else {
+                                CreateOnceOp::Exists(email)
+                            };
+                            record(&records.accounts, &http, (client, base), op, t0).await;
+                            continue;
+                        }
                     };
-                    record(&history, &http, (client, base), op, t0).await;
+                    let who = (client, base.as_str(), cookie.as_str());
+                    record_name(&records.names, &http, who, op, t0).await;
                 }
             })
         })
@@ -217,13 +297,13 @@ async fn the_cluster_stays_linearizable_and_loses_nothing_under_faults() {
 async fn faults_scenario(cluster: &mut Cluster) {
     cluster.leader().await;
     let cookie = admin_cookie(cluster).await;
-    let titles: Titles = Arc::default();
-    let history: History = Arc::new(Mutex::new(Vec::new()));
+    let records = Records::default();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let t0 = Instant::now();
     let seed = t0.elapsed().as_nanos() as u64 ^ u64::from(std::process::id());
     println!("workload seed {seed}");
-    let work = (history.clone(), titles.clone(), cookie.clone());
+    let renamed = titles_to_rename(cluster, &cookie, (&records.names, 3), t0).await;
+    let work = (records.clone(), cookie.clone(), renamed.clone());
     let clients = start_workload(cluster, work, stop.clone(), t0, seed);
     let phase = Duration::from_secs(3);
 
@@ -261,6 +341,7 @@ async fn faults_scenario(cluster: &mut Cluster) {
     }
 
     // No acknowledged sign-up is lost: every such account exists on every node now.
+    let history = &records.accounts;
     let acked: BTreeSet<String> = history
         .lock()
         .unwrap()
@@ -274,7 +355,7 @@ async fn faults_scenario(cluster: &mut Cluster) {
     for (i, base) in cluster.api_urls().iter().enumerate() {
         for email in &acked {
             let op = CreateOnceOp::Exists(email.clone());
-            record(&history, &http, (100 + i as u64, base), op.clone(), t0).await;
+            record(history, &http, (100 + i as u64, base), op.clone(), t0).await;
             let last = history.lock().unwrap().last().cloned().unwrap();
             let node = i + 1;
             assert_eq!(
@@ -284,7 +365,7 @@ async fn faults_scenario(cluster: &mut Cluster) {
             );
         }
     }
-    let created: Vec<String> = titles.lock().unwrap().clone();
+    let created: Vec<String> = records.titles.lock().unwrap().clone();
     for (i, base) in cluster.api_urls().iter().enumerate() {
         let missing = missing_titles(&http, base, &cookie, &created).await;
         assert!(
@@ -304,6 +385,64 @@ async fn faults_scenario(cluster: &mut Cluster) {
         let ops: Vec<_> = v.stuck.iter().map(|&i| &history[i]).collect();
         panic!("{v}\nstuck operations: {ops:#?}\n(workload seed {seed})");
     }
+
+    // Every node's admin read of each renamed title joins the history of names.
+    for (i, base) in cluster.api_urls().iter().enumerate() {
+        for id in &renamed {
+            let who = (200 + i as u64, base.as_str(), cookie.as_str());
+            let op = RegisterOp::Read(id.clone());
+            record_name(&records.names, &http, who, op, t0).await;
+        }
+    }
+    let names = records.names.lock().unwrap().clone();
+    let answered = |w: bool| {
+        names
+            .iter()
+            .filter(|o| o.ret.is_some() && matches!(o.input, RegisterOp::Write(..)) == w)
+            .count()
+    };
+    let (renames, reads) = (answered(true), answered(false));
+    println!(
+        "{} name operations: {renames} renames and {reads} reads answered",
+        names.len()
+    );
+    assert!(
+        renames > 10 && reads > 10,
+        "too few answered renames ({renames}) or reads ({reads}) to say anything"
+    );
+    let names = Register::without_unseen_unanswered_writes(&names);
+    if let Err(v) = check(&Register, &names) {
+        let ops: Vec<_> = v.stuck.iter().map(|&i| &names[i]).collect();
+        panic!("{v}\nstuck operations: {ops:#?}\n(workload seed {seed})");
+    }
+}
+
+/// `count` titles to rename, created (and their first names recorded as writes) before the
+/// workload starts.
+async fn titles_to_rename(
+    cluster: &Cluster,
+    cookie: &str,
+    (names, count): (&Names, usize),
+    t0: Instant,
+) -> Vec<String> {
+    let http = http_client(Duration::from_secs(10));
+    let base = &cluster.api_urls()[0];
+    let mut ids = Vec::new();
+    for k in 0..count {
+        let name = format!("renamed-{k}");
+        let call = t0.elapsed().as_micros() as u64;
+        let id = create_title(&http, base, cookie, &name)
+            .await
+            .expect("a title to rename is created");
+        let ret = Some(t0.elapsed().as_micros() as u64);
+        let op = RegisterOp::Write(id.clone(), name);
+        names
+            .lock()
+            .unwrap()
+            .push(Op::new(0, call, ret, op, Some(None)));
+        ids.push(id);
+    }
+    ids
 }
 
 /// The checker is not a rubber stamp: nodes that answer guarded reads locally give a stale
@@ -350,4 +489,38 @@ async fn the_checker_catches_reads_served_without_read_index() {
     let v = check(&CreateOnce, &history).expect_err("a stale read must be caught");
     assert_eq!(v.key, "stale@example.com");
     assert_eq!(v.stuck, [1]);
+
+    // The same for an admin's read of a title renamed on the other side of the cut.
+    cluster.heal();
+    let cookie = admin_cookie(&cluster).await;
+    let names: Names = Arc::default();
+    let id = titles_to_rename(&cluster, &cookie, (&names, 1), t0).await[0].clone();
+    let seen_by_cut = async || {
+        let who = (1, bases[cut - 1].as_str(), cookie.as_str());
+        record_name(&names, &http, who, RegisterOp::Read(id.clone()), t0).await;
+        let last = names.lock().unwrap().pop().unwrap();
+        last.output == Some(Some("renamed-0".to_owned()))
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen_by_cut().await {
+        assert!(
+            Instant::now() < deadline,
+            "node {cut} never applied the title"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    cluster.cut(&[cut]);
+    let rename = RegisterOp::Write(id.clone(), "after the cut".into());
+    record_name(&names, &http, (0, majority, &cookie), rename, t0).await;
+    let read = RegisterOp::Read(id.clone());
+    record_name(&names, &http, (1, &bases[cut - 1], &cookie), read, t0).await;
+    let names = names.lock().unwrap().clone();
+    assert_eq!(names[1].output, Some(None), "the majority takes the rename");
+    assert_eq!(
+        names[2].output,
+        Some(Some("renamed-0".to_owned())),
+        "the cut-off node answers with the old name"
+    );
+    let v = check(&Register, &names).expect_err("a stale admin read must be caught");
+    assert_eq!(v.stuck, [2]);
 }

@@ -1,6 +1,8 @@
 //! Sequential models of the objects the origin's workloads exercise.
 
-use crate::Model;
+use std::collections::HashSet;
+
+use crate::{Model, Op};
 
 /// A flag per key that can be set once: an account per email. `create` answers whether it
 /// created it (false: it existed already); `exists` answers whether it is there.
@@ -60,6 +62,35 @@ pub struct Register;
 pub enum RegisterOp {
     Write(String, String),
     Read(String),
+}
+
+impl Register {
+    /// `history` without its unanswered writes of a value that no read returned. Each such
+    /// write may or may not have happened; supposing it did not can only make the history
+    /// easier to explain (no read needs its value), so the verdict is the same, and the
+    /// search no longer has to try every place for each of them. With unique values per
+    /// write, that leaves few unanswered writes however many requests timed out.
+    pub fn without_unseen_unanswered_writes(
+        history: &[Op<RegisterOp, Option<String>>],
+    ) -> Vec<Op<RegisterOp, Option<String>>> {
+        let seen: HashSet<(&str, &str)> = history
+            .iter()
+            .filter_map(|op| match (&op.input, &op.output) {
+                (RegisterOp::Read(k), Some(Some(v))) => Some((k.as_str(), v.as_str())),
+                _ => None,
+            })
+            .collect();
+        history
+            .iter()
+            .filter(|op| match &op.input {
+                RegisterOp::Write(k, v) => {
+                    op.ret.is_some() || seen.contains(&(k.as_str(), v.as_str()))
+                }
+                RegisterOp::Read(_) => true,
+            })
+            .cloned()
+            .collect()
+    }
 }
 
 impl Model for Register {

@@ -156,6 +156,10 @@ pub fn router() -> Router<Ctx> {
         .route("/titles/{id}/playback", post(playback::api::playback))
         .route("/admin/titles", post(catalogue::api::create))
         .route(
+            "/admin/titles/{id}",
+            get(catalogue::api::admin_one).patch(catalogue::api::edit),
+        )
+        .route(
             "/admin/titles/{id}/poster",
             put(catalogue::api::put_poster).layer(DefaultBodyLimit::max(MAX_POSTER_BYTES)),
         )

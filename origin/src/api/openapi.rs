@@ -15,12 +15,13 @@ use crate::{accounts, catalogue, cluster, jobs, playback};
     paths(
         accounts::api::sign_up, accounts::api::sign_in, accounts::api::sign_out, accounts::api::me,
         catalogue::api::list, catalogue::api::one, catalogue::api::poster, catalogue::api::create,
+        catalogue::api::admin_one, catalogue::api::edit,
         catalogue::api::put_poster, catalogue::api::put_video, jobs::api::job, playback::api::playback,
         cluster::api::view, cluster::api::add, cluster::api::remove,
     ),
     components(schemas(
         accounts::wire::SignUp, accounts::wire::SignIn, accounts::wire::Account,
-        catalogue::wire::NewTitle, catalogue::wire::Title, catalogue::wire::TitleList,
+        catalogue::wire::NewTitle, catalogue::wire::TitleEdit, catalogue::wire::Title, catalogue::wire::TitleList,
         jobs::wire::Job, playback::wire::PlaybackRequest, playback::wire::Playback,
         playback::wire::PlaybackEdge, cluster::wire::ClusterView, cluster::wire::Member,
         cluster::wire::NewMember, cluster::wire::Role,

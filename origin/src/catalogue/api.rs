@@ -6,8 +6,8 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::state::{self, Applied, Command, Rejection, TitleMeta, TitleState};
-use super::wire::{NewTitle, Title, TitleList};
+use super::state::{self, Applied, Command, Rejection, TitleChanges, TitleMeta, TitleState};
+use super::wire::{NewTitle, Title, TitleEdit, TitleList};
 use crate::accounts::{Admin, AdminWrite, MaybeViewer};
 use crate::api::Ctx;
 use crate::blob::PutStreamError;
@@ -198,6 +198,104 @@ pub async fn create(
     let Applied::Title(title) = ctx.apply_guarded(admin.guard, create).await?;
     tracing::info!(title_id = %id, admin = %admin.account.id, "title created");
     Ok((StatusCode::CREATED, axum::Json(Title::from(&title))))
+}
+
+/// One title as the cluster has it now (admin): read through read-index, so an admin sees
+/// every change that completed before, whichever node they ask.
+#[utoipa::path(get, path = "/api/v1/admin/titles/{id}", security(("session" = [])), tag = "admin", params(("id" = String, Path, description = "Title id")),
+    responses(
+        (status = 200, description = "The title, whatever its state", body = Title),
+        (status = 401, description = "unauthenticated: no session, or it ended", body = ErrorBody),
+        (status = 403, description = "forbidden: not an admin", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+    ))]
+pub async fn admin_one(
+    State(ctx): State<Ctx>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Title>> {
+    let id = checked_id(&id)?;
+    let title = ctx.read_checked(|tx| state::title(tx, id)).await?;
+    let title = title.ok_or_else(|| ApiError::not_found("title"))?;
+    Ok(axum::Json(Title::from(&title)))
+}
+
+/// Change some of a title's fields (admin); those left out stay as they are.
+#[utoipa::path(patch, path = "/api/v1/admin/titles/{id}", security(("session" = [])), tag = "admin", params(("id" = String, Path, description = "Title id")),
+    request_body = TitleEdit,
+    responses(
+        (status = 200, description = "Changed; the title as it is now", body = Title),
+        (status = 401, description = "unauthenticated: no session, or it ended", body = ErrorBody),
+        (status = 403, description = "forbidden: not an admin", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 422, description = "invalid_title (a field out of bounds, or nothing to change) or invalid_body (an unknown field)", body = ErrorBody),
+        (status = 400, description = "invalid_json: the body is not valid JSON (or empty_body)", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type: wrong Content-Type", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
+    ))]
+pub async fn edit(
+    State(ctx): State<Ctx>,
+    admin: AdminWrite,
+    Path(id): Path<String>,
+    Json(edit): Json<TitleEdit>,
+) -> ApiResult<axum::Json<Title>> {
+    let id = checked_id(&id)?.to_owned();
+    let current = visible_title(&ctx, &id, true).await?;
+    let changes = checked_changes(&current.meta, edit)?;
+    let cmd = Command::EditTitle {
+        id: id.clone(),
+        changes,
+    };
+    let Applied::Title(title) = ctx.apply_guarded(admin.guard, cmd).await?;
+    tracing::info!(title_id = %id, admin = %admin.account.id, "title edited");
+    Ok(axum::Json(Title::from(&title)))
+}
+
+/// The changes `edit` asks for, each checked as `validate` checks a new title's field (the edit
+/// is laid over `current` and the whole validated), and trimmed the same way.
+fn checked_changes(current: &TitleMeta, edit: TitleEdit) -> ApiResult<TitleChanges> {
+    let TitleEdit {
+        name,
+        synopsis,
+        year,
+        genres,
+        maturity_rating,
+        attribution,
+    } = edit;
+    let given = [
+        name.is_some(),
+        synopsis.is_some(),
+        year.is_some(),
+        genres.is_some(),
+        maturity_rating.is_some(),
+        attribution.is_some(),
+    ];
+    if !given.contains(&true) {
+        return Err(ApiError::new(
+            Code::InvalidTitle,
+            "give at least one field to change",
+        ));
+    }
+    let merged = validate(NewTitle {
+        name: name.unwrap_or_else(|| current.name.clone()),
+        synopsis: synopsis.unwrap_or_else(|| current.synopsis.clone()),
+        year: year.unwrap_or(current.year),
+        genres: genres.unwrap_or_else(|| current.genres.clone()),
+        maturity_rating: maturity_rating.unwrap_or_else(|| current.maturity_rating.clone()),
+        kind: current.kind,
+        attribution: attribution.or_else(|| current.attribution.clone()),
+    })?;
+    let [name, synopsis, year, genres, rating, attribution] = given;
+    Ok(TitleChanges {
+        name: name.then(|| merged.name.clone()),
+        synopsis: synopsis.then(|| merged.synopsis.clone()),
+        year: year.then_some(merged.year),
+        genres: genres.then(|| merged.genres.clone()),
+        maturity_rating: rating.then(|| merged.maturity_rating.clone()),
+        attribution: attribution.then(|| merged.attribution.clone().unwrap_or_default()),
+    })
 }
 
 /// Set a title's poster (admin).

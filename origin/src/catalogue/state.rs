@@ -86,6 +86,49 @@ pub enum Command {
         content_type: String,
         sha256: String,
     },
+    /// Changes the fields given (validated by the handler), as of this point in the log, so
+    /// two admins editing different fields at once both keep their change.
+    EditTitle { id: String, changes: TitleChanges },
+}
+
+/// Fields of a title to change; `None` leaves one as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TitleChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synopsis: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genres: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maturity_rating: Option<String>,
+    /// An empty string removes the attribution (a JSON `null` could not say so: it reads back
+    /// as "not given").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<String>,
+}
+
+impl TitleChanges {
+    pub fn apply_to(&self, meta: &mut TitleMeta) {
+        let TitleChanges {
+            name,
+            synopsis,
+            year,
+            genres,
+            maturity_rating,
+            attribution,
+        } = self.clone();
+        meta.name = name.unwrap_or(std::mem::take(&mut meta.name));
+        meta.synopsis = synopsis.unwrap_or(std::mem::take(&mut meta.synopsis));
+        meta.year = year.unwrap_or(meta.year);
+        meta.genres = genres.unwrap_or(std::mem::take(&mut meta.genres));
+        meta.maturity_rating = maturity_rating.unwrap_or(std::mem::take(&mut meta.maturity_rating));
+        if let Some(a) = attribution {
+            meta.attribution = (!a.is_empty()).then_some(a);
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,6 +177,14 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
                 content_type: content_type.clone(),
                 sha256: sha256.clone(),
             });
+            TITLES.put(tx, title.id.as_bytes(), &title)?;
+            Ok(Ok(Applied::Title(title)))
+        }
+        Command::EditTitle { id, changes } => {
+            let Some(mut title) = TITLES.get(tx, id.as_bytes())? else {
+                return Ok(Err(Rejection::TitleNotFound));
+            };
+            changes.apply_to(&mut title.meta);
             TITLES.put(tx, title.id.as_bytes(), &title)?;
             Ok(Ok(Applied::Title(title)))
         }

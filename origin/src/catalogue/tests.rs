@@ -66,3 +66,55 @@ fn a_poster_needs_a_title() {
     };
     assert_eq!(t.poster.map(|p| p.sha256), Some("abc".to_owned()));
 }
+
+#[test]
+fn an_edit_changes_only_the_fields_it_names_and_needs_a_title() {
+    let s = TestState::new();
+    let edit = |id: &str, changes: state::TitleChanges| Command::EditTitle {
+        id: id.into(),
+        changes,
+    };
+    let rename = state::TitleChanges {
+        name: Some("Bear, Again".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.apply(edit("nope", rename.clone())),
+        Err(Rejection::TitleNotFound)
+    );
+    s.apply(create("t1", 5)).unwrap();
+    s.apply(edit("t1", rename)).unwrap();
+    // A second admin's edit of other fields, made from the old title, keeps the rename.
+    let later = state::TitleChanges {
+        year: Some(1999),
+        attribution: Some("CC BY 4.0".into()),
+        ..Default::default()
+    };
+    s.apply(edit("t1", later)).unwrap();
+    let t = s.read(|tx| state::title(tx, "t1")).unwrap();
+    let want = TitleMeta {
+        name: "Bear, Again".into(),
+        year: 1999,
+        attribution: Some("CC BY 4.0".into()),
+        ..meta()
+    };
+    assert_eq!(t.meta, want);
+    assert_eq!(t.created_at, 5, "the listing order stays");
+    // Removal survives the log's JSON.
+    let unattributed = state::TitleChanges {
+        attribution: Some(String::new()),
+        ..Default::default()
+    };
+    let logged = serde_json::to_string(&unattributed).unwrap();
+    let unattributed = serde_json::from_str(&logged).unwrap();
+    s.apply(edit("t1", unattributed)).unwrap();
+    let t = s.read(|tx| state::title(tx, "t1")).unwrap();
+    assert_eq!(t.meta.attribution, None);
+    // Only the named fields go into the log.
+    let json = serde_json::to_string(&state::TitleChanges {
+        year: Some(2001),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(json, r#"{"year":2001}"#);
+}

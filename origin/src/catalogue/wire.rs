@@ -18,6 +18,20 @@ pub struct NewTitle {
     pub attribution: Option<String>,
 }
 
+/// Fields to change on a title; those left out stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TitleEdit {
+    pub name: Option<String>,
+    pub synopsis: Option<String>,
+    pub year: Option<u16>,
+    pub genres: Option<Vec<String>>,
+    /// G, PG, PG-13, R, NC-17, NR, TV-Y, TV-Y7, TV-G, TV-PG, TV-14 or TV-MA.
+    pub maturity_rating: Option<String>,
+    /// An empty string removes the attribution.
+    pub attribution: Option<String>,
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Title {
     pub id: String,

@@ -321,3 +321,60 @@ async fn only_admins_manage_titles() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn admins_edit_the_fields_they_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = start_origin(&tmp.path().join("origin"), &[]);
+    let mut admin = Client::new(&origin.base);
+    sign_up(&mut admin, super::util::ADMIN_EMAIL).await;
+    let mut with_credit = new_title("Draft");
+    with_credit["attribution"] = json!("Footage: CC BY 4.0");
+    let title = expect(
+        admin.post("/api/v1/admin/titles", with_credit).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let path = format!("/api/v1/admin/titles/{}", title["id"].as_str().unwrap());
+
+    let edit = json!({"name": "  Final Cut ", "year": 2021, "attribution": ""});
+    let edited = expect(admin.patch(&path, edit).await, StatusCode::OK).await;
+    assert_eq!(edited["name"], "Final Cut", "trimmed like a new title");
+    assert_eq!(edited["year"], 2021);
+    assert_eq!(edited["synopsis"], title["synopsis"], "untouched");
+    assert_eq!(edited["genres"], title["genres"], "untouched");
+    assert!(edited.get("attribution").is_none(), "removed: {edited}");
+    let read = expect(admin.get(&path).await, StatusCode::OK).await;
+    assert_eq!(read, edited);
+
+    for (body, code) in [
+        (json!({}), "invalid_title"),
+        (json!({"maturity_rating": "XXX"}), "invalid_title"),
+        (json!({"name": " "}), "invalid_title"),
+        (json!({"kind": "series"}), "invalid_body"),
+    ] {
+        let resp = admin.patch(&path, body.clone()).await;
+        expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+    }
+    let read = expect(admin.get(&path).await, StatusCode::OK).await;
+    assert_eq!(read, edited, "refused edits change nothing");
+
+    let unknown = "/api/v1/admin/titles/0123456789abcdef0123456789abcdef";
+    let rename = json!({"name": "X"});
+    expect_error(
+        admin.patch(unknown, rename.clone()).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    expect_error(admin.get(unknown).await, StatusCode::NOT_FOUND, "not_found").await;
+    let mut viewer = Client::new(&origin.base);
+    sign_up(&mut viewer, "viewer@example.com").await;
+    expect_error(
+        viewer.patch(&path, rename).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    expect_error(viewer.get(&path).await, StatusCode::FORBIDDEN, "forbidden").await;
+}

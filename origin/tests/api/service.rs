@@ -36,6 +36,8 @@ async fn health_openapi_and_metrics() {
         ("/api/v1/titles/{id}/poster", "get"),
         ("/api/v1/titles/{id}/playback", "post"),
         ("/api/v1/admin/titles", "post"),
+        ("/api/v1/admin/titles/{id}", "get"),
+        ("/api/v1/admin/titles/{id}", "patch"),
         ("/api/v1/admin/titles/{id}/poster", "put"),
         ("/api/v1/admin/titles/{id}/video", "put"),
         ("/api/v1/admin/titles/{id}/job", "get"),

@@ -217,12 +217,17 @@ impl Client {
     }
 
     pub async fn post(&mut self, path: &str, body: Value) -> Response {
-        self.send(
-            Method::POST,
-            path,
-            Some(("application/json", body.to_string().into_bytes())),
-        )
-        .await
+        self.json(Method::POST, path, body).await
+    }
+
+    pub async fn patch(&mut self, path: &str, body: Value) -> Response {
+        self.json(Method::PATCH, path, body).await
+    }
+
+    async fn json(&mut self, method: Method, path: &str, body: Value) -> Response {
+        let bytes = body.to_string().into_bytes();
+        self.send(method, path, Some(("application/json", bytes)))
+            .await
     }
 
     pub async fn delete(&mut self, path: &str) -> Response {
