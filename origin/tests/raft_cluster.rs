@@ -42,6 +42,7 @@ const SECRET: &str = "test-cluster-secret";
 
 struct Node {
     id: u64,
+    /// Advertised Raft address, `http://host:port`.
     addr: String,
     raft: Replicated<Counters>,
     server: tokio::task::JoinHandle<()>,
@@ -55,7 +56,8 @@ async fn start(id: u64, bootstrap: bool) -> anyhow::Result<Node> {
 async fn start_with(id: u64, bootstrap: bool, opts: Options) -> anyhow::Result<Node> {
     let dir = tempfile::tempdir()?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?.to_string();
+    // Advertised as origin's server does it, with a scheme.
+    let addr = format!("http://{}", listener.local_addr()?);
     let opts = Options {
         cluster: Cluster::Http {
             secret: SECRET.into(),
@@ -121,7 +123,7 @@ async fn three_nodes_replicate_and_fail_over() -> anyhow::Result<()> {
     assert_eq!(follower.raft.write(cmd("a", 1)).await?, 12);
 
     // Raft RPCs need the cluster secret.
-    let url = format!("http://{}{RAFT_RPC_PREFIX}/vote", n2.addr);
+    let url = format!("{}{RAFT_RPC_PREFIX}/vote", n2.addr);
     let client = reqwest::Client::new();
     let resp = client.post(&url).body("{}").send().await?;
     assert_eq!(resp.status(), 401);

@@ -241,15 +241,14 @@ pub async fn edit(
     Path(id): Path<String>,
     Json(edit): Json<TitleEdit>,
 ) -> ApiResult<axum::Json<Title>> {
-    let id = checked_id(&id)?.to_owned();
     let current = visible_title(&ctx, &id, true).await?;
     let changes = checked_changes(&current.meta, edit)?;
     let cmd = Command::EditTitle {
-        id: id.clone(),
+        id: current.id,
         changes,
     };
     let Applied::Title(title) = ctx.apply_guarded(admin.guard, cmd).await?;
-    tracing::info!(title_id = %id, admin = %admin.account.id, "title edited");
+    tracing::info!(title_id = %title.id, admin = %admin.account.id, "title edited");
     Ok(axum::Json(Title::from(&title)))
 }
 

@@ -112,21 +112,23 @@ pub struct TitleChanges {
 
 impl TitleChanges {
     pub fn apply_to(&self, meta: &mut TitleMeta) {
-        let TitleChanges {
-            name,
-            synopsis,
-            year,
-            genres,
-            maturity_rating,
-            attribution,
-        } = self.clone();
-        meta.name = name.unwrap_or(std::mem::take(&mut meta.name));
-        meta.synopsis = synopsis.unwrap_or(std::mem::take(&mut meta.synopsis));
-        meta.year = year.unwrap_or(meta.year);
-        meta.genres = genres.unwrap_or(std::mem::take(&mut meta.genres));
-        meta.maturity_rating = maturity_rating.unwrap_or(std::mem::take(&mut meta.maturity_rating));
-        if let Some(a) = attribution {
-            meta.attribution = (!a.is_empty()).then_some(a);
+        if let Some(name) = &self.name {
+            meta.name.clone_from(name);
+        }
+        if let Some(synopsis) = &self.synopsis {
+            meta.synopsis.clone_from(synopsis);
+        }
+        if let Some(year) = self.year {
+            meta.year = year;
+        }
+        if let Some(genres) = &self.genres {
+            meta.genres.clone_from(genres);
+        }
+        if let Some(rating) = &self.maturity_rating {
+            meta.maturity_rating.clone_from(rating);
+        }
+        if let Some(a) = &self.attribution {
+            meta.attribution = (!a.is_empty()).then(|| a.clone());
         }
     }
 }

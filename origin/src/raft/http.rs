@@ -400,6 +400,44 @@ fn parse_snapshot_frame(frame: &[u8]) -> Result<InstallSnapshotRequest<TypeConfi
 mod tests {
     use super::*;
 
+    /// A peer that answers after openraft's per-RPC TTL is still heard: openraft's own timeout
+    /// (which just resends) decides, not ours, which would call the peer unreachable and stop
+    /// replicating to it for a whole backoff.
+    #[tokio::test]
+    async fn an_answer_slower_than_the_rpc_ttl_still_arrives() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let slow = Router::new().route(
+            &format!("{RAFT_RPC_PREFIX}/append"),
+            post(|| async {
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                Json(Wire::<AppendEntriesResponse<NodeId>>::Ok(
+                    AppendEntriesResponse::Success,
+                ))
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, slow).await });
+        let mut net = HttpNetwork::new("a-secret-for-this-test");
+        let mut peer = net.new_client(2, &format!("http://{addr}").into()).await;
+        let request = AppendEntriesRequest {
+            vote: openraft::Vote::new_committed(1, 1),
+            prev_log_id: None,
+            leader_commit: None,
+            entries: Vec::new(),
+        };
+        let ttl = RPCOption::new(Duration::from_millis(100));
+        let answer = peer.append_entries(request, ttl).await;
+        assert!(
+            matches!(answer, Ok(AppendEntriesResponse::Success)),
+            "{answer:?}"
+        );
+        let first_pause = peer.backoff().next();
+        assert!(
+            first_pause < Some(Duration::from_millis(100)),
+            "{first_pause:?}"
+        );
+    }
+
     fn chunk(data: Vec<u8>) -> InstallSnapshotRequest<TypeConfig> {
         InstallSnapshotRequest {
             vote: openraft::Vote::new(3, 1),

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use openraft::ServerState;
 
-use super::types::{NodeId, Raft};
+use super::types::{NodeAddrs, NodeId, Raft};
+
+type Metrics = tokio::sync::watch::Receiver<openraft::RaftMetrics<NodeId, NodeAddrs>>;
 
 /// When this node last heard from a leader (an append or heartbeat it accepted).
 pub(crate) struct LeaderContact {
@@ -47,16 +49,16 @@ impl LeaderContact {
 pub(crate) fn spawn(raft: Raft, node_id: NodeId, contact: Arc<LeaderContact>, election_ms: u64) {
     let lease = Duration::from_millis(election_ms);
     let heartbeat = Duration::from_millis((election_ms / 4).max(1));
+    let metrics = raft.metrics();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(heartbeat / 2).await;
-            let Some(leader) = silent_leader(&raft, node_id, &contact, 2 * heartbeat) else {
-                if stopped(&raft) {
-                    return;
-                }
-                continue;
+            let (leader, addr) = match silent_leader(&metrics, node_id, &contact, 2 * heartbeat) {
+                Watch::Stopped => return,
+                Watch::Heard => continue,
+                Watch::Silent(leader, addr) => (leader, addr),
             };
-            if !refuses_connections(&leader.1, heartbeat).await {
+            if !refuses_connections(&addr, heartbeat).await {
                 continue;
             }
             // The lease began when this node and the other voters last heard the leader, at
@@ -65,11 +67,13 @@ pub(crate) fn spawn(raft: Raft, node_id: NodeId, contact: Arc<LeaderContact>, el
             let spread = heartbeat / 4 * (node_id % 4) as u32;
             let wait = (lease + heartbeat / 4 + spread).saturating_sub(contact.silence());
             tokio::time::sleep(wait).await;
-            if silent_leader(&raft, node_id, &contact, lease).map(|l| l.0) != Some(leader.0) {
-                continue;
+            match silent_leader(&metrics, node_id, &contact, lease) {
+                Watch::Silent(still, _) if still == leader => {}
+                Watch::Stopped => return,
+                _ => continue,
             }
             tracing::info!(
-                leader = leader.0,
+                leader,
                 "the leader's Raft port refuses connections; standing for election"
             );
             metrics::counter!("marquee_origin_raft_leader_gone_elections_total").increment(1);
@@ -82,29 +86,37 @@ pub(crate) fn spawn(raft: Raft, node_id: NodeId, contact: Arc<LeaderContact>, el
     });
 }
 
-/// The leader (id, Raft address) this voter follows, if it has been silent for `at_least`.
+/// What the watch sees on one look.
+enum Watch {
+    /// Raft stopped: the watch ends.
+    Stopped,
+    /// Nothing to do: this node leads, is not a voter, or heard from its leader lately.
+    Heard,
+    /// This voter's leader (id, `host:port` of its Raft listener) has been silent.
+    Silent(NodeId, String),
+}
+
+/// Whether this voter's leader has been silent for `at_least`.
 fn silent_leader(
-    raft: &Raft,
+    metrics: &Metrics,
     node_id: NodeId,
     contact: &LeaderContact,
     at_least: Duration,
-) -> Option<(NodeId, String)> {
-    let m = raft.metrics();
-    let m = m.borrow();
-    let leader = m.current_leader.filter(|l| *l != node_id)?;
-    let membership = m.membership_config.membership();
-    let voter = membership.voter_ids().any(|v| v == node_id);
-    if m.state != ServerState::Follower || !voter || contact.silence() < at_least {
-        return None;
+) -> Watch {
+    let silent = contact.silence() >= at_least;
+    let m = metrics.borrow();
+    if m.state == ServerState::Shutdown || m.running_state.is_err() {
+        return Watch::Stopped;
     }
-    let addr = membership.get_node(&leader)?.raft.clone();
-    Some((leader, addr))
-}
-
-fn stopped(raft: &Raft) -> bool {
-    let m = raft.metrics();
-    let m = m.borrow();
-    m.state == ServerState::Shutdown || m.running_state.is_err()
+    let membership = m.membership_config.membership();
+    let leader = m.current_leader.filter(|l| *l != node_id);
+    let voter = membership.voter_ids().any(|v| v == node_id);
+    match leader.and_then(|l| membership.get_node(&l).map(|n| (l, n))) {
+        Some((leader, node)) if silent && voter && m.state == ServerState::Follower => {
+            Watch::Silent(leader, node.raft_host_port().to_owned())
+        }
+        _ => Watch::Heard,
+    }
 }
 
 /// Whether `addr` refuses a TCP connection within `within` (nobody listens there); a

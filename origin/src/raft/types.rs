@@ -29,6 +29,15 @@ impl NodeAddrs {
         }
     }
 
+    /// `host:port` of the Raft RPC listener, for a plain TCP connection: the address without
+    /// its scheme or trailing slash (the server advertises `http://host:port`).
+    pub fn raft_host_port(&self) -> &str {
+        let bare = self.raft.trim_end_matches('/');
+        bare.strip_prefix("http://")
+            .or_else(|| bare.strip_prefix("https://"))
+            .unwrap_or(bare)
+    }
+
     /// The Raft RPC base URL, with a scheme.
     pub fn raft_url(&self) -> String {
         if self.raft.starts_with("http://") || self.raft.starts_with("https://") {
