@@ -5,6 +5,7 @@ use openraft::testing::{StoreBuilder, Suite};
 
 use super::App;
 use super::db::{self, Store};
+use super::journal::Journal;
 use super::log_store::LogStore;
 use super::state_db::StateDb;
 use super::state_machine::{SnapshotDir, StateMachine};
@@ -32,10 +33,11 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine<Noop>, tempfile::TempDir> f
         let (db, _created) = db::open_store(dir.path(), 1).expect("open store");
         let state = StateDb::open(dir.path()).expect("open state");
         let snapshots = SnapshotDir::open(&dir.path().join("snapshots")).expect("snapshot dir");
+        let journal = Journal::open(dir.path(), &db).expect("open journal");
         let (store, _closed) = Store::new(db);
         Ok((
             dir,
-            LogStore::new(store, 1),
+            LogStore::new(store, journal, 1),
             StateMachine::new(Arc::new(state), Arc::new(Noop), Arc::new(snapshots)),
         ))
     }

@@ -280,6 +280,8 @@ pub(crate) fn storage_error(
 pub(crate) enum DbError {
     #[error("redb: {0}")]
     Redb(#[from] redb::Error),
+    #[error("journal: {0}")]
+    Io(#[from] std::io::Error),
     #[error("undecodable record: {0}")]
     Json(#[from] serde_json::Error),
     #[error("missing record: {0}")]
@@ -327,21 +329,17 @@ pub(crate) fn get_json<T: serde::de::DeserializeOwned>(
     Ok(Some(serde_json::from_slice(v.value())?))
 }
 
-/// Writes one JSON record in its own transaction; `durable` commits with fsync.
-pub(crate) fn put_json<T: serde::Serialize>(
+/// Writes one JSON record in its own transaction, without fsync (a later durable commit or
+/// checkpoint persists it).
+pub(crate) fn put_json_lazily<T: serde::Serialize>(
     db: &Database,
     table: TableDefinition<&str, &[u8]>,
     key: &str,
     value: &T,
-    durable: bool,
 ) -> Result<(), DbError> {
     let bytes = serde_json::to_vec(value)?;
     let mut txn = db.begin_write()?;
-    txn.set_durability(if durable {
-        redb::Durability::Immediate
-    } else {
-        redb::Durability::None
-    })?;
+    txn.set_durability(redb::Durability::None)?;
     txn.open_table(table)?.insert(key, bytes.as_slice())?;
     txn.commit()?;
     Ok(())

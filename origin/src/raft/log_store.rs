@@ -1,12 +1,16 @@
-//! `RaftLogStorage` over redb. Votes, truncations and purges are fsync'd before they return.
+//! `RaftLogStorage` over redb, with a write-ahead [`Journal`] making appends durable.
 //!
-//! Appends differ by who proposed the entries:
-//! * the leader's own proposals are committed at once without an fsync, so they are readable
-//!   and replication to followers starts while the disk works; a flusher thread then makes
-//!   every append queued since its last pass durable with one fsync'd commit, and only then
-//!   reports them flushed (openraft counts the leader's own copy toward a quorum only then);
-//! * entries received from a leader are fsync'd before `append` returns, because openraft 0.9
+//! Every append is one journal record plus a redb commit without fsync, so it is readable (and
+//! replication to followers starts) at once; one `fdatasync` of the journal then makes it
+//! durable. Who waits for that sync differs by who proposed the entries:
+//! * the leader's own proposals: a flusher thread syncs once for every append queued since its
+//!   last pass and only then reports them flushed (openraft counts the leader's own copy toward
+//!   a quorum only then);
+//! * entries received from a leader: synced before `append` returns, because openraft 0.9
 //!   acknowledges them to the leader as soon as it does, without waiting for the flush report.
+//!
+//! Votes, truncations and purges are fsync'd redb commits (journal checkpoints) before they
+//! return.
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
@@ -16,12 +20,14 @@ use openraft::{ErrorSubject, ErrorVerb, OptionalSend, RaftLogReader};
 use redb::{Database, ReadableDatabase, ReadableTable};
 
 use super::db::{self, DbError, KEY_COMMITTED, KEY_PURGED, KEY_VOTE, LOG, META, Store};
+use super::journal::Journal;
 use super::types::{Entry, LogId, NodeId, StorageError, TypeConfig, Vote};
 
 /// The Raft log, vote and commit pointer of one node. Cheap to clone (it is also the log reader).
 #[derive(Clone)]
 pub(crate) struct LogStore {
     db: Arc<Store>,
+    journal: Arc<Journal>,
     flusher: std::sync::mpsc::Sender<LogFlushed<TypeConfig>>,
     node_id: NodeId,
     /// The vote last saved or read: tells this node's own proposals (made while it leads under
@@ -30,16 +36,19 @@ pub(crate) struct LogStore {
 }
 
 impl LogStore {
-    pub(crate) fn new(db: Arc<Store>, node_id: NodeId) -> Self {
+    /// `journal` must have been opened over `db` (which replays it).
+    pub(crate) fn new(db: Arc<Store>, journal: Journal, node_id: NodeId) -> Self {
         let (flusher, queued) = std::sync::mpsc::channel();
-        let file = db.clone();
-        // Ends (and lets go of the file) once every clone of the store is dropped.
+        let journal = Arc::new(journal);
+        let syncing = journal.clone();
+        // Ends once every clone of the store is dropped.
         std::thread::Builder::new()
             .name("raft-log-flush".into())
-            .spawn(move || flush_appends(&file, &queued))
+            .spawn(move || flush_appends(&syncing, &queued))
             .expect("spawning the log flusher thread");
         Self {
             db,
+            journal,
             flusher,
             node_id,
             vote: Arc::default(),
@@ -61,26 +70,44 @@ impl LogStore {
                 && entries.iter().all(|e| e.log_id.leader_id == *v.leader_id())
         })
     }
+
+    /// Runs `job` in a journal checkpoint (an fsync'd commit) on the blocking pool.
+    async fn checkpoint<F>(&self, subject: ErrorSubject<NodeId>, job: F) -> Result<(), StorageError>
+    where
+        F: FnOnce(&redb::WriteTransaction) -> Result<(), DbError> + Send + 'static,
+    {
+        let journal = self.journal.clone();
+        db::blocking(&self.db, subject, ErrorVerb::Write, move |db| {
+            journal.checkpoint(db, job)
+        })
+        .await
+    }
 }
 
-/// Makes appends durable in groups: one fsync'd (empty) commit covers every non-durable commit
-/// before it, then each waiting append hears its result.
-fn flush_appends(db: &Store, queued: &std::sync::mpsc::Receiver<LogFlushed<TypeConfig>>) {
+/// Makes appends durable in groups: one journal sync covers every record written before it,
+/// then each waiting append hears its result.
+fn flush_appends(journal: &Journal, queued: &std::sync::mpsc::Receiver<LogFlushed<TypeConfig>>) {
     while let Ok(first) = queued.recv() {
         let mut waiting = vec![first];
         waiting.extend(queued.try_iter());
         let started = std::time::Instant::now();
-        let res = db::durable_txn(db).and_then(|txn| Ok(txn.commit()?));
-        metrics::counter!("marquee_origin_raft_log_flushes_total").increment(1);
-        metrics::histogram!("marquee_origin_raft_log_flush_duration_seconds")
-            .record(started.elapsed().as_secs_f64());
+        let res = journal.sync();
+        record_flush(started);
         for callback in waiting {
             match &res {
                 Ok(()) => callback.log_io_completed(Ok(())),
-                Err(e) => callback.log_io_completed(Err(std::io::Error::other(e.to_string()))),
+                Err(e) => {
+                    callback.log_io_completed(Err(std::io::Error::new(e.kind(), e.to_string())))
+                }
             }
         }
     }
+}
+
+fn record_flush(started: std::time::Instant) {
+    metrics::counter!("marquee_origin_raft_log_flushes_total").increment(1);
+    metrics::histogram!("marquee_origin_raft_log_flush_duration_seconds")
+        .record(started.elapsed().as_secs_f64());
 }
 
 fn read_range(db: &Database, range: (Bound<u64>, Bound<u64>)) -> Result<Vec<Entry>, DbError> {
@@ -133,11 +160,14 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
-        let vote = *vote;
-        db::blocking(&self.db, ErrorSubject::Vote, ErrorVerb::Write, move |db| {
-            db::put_json(db, META, KEY_VOTE, &vote, true)
+        let bytes = serde_json::to_vec(vote)
+            .map_err(|e| db::storage_error(ErrorSubject::Vote, ErrorVerb::Write, &e.into()))?;
+        self.checkpoint(ErrorSubject::Vote, move |txn| {
+            txn.open_table(META)?.insert(KEY_VOTE, bytes.as_slice())?;
+            Ok(())
         })
         .await?;
+        let vote = *vote;
         self.remember_vote(Some(vote));
         Ok(())
     }
@@ -155,7 +185,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     // because the leader re-derives it, and the next durable commit persists it anyway.
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
         db::inline(&self.db, ErrorSubject::Store, ErrorVerb::Write, move |db| {
-            db::put_json(db, META, KEY_COMMITTED, &committed, false)
+            db::put_json_lazily(db, META, KEY_COMMITTED, &committed)
         })
     }
 
@@ -190,30 +220,24 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             }
         };
         let count = rows.len() as u64;
-        // The leader's own entries become durable with the flusher's next fsync'd commit and
-        // are reported flushed only then, so they are written here, without a thread switch;
-        // received entries are fsync'd before this returns, on the blocking pool.
-        let write = move |db: &Database| {
-            let mut txn = db.begin_write()?;
-            let durability = if own {
-                redb::Durability::None
-            } else {
-                redb::Durability::Immediate
-            };
-            txn.set_durability(durability)?;
-            {
-                let mut table = txn.open_table(LOG)?;
-                for (index, bytes) in &rows {
-                    table.insert(*index, bytes.as_slice())?;
-                }
-            }
-            txn.commit()?;
-            Ok(())
-        };
+        // The leader's own entries are written here, without a thread switch, and reported
+        // flushed after the flusher's next sync; received entries are written and synced on
+        // the blocking pool before this returns.
         let res = if own {
-            db::inline(&self.db, ErrorSubject::Logs, ErrorVerb::Write, write)
+            let journal = &self.journal;
+            db::inline(&self.db, ErrorSubject::Logs, ErrorVerb::Write, |db| {
+                journal.append(db, &rows)
+            })
         } else {
-            db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Write, write).await
+            let journal = self.journal.clone();
+            db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Write, move |db| {
+                journal.append(db, &rows)?;
+                let started = std::time::Instant::now();
+                journal.sync()?;
+                record_flush(started);
+                Ok(())
+            })
+            .await
         };
         metrics::counter!("marquee_origin_raft_log_entries_appended_total").increment(count);
         match &res {
@@ -223,41 +247,34 @@ impl RaftLogStorage<TypeConfig> for LogStore {
                     unsent.0.log_io_completed(Err(stopped));
                 }
             }
-            Ok(()) => {
-                metrics::counter!("marquee_origin_raft_log_flushes_total").increment(1);
-                callback.log_io_completed(Ok(()));
-            }
+            Ok(()) => callback.log_io_completed(Ok(())),
             Err(e) => callback.log_io_completed(Err(std::io::Error::other(e.to_string()))),
         }
         res
     }
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
-        db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Delete, move |db| {
-            let txn = db::durable_txn(db)?;
+        self.checkpoint(ErrorSubject::Logs, move |txn| {
             txn.open_table(LOG)?
                 .retain_in::<u64, _>(log_id.index.., |_, _| false)?;
-            txn.commit()?;
             Ok(())
         })
         .await
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
-        db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Delete, move |db| {
-            let bytes = serde_json::to_vec(&log_id)?;
-            let txn = db::durable_txn(db)?;
-            // The purge pointer and the deletion commit together, so no hole is ever visible.
+        let bytes = serde_json::to_vec(&log_id)
+            .map_err(|e| db::storage_error(ErrorSubject::Logs, ErrorVerb::Delete, &e.into()))?;
+        // The purge pointer and the deletion commit together, so no hole is ever visible.
+        self.checkpoint(ErrorSubject::Logs, move |txn| {
             txn.open_table(META)?.insert(KEY_PURGED, bytes.as_slice())?;
             txn.open_table(LOG)?
                 .retain_in::<u64, _>(..=log_id.index, |_, _| false)?;
-            txn.commit()?;
             Ok(())
         })
         .await
     }
 }
-
 #[cfg(test)]
 mod tests {
     use openraft::{CommittedLeaderId, EntryPayload};
@@ -275,8 +292,9 @@ mod tests {
     fn only_this_leaders_own_entries_skip_the_fsync_before_append_returns() {
         let dir = tempfile::tempdir().unwrap();
         let (db, _) = db::open_store(dir.path(), 1).unwrap();
+        let journal = Journal::open(dir.path(), &db).unwrap();
         let (store, _closed) = Store::new(db);
-        let log = LogStore::new(store, 1);
+        let log = LogStore::new(store, journal, 1);
         assert!(!log.own_proposals(&[entry(2, 1, 5)]), "no vote yet");
         log.remember_vote(Some(Vote::new_committed(2, 1)));
         assert!(log.own_proposals(&[entry(2, 1, 5), entry(2, 1, 6)]));

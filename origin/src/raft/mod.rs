@@ -1,8 +1,9 @@
 //! Origin's replicated state: an application state machine ([`App`]) replicated with openraft
 //! 0.9 over durable redb files in the node's directory.
 //!
-//! * `raft.redb` holds the log, the vote and the commit pointer; every append is one fsync'd
-//!   transaction before openraft hears it is flushed.
+//! * `raft.redb` holds the log, the vote and the commit pointer; `raft.journal` is the log's
+//!   write-ahead journal: every append is a record there, synced with one `fdatasync` before
+//!   openraft hears it is flushed, and a redb commit without fsync.
 //! * `state.redb` holds the application's [`tables`] and the last applied log id and membership,
 //!   written in the same transaction as each batch of commands, so a restart replays only the
 //!   entries after it. Memory holds nothing but redb's bounded page cache.
@@ -56,6 +57,7 @@ mod db;
 mod error;
 pub mod group_commit;
 mod http;
+mod journal;
 mod leader_watch;
 mod log_store;
 #[cfg(test)]
@@ -87,6 +89,7 @@ pub use db::{STORE_FILE, StoreOpenError};
 pub use error::{MembershipError, OpenError, ReadError, ShutdownError, WriteError};
 pub use group_commit::GroupCommit;
 pub use http::{HttpNetwork, RAFT_RPC_PREFIX, SECRET_HEADER, secret_matches};
+use journal::Journal;
 pub use options::{Cluster, Options, Status};
 pub use state_db::STATE_FILE;
 use state_db::StateDb;
@@ -198,7 +201,16 @@ fn open_files<A: App>(
     dir: &Path,
     node_id: NodeId,
     app: &A,
-) -> Result<(redb::Database, bool, StateDb, state_machine::SnapshotDir), StoreOpenError> {
+) -> Result<
+    (
+        redb::Database,
+        Journal,
+        bool,
+        StateDb,
+        state_machine::SnapshotDir,
+    ),
+    StoreOpenError,
+> {
     let (log, created) = db::open_store(dir, node_id)?;
     let corrupt = |reason: String| StoreOpenError::Corrupt {
         path: dir.join(STATE_FILE),
@@ -216,7 +228,11 @@ fn open_files<A: App>(
             source: e,
         }
     })?;
-    Ok((log, created, state, snapshots))
+    let journal = Journal::open(dir, &log).map_err(|e| StoreOpenError::Corrupt {
+        path: dir.join(journal::JOURNAL_FILE),
+        reason: e.to_string(),
+    })?;
+    Ok((log, journal, created, state, snapshots))
 }
 
 /// A store from before state files: builds `state.redb` from its JSON snapshot (if it has one;
@@ -277,7 +293,7 @@ impl<A: App> Replicated<A> {
                 path: dir.to_path_buf(),
                 reason: e.to_string(),
             })??;
-        let (log_db, created, state, snapshots) = opened;
+        let (log_db, journal, created, state, snapshots) = opened;
         tracing::info!(created, "raft store opened");
 
         let (log_db, closed) = db::Store::new(log_db);
@@ -305,7 +321,7 @@ impl<A: App> Replicated<A> {
         .validate()
         .map_err(|e| OpenError::Raft(e.to_string()))?;
         let (log, sm) = (
-            log_store::LogStore::new(log_db.clone(), node_id),
+            log_store::LogStore::new(log_db.clone(), journal, node_id),
             state_machine::StateMachine::new(state.clone(), app, Arc::new(snapshots)),
         );
         let config = Arc::new(config);

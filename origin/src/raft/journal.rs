@@ -1,0 +1,313 @@
+//! The Raft log's write-ahead journal: a plain file in front of the redb log table.
+//!
+//! A durable redb commit writes several scattered pages and then fsyncs; with three nodes on one
+//! disk those fsyncs queue behind each other (measured on this machine: 0.43 ms per commit with
+//! three writers, against 0.19 ms to fdatasync a record written over already-allocated space).
+//! So each append is one record here plus a redb commit without fsync, and one `fdatasync` of
+//! this file makes it durable.
+//!
+//! A *checkpoint* (every durable commit of the log store: votes, truncations, purges, and each
+//! time the file reaches [`CHECKPOINT_BYTES`]) makes redb hold everything by itself. It bumps
+//! the journal's *generation* in the same commit and starts writing at offset 0 again, over the
+//! old records. A restart replays only the records of the current generation, from the start,
+//! up to the first one that is torn or older, so nothing truncated or purged comes back.
+//!
+//! A record is `[payload length u32][crc32 of generation and payload u32][generation u64]` and
+//! its payload, all little-endian; the payload is the rows `[index u64][length u32][entry]`.
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Mutex;
+
+use redb::{Database, ReadableDatabase};
+
+use super::db::{DbError, LOG, META};
+
+/// File name of the journal inside the node's directory.
+pub const JOURNAL_FILE: &str = "raft.journal";
+/// The generation the journal's records must carry to be replayed.
+const KEY_GENERATION: &str = "journal_generation";
+/// Once the file holds this much, the next append checkpoints and writes from offset 0 again.
+const CHECKPOINT_BYTES: u64 = 8 << 20;
+const HEADER_BYTES: usize = 16;
+
+/// Where the next record goes, and the generation it carries.
+struct Cursor {
+    offset: u64,
+    generation: u64,
+}
+
+pub(crate) struct Journal {
+    file: File,
+    cursor: Mutex<Cursor>,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal beside `db`, replays the current generation's records
+    /// into the log table, and checkpoints. Blocking.
+    pub(crate) fn open(dir: &Path, db: &Database) -> Result<Journal, DbError> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join(JOURNAL_FILE))?;
+        let generation = stored_generation(db)?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut &file, &mut bytes)?;
+        // Generation 0 is never written: the first open checkpoints to 1 before any append.
+        let rows = if generation == 0 {
+            Vec::new()
+        } else {
+            records(&bytes, generation)
+        };
+        let journal = Journal {
+            file,
+            cursor: Mutex::new(Cursor {
+                offset: 0,
+                generation,
+            }),
+        };
+        let replayed = rows.len();
+        journal.checkpoint(db, |txn| {
+            let mut log = txn.open_table(LOG)?;
+            for (index, entry) in &rows {
+                log.insert(*index, entry.as_slice())?;
+            }
+            Ok(())
+        })?;
+        if replayed > 0 {
+            tracing::info!(entries = replayed, "replayed the raft log journal");
+        }
+        Ok(journal)
+    }
+
+    fn cursor(&self) -> std::sync::MutexGuard<'_, Cursor> {
+        self.cursor.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes `rows` (index, entry bytes) as one record and commits them to the log table
+    /// without fsync: readable at once, durable after the next [`Journal::sync`].
+    pub(crate) fn append(&self, db: &Database, rows: &[(u64, Vec<u8>)]) -> Result<(), DbError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        // One lock around record and commit: a checkpoint between them would reset the file
+        // under a record whose rows its durable commit does not hold.
+        let mut cursor = self.cursor();
+        let record = encode(cursor.generation, rows);
+        self.file.write_all_at(&record, cursor.offset)?;
+        let mut txn = db.begin_write()?;
+        txn.set_durability(redb::Durability::None)?;
+        {
+            let mut log = txn.open_table(LOG)?;
+            for (index, bytes) in rows {
+                log.insert(*index, bytes.as_slice())?;
+            }
+        }
+        txn.commit()?;
+        cursor.offset += record.len() as u64;
+        if cursor.offset >= CHECKPOINT_BYTES {
+            drop(cursor);
+            self.checkpoint(db, |_| Ok(()))?;
+        }
+        Ok(())
+    }
+
+    /// Makes every record written so far durable.
+    pub(crate) fn sync(&self) -> std::io::Result<()> {
+        self.file.sync_data()
+    }
+
+    /// Runs `job` in a durable (fsync'd) commit that also makes every earlier append durable in
+    /// redb and moves the journal to a fresh generation, so its old records are never replayed.
+    pub(crate) fn checkpoint<F>(&self, db: &Database, job: F) -> Result<(), DbError>
+    where
+        F: FnOnce(&redb::WriteTransaction) -> Result<(), DbError>,
+    {
+        let mut cursor = self.cursor();
+        let next = cursor.generation + 1;
+        let txn = super::db::durable_txn(db)?;
+        job(&txn)?;
+        txn.open_table(META)?
+            .insert(KEY_GENERATION, next.to_be_bytes().as_slice())?;
+        txn.commit()?;
+        *cursor = Cursor {
+            offset: 0,
+            generation: next,
+        };
+        metrics::counter!("marquee_origin_raft_log_checkpoints_total").increment(1);
+        Ok(())
+    }
+}
+
+fn stored_generation(db: &Database) -> Result<u64, DbError> {
+    let txn = db.begin_read()?;
+    let meta = txn.open_table(META)?;
+    let Some(v) = meta.get(KEY_GENERATION)? else {
+        return Ok(0);
+    };
+    let bytes = <[u8; 8]>::try_from(v.value())
+        .map_err(|_| DbError::Missing("a well-formed journal generation"))?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+fn checksum(generation: u64, payload: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&generation.to_le_bytes());
+    hasher.update(payload);
+    hasher.finalize()
+}
+
+fn encode(generation: u64, rows: &[(u64, Vec<u8>)]) -> Vec<u8> {
+    let size: usize = rows.iter().map(|(_, b)| 12 + b.len()).sum();
+    let mut payload = Vec::with_capacity(size);
+    for (index, bytes) in rows {
+        payload.extend_from_slice(&index.to_le_bytes());
+        payload.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        payload.extend_from_slice(bytes);
+    }
+    let mut record = Vec::with_capacity(HEADER_BYTES + payload.len());
+    record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    record.extend_from_slice(&checksum(generation, &payload).to_le_bytes());
+    record.extend_from_slice(&generation.to_le_bytes());
+    record.extend_from_slice(&payload);
+    record
+}
+
+/// The rows of the leading records of `generation` in `bytes`, in order; stops at the first
+/// record that is torn, damaged or of another generation.
+fn records(bytes: &[u8], generation: u64) -> Vec<(u64, Vec<u8>)> {
+    let mut rows = Vec::new();
+    let mut at = 0;
+    while let Some(header) = bytes.get(at..at + HEADER_BYTES) {
+        let word = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
+        let (len, crc) = (word(0) as usize, word(4));
+        let gen_of = u64::from_le_bytes(header[8..16].try_into().expect("8 bytes"));
+        let Some(payload) = bytes.get(at + HEADER_BYTES..at + HEADER_BYTES + len) else {
+            break;
+        };
+        if gen_of != generation || len == 0 || checksum(gen_of, payload) != crc {
+            break;
+        }
+        let Some(decoded) = decode(payload) else {
+            break;
+        };
+        rows.extend(decoded);
+        at += HEADER_BYTES + len;
+    }
+    rows
+}
+
+fn decode(mut payload: &[u8]) -> Option<Vec<(u64, Vec<u8>)>> {
+    let mut rows = Vec::new();
+    while !payload.is_empty() {
+        let index = u64::from_le_bytes(payload.get(..8)?.try_into().ok()?);
+        let len = u32::from_le_bytes(payload.get(8..12)?.try_into().ok()?) as usize;
+        rows.push((index, payload.get(12..12 + len)?.to_vec()));
+        payload = &payload[12 + len..];
+    }
+    Some(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use redb::ReadableTable;
+
+    use super::*;
+
+    fn rows(from: u64, to: u64, tag: &str) -> Vec<(u64, Vec<u8>)> {
+        (from..=to)
+            .map(|i| (i, format!("{tag}{i}").into_bytes()))
+            .collect()
+    }
+
+    fn log(db: &Database) -> Vec<(u64, String)> {
+        let txn = db.begin_read().unwrap();
+        let table = txn.open_table(LOG).unwrap();
+        let rows = table.iter().unwrap().map(|r| {
+            let (k, v) = r.unwrap();
+            (k.value(), String::from_utf8(v.value().to_vec()).unwrap())
+        });
+        rows.collect()
+    }
+
+    /// A node that crashes right after an fsync'd append: redb never made its rows durable,
+    /// which this models by opening the journal over a copy of the redb file taken before.
+    fn crash_after(dir: &Path, append: impl FnOnce(&Journal, &Database)) -> Database {
+        let (db, _) = super::super::db::open_store(dir, 1).unwrap();
+        let journal = Journal::open(dir, &db).unwrap();
+        drop(db);
+        let before = std::fs::read(dir.join(super::super::db::STORE_FILE)).unwrap();
+        let (db, _) = super::super::db::open_store(dir, 1).unwrap();
+        append(&journal, &db);
+        journal.sync().unwrap();
+        drop((journal, db));
+        std::fs::write(dir.join(super::super::db::STORE_FILE), before).unwrap();
+        let (db, _) = super::super::db::open_store(dir, 1).unwrap();
+        Journal::open(dir, &db).unwrap();
+        db
+    }
+
+    #[test]
+    fn synced_appends_survive_a_crash_that_redb_did_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crash_after(dir.path(), |journal, db| {
+            journal.append(db, &rows(1, 3, "a")).unwrap();
+            journal.append(db, &rows(4, 4, "a")).unwrap();
+        });
+        let want: Vec<_> = (1..=4).map(|i| (i, format!("a{i}"))).collect();
+        assert_eq!(log(&db), want);
+    }
+
+    #[test]
+    fn records_of_an_older_generation_are_never_replayed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = super::super::db::open_store(dir.path(), 1).unwrap();
+        let journal = Journal::open(dir.path(), &db).unwrap();
+        journal.append(&db, &rows(1, 5, "a")).unwrap();
+        // A truncation from 3 on: the records holding a3..a5 stay in the file, one generation back.
+        journal
+            .checkpoint(&db, |txn| {
+                txn.open_table(LOG)?
+                    .retain_in::<u64, _>(3.., |_, _| false)?;
+                Ok(())
+            })
+            .unwrap();
+        journal.sync().unwrap();
+        drop((journal, db));
+        let (db, _) = super::super::db::open_store(dir.path(), 1).unwrap();
+        Journal::open(dir.path(), &db).unwrap();
+        assert_eq!(log(&db), vec![(1, "a1".into()), (2, "a2".into())]);
+    }
+
+    #[test]
+    fn a_torn_last_record_is_left_out_and_the_ones_before_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crash_after(dir.path(), |journal, db| {
+            journal.append(db, &rows(1, 2, "a")).unwrap();
+            journal.append(db, &rows(3, 3, "b")).unwrap();
+            // Tear the second record: its last byte never reached the disk.
+            let len = std::fs::metadata(dir.path().join(JOURNAL_FILE))
+                .unwrap()
+                .len();
+            journal.file.write_all_at(&[0xff], len - 1).unwrap();
+        });
+        assert_eq!(log(&db), vec![(1, "a1".into()), (2, "a2".into())]);
+    }
+
+    #[test]
+    fn a_full_journal_checkpoints_and_starts_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = super::super::db::open_store(dir.path(), 1).unwrap();
+        let journal = Journal::open(dir.path(), &db).unwrap();
+        let big = vec![b'x'; 1 << 20];
+        let first = journal.cursor().generation;
+        for i in 0..8 {
+            journal.append(&db, &[(i, big.clone())]).unwrap();
+        }
+        let cursor = journal.cursor();
+        assert_eq!(cursor.generation, first + 1, "one checkpoint after 8 MiB");
+        assert_eq!(cursor.offset, 0);
+    }
+}
