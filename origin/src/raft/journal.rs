@@ -125,6 +125,7 @@ impl Journal {
     where
         F: FnOnce(&redb::WriteTransaction) -> Result<(), DbError>,
     {
+        let started = std::time::Instant::now();
         let mut cursor = self.cursor();
         let next = cursor.generation + 1;
         let txn = super::db::durable_txn(db)?;
@@ -136,7 +137,8 @@ impl Journal {
             offset: 0,
             generation: next,
         };
-        metrics::counter!("marquee_origin_raft_log_checkpoints_total").increment(1);
+        metrics::histogram!("marquee_origin_raft_log_checkpoint_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
         Ok(())
     }
 }

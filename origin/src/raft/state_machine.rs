@@ -31,6 +31,17 @@ use super::types::{
 /// Apply batches commit without fsync (the log already has them); at most this long passes
 /// between durable commits, which bounds what a restart replays.
 const DURABLE_EVERY: Duration = Duration::from_secs(1);
+/// ...or this many commands, whichever comes first. A durable commit writes every page changed
+/// since the last one while applies wait, so under load it comes sooner and stays short
+/// (measured at 64 clients: ~15 ms once a second against ~3 ms every 500 commands, which took
+/// the p99 from ~34 ms to ~24 ms); when quiet it stays rare and off the p99.
+const DURABLE_AFTER_COMMANDS: usize = 500;
+
+/// Applies since the last durable commit.
+struct SinceDurable {
+    at: Instant,
+    commands: usize,
+}
 
 fn storage(subject: ErrorSubject<u64>, verb: ErrorVerb, e: impl ToString) -> StorageError {
     StorageIOError::new(subject, verb, AnyError::error(e.to_string())).into()
@@ -54,7 +65,7 @@ pub(crate) struct StateMachine<A: App> {
     state: Arc<StateDb>,
     app: Arc<A>,
     snapshots: Arc<SnapshotDir>,
-    last_durable: Arc<Mutex<Instant>>,
+    since_durable: Arc<Mutex<SinceDurable>>,
 }
 
 impl<A: App> StateMachine<A> {
@@ -63,7 +74,10 @@ impl<A: App> StateMachine<A> {
             state,
             app,
             snapshots,
-            last_durable: Arc::new(Mutex::new(Instant::now())),
+            since_durable: Arc::new(Mutex::new(SinceDurable {
+                at: Instant::now(),
+                commands: 0,
+            })),
         }
     }
 }
@@ -123,6 +137,14 @@ fn record_membership(
     MEMBERSHIP.put(txn, KEY_MEMBERSHIP, stored)
 }
 
+fn commands_in(entry: &Entry) -> usize {
+    match &entry.payload {
+        EntryPayload::Normal(CommandJson::One(_)) => 1,
+        EntryPayload::Normal(CommandJson::Batch { batch }) => batch.len(),
+        EntryPayload::Blank | EntryPayload::Membership(_) => 0,
+    }
+}
+
 fn apply_batch<A: App>(
     state: &StateDb,
     app: &A,
@@ -162,7 +184,12 @@ fn apply_batch<A: App>(
             .put(&txn, KEY_LAST_APPLIED, &last)
             .map_err(|e| (last, e.to_string()))?;
     }
+    let started = Instant::now();
     txn.commit().map_err(|e| (last, e.to_string()))?;
+    if durable {
+        metrics::histogram!("marquee_origin_raft_state_sync_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+    }
     Ok(out)
 }
 
@@ -186,15 +213,20 @@ impl<A: App> RaftStateMachine<TypeConfig> for StateMachine<A> {
         let entries: Vec<Entry> = entries.into_iter().collect();
         let (state, app) = (self.state.clone(), self.app.clone());
         let durable = {
-            let mut last = self.last_durable.lock().unwrap_or_else(|p| p.into_inner());
-            let due = last.elapsed() >= DURABLE_EVERY;
+            let mut since = self.since_durable.lock().unwrap_or_else(|p| p.into_inner());
+            since.commands += entries.iter().map(commands_in).sum::<usize>();
+            let due =
+                since.at.elapsed() >= DURABLE_EVERY || since.commands >= DURABLE_AFTER_COMMANDS;
             if due {
-                *last = Instant::now();
+                *since = SinceDurable {
+                    at: Instant::now(),
+                    commands: 0,
+                };
             }
             due
         };
         // A commit without fsync runs here (a thread switch costs more); the one that
-        // fsyncs, once a second, on the blocking pool.
+        // fsyncs on the blocking pool.
         let res = if durable {
             tokio::task::spawn_blocking(move || apply_batch(&state, &*app, entries, durable))
                 .await
