@@ -220,7 +220,8 @@ impl Drop for Store {
 /// Runs a short redb job (a read from the page cache, or a commit without fsync) right here on
 /// the calling task: handing it to the blocking pool and back cost more than the job itself
 /// (measured: ~30 thread switches per write on the leader). A panic inside becomes a storage
-/// error, as with [`blocking`]. Anything that may fsync goes through [`blocking`].
+/// error, as with [`blocking`]. The one fsync run here is a follower's journal sync (see
+/// `log_store`); longer fsync'd commits go through [`blocking`].
 // openraft's storage traits return its (large) StorageError; this only builds one.
 #[allow(clippy::result_large_err)]
 pub(crate) fn inline<T, F>(

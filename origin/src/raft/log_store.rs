@@ -6,8 +6,9 @@
 //! * the leader's own proposals: a flusher thread syncs once for every append queued since its
 //!   last pass and only then reports them flushed (openraft counts the leader's own copy toward
 //!   a quorum only then);
-//! * entries received from a leader: synced before `append` returns, because openraft 0.9
-//!   acknowledges them to the leader as soon as it does, without waiting for the flush report.
+//! * entries received from a leader: synced before `append` returns (on the calling task),
+//!   because openraft 0.9 acknowledges them to the leader as soon as it does, without waiting
+//!   for the flush report.
 //!
 //! Votes, truncations and purges are fsync'd redb commits (journal checkpoints) before they
 //! return.
@@ -220,25 +221,21 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             }
         };
         let count = rows.len() as u64;
-        // The leader's own entries are written here, without a thread switch, and reported
-        // flushed after the flusher's next sync; received entries are written and synced on
-        // the blocking pool before this returns.
-        let res = if own {
-            let journal = &self.journal;
-            db::inline(&self.db, ErrorSubject::Logs, ErrorVerb::Write, |db| {
-                journal.append(db, &rows)
-            })
-        } else {
-            let journal = self.journal.clone();
-            db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Write, move |db| {
-                journal.append(db, &rows)?;
+        // Both run here, without a thread switch: the leader's own entries are reported
+        // flushed after the flusher's next sync; received entries are synced before this
+        // returns. That sync blocks this worker for one `fdatasync` (~0.2 ms), but the hand-off
+        // to the blocking pool and back cost ~0.1 ms more on each append (measured on a
+        // follower at 1 client: 0.47 ms per append through the pool, 0.35 ms here).
+        let journal = &self.journal;
+        let res = db::inline(&self.db, ErrorSubject::Logs, ErrorVerb::Write, |db| {
+            journal.append(db, &rows)?;
+            if !own {
                 let started = std::time::Instant::now();
                 journal.sync()?;
                 record_flush(started);
-                Ok(())
-            })
-            .await
-        };
+            }
+            Ok(())
+        });
         metrics::counter!("marquee_origin_raft_log_entries_appended_total").increment(count);
         match &res {
             Ok(()) if own => {
