@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::{Notify, watch};
 use tower_http::trace::TraceLayer;
@@ -137,7 +138,7 @@ pub async fn run(
 
     let mut stop = stop_rx;
     let serve = axum::serve(
-        listener,
+        listener.tap_io(no_delay),
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
@@ -187,6 +188,14 @@ pub async fn run(
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(ServerError::Serve(e)),
         Err(e) => Err(ServerError::Serve(std::io::Error::other(e))),
+    }
+}
+
+/// Small answers go out at once: without it a response written in two pieces waits for the
+/// peer's delayed ACK (Go's servers, etcd among them, set this on every connection).
+fn no_delay(tcp: &mut tokio::net::TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
     }
 }
 
@@ -247,7 +256,7 @@ async fn open_raft(
     let rpc_server = tokio::spawn(async move {
         let Ok(router) = router_rx.await else { return };
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(e) = axum::serve(listener, service).await {
+        if let Err(e) = axum::serve(listener.tap_io(no_delay), service).await {
             tracing::error!(error = %e, "raft RPC listener failed");
         }
     });
