@@ -6,14 +6,20 @@
 //! So each append is one record here plus a redb commit without fsync, and one `fdatasync` of
 //! this file makes it durable.
 //!
-//! A *checkpoint* (every durable commit of the log store: votes, truncations, purges, and each
-//! time the file reaches [`CHECKPOINT_BYTES`]) makes redb hold everything by itself. It bumps
+//! Votes go the same way (a record, a commit without fsync, one sync): a durable redb commit
+//! writes out everything appended since the last one, up to 4 MiB, and a voter slower than
+//! openraft's vote timeout (half the election timeout) loses the election a round.
+//!
+//! A *checkpoint* (every durable commit of the log store: truncations, purges, and each time
+//! the file reaches [`CHECKPOINT_BYTES`]) makes redb hold everything by itself. It bumps
 //! the journal's *generation* in the same commit and starts writing at offset 0 again, over the
 //! old records. A restart replays only the records of the current generation, from the start,
 //! up to the first one that is torn or older, so nothing truncated or purged comes back.
 //!
 //! A record is `[payload length u32][crc32 of generation and payload u32][generation u64]` and
-//! its payload, all little-endian; the payload is the rows `[index u64][length u32][entry]`.
+//! its payload, all little-endian. A payload is a kind byte, then for log rows the rows
+//! `[index u64][length u32][entry]`, or for a record of the log store's own (the vote)
+//! `[key length u32][key][value]`.
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -60,7 +66,7 @@ impl Journal {
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut &file, &mut bytes)?;
         // Generation 0 is never written: the first open checkpoints to 1 before any append.
-        let rows = if generation == 0 {
+        let changes = if generation == 0 {
             Vec::new()
         } else {
             records(&bytes, generation)
@@ -73,16 +79,15 @@ impl Journal {
             }),
         };
         preallocate(&journal.file, bytes.len() as u64)?;
-        let replayed = rows.len();
+        let replayed = changes.len();
         journal.checkpoint(db, |txn| {
-            let mut log = txn.open_table(LOG)?;
-            for (index, entry) in &rows {
-                log.insert(*index, entry.as_slice())?;
+            for change in &changes {
+                change.as_change().commit_to(txn)?;
             }
             Ok(())
         })?;
         if replayed > 0 {
-            tracing::info!(entries = replayed, "replayed the raft log journal");
+            tracing::info!(records = replayed, "replayed the raft log journal");
         }
         Ok(journal)
     }
@@ -97,19 +102,23 @@ impl Journal {
         if rows.is_empty() {
             return Ok(());
         }
+        self.write(db, &Change::Rows(rows))
+    }
+
+    /// Like [`Journal::append`], for one record of the log store's own table (the vote).
+    pub(crate) fn put_meta(&self, db: &Database, key: &str, value: &[u8]) -> Result<(), DbError> {
+        self.write(db, &Change::Meta { key, value })
+    }
+
+    fn write(&self, db: &Database, change: &Change<'_>) -> Result<(), DbError> {
         // One lock around record and commit: a checkpoint between them would reset the file
-        // under a record whose rows its durable commit does not hold.
+        // under a record whose change its durable commit does not hold.
         let mut cursor = self.cursor();
-        let record = encode(cursor.generation, rows);
+        let record = encode(cursor.generation, change);
         self.file.write_all_at(&record, cursor.offset)?;
         let mut txn = db.begin_write()?;
         txn.set_durability(redb::Durability::None)?;
-        {
-            let mut log = txn.open_table(LOG)?;
-            for (index, bytes) in rows {
-                log.insert(*index, bytes.as_slice())?;
-            }
-        }
+        change.commit_to(&txn)?;
         txn.commit()?;
         cursor.offset += record.len() as u64;
         if cursor.offset >= CHECKPOINT_BYTES {
@@ -182,13 +191,65 @@ fn checksum(generation: u64, payload: &[u8]) -> u32 {
     hasher.finalize()
 }
 
-fn encode(generation: u64, rows: &[(u64, Vec<u8>)]) -> Vec<u8> {
-    let size: usize = rows.iter().map(|(_, b)| 12 + b.len()).sum();
-    let mut payload = Vec::with_capacity(size);
-    for (index, bytes) in rows {
-        payload.extend_from_slice(&index.to_le_bytes());
-        payload.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-        payload.extend_from_slice(bytes);
+const KIND_ROWS: u8 = 0;
+const KIND_META: u8 = 1;
+
+/// What one record changes.
+enum Change<'a> {
+    Rows(&'a [(u64, Vec<u8>)]),
+    Meta { key: &'a str, value: &'a [u8] },
+}
+
+impl Change<'_> {
+    fn commit_to(&self, txn: &redb::WriteTransaction) -> Result<(), DbError> {
+        match self {
+            Change::Rows(rows) => {
+                let mut log = txn.open_table(LOG)?;
+                for (index, bytes) in *rows {
+                    log.insert(*index, bytes.as_slice())?;
+                }
+            }
+            Change::Meta { key, value } => {
+                txn.open_table(META)?.insert(*key, *value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A change read back from the file.
+enum Replayed {
+    Rows(Vec<(u64, Vec<u8>)>),
+    Meta { key: String, value: Vec<u8> },
+}
+
+impl Replayed {
+    fn as_change(&self) -> Change<'_> {
+        match self {
+            Replayed::Rows(rows) => Change::Rows(rows),
+            Replayed::Meta { key, value } => Change::Meta { key, value },
+        }
+    }
+}
+
+fn encode(generation: u64, change: &Change<'_>) -> Vec<u8> {
+    let mut payload = Vec::new();
+    match change {
+        Change::Rows(rows) => {
+            payload.reserve(1 + rows.iter().map(|(_, b)| 12 + b.len()).sum::<usize>());
+            payload.push(KIND_ROWS);
+            for (index, bytes) in *rows {
+                payload.extend_from_slice(&index.to_le_bytes());
+                payload.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+                payload.extend_from_slice(bytes);
+            }
+        }
+        Change::Meta { key, value } => {
+            payload.push(KIND_META);
+            payload.extend_from_slice(&(key.len() as u32).to_le_bytes());
+            payload.extend_from_slice(key.as_bytes());
+            payload.extend_from_slice(value);
+        }
     }
     let mut record = Vec::with_capacity(HEADER_BYTES + payload.len());
     record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
@@ -198,10 +259,10 @@ fn encode(generation: u64, rows: &[(u64, Vec<u8>)]) -> Vec<u8> {
     record
 }
 
-/// The rows of the leading records of `generation` in `bytes`, in order; stops at the first
-/// record that is torn, damaged or of another generation.
-fn records(bytes: &[u8], generation: u64) -> Vec<(u64, Vec<u8>)> {
-    let mut rows = Vec::new();
+/// The changes of the leading records of `generation` in `bytes`, in order; stops at the
+/// first record that is torn, damaged or of another generation.
+fn records(bytes: &[u8], generation: u64) -> Vec<Replayed> {
+    let mut changes = Vec::new();
     let mut at = 0;
     while let Some(header) = bytes.get(at..at + HEADER_BYTES) {
         let word = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
@@ -213,24 +274,36 @@ fn records(bytes: &[u8], generation: u64) -> Vec<(u64, Vec<u8>)> {
         if gen_of != generation || len == 0 || checksum(gen_of, payload) != crc {
             break;
         }
-        let Some(decoded) = decode(payload) else {
+        let Some(change) = decode(payload) else {
             break;
         };
-        rows.extend(decoded);
+        changes.push(change);
         at += HEADER_BYTES + len;
     }
-    rows
+    changes
 }
 
-fn decode(mut payload: &[u8]) -> Option<Vec<(u64, Vec<u8>)>> {
-    let mut rows = Vec::new();
-    while !payload.is_empty() {
-        let index = u64::from_le_bytes(payload.get(..8)?.try_into().ok()?);
-        let len = u32::from_le_bytes(payload.get(8..12)?.try_into().ok()?) as usize;
-        rows.push((index, payload.get(12..12 + len)?.to_vec()));
-        payload = &payload[12 + len..];
+fn decode(payload: &[u8]) -> Option<Replayed> {
+    let (&kind, mut rest) = payload.split_first()?;
+    match kind {
+        KIND_ROWS => {
+            let mut rows = Vec::new();
+            while !rest.is_empty() {
+                let index = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?);
+                let len = u32::from_le_bytes(rest.get(8..12)?.try_into().ok()?) as usize;
+                rows.push((index, rest.get(12..12 + len)?.to_vec()));
+                rest = &rest[12 + len..];
+            }
+            Some(Replayed::Rows(rows))
+        }
+        KIND_META => {
+            let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+            let key = std::str::from_utf8(rest.get(4..4 + len)?).ok()?.to_owned();
+            let value = rest[4 + len..].to_vec();
+            Some(Replayed::Meta { key, value })
+        }
+        _ => None,
     }
-    Some(rows)
 }
 
 #[cfg(test)]
@@ -281,6 +354,21 @@ mod tests {
         });
         let want: Vec<_> = (1..=4).map(|i| (i, format!("a{i}"))).collect();
         assert_eq!(log(&db), want);
+    }
+
+    #[test]
+    fn a_synced_vote_survives_a_crash_in_order_with_the_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crash_after(dir.path(), |journal, db| {
+            journal.put_meta(db, "vote", b"term 2").unwrap();
+            journal.append(db, &rows(1, 1, "a")).unwrap();
+            journal.put_meta(db, "vote", b"term 3").unwrap();
+        });
+        assert_eq!(log(&db), vec![(1, "a1".into())]);
+        let txn = db.begin_read().unwrap();
+        let meta = txn.open_table(META).unwrap();
+        let vote = meta.get("vote").unwrap().map(|v| v.value().to_vec());
+        assert_eq!(vote.as_deref(), Some(&b"term 3"[..]), "the last vote wins");
     }
 
     #[test]

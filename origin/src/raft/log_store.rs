@@ -10,8 +10,8 @@
 //!   because openraft 0.9 acknowledges them to the leader as soon as it does, without waiting
 //!   for the flush report.
 //!
-//! Votes, truncations and purges are fsync'd redb commits (journal checkpoints) before they
-//! return.
+//! A vote is a journal record synced before `save_vote` returns; truncations and purges are
+//! fsync'd redb commits (journal checkpoints).
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
@@ -163,11 +163,15 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
         let bytes = serde_json::to_vec(vote)
             .map_err(|e| db::storage_error(ErrorSubject::Vote, ErrorVerb::Write, &e.into()))?;
-        self.checkpoint(ErrorSubject::Vote, move |txn| {
-            txn.open_table(META)?.insert(KEY_VOTE, bytes.as_slice())?;
+        // A journal record and one sync, on the calling task: a durable redb commit here would
+        // write out every append since the last checkpoint, and a voter slower than openraft's
+        // vote timeout costs the candidate an election round.
+        let journal = &self.journal;
+        db::inline(&self.db, ErrorSubject::Vote, ErrorVerb::Write, |db| {
+            journal.put_meta(db, KEY_VOTE, &bytes)?;
+            journal.sync()?;
             Ok(())
-        })
-        .await?;
+        })?;
         let vote = *vote;
         self.remember_vote(Some(vote));
         Ok(())
