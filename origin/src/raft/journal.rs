@@ -410,7 +410,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (db, _) = super::super::db::open_store(dir.path(), 1).unwrap();
         let journal = Journal::open(dir.path(), &db).unwrap();
-        let size = || std::fs::metadata(dir.path().join(JOURNAL_FILE)).unwrap().len();
+        let size = || {
+            std::fs::metadata(dir.path().join(JOURNAL_FILE))
+                .unwrap()
+                .len()
+        };
         assert_eq!(size(), PREALLOCATED_BYTES, "allocated when opened");
         let big = vec![b'x'; 1 << 20];
         let first = journal.cursor().generation;
