@@ -37,7 +37,7 @@ struct Records {
     titles: Titles,
 }
 
-/// One client operation against node `node`, recorded with its call and return times.
+/// One sign-up or sign-in against `base`; `None` when no answer says what happened.
 async fn run_op(http: &reqwest::Client, base: &str, op: &CreateOnceOp) -> Option<bool> {
     let (path, email) = match op {
         CreateOnceOp::Create(e) => ("/api/v1/accounts", e),
@@ -68,11 +68,25 @@ async fn record(
     op: CreateOnceOp,
     t0: Instant,
 ) {
+    timed(history, client, op, t0, async |op| {
+        run_op(http, base, op).await
+    })
+    .await;
+}
+
+/// Runs `run` as `client`'s operation `op` and records it in `into`: called when it started,
+/// returned when (and if) it was answered.
+async fn timed<I, O>(
+    into: &Mutex<Vec<Op<I, O>>>,
+    client: u64,
+    op: I,
+    t0: Instant,
+    run: impl AsyncFnOnce(&I) -> Option<O>,
+) {
     let call = t0.elapsed().as_micros() as u64;
-    let output = run_op(http, base, &op).await;
-    let ret = output.map(|_| t0.elapsed().as_micros() as u64);
-    history
-        .lock()
+    let output = run(&op).await;
+    let ret = output.as_ref().map(|_| t0.elapsed().as_micros() as u64);
+    into.lock()
         .unwrap()
         .push(Op::new(client, call, ret, op, output));
 }
@@ -156,13 +170,8 @@ async fn record_name(
     op: RegisterOp,
     t0: Instant,
 ) {
-    let call = t0.elapsed().as_micros() as u64;
-    let output = run_name_op(http, base, cookie, &op).await;
-    let ret = output.as_ref().map(|_| t0.elapsed().as_micros() as u64);
-    names
-        .lock()
-        .unwrap()
-        .push(Op::new(client, call, ret, op, output));
+    let run = async |op: &RegisterOp| run_name_op(http, base, cookie, op).await;
+    timed(names, client, op, t0, run).await;
 }
 
 /// The admin's session cookie, signed up on the first node that takes it.

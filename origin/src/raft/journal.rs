@@ -232,30 +232,32 @@ impl Replayed {
     }
 }
 
+/// One record, built in place: the header's length and checksum are filled in once the payload
+/// is written behind it.
 fn encode(generation: u64, change: &Change<'_>) -> Vec<u8> {
-    let mut payload = Vec::new();
+    let mut record = vec![0u8; HEADER_BYTES];
     match change {
         Change::Rows(rows) => {
-            payload.reserve(1 + rows.iter().map(|(_, b)| 12 + b.len()).sum::<usize>());
-            payload.push(KIND_ROWS);
+            record.reserve(1 + rows.iter().map(|(_, b)| 12 + b.len()).sum::<usize>());
+            record.push(KIND_ROWS);
             for (index, bytes) in *rows {
-                payload.extend_from_slice(&index.to_le_bytes());
-                payload.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-                payload.extend_from_slice(bytes);
+                record.extend_from_slice(&index.to_le_bytes());
+                record.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+                record.extend_from_slice(bytes);
             }
         }
         Change::Meta { key, value } => {
-            payload.push(KIND_META);
-            payload.extend_from_slice(&(key.len() as u32).to_le_bytes());
-            payload.extend_from_slice(key.as_bytes());
-            payload.extend_from_slice(value);
+            record.push(KIND_META);
+            record.extend_from_slice(&(key.len() as u32).to_le_bytes());
+            record.extend_from_slice(key.as_bytes());
+            record.extend_from_slice(value);
         }
     }
-    let mut record = Vec::with_capacity(HEADER_BYTES + payload.len());
-    record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    record.extend_from_slice(&checksum(generation, &payload).to_le_bytes());
-    record.extend_from_slice(&generation.to_le_bytes());
-    record.extend_from_slice(&payload);
+    let payload = &record[HEADER_BYTES..];
+    let (len, crc) = (payload.len() as u32, checksum(generation, payload));
+    record[..4].copy_from_slice(&len.to_le_bytes());
+    record[4..8].copy_from_slice(&crc.to_le_bytes());
+    record[8..16].copy_from_slice(&generation.to_le_bytes());
     record
 }
 
@@ -310,7 +312,15 @@ fn decode(payload: &[u8]) -> Option<Replayed> {
 mod tests {
     use redb::ReadableTable;
 
+    use super::super::db::{STORE_FILE, open_store};
     use super::*;
+
+    /// Opens the store in `dir` with its journal (replaying it).
+    fn open(dir: &Path) -> (Database, Journal) {
+        let (db, _) = open_store(dir, 1).unwrap();
+        let journal = Journal::open(dir, &db).unwrap();
+        (db, journal)
+    }
 
     fn rows(from: u64, to: u64, tag: &str) -> Vec<(u64, Vec<u8>)> {
         (from..=to)
@@ -331,18 +341,15 @@ mod tests {
     /// A node that crashes right after an fsync'd append: redb never made its rows durable,
     /// which this models by opening the journal over a copy of the redb file taken before.
     fn crash_after(dir: &Path, append: impl FnOnce(&Journal, &Database)) -> Database {
-        let (db, _) = super::super::db::open_store(dir, 1).unwrap();
-        let journal = Journal::open(dir, &db).unwrap();
+        let (db, journal) = open(dir);
         drop(db);
-        let before = std::fs::read(dir.join(super::super::db::STORE_FILE)).unwrap();
-        let (db, _) = super::super::db::open_store(dir, 1).unwrap();
+        let before = std::fs::read(dir.join(STORE_FILE)).unwrap();
+        let (db, _) = open_store(dir, 1).unwrap();
         append(&journal, &db);
         journal.sync().unwrap();
         drop((journal, db));
-        std::fs::write(dir.join(super::super::db::STORE_FILE), before).unwrap();
-        let (db, _) = super::super::db::open_store(dir, 1).unwrap();
-        Journal::open(dir, &db).unwrap();
-        db
+        std::fs::write(dir.join(STORE_FILE), before).unwrap();
+        open(dir).0
     }
 
     #[test]
@@ -374,8 +381,7 @@ mod tests {
     #[test]
     fn records_of_an_older_generation_are_never_replayed() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, _) = super::super::db::open_store(dir.path(), 1).unwrap();
-        let journal = Journal::open(dir.path(), &db).unwrap();
+        let (db, journal) = open(dir.path());
         journal.append(&db, &rows(1, 5, "a")).unwrap();
         // A truncation from 3 on: the records holding a3..a5 stay in the file, one generation back.
         journal
@@ -387,8 +393,7 @@ mod tests {
             .unwrap();
         journal.sync().unwrap();
         drop((journal, db));
-        let (db, _) = super::super::db::open_store(dir.path(), 1).unwrap();
-        Journal::open(dir.path(), &db).unwrap();
+        let (db, _) = open(dir.path());
         assert_eq!(log(&db), vec![(1, "a1".into()), (2, "a2".into())]);
     }
 
@@ -408,8 +413,7 @@ mod tests {
     #[test]
     fn a_full_journal_checkpoints_and_starts_over_in_its_allocated_space() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, _) = super::super::db::open_store(dir.path(), 1).unwrap();
-        let journal = Journal::open(dir.path(), &db).unwrap();
+        let (db, journal) = open(dir.path());
         let size = || {
             std::fs::metadata(dir.path().join(JOURNAL_FILE))
                 .unwrap()

@@ -43,6 +43,27 @@ struct SinceDurable {
     commands: usize,
 }
 
+impl SinceDurable {
+    fn new(now: Instant) -> Self {
+        Self {
+            at: now,
+            commands: 0,
+        }
+    }
+
+    /// Counts a batch of `commands` about to apply; whether its commit is the durable one
+    /// (then the count starts over from `now`).
+    fn due(&mut self, commands: usize, now: Instant) -> bool {
+        self.commands += commands;
+        let due =
+            now.duration_since(self.at) >= DURABLE_EVERY || self.commands >= DURABLE_AFTER_COMMANDS;
+        if due {
+            *self = Self::new(now);
+        }
+        due
+    }
+}
+
 fn storage(subject: ErrorSubject<u64>, verb: ErrorVerb, e: impl ToString) -> StorageError {
     StorageIOError::new(subject, verb, AnyError::error(e.to_string())).into()
 }
@@ -74,10 +95,7 @@ impl<A: App> StateMachine<A> {
             state,
             app,
             snapshots,
-            since_durable: Arc::new(Mutex::new(SinceDurable {
-                at: Instant::now(),
-                commands: 0,
-            })),
+            since_durable: Arc::new(Mutex::new(SinceDurable::new(Instant::now()))),
         }
     }
 }
@@ -212,19 +230,10 @@ impl<A: App> RaftStateMachine<TypeConfig> for StateMachine<A> {
     {
         let entries: Vec<Entry> = entries.into_iter().collect();
         let (state, app) = (self.state.clone(), self.app.clone());
-        let durable = {
-            let mut since = self.since_durable.lock().unwrap_or_else(|p| p.into_inner());
-            since.commands += entries.iter().map(commands_in).sum::<usize>();
-            let due =
-                since.at.elapsed() >= DURABLE_EVERY || since.commands >= DURABLE_AFTER_COMMANDS;
-            if due {
-                *since = SinceDurable {
-                    at: Instant::now(),
-                    commands: 0,
-                };
-            }
-            due
-        };
+        let commands = entries.iter().map(commands_in).sum();
+        let durable = (self.since_durable.lock())
+            .unwrap_or_else(|p| p.into_inner())
+            .due(commands, Instant::now());
         // A commit without fsync runs here (a thread switch costs more); the one that
         // fsyncs on the blocking pool.
         let res = if durable {
@@ -535,5 +544,23 @@ impl SnapshotDir {
         let meta: SnapshotMeta = serde_json::from_slice(&meta).ok()?;
         let data = self.data_path(&meta);
         data.exists().then_some((meta, data))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_is_made_durable_every_500_commands_or_every_second() {
+        let start = Instant::now();
+        let mut since = SinceDurable::new(start);
+        assert!(!since.due(300, start), "300 commands in");
+        assert!(!since.due(199, start), "499 commands in");
+        assert!(since.due(1, start), "the 500th command");
+        assert!(!since.due(1, start), "counting starts over");
+        let later = start + DURABLE_EVERY;
+        assert!(since.due(0, later), "a second on, even when quiet");
+        assert!(!since.due(10, later), "and the clock starts over too");
     }
 }
