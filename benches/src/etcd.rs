@@ -35,7 +35,8 @@ pub fn ensure_etcd() -> anyhow::Result<std::path::PathBuf> {
     find_program("etcd").context("etcd-server installed no etcd binary")
 }
 
-pub async fn start(nodes: usize, dir: &Path) -> anyhow::Result<Etcd> {
+/// Starts `nodes` members, each with `GOMAXPROCS=threads` when given.
+pub async fn start(nodes: usize, dir: &Path, threads: Option<usize>) -> anyhow::Result<Etcd> {
     let etcd = ensure_etcd()?;
     let ports: Vec<(u16, u16)> = (0..nodes)
         .map(|_| Ok((free_port()?, free_port()?)))
@@ -75,6 +76,9 @@ pub async fn start(nodes: usize, dir: &Path) -> anyhow::Result<Etcd> {
             ])
             .stdout(Stdio::null())
             .stderr(log);
+        if let Some(n) = threads {
+            cmd.env("GOMAXPROCS", n.to_string());
+        }
         children.push(ChildGuard::spawn(&format!("etcd {i}"), &mut cmd)?);
         client_urls.push(format!("http://127.0.0.1:{client}"));
     }

@@ -80,6 +80,11 @@ pub struct Cli {
     /// hosts: a node that stalls this long causes an election [default: 200].
     #[arg(long, env = "MARQUEE_ORIGIN_ELECTION_TIMEOUT_MS")]
     pub election_timeout_ms: Option<u64>,
+    /// Threads running the node's async work. Lower it when several nodes share a host's cores
+    /// (a test bed, the benchmarks): idle threads woken for each message cost more than they
+    /// bring [default: one per core].
+    #[arg(long, env = "MARQUEE_ORIGIN_WORKER_THREADS")]
+    pub worker_threads: Option<usize>,
     /// Keep blobs (uploads, posters, packages) in this S3 bucket instead of <data-dir>/blobs;
     /// every node of a cluster then shares them.
     #[arg(long, env = "MARQUEE_ORIGIN_S3_BUCKET")]
@@ -141,6 +146,7 @@ pub struct FileConfig {
     pub job_lease_secs: Option<u64>,
     pub snapshot_every: Option<u64>,
     pub election_timeout_ms: Option<u64>,
+    pub worker_threads: Option<usize>,
     pub min_free_disk_mb: Option<u64>,
     pub cluster: Option<FileCluster>,
     pub s3: Option<FileS3>,
@@ -208,6 +214,8 @@ pub struct Config {
     pub job_lease_secs: u64,
     pub snapshot_every: u64,
     pub election_timeout_ms: u64,
+    /// `None`: one per core.
+    pub worker_threads: Option<usize>,
     pub min_free_disk_mb: u64,
     pub unsafe_local_reads: bool,
     /// `None`: blobs on the local disk under `<data-dir>/blobs`.
@@ -263,6 +271,7 @@ impl Config {
                 .election_timeout_ms
                 .or(file.election_timeout_ms)
                 .unwrap_or(crate::raft::Options::default().election_timeout_ms),
+            worker_threads: cli.worker_threads.or(file.worker_threads),
             min_free_disk_mb: cli
                 .min_free_disk_mb
                 .or(file.min_free_disk_mb)
@@ -331,6 +340,12 @@ impl Config {
         }
         if !(40..=60_000).contains(&self.election_timeout_ms) {
             return bad("--election-timeout-ms must be between 40 and 60000");
+        }
+        if self
+            .worker_threads
+            .is_some_and(|n| !(1..=1024).contains(&n))
+        {
+            return bad("--worker-threads must be between 1 and 1024");
         }
         if self.max_upload_bytes == 0 {
             return bad("--max-upload-bytes must be positive");
@@ -473,7 +488,7 @@ mod tests {
         let file = dir.path().join("origin.toml");
         std::fs::write(
             &file,
-            "token_kid = \"k9\"\nlisten = \"127.0.0.1:9000\"\nadmin_emails = [\"Boss@X.io\"]\n",
+            "token_kid = \"k9\"\nlisten = \"127.0.0.1:9000\"\nadmin_emails = [\"Boss@X.io\"]\nworker_threads = 1\n",
         )
         .unwrap();
         let file = file.to_str().unwrap();
@@ -481,6 +496,7 @@ mod tests {
         assert_eq!(c.listen.port(), 0);
         assert_eq!(c.token_kid, "k9");
         assert_eq!(c.admin_emails, ["boss@x.io"]);
+        assert_eq!(c.worker_threads, Some(1));
     }
 
     #[test]
@@ -548,12 +564,14 @@ mod tests {
             ("--snapshot-every", "5"),
             ("--election-timeout-ms", "10"),
             ("--election-timeout-ms", "600000"),
+            ("--worker-threads", "0"),
         ] {
             let err = Config::resolve(parse(&[flag, bad])).unwrap_err();
             assert!(err.to_string().contains(flag), "{flag} {bad}: {err}");
         }
         let ok = Config::resolve(parse(&["--election-timeout-ms", "120"])).unwrap();
         assert_eq!((ok.election_timeout_ms, ok.snapshot_every), (120, 10_000));
+        assert_eq!(ok.worker_threads, None, "one per core unless set");
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("bad.toml");
         std::fs::write(&file, "nonsense = 1\n").unwrap();

@@ -27,9 +27,11 @@ fn main() -> anyhow::Result<()> {
     let config = Config::resolve(Cli::parse()).context("invalid configuration")?;
     let prometheus =
         marquee_origin::metrics::install().context("cannot install the metrics recorder")?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = config.worker_threads {
+        runtime.worker_threads(threads);
+    }
+    let runtime = runtime.enable_all().build()?;
     let result = runtime.block_on(server::run(config, prometheus, shutdown_signal()));
     // A packaging run cut short by shutdown may still be in a blocking thread: do not wait
     // for it; the job is re-queued at the next start.

@@ -471,6 +471,14 @@ async fn single_node_refuses_raft_rpcs() -> anyhow::Result<()> {
         .body(axum::body::Body::from("{}"))?;
     let resp = tower::ServiceExt::oneshot(node.rpc_router(), req).await?;
     assert_eq!(resp.status(), 401);
+    // The append stream is behind the same check, before any upgrade.
+    let req = axum::http::Request::get(format!("{RAFT_RPC_PREFIX}/append-stream"))
+        .header(SECRET_HEADER, "")
+        .header("connection", "upgrade")
+        .header("upgrade", "marquee-raft-append/1")
+        .body(axum::body::Body::empty())?;
+    let resp = tower::ServiceExt::oneshot(node.rpc_router(), req).await?;
+    assert_eq!(resp.status(), 401);
     node.shutdown().await?;
     Ok(())
 }

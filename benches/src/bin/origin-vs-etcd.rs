@@ -27,6 +27,12 @@ struct Args {
     /// Origin cluster sizes to measure (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "1,3,5")]
     nodes: Vec<usize>,
+    /// Threads per server process: `--worker-threads` of each Marquee node and `GOMAXPROCS` of
+    /// each etcd member. Every server of both clusters shares this machine's cores, so more
+    /// threads than cores per process only adds wake-ups [default: 1 when 3 servers share 2 cores or fewer,
+    /// otherwise the runtimes' own: one per core].
+    #[arg(long)]
+    threads: Option<usize>,
     /// Bytes per write.
     #[arg(long, default_value_t = 200)]
     size: usize,
@@ -103,12 +109,22 @@ async fn run(args: Args) -> anyhow::Result<()> {
     };
     let dir = tempfile::tempdir()?;
     std::fs::create_dir_all(dir.path().join("etcd"))?;
-    let etcd = etcd::start(3, &dir.path().join("etcd")).await?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = args.threads.or((cores <= 2).then_some(1));
+    if let Some(n) = threads {
+        eprintln!("{n} thread(s) per server process ({cores} cores here)");
+    }
+    let etcd = etcd::start(3, &dir.path().join("etcd"), threads).await?;
     let mut targets = vec![Target::Etcd(etcd)];
-    for n in &args.nodes {
+    let thread_args: Vec<String> = threads
+        .map(|n| vec!["--worker-threads".to_owned(), n.to_string()])
+        .unwrap_or_default();
+    let thread_args: Vec<&str> = thread_args.iter().map(String::as_str).collect();
+    for &n in &args.nodes {
         let d = dir.path().join(format!("marquee-{n}"));
         std::fs::create_dir_all(&d)?;
-        targets.push(Target::Origin(Origins::start(&bin, *n, &d).await?));
+        let origins = Origins::start_with(&bin, n, &d, n > 1, &thread_args).await?;
+        targets.push(Target::Origin(origins));
     }
     let span = Duration::from_secs(args.seconds);
     // (target, clients) → results of each round.

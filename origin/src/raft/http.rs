@@ -1,6 +1,8 @@
 //! Raft RPCs between origin nodes over HTTP: the client side (`HttpNetwork`, used by openraft to
 //! reach peers) and the server side (`router`, mounted by origin's HTTP server). Every request
 //! carries the cluster secret in `x-marquee-raft-secret`; without it a peer could write the log.
+//! Appends go over a long-lived upgraded connection per peer ([`super::stream`]).
+use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use openraft::error::{
     Fatal, InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
@@ -25,6 +27,7 @@ use super::cluster::{self, Answer, MembershipChange, Refusal};
 use super::coalesce::{ReadIndexQueue, WriteQueue};
 use super::leader_watch::LeaderContact;
 use super::state_db::StateDb;
+use super::stream;
 use super::types::{CommandJson, NodeAddrs, NodeId, OutcomeJson, Raft, TypeConfig};
 
 /// Path prefix of the Raft RPC routes.
@@ -69,6 +72,9 @@ pub struct HttpPeer {
     target: NodeId,
     node: NodeAddrs,
     net: HttpNetwork,
+    /// The append stream, once opened; taken out during a call, so a call cut short by
+    /// openraft's timeout drops it (its state is unknown then).
+    appends: Option<stream::Connection<reqwest::Upgraded>>,
 }
 
 impl RaftNetworkFactory<TypeConfig> for HttpNetwork {
@@ -79,6 +85,7 @@ impl RaftNetworkFactory<TypeConfig> for HttpNetwork {
             target,
             node: node.clone(),
             net: self.clone(),
+            appends: None,
         }
     }
 }
@@ -141,6 +148,67 @@ impl HttpPeer {
             .map_err(|e| RPCError::Network(NetworkError::new(&e)))
     }
 
+    /// Opens the append stream: an upgrade request on the RPC listener.
+    async fn open_stream<E: std::error::Error>(
+        &self,
+    ) -> Result<stream::Connection<reqwest::Upgraded>, RPCError<NodeId, NodeAddrs, E>> {
+        use axum::http::header::{CONNECTION, UPGRADE};
+        let url = format!("{}{RAFT_RPC_PREFIX}/append-stream", self.node.raft_url());
+        let resp = self
+            .net
+            .client
+            .get(url)
+            .header(SECRET_HEADER, &*self.net.secret)
+            .header(CONNECTION, "upgrade")
+            .header(UPGRADE, stream::PROTOCOL)
+            .send()
+            .await
+            .map_err(|e| RPCError::Unreachable(Unreachable::new(&e)))?;
+        if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
+            let status = HttpStatus(resp.status().as_u16());
+            return Err(RPCError::Network(NetworkError::new(&status)));
+        }
+        metrics::counter!("marquee_origin_raft_append_streams_opened_total").increment(1);
+        let io = resp
+            .upgrade()
+            .await
+            .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        Ok(stream::Connection::new(io))
+    }
+
+    /// One append round trip over the stream, opening it when needed. A stream that was idle
+    /// may have been closed by a restarted peer: a failure on it is retried once on a fresh
+    /// one (resending an append is harmless to Raft).
+    async fn append_over_stream<E: std::error::Error>(
+        &mut self,
+        frame: &[u8],
+        option: &RPCOption,
+    ) -> Result<Wire<AppendEntriesResponse<NodeId>>, RPCError<NodeId, NodeAddrs, E>> {
+        // A backstop only, like the HTTP timeout in `post`: openraft's own decides.
+        let deadline = option.hard_ttl() * 2;
+        let (mut conn, reused) = match self.appends.take() {
+            Some(conn) => (conn, true),
+            None => (self.open_stream_within(deadline).await?, false),
+        };
+        let mut answer = exchange(&mut conn, frame, deadline).await;
+        if answer.is_err() && reused {
+            conn = self.open_stream_within(deadline).await?;
+            answer = exchange(&mut conn, frame, deadline).await;
+        }
+        let wire = answer?;
+        self.appends = Some(conn);
+        Ok(wire)
+    }
+
+    async fn open_stream_within<E: std::error::Error>(
+        &self,
+        deadline: Duration,
+    ) -> Result<stream::Connection<reqwest::Upgraded>, RPCError<NodeId, NodeAddrs, E>> {
+        tokio::time::timeout(deadline, self.open_stream())
+            .await
+            .map_err(|_| timed_out("opening the append stream timed out"))?
+    }
+
     fn remote<E: std::error::Error>(&self, e: E) -> RPCError<NodeId, NodeAddrs, E> {
         RPCError::RemoteError(RemoteError::new_with_node(
             self.target,
@@ -148,6 +216,24 @@ impl HttpPeer {
             e,
         ))
     }
+}
+
+/// One append and its answer on `conn`, within `deadline`.
+async fn exchange<E: std::error::Error>(
+    conn: &mut stream::Connection<reqwest::Upgraded>,
+    frame: &[u8],
+    deadline: Duration,
+) -> Result<Wire<AppendEntriesResponse<NodeId>>, RPCError<NodeId, NodeAddrs, E>> {
+    let answer = tokio::time::timeout(deadline, conn.round_trip(frame))
+        .await
+        .map_err(|_| timed_out("append timed out"))?
+        .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+    serde_json::from_slice(answer).map_err(|e| RPCError::Network(NetworkError::new(&e)))
+}
+
+fn timed_out<E: std::error::Error>(what: &'static str) -> RPCError<NodeId, NodeAddrs, E> {
+    let e = io::Error::new(io::ErrorKind::TimedOut, what);
+    RPCError::Unreachable(Unreachable::new(&e))
 }
 
 /// First pause before retrying a peer that refused or dropped a connection; it doubles up to
@@ -168,7 +254,8 @@ impl RaftNetwork<TypeConfig> for HttpPeer {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, NodeAddrs, RaftError<NodeId>>> {
-        let wire: Wire<_> = self.call("append", &rpc, &option).await?;
+        let frame = stream::frame(&rpc).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let wire = self.append_over_stream(&frame, &option).await?;
         wire.map_err(|f| self.remote(RaftError::Fatal(f)))
     }
 
@@ -268,7 +355,7 @@ pub(crate) fn router(
     };
     let route = |name: &str| format!("{RAFT_RPC_PREFIX}/{name}");
     Router::new()
-        .route(&route("append"), post(append))
+        .route(&route("append-stream"), get(append_stream))
         .route(&route("vote"), post(vote))
         .route(&route("snapshot"), post(snapshot))
         .route(&route("write"), post(forwarded_write))
@@ -332,15 +419,25 @@ fn fatal_only<T>(r: Result<T, RaftError<NodeId>>) -> Json<Wire<T>> {
     }))
 }
 
-async fn append(
-    State(st): State<RpcState>,
-    Json(rpc): Json<AppendEntriesRequest<TypeConfig>>,
-) -> Json<Wire<AppendEntriesResponse<NodeId>>> {
-    let answer = st.raft.append_entries(rpc).await;
-    if matches!(&answer, Ok(r) if !matches!(r, AppendEntriesResponse::HigherVote(_))) {
-        st.contact.heard();
-    }
-    fatal_only(answer)
+/// The append stream ([`super::stream`]): a leader's appends, one frame each, answered in turn.
+async fn append_stream(State(st): State<RpcState>, req: Request) -> Response {
+    stream::accept(req, move |body| {
+        let st = st.clone();
+        async move {
+            let rpc: AppendEntriesRequest<TypeConfig> = match serde_json::from_slice(&body) {
+                Ok(rpc) => rpc,
+                Err(e) => {
+                    tracing::warn!(error = %e, "raft append stream: not an append, closing");
+                    return None;
+                }
+            };
+            let answer = st.raft.append_entries(rpc).await;
+            if matches!(&answer, Ok(r) if !matches!(r, AppendEntriesResponse::HigherVote(_))) {
+                st.contact.heard();
+            }
+            stream::frame(&fatal_only(answer).0).ok()
+        }
+    })
 }
 
 async fn vote(
@@ -400,33 +497,55 @@ fn parse_snapshot_frame(frame: &[u8]) -> Result<InstallSnapshotRequest<TypeConfi
 mod tests {
     use super::*;
 
+    /// A fake peer's append stream: each connection answers `per_connection` appends with
+    /// `Success` after `delay`, then closes.
+    async fn fake_peer(delay: Duration, per_connection: usize) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let route = format!("{RAFT_RPC_PREFIX}/append-stream");
+        let peer = Router::new().route(
+            &route,
+            get(move |req: Request| async move {
+                let mut left = per_connection;
+                stream::accept(req, move |_| {
+                    let open = left > 0;
+                    left = left.saturating_sub(1);
+                    async move {
+                        if !open {
+                            return None;
+                        }
+                        tokio::time::sleep(delay).await;
+                        let ok = Wire::<AppendEntriesResponse<NodeId>>::Ok(
+                            AppendEntriesResponse::Success,
+                        );
+                        stream::frame(&ok).ok()
+                    }
+                })
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, peer).await });
+        format!("http://{addr}")
+    }
+
+    fn heartbeat() -> AppendEntriesRequest<TypeConfig> {
+        AppendEntriesRequest {
+            vote: openraft::Vote::new_committed(1, 1),
+            prev_log_id: None,
+            leader_commit: None,
+            entries: Vec::new(),
+        }
+    }
+
     /// A peer that answers after openraft's per-RPC TTL is still heard: openraft's own timeout
     /// (which just resends) decides, not ours, which would call the peer unreachable and stop
     /// replicating to it for a whole backoff.
     #[tokio::test]
     async fn an_answer_slower_than_the_rpc_ttl_still_arrives() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let slow = Router::new().route(
-            &format!("{RAFT_RPC_PREFIX}/append"),
-            post(|| async {
-                tokio::time::sleep(Duration::from_millis(150)).await;
-                Json(Wire::<AppendEntriesResponse<NodeId>>::Ok(
-                    AppendEntriesResponse::Success,
-                ))
-            }),
-        );
-        tokio::spawn(async move { axum::serve(listener, slow).await });
+        let addr = fake_peer(Duration::from_millis(150), usize::MAX).await;
         let mut net = HttpNetwork::new("a-secret-for-this-test");
-        let mut peer = net.new_client(2, &format!("http://{addr}").into()).await;
-        let request = AppendEntriesRequest {
-            vote: openraft::Vote::new_committed(1, 1),
-            prev_log_id: None,
-            leader_commit: None,
-            entries: Vec::new(),
-        };
+        let mut peer = net.new_client(2, &addr.into()).await;
         let ttl = RPCOption::new(Duration::from_millis(100));
-        let answer = peer.append_entries(request, ttl).await;
+        let answer = peer.append_entries(heartbeat(), ttl).await;
         assert!(
             matches!(answer, Ok(AppendEntriesResponse::Success)),
             "{answer:?}"
@@ -436,6 +555,33 @@ mod tests {
             first_pause < Some(Duration::from_millis(100)),
             "{first_pause:?}"
         );
+    }
+
+    /// Appends reuse one connection; when the peer has closed it (a restart), the next append
+    /// goes through on a fresh one instead of failing.
+    #[tokio::test]
+    async fn appends_share_a_stream_and_survive_the_peer_closing_it() {
+        let addr = fake_peer(Duration::ZERO, 2).await;
+        let mut net = HttpNetwork::new("a-secret-for-this-test");
+        let mut peer = net.new_client(2, &addr.into()).await;
+        let ttl = RPCOption::new(Duration::from_secs(5));
+        for n in 0..5 {
+            let answer = peer.append_entries(heartbeat(), ttl.clone()).await;
+            assert!(
+                matches!(answer, Ok(AppendEntriesResponse::Success)),
+                "append {n}: {answer:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_that_is_no_upgrade_is_refused_with_a_reason() {
+        let addr = fake_peer(Duration::ZERO, 1).await;
+        let resp = reqwest::get(format!("{addr}{RAFT_RPC_PREFIX}/append-stream"))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert!(resp.text().await.unwrap().contains("Upgrade"));
     }
 
     fn chunk(data: Vec<u8>) -> InstallSnapshotRequest<TypeConfig> {

@@ -67,6 +67,7 @@ mod options;
 pub mod snapshot;
 mod state_db;
 mod state_machine;
+mod stream;
 pub mod tables;
 pub mod types;
 
