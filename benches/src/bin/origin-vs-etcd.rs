@@ -66,7 +66,7 @@ impl Target {
                 load::run(clients, span, move |c, seq| {
                     let (http, urls, value) = (http.clone(), urls.clone(), value.clone());
                     async move {
-                        let base = &urls[c as usize % urls.len()];
+                        let base = &urls[entry_node(c, seq, urls.len())];
                         let key = format!("r{round}-c{clients}-{c}-{seq}");
                         etcd::put(&http, base, &key, &value).await
                     }
@@ -79,7 +79,7 @@ impl Target {
                 load::run(clients, span, move |c, seq| {
                     let (http, urls, cookie) = (http.clone(), urls.clone(), cookie.clone());
                     async move {
-                        let base = &urls[c as usize % urls.len()];
+                        let base = &urls[entry_node(c, seq, urls.len())];
                         let body = title_body(&format!("r{round} c{clients} {c}/{seq}"), size);
                         create_title(&http, base, &cookie, &body).await
                     }
@@ -88,6 +88,13 @@ impl Target {
             }
         }
     }
+}
+
+/// The node a client's request goes to: each client starts on its own node and moves to the
+/// next one with every request, so whichever node leads, every load (one client included)
+/// enters both clusters through the leader and the followers alike, as behind a load balancer.
+fn entry_node(client: u64, seq: u64, nodes: usize) -> usize {
+    ((client + seq) % nodes as u64) as usize
 }
 
 #[tokio::main]

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{MembershipError, ReadError, WriteError};
 use super::http::{RAFT_RPC_PREFIX, SECRET_HEADER};
 use super::state_db::{RETIRED, StateDb};
+use super::stream;
 use super::types::{CommandJson, NodeAddrs, NodeId, OutcomeJson, Raft};
 use super::{Status, status_of};
 
@@ -66,11 +67,13 @@ pub enum MembershipChange {
     Readdress { node_id: NodeId, node: NodeAddrs },
 }
 
-/// The client side: calls a peer's RPC listener with the cluster secret.
+/// The client side: calls a peer's RPC listener with the cluster secret. Forwarded writes and
+/// read-index rounds go over pooled call streams ([`stream`]), the rest as POSTs.
 #[derive(Clone)]
 pub(crate) struct Peers {
     client: reqwest::Client,
     secret: std::sync::Arc<str>,
+    streams: std::sync::Arc<stream::Pool<reqwest::Upgraded>>,
 }
 
 /// A forwarded call's transport failure: whether the request may have been acted on matters,
@@ -90,6 +93,7 @@ impl Peers {
                 .build()
                 .unwrap_or_default(),
             secret,
+            streams: std::sync::Arc::new(stream::Pool::new()),
         }
     }
 
@@ -101,6 +105,19 @@ impl Peers {
         timeout: Duration,
     ) -> Result<Answer<Resp>, CallError> {
         let base = NodeAddrs::new(base, "").raft_url();
+        match stream::Call::for_rpc(rpc) {
+            Some(call) => self.call_streamed(&base, call, req, timeout).await,
+            None => self.post(&base, rpc, req, timeout).await,
+        }
+    }
+
+    async fn post<Req: Serialize, Resp: serde::de::DeserializeOwned>(
+        &self,
+        base: &str,
+        rpc: &str,
+        req: &Req,
+        timeout: Duration,
+    ) -> Result<Answer<Resp>, CallError> {
         let sent = self
             .client
             .post(format!("{base}{RAFT_RPC_PREFIX}/{rpc}"))
@@ -128,6 +145,70 @@ impl Peers {
         resp.json()
             .await
             .map_err(|e| CallError::Unknown(format!("undecodable answer: {e}")))
+    }
+
+    /// `call` over an idle stream to `base`, or a new one. A call on a stream is delivered or
+    /// maybe delivered once its frame is written; only failing to open one is "not delivered".
+    async fn call_streamed<Req: Serialize, Resp: serde::de::DeserializeOwned>(
+        &self,
+        base: &str,
+        call: stream::Call,
+        req: &Req,
+        timeout: Duration,
+    ) -> Result<Answer<Resp>, CallError> {
+        let frame = stream::call_frame(call, req)
+            .map_err(|e| CallError::NotDelivered(format!("cannot encode the call: {e}")))?;
+        let mut conn = match self.streams.take(base) {
+            Some(conn) => conn,
+            None => match self.open_stream(base, timeout).await? {
+                Ok(conn) => conn,
+                Err(refusal) => return Ok(Err(refusal)),
+            },
+        };
+        let answer = tokio::time::timeout(timeout, conn.round_trip(&frame))
+            .await
+            .map_err(|_| CallError::Unknown(format!("no answer within {timeout:?}")))?
+            .map_err(|e| CallError::Unknown(format!("call stream broke: {e}")))?;
+        let answer = serde_json::from_slice(answer)
+            .map_err(|e| CallError::Unknown(format!("undecodable answer: {e}")))?;
+        self.streams.put(base, conn);
+        Ok(answer)
+    }
+
+    /// Opens a call stream to `base`; a refused secret is the peer's answer.
+    async fn open_stream(
+        &self,
+        base: &str,
+        timeout: Duration,
+    ) -> Result<Answer<stream::Connection<reqwest::Upgraded>>, CallError> {
+        use reqwest::header::{CONNECTION, UPGRADE};
+        let not_delivered =
+            |e: String| CallError::NotDelivered(format!("cannot open a call stream: {e}"));
+        let upgrade = self
+            .client
+            .get(format!("{base}{RAFT_RPC_PREFIX}/call-stream"))
+            .header(SECRET_HEADER, &*self.secret)
+            .header(CONNECTION, "upgrade")
+            .header(UPGRADE, stream::CALL_PROTOCOL)
+            .send();
+        let resp = tokio::time::timeout(timeout, upgrade)
+            .await
+            .map_err(|_| not_delivered("timed out".into()))?
+            .map_err(|e| not_delivered(e.to_string()))?;
+        if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
+            return Ok(Err(Refusal::Fatal(
+                "the peer refused the cluster secret".into(),
+            )));
+        }
+        if resp.status() != reqwest::StatusCode::SWITCHING_PROTOCOLS {
+            return Err(not_delivered(format!("peer answered {}", resp.status())));
+        }
+        metrics::counter!("marquee_origin_raft_call_streams_opened_total").increment(1);
+        let io = resp
+            .upgrade()
+            .await
+            .map_err(|e| not_delivered(e.to_string()))?;
+        Ok(Ok(stream::Connection::new(io)))
     }
 }
 

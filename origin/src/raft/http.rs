@@ -28,7 +28,7 @@ use super::coalesce::{ReadIndexQueue, WriteQueue};
 use super::leader_watch::LeaderContact;
 use super::state_db::StateDb;
 use super::stream;
-use super::types::{CommandJson, NodeAddrs, NodeId, OutcomeJson, Raft, TypeConfig};
+use super::types::{CommandJson, NodeAddrs, NodeId, Raft, TypeConfig};
 
 /// Path prefix of the Raft RPC routes.
 pub const RAFT_RPC_PREFIX: &str = "/internal/raft";
@@ -358,8 +358,7 @@ pub(crate) fn router(
         .route(&route("append-stream"), get(append_stream))
         .route(&route("vote"), post(vote))
         .route(&route("snapshot"), post(snapshot))
-        .route(&route("write"), post(forwarded_write))
-        .route(&route("read-index"), post(read_index))
+        .route(&route("call-stream"), get(call_stream))
         .route(&route("membership"), post(membership))
         .route(&route("status"), post(status))
         // Log batches and snapshot chunks outgrow axum's 2 MB default body limit.
@@ -389,15 +388,30 @@ async fn authenticate(State(st): State<RpcState>, req: Request, next: Next) -> R
     next.run(req).await
 }
 
-async fn forwarded_write(
-    State(st): State<RpcState>,
-    Json(cmd): Json<CommandJson>,
-) -> Json<Answer<OutcomeJson>> {
-    Json(st.proposals.write(cmd).await)
-}
-
-async fn read_index(State(st): State<RpcState>) -> Json<Answer<u64>> {
-    Json(st.reads.read_index().await)
+/// A call stream ([`super::stream`]): a follower's forwarded writes and read-index rounds.
+async fn call_stream(State(st): State<RpcState>, req: Request) -> Response {
+    stream::accept(req, stream::CALL_PROTOCOL, move |body| {
+        let st = st.clone();
+        async move {
+            let Some((call, json)) = stream::Call::parse(&body) else {
+                tracing::warn!("raft call stream: unknown call, closing");
+                return None;
+            };
+            match call {
+                stream::Call::Write => {
+                    let cmd: CommandJson = match serde_json::from_slice(json) {
+                        Ok(cmd) => cmd,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "raft call stream: not a write, closing");
+                            return None;
+                        }
+                    };
+                    stream::frame(&st.proposals.write(cmd).await).ok()
+                }
+                stream::Call::ReadIndex => stream::frame(&st.reads.read_index().await).ok(),
+            }
+        }
+    })
 }
 
 async fn membership(
@@ -421,7 +435,7 @@ fn fatal_only<T>(r: Result<T, RaftError<NodeId>>) -> Json<Wire<T>> {
 
 /// The append stream ([`super::stream`]): a leader's appends, one frame each, answered in turn.
 async fn append_stream(State(st): State<RpcState>, req: Request) -> Response {
-    stream::accept(req, move |body| {
+    stream::accept(req, stream::PROTOCOL, move |body| {
         let st = st.clone();
         async move {
             let rpc: AppendEntriesRequest<TypeConfig> = match serde_json::from_slice(&body) {
@@ -507,7 +521,7 @@ mod tests {
             &route,
             get(move |req: Request| async move {
                 let mut left = per_connection;
-                stream::accept(req, move |_| {
+                stream::accept(req, stream::PROTOCOL, move |_| {
                     let open = left > 0;
                     left = left.saturating_sub(1);
                     async move {

@@ -518,9 +518,14 @@ impl<A: App> Replicated<A> {
     {
         let mut retry = Retry::new(cluster::FORWARD_TIMEOUT);
         loop {
-            let refusal = match here().await {
-                Ok(v) => return Ok(v),
-                Err(r) => r,
+            // Asking here first only to hear "not the leader" costs trips to this node's
+            // queue and Raft core; when another node is known to lead, go to it at once.
+            let refusal = match self.other_leader() {
+                Some(refusal) => refusal,
+                None => match here().await {
+                    Ok(v) => return Ok(v),
+                    Err(r) => r,
+                },
             };
             let (
                 Some(peers),
@@ -544,6 +549,18 @@ impl<A: App> Replicated<A> {
                 return Err(Unanswered::Refused(refusal));
             }
         }
+    }
+
+    /// "Not the leader", naming the leader, when this node knows another node leads.
+    fn other_leader(&self) -> Option<Refusal> {
+        let m = self.inner.raft.metrics();
+        let m = m.borrow();
+        let leader = m.current_leader.filter(|l| *l != self.inner.node_id)?;
+        let node = m.membership_config.membership().get_node(&leader)?;
+        Some(Refusal::NotLeader {
+            leader_id: Some(leader),
+            leader_addr: Some(node.raft_url()),
+        })
     }
 
     /// Local read of the applied state (catalogue reads): `f` runs on one consistent read

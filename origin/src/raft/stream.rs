@@ -1,10 +1,15 @@
-//! Appends between members over one long-lived connection per peer.
+//! The calls every write waits for, over long-lived connections between members.
 //!
-//! The leader opens it as an HTTP/1.1 upgrade on the peer's Raft RPC listener, so it passes the
-//! same cluster-secret check as every other RPC, and then sends length-prefixed JSON frames: one
-//! request, then its answer, in turn (openraft sends a peer one append at a time). Every write
-//! waits for one append round trip, and over a plain HTTP POST that round trip cost about
-//! 0.2 ms more than the follower's own work (request and response heads, and on the leader the
+//! * **Appends**, leader to follower: one connection per peer ([`PROTOCOL`]); openraft sends a
+//!   peer one append at a time.
+//! * **Forwarded writes and read-index rounds**, follower to leader ([`CALL_PROTOCOL`]): a pool
+//!   of idle connections per peer, one call per connection at a time; a body starts with its
+//!   [`Call`] byte.
+//!
+//! A connection is an HTTP/1.1 upgrade on the peer's Raft RPC listener, so it passes the same
+//! cluster-secret check as every other RPC; then each side sends length-prefixed JSON frames,
+//! a request and then its answer, in turn. Over a plain HTTP POST each of these round trips
+//! cost about 0.2 ms more than the peer's own work (request and response heads, and the
 //! hand-offs to and from the HTTP client's connection task).
 //!
 //! A frame is `[body length u32 big-endian][body]`.
@@ -21,6 +26,39 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
 /// The `Upgrade` token of the append stream.
 pub(crate) const PROTOCOL: &str = "marquee-raft-append/1";
+/// The `Upgrade` token of a call stream.
+pub(crate) const CALL_PROTOCOL: &str = "marquee-raft-call/1";
+
+/// What a call-stream frame asks of the leader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Call {
+    /// A follower's batch of writes (`CommandJson`), answered with its outcome.
+    Write = 1,
+    /// A read-index round (no body), answered with the index to apply before reading.
+    ReadIndex = 2,
+}
+
+impl Call {
+    /// The call that replaces the POST RPC named `rpc`, if any.
+    pub(crate) fn for_rpc(rpc: &str) -> Option<Call> {
+        match rpc {
+            "write" => Some(Call::Write),
+            "read-index" => Some(Call::ReadIndex),
+            _ => None,
+        }
+    }
+
+    /// Splits a call-stream body into its call and its JSON.
+    pub(crate) fn parse(body: &[u8]) -> Option<(Call, &[u8])> {
+        let (&tag, json) = body.split_first()?;
+        let call = match tag {
+            1 => Call::Write,
+            2 => Call::ReadIndex,
+            _ => return None,
+        };
+        Some((call, json))
+    }
+}
 /// Largest frame body either side accepts: a full append batch of big commands.
 pub(crate) const MAX_FRAME: usize = 64 << 20;
 const PREFIX: usize = 4;
@@ -29,7 +67,20 @@ const READ_BUFFER: usize = 64 << 10;
 
 /// `value` as one frame, ready to write.
 pub(crate) fn frame<T: serde::Serialize>(value: &T) -> serde_json::Result<Vec<u8>> {
+    tagged_frame(None, value)
+}
+
+/// `value` as one call-stream frame.
+pub(crate) fn call_frame<T: serde::Serialize>(
+    call: Call,
+    value: &T,
+) -> serde_json::Result<Vec<u8>> {
+    tagged_frame(Some(call as u8), value)
+}
+
+fn tagged_frame<T: serde::Serialize>(tag: Option<u8>, value: &T) -> serde_json::Result<Vec<u8>> {
     let mut frame = vec![0u8; PREFIX];
+    frame.extend(tag);
     serde_json::to_writer(&mut frame, value)?;
     let len = (frame.len() - PREFIX) as u32;
     frame[..PREFIX].copy_from_slice(&len.to_be_bytes());
@@ -89,10 +140,65 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
         Ok(&self.answer)
     }
+
+    /// Whether this idle connection can no longer be used: the peer closed it, or sent bytes
+    /// nobody asked for. Checked before reuse (as HTTP clients check pooled connections), so
+    /// a call on a connection the peer had already closed does not count as "maybe delivered".
+    pub(crate) fn is_broken(&mut self) -> bool {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut byte = [0u8; 1];
+        let mut buf = tokio::io::ReadBuf::new(&mut byte);
+        let io = std::pin::Pin::new(self.io.get_mut());
+        !matches!(io.poll_read(&mut cx, &mut buf), std::task::Poll::Pending)
+    }
 }
 
-/// Whether `req` asks for the append stream.
-fn asks_for_stream(req: &Request) -> bool {
+/// Idle call-stream connections, per peer base URL.
+pub(crate) struct Pool<S> {
+    idle: std::sync::Mutex<std::collections::HashMap<String, Vec<Connection<S>>>>,
+}
+
+/// Idle connections kept per peer: more than the calls a node has in flight to the leader at
+/// once (two write batches and a read-index round).
+const IDLE_PER_PEER: usize = 8;
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Pool<S> {
+    pub(crate) fn new() -> Self {
+        Self {
+            idle: Default::default(),
+        }
+    }
+
+    fn idle(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Vec<Connection<S>>>> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An idle connection to `peer` that is still usable, if there is one.
+    pub(crate) fn take(&self, peer: &str) -> Option<Connection<S>> {
+        let mut idle = self.idle();
+        let conns = idle.get_mut(peer)?;
+        while let Some(mut conn) = conns.pop() {
+            if !conn.is_broken() {
+                return Some(conn);
+            }
+        }
+        None
+    }
+
+    /// Keeps `conn` (after a completed call) for the next call to `peer`.
+    pub(crate) fn put(&self, peer: &str, conn: Connection<S>) {
+        let mut idle = self.idle();
+        let conns = idle.entry(peer.to_owned()).or_default();
+        if conns.len() < IDLE_PER_PEER {
+            conns.push(conn);
+        }
+    }
+}
+
+/// Whether `req` asks for an upgrade to `protocol`.
+fn asks_for(req: &Request, protocol: &str) -> bool {
     let has = |name, token: &str| {
         req.headers()
             .get_all(name)
@@ -101,19 +207,19 @@ fn asks_for_stream(req: &Request) -> bool {
             .flat_map(|v| v.split(','))
             .any(|v| v.trim().eq_ignore_ascii_case(token))
     };
-    has(header::CONNECTION, "upgrade") && has(header::UPGRADE, PROTOCOL)
+    has(header::CONNECTION, "upgrade") && has(header::UPGRADE, protocol)
 }
 
-/// Takes over `req`'s connection as an append stream (after the caller has authenticated it):
-/// each request frame's body goes to `answer`, and what it returns goes back as the next frame
-/// (built with [`frame`]); `None` closes the connection.
-pub(crate) fn accept<A, F>(mut req: Request, mut answer: A) -> Response
+/// Takes over `req`'s connection as a stream of `protocol` (after the caller has authenticated
+/// it): each request frame's body goes to `answer`, and what it returns goes back as the next
+/// frame (built with [`frame`]); `None` closes the connection.
+pub(crate) fn accept<A, F>(mut req: Request, protocol: &'static str, mut answer: A) -> Response
 where
     A: FnMut(Vec<u8>) -> F + Send + 'static,
     F: Future<Output = Option<Vec<u8>>> + Send,
 {
-    if !asks_for_stream(&req) {
-        let reason = format!("this route only takes `Connection: upgrade`, `Upgrade: {PROTOCOL}`");
+    if !asks_for(&req, protocol) {
+        let reason = format!("this route only takes `Connection: upgrade`, `Upgrade: {protocol}`");
         return (StatusCode::BAD_REQUEST, reason).into_response();
     }
     let upgrade = hyper::upgrade::on(&mut req);
@@ -121,7 +227,7 @@ where
         let io = match upgrade.await {
             Ok(io) => TokioIo::new(io),
             Err(e) => {
-                tracing::warn!(error = %e, "raft append stream: upgrade failed");
+                tracing::warn!(error = %e, protocol, "raft stream: upgrade failed");
                 return;
             }
         };
@@ -132,7 +238,7 @@ where
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(e) => {
-                    tracing::warn!(error = %e, "raft append stream: bad frame, closing");
+                    tracing::warn!(error = %e, protocol, "raft stream: bad frame, closing");
                     return;
                 }
             }
@@ -140,7 +246,7 @@ where
                 return;
             };
             if let Err(e) = io.write_all(&reply).await {
-                tracing::debug!(error = %e, "raft append stream: peer gone");
+                tracing::debug!(error = %e, protocol, "raft stream: peer gone");
                 return;
             }
         }
@@ -149,7 +255,7 @@ where
     *switching.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let headers = switching.headers_mut();
     headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    headers.insert(header::UPGRADE, HeaderValue::from_static(PROTOCOL));
+    headers.insert(header::UPGRADE, HeaderValue::from_static(protocol));
     switching
 }
 
@@ -175,8 +281,29 @@ mod tests {
             let answer: String = serde_json::from_slice(answer).unwrap();
             assert_eq!(answer, word.to_uppercase());
         }
+        assert!(
+            !conn.is_broken(),
+            "an idle connection to a live peer is usable"
+        );
         drop(conn);
         echo.await.unwrap();
+
+        let (client, server) = tokio::io::duplex(64);
+        let mut conn = Connection::new(client);
+        drop(server);
+        assert!(
+            conn.is_broken(),
+            "a connection the peer closed is not reused"
+        );
+
+        let frame = call_frame(Call::Write, &"cmd").unwrap();
+        assert_eq!(
+            Call::parse(&frame[PREFIX..]),
+            Some((Call::Write, &b"\"cmd\""[..]))
+        );
+        assert_eq!(Call::parse(&[9, b'1']), None, "an unknown call");
+        assert_eq!(Call::for_rpc("read-index"), Some(Call::ReadIndex));
+        assert_eq!(Call::for_rpc("membership"), None, "rare calls stay POSTs");
 
         let huge = ((MAX_FRAME + 1) as u32).to_be_bytes();
         let err = read_frame(&mut &huge[..], &mut Vec::new())
