@@ -72,7 +72,7 @@ pub struct Cli {
     pub job_lease_secs: Option<u64>,
     /// Build a Raft snapshot (and compact the log behind it) after this many log entries. The
     /// state is on disk anyway; snapshots bound the log and feed new or lagging nodes
-    /// [default: 10000].
+    /// [default: 100000].
     #[arg(long, env = "MARQUEE_ORIGIN_SNAPSHOT_EVERY")]
     pub snapshot_every: Option<u64>,
     /// Longest a follower waits without hearing from the leader before it stands for election
@@ -570,7 +570,7 @@ mod tests {
             assert!(err.to_string().contains(flag), "{flag} {bad}: {err}");
         }
         let ok = Config::resolve(parse(&["--election-timeout-ms", "120"])).unwrap();
-        assert_eq!((ok.election_timeout_ms, ok.snapshot_every), (120, 10_000));
+        assert_eq!((ok.election_timeout_ms, ok.snapshot_every), (120, 100_000));
         assert_eq!(ok.worker_threads, None, "one per core unless set");
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("bad.toml");
