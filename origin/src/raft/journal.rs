@@ -3,15 +3,19 @@
 //! A durable redb commit writes several scattered pages and then fsyncs; with three nodes on one
 //! disk those fsyncs queue behind each other (measured on this machine: 0.43 ms per commit with
 //! three writers, against 0.19 ms to fdatasync a record written over already-allocated space).
-//! So each append is one record here plus a redb commit without fsync, and one `fdatasync` of
-//! this file makes it durable.
+//! So each append is one record here, and one `fdatasync` of this file makes it durable. The
+//! rows themselves stay in memory (the *tail*, readable at once) until the next checkpoint
+//! writes them to redb: a redb commit per append, even without fsync, cost ~50 µs on the path
+//! every write waits for, on the leader and again on each follower. The tail never holds more
+//! than one journal's worth of rows ([`CHECKPOINT_BYTES`]).
 //!
 //! Votes go the same way (a record, a commit without fsync, one sync): a durable redb commit
 //! writes out everything appended since the last one, up to 4 MiB, and a voter slower than
 //! openraft's vote timeout (half the election timeout) loses the election a round.
 //!
 //! A *checkpoint* (every durable commit of the log store: truncations, purges, and each time
-//! the file reaches [`CHECKPOINT_BYTES`]) makes redb hold everything by itself. It bumps
+//! the file reaches [`CHECKPOINT_BYTES`]) writes the tail to redb, so redb holds everything by
+//! itself. It bumps
 //! the journal's *generation* in the same commit and starts writing at offset 0 again, over the
 //! old records. A restart replays only the records of the current generation, from the start,
 //! up to the first one that is torn or older, so nothing truncated or purged comes back.
@@ -20,10 +24,11 @@
 //! its payload, all little-endian. A payload is a kind byte, then for log rows the rows
 //! `[index u64][length u32][entry]`, or for a record of the log store's own (the vote)
 //! `[key length u32][key][value]`.
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use redb::{Database, ReadableDatabase};
 
@@ -47,9 +52,14 @@ struct Cursor {
     generation: u64,
 }
 
+/// Rows appended since the last checkpoint, by index: all newer than any row in redb.
+pub(crate) type Tail = BTreeMap<u64, Vec<u8>>;
+
 pub(crate) struct Journal {
     file: File,
     cursor: Mutex<Cursor>,
+    /// Locked after `cursor` when both are needed.
+    tail: RwLock<Tail>,
 }
 
 impl Journal {
@@ -77,6 +87,7 @@ impl Journal {
                 offset: 0,
                 generation,
             }),
+            tail: RwLock::default(),
         };
         preallocate(&journal.file, bytes.len() as u64)?;
         let replayed = changes.len();
@@ -96,13 +107,25 @@ impl Journal {
         self.cursor.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Writes `rows` (index, entry bytes) as one record and commits them to the log table
-    /// without fsync: readable at once, durable after the next [`Journal::sync`].
+    /// Writes `rows` (index, entry bytes) as one record and adds them to the tail: readable at
+    /// once ([`Journal::read`]), durable after the next [`Journal::sync`], in redb after the
+    /// next checkpoint.
     pub(crate) fn append(&self, db: &Database, rows: &[(u64, Vec<u8>)]) -> Result<(), DbError> {
         if rows.is_empty() {
             return Ok(());
         }
         self.write(db, &Change::Rows(rows))
+    }
+
+    /// Runs `read` with the log table's database and the tail, which no checkpoint moves
+    /// meanwhile.
+    pub(crate) fn read<R>(
+        &self,
+        db: &Database,
+        read: impl FnOnce(&Database, &Tail) -> Result<R, DbError>,
+    ) -> Result<R, DbError> {
+        let tail = self.tail.read().unwrap_or_else(|p| p.into_inner());
+        read(db, &tail)
     }
 
     /// Like [`Journal::append`], for one record of the log store's own table (the vote).
@@ -116,10 +139,18 @@ impl Journal {
         let mut cursor = self.cursor();
         let record = encode(cursor.generation, change);
         self.file.write_all_at(&record, cursor.offset)?;
-        let mut txn = db.begin_write()?;
-        txn.set_durability(redb::Durability::None)?;
-        change.commit_to(&txn)?;
-        txn.commit()?;
+        match change {
+            Change::Rows(rows) => {
+                let mut tail = self.tail.write().unwrap_or_else(|p| p.into_inner());
+                tail.extend(rows.iter().cloned());
+            }
+            Change::Meta { .. } => {
+                let mut txn = db.begin_write()?;
+                txn.set_durability(redb::Durability::None)?;
+                change.commit_to(&txn)?;
+                txn.commit()?;
+            }
+        }
         cursor.offset += record.len() as u64;
         if cursor.offset >= CHECKPOINT_BYTES {
             drop(cursor);
@@ -133,20 +164,29 @@ impl Journal {
         self.file.sync_data()
     }
 
-    /// Runs `job` in a durable (fsync'd) commit that also makes every earlier append durable in
-    /// redb and moves the journal to a fresh generation, so its old records are never replayed.
+    /// Runs `job` in a durable (fsync'd) commit that first writes the tail to redb (so `job`
+    /// sees every append) and moves the journal to a fresh generation, so its old records are
+    /// never replayed.
     pub(crate) fn checkpoint<F>(&self, db: &Database, job: F) -> Result<(), DbError>
     where
         F: FnOnce(&redb::WriteTransaction) -> Result<(), DbError>,
     {
         let started = std::time::Instant::now();
         let mut cursor = self.cursor();
+        let mut tail = self.tail.write().unwrap_or_else(|p| p.into_inner());
         let next = cursor.generation + 1;
         let txn = super::db::durable_txn(db)?;
+        {
+            let mut log = txn.open_table(LOG)?;
+            for (index, bytes) in tail.iter() {
+                log.insert(*index, bytes.as_slice())?;
+            }
+        }
         job(&txn)?;
         txn.open_table(META)?
             .insert(KEY_GENERATION, next.to_be_bytes().as_slice())?;
         txn.commit()?;
+        tail.clear();
         *cursor = Cursor {
             offset: 0,
             generation: next,
@@ -376,6 +416,29 @@ mod tests {
         let meta = txn.open_table(META).unwrap();
         let vote = meta.get("vote").unwrap().map(|v| v.value().to_vec());
         assert_eq!(vote.as_deref(), Some(&b"term 3"[..]), "the last vote wins");
+    }
+
+    #[test]
+    fn appended_rows_are_read_from_memory_until_a_checkpoint_writes_them_to_redb() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, journal) = open(dir.path());
+        journal.append(&db, &rows(1, 2, "a")).unwrap();
+        journal.checkpoint(&db, |_| Ok(())).unwrap();
+        journal.append(&db, &rows(3, 4, "a")).unwrap();
+        let tail = |j: &Journal| j.read(&db, |_, tail| Ok(tail.clone())).unwrap();
+        assert_eq!(tail(&journal).keys().copied().collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(log(&db).len(), 2, "no redb commit per append");
+        // A truncation from 4 sees the tail's rows as if they were in redb.
+        journal
+            .checkpoint(&db, |txn| {
+                txn.open_table(LOG)?
+                    .retain_in::<u64, _>(4.., |_, _| false)?;
+                Ok(())
+            })
+            .unwrap();
+        assert!(tail(&journal).is_empty());
+        let want: Vec<_> = (1..=3).map(|i| (i, format!("a{i}"))).collect();
+        assert_eq!(log(&db), want);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! `RaftLogStorage` over redb, with a write-ahead [`Journal`] making appends durable.
 //!
-//! Every append is one journal record plus a redb commit without fsync, so it is readable (and
-//! replication to followers starts) at once; one `fdatasync` of the journal then makes it
-//! durable. Who waits for that sync differs by who proposed the entries:
+//! Every append is one journal record, its rows kept in memory until the journal's next
+//! checkpoint writes them to redb, so it is readable (and replication to followers starts) at
+//! once; one `fdatasync` of the journal then makes it durable. Reads take the rows from redb and
+//! from that tail. Who waits for that sync differs by who proposed the entries:
 //! * the leader's own proposals: a flusher thread syncs once for every append queued since its
 //!   last pass and only then reports them flushed (openraft counts the leader's own copy toward
 //!   a quorum only then);
@@ -21,7 +22,7 @@ use openraft::{ErrorSubject, ErrorVerb, OptionalSend, RaftLogReader};
 use redb::{Database, ReadableDatabase, ReadableTable};
 
 use super::db::{self, DbError, KEY_COMMITTED, KEY_PURGED, KEY_VOTE, LOG, META, Store};
-use super::journal::Journal;
+use super::journal::{Journal, Tail};
 use super::types::{Entry, LogId, NodeId, StorageError, TypeConfig, Vote};
 
 /// The Raft log, vote and commit pointer of one node. Cheap to clone (it is also the log reader).
@@ -111,24 +112,64 @@ fn record_flush(started: std::time::Instant) {
         .record(started.elapsed().as_secs_f64());
 }
 
-fn read_range(db: &Database, range: (Bound<u64>, Bound<u64>)) -> Result<Vec<Entry>, DbError> {
-    let txn = db.begin_read()?;
-    let table = txn.open_table(LOG)?;
+/// The entries in `range`: redb's rows older than the tail, then the tail's.
+fn read_range(
+    db: &Database,
+    tail: &Tail,
+    range: (Bound<u64>, Bound<u64>),
+) -> Result<Vec<Entry>, DbError> {
     let mut out = Vec::new();
-    for row in table.range::<u64>(range)? {
-        let (_, v) = row?;
-        out.push(serde_json::from_slice(v.value())?);
+    let tail_start = tail.keys().next().copied();
+    let in_redb = match (tail_start, range.1) {
+        (Some(start), Bound::Unbounded) => (range.0, Bound::Excluded(start)),
+        (Some(start), Bound::Included(end)) if end >= start => (range.0, Bound::Excluded(start)),
+        (Some(start), Bound::Excluded(end)) if end > start => (range.0, Bound::Excluded(start)),
+        _ => range,
+    };
+    // A range that ends before it starts would make redb panic.
+    if !empty(in_redb) {
+        let txn = db.begin_read()?;
+        let table = txn.open_table(LOG)?;
+        for row in table.range::<u64>(in_redb)? {
+            out.push(serde_json::from_slice(row?.1.value())?);
+        }
+    }
+    if !empty(range) {
+        for bytes in tail.range(range).map(|(_, v)| v) {
+            out.push(serde_json::from_slice(bytes)?);
+        }
     }
     Ok(out)
 }
 
-fn log_state(db: &Database) -> Result<LogState<TypeConfig>, DbError> {
+fn empty((start, end): (Bound<u64>, Bound<u64>)) -> bool {
+    let first = match start {
+        Bound::Included(s) => s,
+        Bound::Excluded(s) => match s.checked_add(1) {
+            Some(s) => s,
+            None => return true,
+        },
+        Bound::Unbounded => 0,
+    };
+    match end {
+        Bound::Included(e) => e < first,
+        Bound::Excluded(e) => e <= first,
+        Bound::Unbounded => false,
+    }
+}
+
+fn log_state(db: &Database, tail: &Tail) -> Result<LogState<TypeConfig>, DbError> {
     let last_purged: Option<LogId> = db::get_json(db, META, KEY_PURGED)?;
-    let txn = db.begin_read()?;
-    let table = txn.open_table(LOG)?;
-    let last = match table.last()? {
-        Some((_, v)) => Some(serde_json::from_slice::<Entry>(v.value())?.log_id),
-        None => last_purged,
+    let last = match tail.last_key_value() {
+        Some((_, v)) => Some(serde_json::from_slice::<Entry>(v)?.log_id),
+        None => {
+            let txn = db.begin_read()?;
+            let table = txn.open_table(LOG)?;
+            match table.last()? {
+                Some((_, v)) => Some(serde_json::from_slice::<Entry>(v.value())?.log_id),
+                None => last_purged,
+            }
+        }
     };
     Ok(LogState {
         last_purged_log_id: last_purged,
@@ -142,9 +183,10 @@ impl RaftLogReader<TypeConfig> for LogStore {
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
         let bounds = (range.start_bound().cloned(), range.end_bound().cloned());
-        // Replication reads what was just appended: it is in redb's cache.
+        // Replication reads what was just appended: it is in the tail, or in redb's cache.
+        let journal = &self.journal;
         db::inline(&self.db, ErrorSubject::Logs, ErrorVerb::Read, move |db| {
-            read_range(db, bounds)
+            journal.read(db, |db, tail| read_range(db, tail, bounds))
         })
     }
 }
@@ -153,7 +195,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = LogStore;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
-        db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Read, log_state).await
+        let journal = self.journal.clone();
+        db::blocking(&self.db, ErrorSubject::Logs, ErrorVerb::Read, move |db| {
+            journal.read(db, log_state)
+        })
+        .await
     }
 
     async fn get_log_reader(&mut self) -> Self::LogReader {
@@ -287,6 +333,35 @@ mod tests {
             log_id: LogId::new(CommittedLeaderId::new(term, node), index),
             payload: EntryPayload::Blank,
         }
+    }
+
+    #[test]
+    fn a_range_read_joins_redb_and_the_tail_without_gaps_or_repeats() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = db::open_store(dir.path(), 1).unwrap();
+        let journal = Journal::open(dir.path(), &db).unwrap();
+        let rows = |from: u64, to: u64| -> Vec<(u64, Vec<u8>)> {
+            (from..=to)
+                .map(|i| (i, serde_json::to_vec(&entry(1, 1, i)).unwrap()))
+                .collect()
+        };
+        journal.append(&db, &rows(1, 5)).unwrap();
+        journal.checkpoint(&db, |_| Ok(())).unwrap();
+        journal.append(&db, &rows(6, 9)).unwrap();
+        let read = |range: (Bound<u64>, Bound<u64>)| -> Vec<u64> {
+            let entries = journal.read(&db, |db, tail| read_range(db, tail, range));
+            entries.unwrap().iter().map(|e| e.log_id.index).collect()
+        };
+        use Bound::{Excluded, Included, Unbounded};
+        assert_eq!(read((Unbounded, Unbounded)), (1..=9).collect::<Vec<_>>());
+        assert_eq!(read((Included(4), Excluded(8))), [4, 5, 6, 7]);
+        assert_eq!(read((Included(2), Included(3))), [2, 3], "redb only");
+        assert_eq!(read((Included(7), Unbounded)), [7, 8, 9], "tail only");
+        assert_eq!(read((Included(6), Excluded(6))), Vec::<u64>::new());
+        assert_eq!(read((Excluded(6), Excluded(6))), Vec::<u64>::new());
+        assert_eq!(read((Included(8), Included(3))), Vec::<u64>::new());
+        let state = journal.read(&db, log_state).unwrap();
+        assert_eq!(state.last_log_id.map(|l| l.index), Some(9));
     }
 
     #[test]

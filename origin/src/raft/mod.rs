@@ -3,7 +3,8 @@
 //!
 //! * `raft.redb` holds the log, the vote and the commit pointer; `raft.journal` is the log's
 //!   write-ahead journal: every append is a record there, synced with one `fdatasync` before
-//!   openraft hears it is flushed, and a redb commit without fsync.
+//!   openraft hears it is flushed; its rows stay in memory until the journal's next
+//!   checkpoint (at most every 4 MiB) writes them to redb.
 //! * `state.redb` holds the application's [`tables`] and the last applied log id and membership,
 //!   written in the same transaction as each batch of commands, so a restart replays only the
 //!   entries after it. Memory holds nothing but redb's bounded page cache.
