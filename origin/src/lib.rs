@@ -8,6 +8,7 @@
 //!   tables and queries (`state`), its handlers (`api`) and its JSON shapes (`wire`); handlers
 //!   validate, decide ids and timestamps, then replicate a command through [`raft::Replicated`];
 //! - [`state::Origin`] routes each replicated command to its domain;
+//! - [`policy`] decides who may see or play what, for every domain alike;
 //! - [`blob::BlobStore`] keeps uploads, posters and packages; only their hashes are replicated;
 //! - [`jobs::worker`] runs the packager on uploads and stores the results under `media/{title_id}/`.
 
@@ -25,6 +26,7 @@ pub mod keys;
 pub mod media;
 pub mod metrics;
 pub mod playback;
+pub mod policy;
 pub mod raft;
 #[doc(hidden)]
 pub mod scale_fill;

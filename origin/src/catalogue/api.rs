@@ -18,7 +18,7 @@ use crate::jobs;
 use crate::jobs::state::JobState;
 use crate::jobs::wire::Job;
 
-const RATINGS: &[&str] = &[
+pub(crate) const RATINGS: &[&str] = &[
     "G", "PG", "PG-13", "R", "NC-17", "NR", "TV-Y", "TV-Y7", "TV-G", "TV-PG", "TV-14", "TV-MA",
 ];
 const POSTER_TYPES: &[&str] = &["image/svg+xml", "image/png", "image/jpeg", "image/webp"];
