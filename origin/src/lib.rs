@@ -27,6 +27,7 @@ pub mod media;
 pub mod metrics;
 pub mod playback;
 pub mod policy;
+pub mod profiles;
 pub mod raft;
 #[doc(hidden)]
 pub mod scale_fill;

@@ -16,13 +16,14 @@ use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
 
 use crate::raft::{App, StoreError};
-use crate::{accounts, catalogue, jobs};
+use crate::{accounts, catalogue, jobs, profiles};
 
 /// Every replicated change, by domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Command {
     Accounts(accounts::state::Command),
+    Profiles(profiles::state::Command),
     Catalogue(catalogue::state::Command),
     Jobs(jobs::state::Command),
     /// `{"guard", "command"}`: a change that applies only while its session still may.
@@ -40,6 +41,7 @@ pub struct Guarded {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Outcome {
     Accounts(accounts::state::Outcome),
+    Profiles(profiles::state::Outcome),
     Catalogue(catalogue::state::Outcome),
     Jobs(jobs::state::Outcome),
     /// A guarded command whose session could no longer make it; nothing changed.
@@ -75,6 +77,7 @@ macro_rules! domain {
     };
 }
 domain!(Accounts, accounts);
+domain!(Profiles, profiles);
 domain!(Catalogue, catalogue);
 domain!(Jobs, jobs);
 
@@ -89,6 +92,7 @@ impl App for Origin {
     fn apply(&self, tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError> {
         Ok(match cmd {
             Command::Accounts(c) => Outcome::Accounts(accounts::state::apply(tx, c)?),
+            Command::Profiles(c) => Outcome::Profiles(profiles::state::apply(tx, c)?),
             Command::Catalogue(c) => Outcome::Catalogue(catalogue::state::apply(tx, c)?),
             Command::Jobs(c) => Outcome::Jobs(jobs::state::apply(tx, c)?),
             Command::Guarded(g) => match accounts::state::check_guard(tx, &g.guard)? {

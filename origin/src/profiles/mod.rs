@@ -1,0 +1,7 @@
+//! Profiles: up to five per account, each with its name, avatar, language, maturity limit and
+//! optional PIN; the session carries the one chosen. Lists, history and ratings belong to a
+//! profile and go with it.
+
+pub mod state;
+#[cfg(test)]
+mod tests;
