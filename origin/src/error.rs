@@ -21,6 +21,7 @@ pub enum Code {
     InvalidJson,
     InvalidBody,
     InvalidTitle,
+    InvalidProfile,
     EmptyBody,
     UnsupportedMediaType,
     BodyTooLarge,
@@ -29,6 +30,7 @@ pub enum Code {
     Forbidden,
     NotFound,
     EmailTaken,
+    ProfileLimitReached,
     TitleNotReady,
     JobInProgress,
     ClusterChangeRefused,
@@ -41,13 +43,14 @@ pub enum Code {
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
-    pub const ALL: [Code; 22] = [
+    pub const ALL: [Code; 24] = [
         Self::InvalidEmail,
         Self::PasswordTooShort,
         Self::PasswordTooLong,
         Self::InvalidJson,
         Self::InvalidBody,
         Self::InvalidTitle,
+        Self::InvalidProfile,
         Self::EmptyBody,
         Self::UnsupportedMediaType,
         Self::BodyTooLarge,
@@ -56,6 +59,7 @@ impl Code {
         Self::Forbidden,
         Self::NotFound,
         Self::EmailTaken,
+        Self::ProfileLimitReached,
         Self::TitleNotReady,
         Self::JobInProgress,
         Self::ClusterChangeRefused,
@@ -71,14 +75,16 @@ impl Code {
         match self {
             Self::InvalidEmail | Self::PasswordTooShort | Self::PasswordTooLong => S::BAD_REQUEST,
             Self::InvalidJson | Self::EmptyBody => S::BAD_REQUEST,
-            Self::InvalidBody | Self::InvalidTitle => S::UNPROCESSABLE_ENTITY,
+            Self::InvalidBody | Self::InvalidTitle | Self::InvalidProfile => {
+                S::UNPROCESSABLE_ENTITY
+            }
             Self::UnsupportedMediaType => S::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTooLarge => S::PAYLOAD_TOO_LARGE,
             Self::Unauthenticated | Self::InvalidCredentials => S::UNAUTHORIZED,
             Self::Forbidden => S::FORBIDDEN,
             Self::NotFound => S::NOT_FOUND,
             Self::EmailTaken | Self::TitleNotReady | Self::JobInProgress => S::CONFLICT,
-            Self::ClusterChangeRefused => S::CONFLICT,
+            Self::ClusterChangeRefused | Self::ProfileLimitReached => S::CONFLICT,
             Self::TooManyAttempts => S::TOO_MANY_REQUESTS,
             Self::NoEdgeAvailable | Self::Unavailable => S::SERVICE_UNAVAILABLE,
             Self::InsufficientStorage => S::INSUFFICIENT_STORAGE,
@@ -94,6 +100,7 @@ impl Code {
             Self::InvalidJson => "invalid_json",
             Self::InvalidBody => "invalid_body",
             Self::InvalidTitle => "invalid_title",
+            Self::InvalidProfile => "invalid_profile",
             Self::EmptyBody => "empty_body",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::BodyTooLarge => "body_too_large",
@@ -102,6 +109,7 @@ impl Code {
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::EmailTaken => "email_taken",
+            Self::ProfileLimitReached => "profile_limit_reached",
             Self::TitleNotReady => "title_not_ready",
             Self::JobInProgress => "job_in_progress",
             Self::ClusterChangeRefused => "cluster_change_refused",

@@ -18,7 +18,7 @@ use crate::disk::DiskGuard;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::raft::{GroupCommit, ReadError, Replicated, StoreError, WriteError};
 use crate::state::{Command, DomainCommand, Guarded, Origin, Outcome};
-use crate::{accounts, catalogue, cluster, jobs, playback};
+use crate::{accounts, catalogue, cluster, jobs, playback, profiles};
 
 pub use openapi::ApiDoc;
 
@@ -150,6 +150,14 @@ pub fn router() -> Router<Ctx> {
         .route("/sessions", post(accounts::api::sign_in))
         .route("/sessions/current", delete(accounts::api::sign_out))
         .route("/me", get(accounts::api::me))
+        .route(
+            "/profiles",
+            get(profiles::api::list).post(profiles::api::create),
+        )
+        .route(
+            "/profiles/{id}",
+            axum::routing::patch(profiles::api::edit).delete(profiles::api::delete),
+        )
         .route("/titles", get(catalogue::api::list))
         .route("/titles/{id}", get(catalogue::api::one))
         .route("/titles/{id}/poster", get(catalogue::api::poster))

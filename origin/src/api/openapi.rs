@@ -7,13 +7,14 @@ use utoipa::{Modify, OpenApi};
 use crate::catalogue::state::{TitleKind, TitleState};
 use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::state::JobState;
-use crate::{accounts, catalogue, cluster, jobs, playback};
+use crate::{accounts, catalogue, cluster, jobs, playback, profiles};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Marquee origin API", description = "Accounts, catalogue, admin uploads and playback. Errors are `{\"error\": {\"code\", \"message\"}}` with a 4xx/5xx status; the session is the `marquee_session` cookie."),
     paths(
         accounts::api::sign_up, accounts::api::sign_in, accounts::api::sign_out, accounts::api::me,
+        profiles::api::list, profiles::api::create, profiles::api::edit, profiles::api::delete,
         catalogue::api::list, catalogue::api::one, catalogue::api::poster, catalogue::api::create,
         catalogue::api::admin_one, catalogue::api::edit,
         catalogue::api::put_poster, catalogue::api::put_video, jobs::api::job, playback::api::playback,
@@ -21,6 +22,8 @@ use crate::{accounts, catalogue, cluster, jobs, playback};
     ),
     components(schemas(
         accounts::wire::SignUp, accounts::wire::SignIn, accounts::wire::Account,
+        profiles::wire::NewProfile, profiles::wire::ProfileEdit, profiles::wire::Profile,
+        profiles::wire::ProfileList, crate::policy::Maturity,
         catalogue::wire::NewTitle, catalogue::wire::TitleEdit, catalogue::wire::Title, catalogue::wire::TitleList,
         jobs::wire::Job, playback::wire::PlaybackRequest, playback::wire::Playback,
         playback::wire::PlaybackEdge, cluster::wire::ClusterView, cluster::wire::Member,
@@ -30,6 +33,7 @@ use crate::{accounts, catalogue, cluster, jobs, playback};
     modifiers(&SessionCookie),
     tags(
         (name = "accounts", description = "Sign up, sign in, sessions"),
+        (name = "profiles", description = "The account's profiles (who is watching)"),
         (name = "titles", description = "The catalogue and playback"),
         (name = "admin", description = "Catalogue management (admins only)"),
     )

@@ -2,6 +2,8 @@
 //! optional PIN; the session carries the one chosen. Lists, history and ratings belong to a
 //! profile and go with it.
 
+pub mod api;
 pub mod state;
 #[cfg(test)]
 mod tests;
+pub mod wire;

@@ -37,8 +37,16 @@ pub struct ProfileChange {
     pub language: Option<String>,
     pub maturity: Option<Maturity>,
     pub kids: Option<bool>,
-    /// `Some(None)` removes the PIN.
-    pub pin_hash: Option<Option<String>>,
+    pub pin: Option<PinChange>,
+}
+
+/// A change of PIN. Not an `Option<Option<_>>`: in the log's JSON, "remove" (`null`) would read
+/// back as "not given".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PinChange {
+    /// The new PIN's Argon2id hash.
+    Set(String),
+    Remove,
 }
 
 /// Id → profile.
@@ -131,14 +139,18 @@ fn update(
         language,
         maturity,
         kids,
-        pin_hash,
+        pin,
     } = change.clone();
     profile.name = name.unwrap_or(profile.name);
     profile.avatar = avatar.unwrap_or(profile.avatar);
     profile.language = language.unwrap_or(profile.language);
     profile.maturity = maturity.unwrap_or(profile.maturity);
     profile.kids = kids.unwrap_or(profile.kids);
-    profile.pin_hash = pin_hash.unwrap_or(profile.pin_hash);
+    profile.pin_hash = match pin {
+        Some(PinChange::Set(hash)) => Some(hash),
+        Some(PinChange::Remove) => None,
+        None => profile.pin_hash,
+    };
     // Checked on the result: a PATCH of `kids` alone must not leave an 18+ kids profile.
     if too_mature_for_kids(&profile) {
         return Ok(Err(Rejection::KidsAboveLimit));

@@ -1,6 +1,8 @@
 //! Exact outcomes of the profile commands, applied to a real state file.
 
-use super::state::{self, Applied, Command, MAX_PER_ACCOUNT, Profile, ProfileChange, Rejection};
+use super::state::{
+    self, Applied, Command, MAX_PER_ACCOUNT, PinChange, Profile, ProfileChange, Rejection,
+};
 use crate::accounts::state::{Command as AccountCommand, NewAccount};
 use crate::policy::Maturity;
 use crate::state::testing::TestState;
@@ -100,7 +102,7 @@ fn an_edit_changes_the_fields_it_names_and_keeps_kids_profiles_within_their_limi
     assert_eq!(grown.name, "Profile k", "unnamed fields stay");
     let renamed = ProfileChange {
         name: Some("Sam".into()),
-        pin_hash: Some(Some("$argon2id$pin".into())),
+        pin: Some(PinChange::Set("$argon2id$pin".into())),
         ..ProfileChange::default()
     };
     assert_eq!(
@@ -138,4 +140,26 @@ fn a_deleted_profile_is_gone_and_frees_its_place() {
         s.read(|tx| state::of_account(tx, "a1")).len(),
         MAX_PER_ACCOUNT
     );
+}
+
+#[test]
+fn removing_a_pin_survives_the_trip_through_the_log() {
+    let s = with_accounts(&["a1"]);
+    let mut locked = profile("a1", "p");
+    locked.pin_hash = Some("$argon2id$pin".into());
+    s.apply(Command::CreateProfile(locked)).unwrap();
+    let remove = Command::UpdateProfile {
+        account_id: "a1".into(),
+        id: "p".into(),
+        change: ProfileChange {
+            pin: Some(PinChange::Remove),
+            ..ProfileChange::default()
+        },
+    };
+    // What a follower replays is the command as JSON.
+    let replayed: Command = serde_json::from_str(&serde_json::to_string(&remove).unwrap()).unwrap();
+    let Ok(Applied::Profile(p)) = s.apply(replayed) else {
+        panic!("not applied")
+    };
+    assert_eq!(p.pin_hash, None);
 }

@@ -4,6 +4,7 @@ mod disk;
 mod media;
 mod openapi_fuzz;
 mod playback;
+mod profiles;
 mod s3;
 mod service;
 mod util;

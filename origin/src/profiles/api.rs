@@ -1,0 +1,238 @@
+//! List, create, edit and delete the signed-in account's profiles.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+use super::state::{self, Applied, Command, MAX_PER_ACCOUNT, PinChange, ProfileChange, Rejection};
+use super::wire::{NewProfile, Profile, ProfileEdit, ProfileList};
+use crate::accounts::Viewer;
+use crate::accounts::auth;
+use crate::api::Ctx;
+use crate::error::{ApiError, ApiResult, Code, ErrorBody, Json};
+use crate::ids::{self, now_unix};
+use crate::policy::Maturity;
+
+/// The built-in avatars (the web app draws them by name).
+pub const AVATARS: &[&str] = &[
+    "fox", "owl", "bear", "cat", "panda", "robot", "rocket", "wave", "star", "cactus",
+];
+/// Languages a profile can prefer (ISO 639-1).
+pub const LANGUAGES: &[&str] = &[
+    "en", "fr", "de", "es", "it", "pt", "nl", "sv", "pl", "ja", "ko", "zh", "ar", "hi",
+];
+const MAX_NAME_CHARS: usize = 40;
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> Self {
+        let code = match r {
+            Rejection::TooManyProfiles { .. } => Code::ProfileLimitReached,
+            Rejection::ProfileNotFound => Code::NotFound,
+            Rejection::KidsAboveLimit => Code::InvalidProfile,
+            Rejection::AccountNotFound => Code::Unauthenticated,
+            Rejection::ProfileExists => return ApiError::internal("id collision", r),
+        };
+        ApiError::new(code, r.to_string())
+    }
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(Code::InvalidProfile, message)
+}
+
+fn check_name(name: &str) -> ApiResult<String> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "name must be 1 to {MAX_NAME_CHARS} characters, without control characters"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+fn check_choice(field: &str, value: &str, choices: &[&str]) -> ApiResult<String> {
+    if choices.contains(&value) {
+        return Ok(value.to_owned());
+    }
+    Err(invalid(format!(
+        "{field} must be one of {}",
+        choices.join(", ")
+    )))
+}
+
+/// Hashes a PIN of exactly four digits, off the async workers and within the hashing slots.
+async fn pin_hash(ctx: &Ctx, pin: &str) -> ApiResult<String> {
+    if pin.len() != 4 || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid("pin must be exactly 4 digits"));
+    }
+    let pin = pin.to_owned();
+    let slot = ctx.passwords.hashing_slot().await?;
+    let hashed = tokio::task::spawn_blocking(move || auth::hash_password(&pin))
+        .await
+        .map_err(|e| ApiError::internal("blocking task", e))?
+        .map_err(|e| ApiError::internal("pin hash", e))?;
+    drop(slot);
+    Ok(hashed)
+}
+
+fn listed(profiles: &[state::Profile]) -> ProfileList {
+    ProfileList {
+        profiles: profiles.iter().map(Profile::from).collect(),
+        avatars: AVATARS.iter().map(|a| (*a).to_owned()).collect(),
+        languages: LANGUAGES.iter().map(|l| (*l).to_owned()).collect(),
+    }
+}
+
+/// The signed-in account's profiles, oldest first, with the avatars and languages to choose from.
+#[utoipa::path(get, path = "/api/v1/profiles", security(("session" = [])), tag = "profiles",
+    responses(
+        (status = 200, description = "The account's profiles", body = ProfileList),
+        (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+    ))]
+pub async fn list(State(ctx): State<Ctx>, viewer: Viewer) -> ApiResult<axum::Json<ProfileList>> {
+    let profiles = ctx.read(|tx| state::of_account(tx, &viewer.account.id))?;
+    Ok(axum::Json(listed(&profiles)))
+}
+
+/// Add a profile to the signed-in account (at most 5).
+#[utoipa::path(post, path = "/api/v1/profiles", security(("session" = [])), tag = "profiles",
+    request_body = NewProfile,
+    responses(
+        (status = 201, description = "Profile created", body = Profile),
+        (status = 400, description = "invalid_json", body = ErrorBody),
+        (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 409, description = "profile_limit_reached: the account has 5 profiles already", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type: wrong Content-Type", body = ErrorBody),
+        (status = 422, description = "invalid_profile (name, avatar, language, maturity, kids limit or pin), or missing or mistyped fields", body = ErrorBody),
+        (status = 429, description = "too_many_attempts: the server is busy hashing; retry shortly", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
+    ))]
+pub async fn create(
+    State(ctx): State<Ctx>,
+    viewer: Viewer,
+    Json(req): Json<NewProfile>,
+) -> ApiResult<(StatusCode, axum::Json<Profile>)> {
+    let account_id = viewer.account.id;
+    let name = check_name(&req.name)?;
+    let existing = ctx.read(|tx| state::of_account(tx, &account_id))?;
+    if existing.len() >= MAX_PER_ACCOUNT {
+        return Err(Rejection::TooManyProfiles {
+            max: MAX_PER_ACCOUNT,
+        }
+        .into());
+    }
+    let avatar = match req.avatar {
+        Some(a) => check_choice("avatar", &a, AVATARS)?,
+        None => AVATARS
+            .iter()
+            .find(|a| !existing.iter().any(|p| p.avatar == **a))
+            .unwrap_or(&AVATARS[0])
+            .to_string(),
+    };
+    let language = check_choice(
+        "language",
+        req.language.as_deref().unwrap_or("en"),
+        LANGUAGES,
+    )?;
+    let kids = req.kids.unwrap_or(false);
+    let maturity = req.maturity.unwrap_or(if kids {
+        Maturity::KIDS_MAX
+    } else {
+        Maturity::Age18
+    });
+    let pin_hash = match req.pin {
+        Some(pin) => Some(pin_hash(&ctx, &pin).await?),
+        None => None,
+    };
+    let profile = state::Profile {
+        id: ids::new_id(),
+        account_id,
+        name,
+        avatar,
+        language,
+        maturity,
+        kids,
+        pin_hash,
+        created_at: now_unix(),
+    };
+    let Applied::Profile(created) = ctx.apply(Command::CreateProfile(profile)).await? else {
+        return Err(ApiError::internal("create profile", "unexpected outcome"));
+    };
+    Ok((StatusCode::CREATED, axum::Json(Profile::from(&created))))
+}
+
+/// Change the fields given of one of the account's profiles.
+#[utoipa::path(patch, path = "/api/v1/profiles/{id}", security(("session" = [])), tag = "profiles",
+    params(("id" = String, Path, description = "Profile id")), request_body = ProfileEdit,
+    responses(
+        (status = 200, description = "The profile as changed", body = Profile),
+        (status = 400, description = "invalid_json", body = ErrorBody),
+        (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 404, description = "not_found: no such profile on this account", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type: wrong Content-Type", body = ErrorBody),
+        (status = 422, description = "invalid_profile (name, avatar, language, maturity, kids limit or pin), or mistyped fields", body = ErrorBody),
+        (status = 429, description = "too_many_attempts: the server is busy hashing; retry shortly", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
+    ))]
+pub async fn edit(
+    State(ctx): State<Ctx>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Json(req): Json<ProfileEdit>,
+) -> ApiResult<axum::Json<Profile>> {
+    let change = ProfileChange {
+        name: req.name.as_deref().map(check_name).transpose()?,
+        avatar: req
+            .avatar
+            .as_deref()
+            .map(|a| check_choice("avatar", a, AVATARS))
+            .transpose()?,
+        language: req
+            .language
+            .as_deref()
+            .map(|l| check_choice("language", l, LANGUAGES))
+            .transpose()?,
+        maturity: req.maturity,
+        kids: req.kids,
+        pin: match req.pin {
+            Some(Some(pin)) => Some(PinChange::Set(pin_hash(&ctx, &pin).await?)),
+            Some(None) => Some(PinChange::Remove),
+            None => None,
+        },
+    };
+    let cmd = Command::UpdateProfile {
+        account_id: viewer.account.id,
+        id,
+        change,
+    };
+    let Applied::Profile(changed) = ctx.apply(cmd).await? else {
+        return Err(ApiError::internal("edit profile", "unexpected outcome"));
+    };
+    Ok(axum::Json(Profile::from(&changed)))
+}
+
+/// Delete one of the account's profiles.
+#[utoipa::path(delete, path = "/api/v1/profiles/{id}", security(("session" = [])), tag = "profiles",
+    params(("id" = String, Path, description = "Profile id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 404, description = "not_found: no such profile on this account", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
+    ))]
+pub async fn delete(
+    State(ctx): State<Ctx>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let cmd = Command::DeleteProfile {
+        account_id: viewer.account.id,
+        id,
+    };
+    ctx.apply(cmd).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
