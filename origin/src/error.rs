@@ -28,6 +28,7 @@ pub enum Code {
     Unauthenticated,
     InvalidCredentials,
     Forbidden,
+    WrongPin,
     NotFound,
     EmailTaken,
     ProfileLimitReached,
@@ -43,7 +44,7 @@ pub enum Code {
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
-    pub const ALL: [Code; 24] = [
+    pub const ALL: [Code; 25] = [
         Self::InvalidEmail,
         Self::PasswordTooShort,
         Self::PasswordTooLong,
@@ -57,6 +58,7 @@ impl Code {
         Self::Unauthenticated,
         Self::InvalidCredentials,
         Self::Forbidden,
+        Self::WrongPin,
         Self::NotFound,
         Self::EmailTaken,
         Self::ProfileLimitReached,
@@ -81,7 +83,7 @@ impl Code {
             Self::UnsupportedMediaType => S::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTooLarge => S::PAYLOAD_TOO_LARGE,
             Self::Unauthenticated | Self::InvalidCredentials => S::UNAUTHORIZED,
-            Self::Forbidden => S::FORBIDDEN,
+            Self::Forbidden | Self::WrongPin => S::FORBIDDEN,
             Self::NotFound => S::NOT_FOUND,
             Self::EmailTaken | Self::TitleNotReady | Self::JobInProgress => S::CONFLICT,
             Self::ClusterChangeRefused | Self::ProfileLimitReached => S::CONFLICT,
@@ -107,6 +109,7 @@ impl Code {
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
             Self::Forbidden => "forbidden",
+            Self::WrongPin => "wrong_pin",
             Self::NotFound => "not_found",
             Self::EmailTaken => "email_taken",
             Self::ProfileLimitReached => "profile_limit_reached",

@@ -31,7 +31,10 @@ impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> Self {
         match r {
             Rejection::EmailTaken => ApiError::new(Code::EmailTaken, r.to_string()),
-            Rejection::AccountNotFound => ApiError::new(Code::Unauthenticated, r.to_string()),
+            Rejection::AccountNotFound | Rejection::SessionEnded => {
+                ApiError::new(Code::Unauthenticated, r.to_string())
+            }
+            Rejection::ProfileNotFound => ApiError::new(Code::NotFound, r.to_string()),
             Rejection::AccountExists => ApiError::internal("id collision", r),
         }
     }
@@ -211,13 +214,18 @@ pub async fn sign_out(
     Ok((StatusCode::NO_CONTENT, headers))
 }
 
-/// The signed-in account.
+/// The signed-in account, with the profile chosen for this session (`null` until one is).
 #[utoipa::path(get, path = "/api/v1/me", security(("session" = [])), tag = "accounts",
     responses(
-        (status = 200, description = "The signed-in account", body = Account),
+        (status = 200, description = "The signed-in account and its chosen profile", body = Account),
         (status = 401, description = "unauthenticated", body = ErrorBody),
         (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
     ))]
 pub async fn me(viewer: Viewer) -> axum::Json<Account> {
-    axum::Json(Account::from(&viewer.account))
+    let mut me = Account::from(&viewer.account);
+    me.profile = viewer
+        .profile
+        .as_ref()
+        .map(crate::profiles::wire::Profile::from);
+    axum::Json(me)
 }

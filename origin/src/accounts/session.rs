@@ -13,6 +13,8 @@ use crate::ids::now_unix;
 /// A signed-in account; rejects with 401 `unauthenticated`.
 pub struct Viewer {
     pub account: state::Account,
+    /// The profile chosen for this session, if any (and still there).
+    pub profile: Option<crate::profiles::state::Profile>,
     /// SHA-256 of the session token, to end this session.
     pub token_hash: String,
 }
@@ -48,17 +50,21 @@ impl FromRequestParts<Ctx> for Viewer {
     async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, ApiError> {
         let token_hash = session_hash(parts).ok_or_else(ApiError::unauthenticated)?;
         let now = now_unix();
-        let account = ctx
-            .read_checked(|tx| state::session_account(tx, &token_hash, now))
-            .await?
-            .ok_or_else(|| {
-                ApiError::new(
-                    Code::Unauthenticated,
-                    "your session has ended; sign in again",
-                )
-            })?;
+        let (account, profile) = ctx
+            .read_checked(|tx| {
+                let account = state::session_account(tx, &token_hash, now)?;
+                Ok((account, state::session_profile(tx, &token_hash, now)?))
+            })
+            .await?;
+        let account = account.ok_or_else(|| {
+            ApiError::new(
+                Code::Unauthenticated,
+                "your session has ended; sign in again",
+            )
+        })?;
         Ok(Self {
             account,
+            profile,
             token_hash,
         })
     }

@@ -34,6 +34,10 @@ pub struct Session {
     pub account_id: String,
     pub created_at: u64,
     pub expires_at: u64,
+    /// The profile chosen for this session ("who's watching"); sessions from before profiles
+    /// have none.
+    #[serde(default)]
+    pub profile_id: Option<String>,
 }
 
 /// Account id → account.
@@ -62,6 +66,13 @@ pub enum Command {
     DeleteSession {
         token_hash: String,
     },
+    /// Chooses the session's profile, which must belong to the session's account (the
+    /// handler has checked its PIN).
+    SelectProfile {
+        token_hash: String,
+        profile_id: String,
+        now: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +90,10 @@ pub enum Rejection {
     AccountExists,
     #[error("no such account")]
     AccountNotFound,
+    #[error("your session has ended; sign in again")]
+    SessionEnded,
+    #[error("no such profile")]
+    ProfileNotFound,
 }
 
 pub type Outcome = Result<Applied, Rejection>;
@@ -127,6 +142,11 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
             delete_session(tx, token_hash)?;
             Ok(Ok(Applied::Done))
         }
+        Command::SelectProfile {
+            token_hash,
+            profile_id,
+            now,
+        } => select_profile(tx, token_hash, profile_id, *now),
     }
 }
 
@@ -169,9 +189,30 @@ fn create_session(
         account_id: account_id.to_owned(),
         created_at: now,
         expires_at,
+        profile_id: None,
     };
     put_session(tx, hash, &session)?;
     Ok(Ok(Applied::Account(account)))
+}
+
+fn select_profile(
+    tx: &WriteTransaction,
+    hash: &str,
+    profile_id: &str,
+    now: u64,
+) -> Result<Outcome, StoreError> {
+    let Some(mut session) = SESSIONS
+        .get(tx, hash.as_bytes())?
+        .filter(|s| now < s.expires_at)
+    else {
+        return Ok(Err(Rejection::SessionEnded));
+    };
+    if crate::profiles::state::owned(tx, &session.account_id, profile_id)?.is_none() {
+        return Ok(Err(Rejection::ProfileNotFound));
+    }
+    session.profile_id = Some(profile_id.to_owned());
+    SESSIONS.put(tx, hash.as_bytes(), &session)?;
+    Ok(Ok(Applied::Done))
 }
 
 fn put_session(tx: &WriteTransaction, hash: &str, session: &Session) -> Result<(), StoreError> {
@@ -236,6 +277,21 @@ pub fn session_account(
 ) -> Result<Option<Account>, StoreError> {
     match SESSIONS.get(tx, token_hash.as_bytes())? {
         Some(s) if now < s.expires_at => account(tx, &s.account_id),
+        _ => Ok(None),
+    }
+}
+
+/// The profile chosen for a live session, if it still exists.
+pub fn session_profile(
+    tx: &impl Reads,
+    token_hash: &str,
+    now: u64,
+) -> Result<Option<crate::profiles::state::Profile>, StoreError> {
+    let Some(s) = SESSIONS.get(tx, token_hash.as_bytes())? else {
+        return Ok(None);
+    };
+    match (&s.profile_id, now < s.expires_at) {
+        (Some(id), true) => crate::profiles::state::owned(tx, &s.account_id, id),
         _ => Ok(None),
     }
 }

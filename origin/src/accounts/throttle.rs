@@ -48,7 +48,13 @@ impl PasswordThrottle {
 
     /// Refuses with 429 and `Retry-After` while `email` has used up its failures.
     pub fn check(&self, email: &str) -> ApiResult<()> {
-        let Some(window) = self.windows.get(email) else {
+        self.check_key(email, "sign-ins for this email")
+    }
+
+    /// Like [`PasswordThrottle::check`] for any `key` (e.g. a profile's PIN), with `what`
+    /// failed in the answer.
+    pub fn check_key(&self, key: &str, what: &str) -> ApiResult<()> {
+        let Some(window) = self.windows.get(key) else {
             return Ok(());
         };
         if window.failures.load(Ordering::Relaxed) < MAX_FAILURES {
@@ -62,7 +68,7 @@ impl PasswordThrottle {
         Err(ApiError::new(
             Code::TooManyAttempts,
             format!(
-                "too many failed sign-ins for this email; try again in {} minutes",
+                "too many failed {what}; try again in {} minutes",
                 wait.div_ceil(60)
             ),
         )

@@ -28,6 +28,8 @@ pub struct Account {
     pub is_admin: bool,
     /// Seconds since the Unix epoch.
     pub created_at: u64,
+    /// The profile chosen for this session (`GET /api/v1/me` only; `null` until one is).
+    pub profile: Option<crate::profiles::wire::Profile>,
 }
 
 impl From<&state::Account> for Account {
@@ -38,6 +40,7 @@ impl From<&state::Account> for Account {
             display_name: a.display_name.clone(),
             is_admin: a.is_admin,
             created_at: a.created_at,
+            profile: None,
         }
     }
 }

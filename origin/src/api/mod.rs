@@ -149,6 +149,7 @@ pub fn router() -> Router<Ctx> {
         .route("/accounts", post(accounts::api::sign_up))
         .route("/sessions", post(accounts::api::sign_in))
         .route("/sessions/current", delete(accounts::api::sign_out))
+        .route("/sessions/current/profile", put(profiles::api::choose))
         .route("/me", get(accounts::api::me))
         .route(
             "/profiles",

@@ -15,6 +15,7 @@ use crate::{accounts, catalogue, cluster, jobs, playback, profiles};
     paths(
         accounts::api::sign_up, accounts::api::sign_in, accounts::api::sign_out, accounts::api::me,
         profiles::api::list, profiles::api::create, profiles::api::edit, profiles::api::delete,
+        profiles::api::choose,
         catalogue::api::list, catalogue::api::one, catalogue::api::poster, catalogue::api::create,
         catalogue::api::admin_one, catalogue::api::edit,
         catalogue::api::put_poster, catalogue::api::put_video, jobs::api::job, playback::api::playback,
@@ -23,7 +24,7 @@ use crate::{accounts, catalogue, cluster, jobs, playback, profiles};
     components(schemas(
         accounts::wire::SignUp, accounts::wire::SignIn, accounts::wire::Account,
         profiles::wire::NewProfile, profiles::wire::ProfileEdit, profiles::wire::Profile,
-        profiles::wire::ProfileList, crate::policy::Maturity,
+        profiles::wire::ProfileList, profiles::wire::ChooseProfile, crate::policy::Maturity,
         catalogue::wire::NewTitle, catalogue::wire::TitleEdit, catalogue::wire::Title, catalogue::wire::TitleList,
         jobs::wire::Job, playback::wire::PlaybackRequest, playback::wire::Playback,
         playback::wire::PlaybackEdge, cluster::wire::ClusterView, cluster::wire::Member,

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 use super::state::{self, Applied, Command, MAX_PER_ACCOUNT, PinChange, ProfileChange, Rejection};
-use super::wire::{NewProfile, Profile, ProfileEdit, ProfileList};
+use super::wire::{ChooseProfile, NewProfile, Profile, ProfileEdit, ProfileList};
 use crate::accounts::Viewer;
 use crate::accounts::auth;
 use crate::api::Ctx;
@@ -235,4 +235,60 @@ pub async fn delete(
     };
     ctx.apply(cmd).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Choose who is watching: the session carries this profile from now on. A profile with a PIN
+/// needs it; wrong guesses are limited per profile.
+#[utoipa::path(put, path = "/api/v1/sessions/current/profile", security(("session" = [])), tag = "profiles",
+    request_body = ChooseProfile,
+    responses(
+        (status = 200, description = "The chosen profile", body = Profile),
+        (status = 400, description = "invalid_json", body = ErrorBody),
+        (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 403, description = "wrong_pin: the PIN is missing or wrong", body = ErrorBody),
+        (status = 404, description = "not_found: no such profile on this account", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type: wrong Content-Type", body = ErrorBody),
+        (status = 422, description = "missing or mistyped fields", body = ErrorBody),
+        (status = 429, description = "too_many_attempts: 10 wrong PINs for this profile in 15 minutes; see Retry-After", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
+    ))]
+pub async fn choose(
+    State(ctx): State<Ctx>,
+    viewer: Viewer,
+    Json(req): Json<ChooseProfile>,
+) -> ApiResult<axum::Json<Profile>> {
+    // A PIN guards access: read it linearizably, so a PIN just set is the one asked for.
+    let account_id = viewer.account.id.clone();
+    let id = req.profile_id.clone();
+    let profile = ctx
+        .read_checked(move |tx| state::owned(tx, &account_id, &id))
+        .await?
+        .ok_or_else(|| ApiError::from(Rejection::ProfileNotFound))?;
+    if let Some(hash) = profile.pin_hash.clone() {
+        let key = format!("pin:{}", profile.id);
+        ctx.passwords
+            .check_key(&key, "PIN guesses for this profile")?;
+        let given = req.pin.unwrap_or_default();
+        let slot = ctx.passwords.hashing_slot().await?;
+        let matched = tokio::task::spawn_blocking(move || auth::verify_password(&given, &hash))
+            .await
+            .map_err(|e| ApiError::internal("blocking task", e))?;
+        drop(slot);
+        if !matched {
+            ctx.passwords.failed(&key);
+            return Err(ApiError::new(
+                Code::WrongPin,
+                "that PIN is not this profile's",
+            ));
+        }
+        ctx.passwords.succeeded(&key);
+    }
+    let cmd = crate::accounts::state::Command::SelectProfile {
+        token_hash: viewer.token_hash,
+        profile_id: profile.id.clone(),
+        now: now_unix(),
+    };
+    ctx.apply(cmd).await?;
+    Ok(axum::Json(Profile::from(&profile)))
 }

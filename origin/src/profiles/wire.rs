@@ -56,6 +56,14 @@ pub struct Profile {
     pub created_at: u64,
 }
 
+/// `PUT /api/v1/sessions/current/profile`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ChooseProfile {
+    pub profile_id: String,
+    /// The profile's 4 digits, when it has a PIN.
+    pub pin: Option<String>,
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ProfileList {
     pub profiles: Vec<Profile>,

@@ -5,6 +5,17 @@ use serde_json::json;
 
 use super::util::{Client, expect, expect_error, sign_up, start_origin};
 
+/// `PUT /api/v1/sessions/current/profile` with `body`.
+async fn pick(c: &mut Client, body: serde_json::Value) -> reqwest::Response {
+    let bytes = body.to_string().into_bytes();
+    c.put(
+        "/api/v1/sessions/current/profile",
+        "application/json",
+        bytes,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn an_account_keeps_up_to_five_profiles_of_its_own() {
     let tmp = tempfile::tempdir().unwrap();
@@ -133,5 +144,67 @@ async fn an_account_keeps_up_to_five_profiles_of_its_own() {
         StatusCode::CREATED,
     )
     .await;
+    origin.stop();
+}
+
+/// "Who's watching?": the session carries the chosen profile; a PIN guards it, and guesses
+/// are limited.
+#[tokio::test]
+async fn choosing_a_profile_needs_its_pin_and_sticks_to_the_session() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = start_origin(&tmp.path().join("origin"), &[]);
+    let mut c = Client::new(&origin.base);
+    sign_up(&mut c, "household@example.com").await;
+    let me = expect(c.get("/api/v1/me").await, StatusCode::OK).await;
+    assert_eq!(me["profile"], serde_json::Value::Null, "nobody chosen yet");
+    let open = json!({"name": "Open"});
+    let open = expect(c.post("/api/v1/profiles", open).await, StatusCode::CREATED).await;
+    let locked = json!({"name": "Locked", "pin": "2468"});
+    let locked = expect(
+        c.post("/api/v1/profiles", locked).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let choose = |id: &serde_json::Value, pin: Option<&str>| json!({"profile_id": id.as_str().unwrap(), "pin": pin});
+
+    let chosen = pick(&mut c, choose(&open["id"], None)).await;
+    assert_eq!(expect(chosen, StatusCode::OK).await["name"], "Open");
+    let me = expect(c.get("/api/v1/me").await, StatusCode::OK).await;
+    assert_eq!(me["profile"]["id"], open["id"]);
+
+    for pin in [None, Some("1357")] {
+        let resp = pick(&mut c, choose(&locked["id"], pin)).await;
+        expect_error(resp, StatusCode::FORBIDDEN, "wrong_pin").await;
+    }
+    let me = expect(c.get("/api/v1/me").await, StatusCode::OK).await;
+    assert_eq!(
+        me["profile"]["id"], open["id"],
+        "a refused choice changes nothing"
+    );
+    let resp = pick(&mut c, choose(&locked["id"], Some("2468"))).await;
+    expect(resp, StatusCode::OK).await;
+    let me = expect(c.get("/api/v1/me").await, StatusCode::OK).await;
+    assert_eq!(me["profile"]["id"], locked["id"]);
+
+    // Someone else's profile does not exist for this account.
+    let mut other = Client::new(&origin.base);
+    sign_up(&mut other, "next-door@example.com").await;
+    let resp = pick(&mut other, choose(&open["id"], None)).await;
+    expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+
+    // Ten wrong guesses lock the PIN for a while; even the right one waits.
+    for _ in 0..10 {
+        let resp = pick(&mut c, choose(&locked["id"], Some("0000"))).await;
+        expect_error(resp, StatusCode::FORBIDDEN, "wrong_pin").await;
+    }
+    let resp = pick(&mut c, choose(&locked["id"], Some("2468"))).await;
+    assert!(resp.headers().contains_key("retry-after"));
+    expect_error(resp, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
+
+    // A deleted profile no longer counts as chosen.
+    let url = format!("/api/v1/profiles/{}", locked["id"].as_str().unwrap());
+    expect(c.delete(&url).await, StatusCode::NO_CONTENT).await;
+    let me = expect(c.get("/api/v1/me").await, StatusCode::OK).await;
+    assert_eq!(me["profile"], serde_json::Value::Null);
     origin.stop();
 }
