@@ -160,6 +160,9 @@ pub async fn sign_in(
     // No account can have a malformed email: answer without spending a hash on it.
     let email = auth::normalise_email(&req.email).map_err(|_| invalid())?;
     ctx.passwords.check(&email)?;
+    // Counted before the hash (forgiven on success): sign-ins sent at once must not all pass
+    // the check while the first ones are still hashing.
+    ctx.passwords.failed(&email);
     let found: Option<state::Account> = ctx
         .read_checked(|tx| state::account_by_email(tx, &email))
         .await?;
@@ -174,9 +177,8 @@ pub async fn sign_in(
     })
     .await?;
     drop(slot);
-    // Unknown emails count too, so probing for accounts is throttled the same way.
+    // Unknown emails count too (above), so probing for accounts is throttled the same way.
     if !ok {
-        ctx.passwords.failed(&email);
         return Err(invalid());
     }
     ctx.passwords.succeeded(&email);

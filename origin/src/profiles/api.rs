@@ -35,6 +35,36 @@ impl From<Rejection> for ApiError {
     }
 }
 
+/// Who may manage profiles: not a session watching as a kids profile, and a profile with a
+/// PIN only from a session that chose it (with that PIN), so nobody gets round a PIN by
+/// removing or replacing it, or by raising a kids profile's limit.
+fn may_manage(viewer: &Viewer, target: Option<&state::Profile>) -> ApiResult<()> {
+    if viewer.profile.as_ref().is_some_and(|p| p.kids) {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            "a kids profile cannot change profiles; switch to another profile first",
+        ));
+    }
+    if let Some(target) = target
+        && target.pin_hash.is_some()
+        && viewer.profile.as_ref().map(|p| &p.id) != Some(&target.id)
+    {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            "this profile has a PIN: choose it (with its PIN) before changing or deleting it",
+        ));
+    }
+    Ok(())
+}
+
+/// The account's profile `id`, or 404.
+async fn own_profile(ctx: &Ctx, viewer: &Viewer, id: &str) -> ApiResult<state::Profile> {
+    let (account_id, id) = (viewer.account.id.clone(), id.to_owned());
+    ctx.read_checked(move |tx| state::owned(tx, &account_id, &id))
+        .await?
+        .ok_or_else(|| ApiError::from(Rejection::ProfileNotFound))
+}
+
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(Code::InvalidProfile, message)
 }
@@ -88,7 +118,7 @@ fn listed(profiles: &[state::Profile]) -> ProfileList {
     responses(
         (status = 200, description = "The account's profiles", body = ProfileList),
         (status = 401, description = "unauthenticated", body = ErrorBody),
-        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now, or the server is busy hashing PINs and passwords; retry shortly", body = ErrorBody),
     ))]
 pub async fn list(State(ctx): State<Ctx>, viewer: Viewer) -> ApiResult<axum::Json<ProfileList>> {
     let profiles = ctx.read(|tx| state::of_account(tx, &viewer.account.id))?;
@@ -102,11 +132,11 @@ pub async fn list(State(ctx): State<Ctx>, viewer: Viewer) -> ApiResult<axum::Jso
         (status = 201, description = "Profile created", body = Profile),
         (status = 400, description = "invalid_json", body = ErrorBody),
         (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 403, description = "forbidden: the session watches as a kids profile", body = ErrorBody),
         (status = 409, description = "profile_limit_reached: the account has 5 profiles already", body = ErrorBody),
         (status = 415, description = "unsupported_media_type: wrong Content-Type", body = ErrorBody),
         (status = 422, description = "invalid_profile (name, avatar, language, maturity, kids limit or pin), or missing or mistyped fields", body = ErrorBody),
-        (status = 429, description = "too_many_attempts: the server is busy hashing; retry shortly", body = ErrorBody),
-        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now, or the server is busy hashing PINs and passwords; retry shortly", body = ErrorBody),
         (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
     ))]
 pub async fn create(
@@ -114,6 +144,7 @@ pub async fn create(
     viewer: Viewer,
     Json(req): Json<NewProfile>,
 ) -> ApiResult<(StatusCode, axum::Json<Profile>)> {
+    may_manage(&viewer, None)?;
     let account_id = viewer.account.id;
     let name = check_name(&req.name)?;
     let existing = ctx.read(|tx| state::of_account(tx, &account_id))?;
@@ -170,11 +201,11 @@ pub async fn create(
         (status = 200, description = "The profile as changed", body = Profile),
         (status = 400, description = "invalid_json", body = ErrorBody),
         (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 403, description = "forbidden: the session watches as a kids profile, or the profile has a PIN and was not chosen with it", body = ErrorBody),
         (status = 404, description = "not_found: no such profile on this account", body = ErrorBody),
         (status = 415, description = "unsupported_media_type: wrong Content-Type", body = ErrorBody),
         (status = 422, description = "invalid_profile (name, avatar, language, maturity, kids limit or pin), or mistyped fields", body = ErrorBody),
-        (status = 429, description = "too_many_attempts: the server is busy hashing; retry shortly", body = ErrorBody),
-        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now, or the server is busy hashing PINs and passwords; retry shortly", body = ErrorBody),
         (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
     ))]
 pub async fn edit(
@@ -183,6 +214,7 @@ pub async fn edit(
     Path(id): Path<String>,
     Json(req): Json<ProfileEdit>,
 ) -> ApiResult<axum::Json<Profile>> {
+    may_manage(&viewer, Some(&own_profile(&ctx, &viewer, &id).await?))?;
     let change = ProfileChange {
         name: req.name.as_deref().map(check_name).transpose()?,
         avatar: req
@@ -220,8 +252,9 @@ pub async fn edit(
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 403, description = "forbidden: the session watches as a kids profile, or the profile has a PIN and was not chosen with it", body = ErrorBody),
         (status = 404, description = "not_found: no such profile on this account", body = ErrorBody),
-        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now, or the server is busy hashing PINs and passwords; retry shortly", body = ErrorBody),
         (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
     ))]
 pub async fn delete(
@@ -229,6 +262,7 @@ pub async fn delete(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    may_manage(&viewer, Some(&own_profile(&ctx, &viewer, &id).await?))?;
     let cmd = Command::DeleteProfile {
         account_id: viewer.account.id,
         id,
@@ -250,7 +284,7 @@ pub async fn delete(
         (status = 415, description = "unsupported_media_type: wrong Content-Type", body = ErrorBody),
         (status = 422, description = "missing or mistyped fields", body = ErrorBody),
         (status = 429, description = "too_many_attempts: 10 wrong PINs for this profile in 15 minutes; see Retry-After", body = ErrorBody),
-        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now, or the server is busy hashing PINs and passwords; retry shortly", body = ErrorBody),
         (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
     ))]
 pub async fn choose(
@@ -259,24 +293,23 @@ pub async fn choose(
     Json(req): Json<ChooseProfile>,
 ) -> ApiResult<axum::Json<Profile>> {
     // A PIN guards access: read it linearizably, so a PIN just set is the one asked for.
-    let account_id = viewer.account.id.clone();
-    let id = req.profile_id.clone();
-    let profile = ctx
-        .read_checked(move |tx| state::owned(tx, &account_id, &id))
-        .await?
-        .ok_or_else(|| ApiError::from(Rejection::ProfileNotFound))?;
+    let profile = own_profile(&ctx, &viewer, &req.profile_id).await?;
     if let Some(hash) = profile.pin_hash.clone() {
+        let Some(given) = req.pin else {
+            return Err(ApiError::new(Code::WrongPin, "this profile needs its PIN"));
+        };
         let key = format!("pin:{}", profile.id);
         ctx.passwords
             .check_key(&key, "PIN guesses for this profile")?;
-        let given = req.pin.unwrap_or_default();
+        // Counted before the hash (forgiven on success): guesses sent at once must not all
+        // pass the check while the first ones are still hashing.
+        ctx.passwords.failed(&key);
         let slot = ctx.passwords.hashing_slot().await?;
         let matched = tokio::task::spawn_blocking(move || auth::verify_password(&given, &hash))
             .await
             .map_err(|e| ApiError::internal("blocking task", e))?;
         drop(slot);
         if !matched {
-            ctx.passwords.failed(&key);
             return Err(ApiError::new(
                 Code::WrongPin,
                 "that PIN is not this profile's",

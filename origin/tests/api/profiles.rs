@@ -86,6 +86,23 @@ async fn an_account_keeps_up_to_five_profiles_of_its_own() {
     );
     assert_eq!(kim["language"], "en", "unnamed fields stay");
     let alex_url = format!("/api/v1/profiles/{}", alex["id"].as_str().unwrap());
+    // A profile with a PIN is changed only from a session that chose it with that PIN:
+    // otherwise removing the PIN would get round it.
+    expect_error(
+        c.patch(&alex_url, json!({"pin": null})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    expect_error(
+        c.delete(&alex_url).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let alex_id = alex["id"].as_str().unwrap();
+    let chosen = pick(&mut c, json!({"profile_id": alex_id, "pin": "0427"})).await;
+    expect(chosen, StatusCode::OK).await;
     let unlocked = expect(
         c.patch(&alex_url, json!({"pin": null})).await,
         StatusCode::OK,
@@ -201,8 +218,42 @@ async fn choosing_a_profile_needs_its_pin_and_sticks_to_the_session() {
     assert!(resp.headers().contains_key("retry-after"));
     expect_error(resp, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
 
-    // A deleted profile no longer counts as chosen.
-    let url = format!("/api/v1/profiles/{}", locked["id"].as_str().unwrap());
+    // Watching as a kids profile, nobody can add, change or delete profiles.
+    let kid = json!({"name": "Kid", "kids": true});
+    let kid = expect(c.post("/api/v1/profiles", kid).await, StatusCode::CREATED).await;
+    expect(pick(&mut c, choose(&kid["id"], None)).await, StatusCode::OK).await;
+    let kid_url = format!("/api/v1/profiles/{}", kid["id"].as_str().unwrap());
+    let raise = json!({"kids": false, "maturity": "18+"});
+    expect_error(
+        c.patch(&kid_url, raise).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let more = json!({"name": "Grown-up"});
+    expect_error(
+        c.post("/api/v1/profiles", more).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    // The parent switches back through the open profile (the locked one is locked out).
+    expect(
+        pick(&mut c, choose(&open["id"], None)).await,
+        StatusCode::OK,
+    )
+    .await;
+
+    // A locked profile cannot be deleted from another profile; a deleted profile no longer
+    // counts as chosen.
+    let locked_url = format!("/api/v1/profiles/{}", locked["id"].as_str().unwrap());
+    expect_error(
+        c.delete(&locked_url).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let url = format!("/api/v1/profiles/{}", open["id"].as_str().unwrap());
     expect(c.delete(&url).await, StatusCode::NO_CONTENT).await;
     let me = expect(c.get("/api/v1/me").await, StatusCode::OK).await;
     assert_eq!(me["profile"], serde_json::Value::Null);
