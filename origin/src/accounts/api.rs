@@ -51,13 +51,6 @@ impl From<super::state::GuardRefusal> for ApiError {
     }
 }
 
-/// Hashing is CPU-heavy: keep it off the async workers.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::internal("blocking task", e))
-}
-
 /// Whether cookies for this request get `Secure`.
 fn secure_cookies(ctx: &Ctx, headers: &HeaderMap) -> bool {
     let proto = headers
@@ -120,9 +113,7 @@ pub async fn sign_up(
         _ => email.split('@').next().unwrap_or_default().to_owned(),
     };
     let password = req.password;
-    let slot = ctx.passwords.hashing_slot().await?;
-    let password_hash = blocking(move || auth::hash_password(&password)).await??;
-    drop(slot);
+    let password_hash = ctx.passwords.hash(password).await?;
     let is_admin = ctx.config.admin_emails.contains(&email);
     let new = NewAccount {
         id: ids::new_id(),
@@ -168,15 +159,8 @@ pub async fn sign_in(
         .await?;
     // Verify against a decoy when the account is unknown, so timing does not reveal accounts.
     let hash = found.as_ref().map(|a| a.password_hash.clone());
-    let password = req.password;
-    let slot = ctx.passwords.hashing_slot().await?;
-    let ok = blocking(move || {
-        let matched =
-            auth::verify_password(&password, hash.as_deref().unwrap_or(auth::decoy_hash()));
-        matched && hash.is_some()
-    })
-    .await?;
-    drop(slot);
+    let phc = hash.unwrap_or_else(|| auth::decoy_hash().to_owned());
+    let ok = ctx.passwords.verify(req.password, phc).await? && found.is_some();
     // Unknown emails count too (above), so probing for accounts is throttled the same way.
     if !ok {
         return Err(invalid());

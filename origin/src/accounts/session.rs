@@ -51,17 +51,14 @@ impl FromRequestParts<Ctx> for Viewer {
         let token_hash = session_hash(parts).ok_or_else(ApiError::unauthenticated)?;
         let now = now_unix();
         let (account, profile) = ctx
-            .read_checked(|tx| {
-                let account = state::session_account(tx, &token_hash, now)?;
-                Ok((account, state::session_profile(tx, &token_hash, now)?))
-            })
-            .await?;
-        let account = account.ok_or_else(|| {
-            ApiError::new(
-                Code::Unauthenticated,
-                "your session has ended; sign in again",
-            )
-        })?;
+            .read_checked(|tx| state::session_viewer(tx, &token_hash, now))
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    Code::Unauthenticated,
+                    "your session has ended; sign in again",
+                )
+            })?;
         Ok(Self {
             account,
             profile,

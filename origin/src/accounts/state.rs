@@ -275,25 +275,30 @@ pub fn session_account(
     token_hash: &str,
     now: u64,
 ) -> Result<Option<Account>, StoreError> {
-    match SESSIONS.get(tx, token_hash.as_bytes())? {
-        Some(s) if now < s.expires_at => account(tx, &s.account_id),
-        _ => Ok(None),
-    }
+    Ok(session_viewer(tx, token_hash, now)?.map(|(account, _)| account))
 }
 
-/// The profile chosen for a live session, if it still exists.
-pub fn session_profile(
+/// The account behind a live session and the profile chosen for it (if it still exists), from
+/// one read of the session.
+pub fn session_viewer(
     tx: &impl Reads,
     token_hash: &str,
     now: u64,
-) -> Result<Option<crate::profiles::state::Profile>, StoreError> {
-    let Some(s) = SESSIONS.get(tx, token_hash.as_bytes())? else {
+) -> Result<Option<(Account, Option<crate::profiles::state::Profile>)>, StoreError> {
+    let Some(s) = SESSIONS
+        .get(tx, token_hash.as_bytes())?
+        .filter(|s| now < s.expires_at)
+    else {
         return Ok(None);
     };
-    match (&s.profile_id, now < s.expires_at) {
-        (Some(id), true) => crate::profiles::state::owned(tx, &s.account_id, id),
-        _ => Ok(None),
-    }
+    let Some(account) = account(tx, &s.account_id)? else {
+        return Ok(None);
+    };
+    let profile = match &s.profile_id {
+        Some(id) => crate::profiles::state::owned(tx, &s.account_id, id)?,
+        None => None,
+    };
+    Ok(Some((account, profile)))
 }
 
 /// Number of sessions stored (tests: pruning keeps it bounded).

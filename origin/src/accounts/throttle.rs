@@ -89,6 +89,23 @@ impl PasswordThrottle {
         self.windows.invalidate(email);
     }
 
+    /// Hashes `secret` (a password or a PIN) with Argon2id, in a hashing slot and off the
+    /// async workers.
+    pub async fn hash(&self, secret: String) -> ApiResult<String> {
+        let slot = self.hashing_slot().await?;
+        let hashed = off_workers(move || super::auth::hash_password(&secret)).await?;
+        drop(slot);
+        Ok(hashed?)
+    }
+
+    /// Whether `secret` matches the Argon2id `phc`, checked the same way.
+    pub async fn verify(&self, secret: String, phc: String) -> ApiResult<bool> {
+        let slot = self.hashing_slot().await?;
+        let matched = off_workers(move || super::auth::verify_password(&secret, &phc)).await?;
+        drop(slot);
+        Ok(matched)
+    }
+
     /// A hashing slot, waited for at most [`HASH_QUEUE_WAIT`]; 503 with `Retry-After` when
     /// the queue does not move.
     pub async fn hashing_slot(&self) -> ApiResult<SemaphorePermit<'_>> {
@@ -101,6 +118,13 @@ impl PasswordThrottle {
             .retry_after(5)),
         }
     }
+}
+
+/// Hashing is CPU-heavy: keep it off the async workers.
+async fn off_workers<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal("blocking task", e))
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use super::state::{self, Applied, Command, MAX_PER_ACCOUNT, PinChange, ProfileChange, Rejection};
 use super::wire::{ChooseProfile, NewProfile, Profile, ProfileEdit, ProfileList};
 use crate::accounts::Viewer;
-use crate::accounts::auth;
 use crate::api::Ctx;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody, Json};
 use crate::ids::{self, now_unix};
@@ -90,19 +89,12 @@ fn check_choice(field: &str, value: &str, choices: &[&str]) -> ApiResult<String>
     )))
 }
 
-/// Hashes a PIN of exactly four digits, off the async workers and within the hashing slots.
+/// Hashes a PIN of exactly four digits, like a password.
 async fn pin_hash(ctx: &Ctx, pin: &str) -> ApiResult<String> {
     if pin.len() != 4 || !pin.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid("pin must be exactly 4 digits"));
     }
-    let pin = pin.to_owned();
-    let slot = ctx.passwords.hashing_slot().await?;
-    let hashed = tokio::task::spawn_blocking(move || auth::hash_password(&pin))
-        .await
-        .map_err(|e| ApiError::internal("blocking task", e))?
-        .map_err(|e| ApiError::internal("pin hash", e))?;
-    drop(slot);
-    Ok(hashed)
+    ctx.passwords.hash(pin.to_owned()).await
 }
 
 fn listed(profiles: &[state::Profile]) -> ProfileList {
@@ -304,12 +296,7 @@ pub async fn choose(
         // Counted before the hash (forgiven on success): guesses sent at once must not all
         // pass the check while the first ones are still hashing.
         ctx.passwords.failed(&key);
-        let slot = ctx.passwords.hashing_slot().await?;
-        let matched = tokio::task::spawn_blocking(move || auth::verify_password(&given, &hash))
-            .await
-            .map_err(|e| ApiError::internal("blocking task", e))?;
-        drop(slot);
-        if !matched {
+        if !ctx.passwords.verify(given, hash).await? {
             return Err(ApiError::new(
                 Code::WrongPin,
                 "that PIN is not this profile's",

@@ -181,34 +181,26 @@ impl Peers {
         base: &str,
         timeout: Duration,
     ) -> Result<Answer<stream::Connection<reqwest::Upgraded>>, CallError> {
-        use reqwest::header::{CONNECTION, UPGRADE};
         let not_delivered =
             |e: String| CallError::NotDelivered(format!("cannot open a call stream: {e}"));
-        let upgrade = self
-            .client
-            .get(format!("{base}{RAFT_RPC_PREFIX}/call-stream"))
-            .header(SECRET_HEADER, &*self.secret)
-            .header(CONNECTION, "upgrade")
-            .header(UPGRADE, stream::CALL_PROTOCOL)
-            .send();
-        let resp = tokio::time::timeout(timeout, upgrade)
-            .await
-            .map_err(|_| not_delivered("timed out".into()))?
-            .map_err(|e| not_delivered(e.to_string()))?;
-        if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
-            return Ok(Err(Refusal::Fatal(
-                "the peer refused the cluster secret".into(),
-            )));
-        }
-        if resp.status() != reqwest::StatusCode::SWITCHING_PROTOCOLS {
-            return Err(not_delivered(format!("peer answered {}", resp.status())));
-        }
+        let opening = stream::open(
+            &self.client,
+            base,
+            "call-stream",
+            &self.secret,
+            stream::CALL_PROTOCOL,
+        );
+        let opened = match tokio::time::timeout(timeout, opening).await {
+            Err(_) => return Err(not_delivered("timed out".into())),
+            Ok(Err(stream::OpenError::Status(401))) => {
+                let refusal = "the peer refused the cluster secret";
+                return Ok(Err(Refusal::Fatal(refusal.into())));
+            }
+            Ok(Err(e)) => return Err(not_delivered(e.to_string())),
+            Ok(Ok(conn)) => conn,
+        };
         metrics::counter!("marquee_origin_raft_call_streams_opened_total").increment(1);
-        let io = resp
-            .upgrade()
-            .await
-            .map_err(|e| not_delivered(e.to_string()))?;
-        Ok(Ok(stream::Connection::new(io)))
+        Ok(Ok(opened))
     }
 }
 

@@ -152,28 +152,21 @@ impl HttpPeer {
     async fn open_stream<E: std::error::Error>(
         &self,
     ) -> Result<stream::Connection<reqwest::Upgraded>, RPCError<NodeId, NodeAddrs, E>> {
-        use axum::http::header::{CONNECTION, UPGRADE};
-        let url = format!("{}{RAFT_RPC_PREFIX}/append-stream", self.node.raft_url());
-        let resp = self
-            .net
-            .client
-            .get(url)
-            .header(SECRET_HEADER, &*self.net.secret)
-            .header(CONNECTION, "upgrade")
-            .header(UPGRADE, stream::PROTOCOL)
-            .send()
-            .await
-            .map_err(|e| RPCError::Unreachable(Unreachable::new(&e)))?;
-        if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
-            let status = HttpStatus(resp.status().as_u16());
-            return Err(RPCError::Network(NetworkError::new(&status)));
-        }
+        let (net, base) = (&self.net, self.node.raft_url());
+        let opened = stream::open(
+            &net.client,
+            &base,
+            "append-stream",
+            &net.secret,
+            stream::PROTOCOL,
+        )
+        .await
+        .map_err(|e| match e {
+            stream::OpenError::Unreachable(_) => RPCError::Unreachable(Unreachable::new(&e)),
+            _ => RPCError::Network(NetworkError::new(&e)),
+        })?;
         metrics::counter!("marquee_origin_raft_append_streams_opened_total").increment(1);
-        let io = resp
-            .upgrade()
-            .await
-            .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        Ok(stream::Connection::new(io))
+        Ok(opened)
     }
 
     /// One append round trip over the stream, opening it when needed. A stream that was idle

@@ -153,6 +153,41 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     }
 }
 
+/// Why a stream could not be opened; nothing was sent on it yet.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OpenError {
+    #[error("cannot reach the peer: {0}")]
+    Unreachable(reqwest::Error),
+    #[error("the peer answered HTTP {0} instead of switching protocols")]
+    Status(u16),
+    #[error("the upgrade failed: {0}")]
+    Upgrade(reqwest::Error),
+}
+
+/// Opens a stream of `protocol` on the peer's Raft RPC listener at `base` (its URL with a
+/// scheme): an upgrade request on `route`, carrying the cluster secret.
+pub(crate) async fn open(
+    client: &reqwest::Client,
+    base: &str,
+    route: &str,
+    secret: &str,
+    protocol: &'static str,
+) -> Result<Connection<reqwest::Upgraded>, OpenError> {
+    let resp = client
+        .get(format!("{base}{}/{route}", super::RAFT_RPC_PREFIX))
+        .header(super::SECRET_HEADER, secret)
+        .header(header::CONNECTION, "upgrade")
+        .header(header::UPGRADE, protocol)
+        .send()
+        .await
+        .map_err(OpenError::Unreachable)?;
+    if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
+        return Err(OpenError::Status(resp.status().as_u16()));
+    }
+    let io = resp.upgrade().await.map_err(OpenError::Upgrade)?;
+    Ok(Connection::new(io))
+}
+
 /// Idle call-stream connections, per peer base URL.
 pub(crate) struct Pool<S> {
     idle: std::sync::Mutex<std::collections::HashMap<String, Vec<Connection<S>>>>,
