@@ -29,9 +29,11 @@ pub enum Code {
     InvalidCredentials,
     Forbidden,
     WrongPin,
+    MaturityRestricted,
     NotFound,
     EmailTaken,
     ProfileLimitReached,
+    ProfileRequired,
     TitleNotReady,
     JobInProgress,
     ClusterChangeRefused,
@@ -44,7 +46,7 @@ pub enum Code {
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
-    pub const ALL: [Code; 25] = [
+    pub const ALL: [Code; 27] = [
         Self::InvalidEmail,
         Self::PasswordTooShort,
         Self::PasswordTooLong,
@@ -59,9 +61,11 @@ impl Code {
         Self::InvalidCredentials,
         Self::Forbidden,
         Self::WrongPin,
+        Self::MaturityRestricted,
         Self::NotFound,
         Self::EmailTaken,
         Self::ProfileLimitReached,
+        Self::ProfileRequired,
         Self::TitleNotReady,
         Self::JobInProgress,
         Self::ClusterChangeRefused,
@@ -83,10 +87,12 @@ impl Code {
             Self::UnsupportedMediaType => S::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTooLarge => S::PAYLOAD_TOO_LARGE,
             Self::Unauthenticated | Self::InvalidCredentials => S::UNAUTHORIZED,
-            Self::Forbidden | Self::WrongPin => S::FORBIDDEN,
+            Self::Forbidden | Self::WrongPin | Self::MaturityRestricted => S::FORBIDDEN,
             Self::NotFound => S::NOT_FOUND,
             Self::EmailTaken | Self::TitleNotReady | Self::JobInProgress => S::CONFLICT,
-            Self::ClusterChangeRefused | Self::ProfileLimitReached => S::CONFLICT,
+            Self::ClusterChangeRefused | Self::ProfileLimitReached | Self::ProfileRequired => {
+                S::CONFLICT
+            }
             Self::TooManyAttempts => S::TOO_MANY_REQUESTS,
             Self::NoEdgeAvailable | Self::Unavailable => S::SERVICE_UNAVAILABLE,
             Self::InsufficientStorage => S::INSUFFICIENT_STORAGE,
@@ -110,9 +116,11 @@ impl Code {
             Self::InvalidCredentials => "invalid_credentials",
             Self::Forbidden => "forbidden",
             Self::WrongPin => "wrong_pin",
+            Self::MaturityRestricted => "maturity_restricted",
             Self::NotFound => "not_found",
             Self::EmailTaken => "email_taken",
             Self::ProfileLimitReached => "profile_limit_reached",
+            Self::ProfileRequired => "profile_required",
             Self::TitleNotReady => "title_not_ready",
             Self::JobInProgress => "job_in_progress",
             Self::ClusterChangeRefused => "cluster_change_refused",

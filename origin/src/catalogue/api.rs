@@ -17,6 +17,7 @@ use crate::ids::{self, now_unix};
 use crate::jobs;
 use crate::jobs::state::JobState;
 use crate::jobs::wire::Job;
+use crate::policy;
 
 pub(crate) const RATINGS: &[&str] = &[
     "G", "PG", "PG-13", "R", "NC-17", "NR", "TV-Y", "TV-Y7", "TV-G", "TV-PG", "TV-14", "TV-MA",
@@ -53,7 +54,7 @@ pub(crate) fn checked_id(id: &str) -> ApiResult<&str> {
 }
 
 /// A title as this caller may see it: viewers see only ready titles.
-async fn visible_title(ctx: &Ctx, id: &str, admin: bool) -> ApiResult<state::Title> {
+pub(crate) async fn visible_title(ctx: &Ctx, id: &str, admin: bool) -> ApiResult<state::Title> {
     let id = checked_id(id)?;
     ctx.read(|tx| state::title(tx, id))?
         .filter(|t| admin || t.state == TitleState::Ready)
@@ -107,22 +108,30 @@ pub(super) fn validate(t: NewTitle) -> ApiResult<TitleMeta> {
     })
 }
 
-/// The catalogue: ready titles for viewers, every title for admins.
+/// The catalogue: ready titles for viewers, every title for admins; only those within the
+/// chosen profile's maturity limit.
 #[utoipa::path(get, path = "/api/v1/titles", tag = "titles",
     responses((status = 200, description = "Titles, newest first", body = TitleList),
         (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
     ))]
 pub async fn list(State(ctx): State<Ctx>, viewer: MaybeViewer) -> ApiResult<axum::Json<TitleList>> {
-    let admin = viewer.0.is_some_and(|v| v.account.is_admin);
+    let viewer = viewer.0.as_ref();
+    let admin = viewer.is_some_and(|v| v.account.is_admin);
+    let limit = policy::limit_of(viewer.and_then(|v| v.profile.as_ref()));
     let titles = ctx.read(|tx| state::titles(tx, admin))?;
     Ok(axum::Json(TitleList {
-        titles: titles.iter().map(Title::from).collect(),
+        titles: titles
+            .iter()
+            .filter(|t| policy::may_watch(limit, &t.meta.maturity_rating).is_ok())
+            .map(Title::from)
+            .collect(),
     }))
 }
 
 /// One title.
 #[utoipa::path(get, path = "/api/v1/titles/{id}", tag = "titles", params(("id" = String, Path, description = "Title id")),
     responses((status = 200, description = "The title", body = Title), (status = 404, description = "not_found", body = ErrorBody),
+        (status = 403, description = "maturity_restricted: above the chosen profile's maturity limit (the reason says both)", body = ErrorBody),
         (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
     ))]
 pub async fn one(
@@ -130,10 +139,12 @@ pub async fn one(
     viewer: MaybeViewer,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Title>> {
-    let admin = viewer.0.is_some_and(|v| v.account.is_admin);
-    Ok(axum::Json(Title::from(
-        &visible_title(&ctx, &id, admin).await?,
-    )))
+    let viewer = viewer.0.as_ref();
+    let admin = viewer.is_some_and(|v| v.account.is_admin);
+    let title = visible_title(&ctx, &id, admin).await?;
+    let limit = policy::limit_of(viewer.and_then(|v| v.profile.as_ref()));
+    policy::may_watch(limit, &title.meta.maturity_rating)?;
+    Ok(axum::Json(Title::from(&title)))
 }
 
 /// A title's poster image.

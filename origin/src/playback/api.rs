@@ -14,6 +14,7 @@ use crate::api::Ctx;
 use crate::catalogue::state::{self as catalogue, TitleState};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::ids::{self, now_unix};
+use crate::{policy, profiles};
 
 /// The client address steering should place: the first `X-Forwarded-For` hop when an edge
 /// forwarded the request, else the peer. Only the choice of edge depends on it.
@@ -32,8 +33,9 @@ fn client_ip(headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
     responses(
         (status = 200, description = "Where and how to play", body = Playback),
         (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 403, description = "maturity_restricted: above the chosen profile's maturity limit (the reason says both)", body = ErrorBody),
         (status = 404, description = "not_found", body = ErrorBody),
-        (status = 409, description = "title_not_ready", body = ErrorBody),
+        (status = 409, description = "title_not_ready, or profile_required: the account has profiles and this session chose none", body = ErrorBody),
         (status = 503, description = "no_edge_available", body = ErrorBody),
         (status = 400, description = "invalid_json: the body is not valid JSON (or empty_body)", body = ErrorBody),
     ))]
@@ -55,12 +57,27 @@ pub async fn playback(
             )
         })?
     };
-    let title = if ids::is_valid_id(&id) {
-        ctx.read_checked(|tx| catalogue::title(tx, &id)).await?
-    } else {
-        None
-    };
+    if !ids::is_valid_id(&id) {
+        return Err(ApiError::not_found("title"));
+    }
+    let (title, has_profiles) = ctx
+        .read_checked(|tx| {
+            let has_profiles = viewer.profile.is_some()
+                || !profiles::state::of_account(tx, &viewer.account.id)?.is_empty();
+            Ok((catalogue::title(tx, &id)?, has_profiles))
+        })
+        .await?;
     let title = title.ok_or_else(|| ApiError::not_found("title"))?;
+    if has_profiles && viewer.profile.is_none() {
+        return Err(ApiError::new(
+            Code::ProfileRequired,
+            "choose who's watching (PUT /api/v1/sessions/current/profile) before playing",
+        ));
+    }
+    policy::may_watch(
+        policy::limit_of(viewer.profile.as_ref()),
+        &title.meta.maturity_rating,
+    )?;
     if title.state != TitleState::Ready {
         return Err(ApiError::new(
             Code::TitleNotReady,
@@ -96,6 +113,7 @@ pub async fn playback(
         issued_at_unix: now,
         title_id: title.id.clone(),
         account_id: viewer.account.id.clone(),
+        profile_id: viewer.profile.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
         playback_id: ids::random_hex::<12>(),
         ..Default::default()
     });

@@ -6,6 +6,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::error::{ApiError, Code};
+use crate::profiles::state::Profile;
+
 /// How much a profile may see, youngest first: the five levels of the big streaming
 /// services (all ages, 7+, 13+, 16+, 18+).
 #[derive(
@@ -68,6 +71,21 @@ pub enum Denial {
     #[error("this title is rated {rating} ({title_level}); this profile's limit is {limit}",
         title_level = Maturity::of_rating(rating).as_str(), limit = limit.as_str())]
     AboveMaturity { rating: String, limit: Maturity },
+}
+
+/// The maturity limit a session browses with: its chosen profile's, else the account holder's
+/// (everything). Anonymous visitors browse the public catalogue as the account holder would;
+/// they cannot play, and playback needs a chosen profile once an account has profiles.
+pub fn limit_of(profile: Option<&Profile>) -> Maturity {
+    profile.map_or(Maturity::Age18, |p| p.maturity)
+}
+
+impl From<Denial> for ApiError {
+    fn from(d: Denial) -> Self {
+        match d {
+            Denial::AboveMaturity { .. } => ApiError::new(Code::MaturityRestricted, d.to_string()),
+        }
+    }
 }
 
 /// Whether a profile whose limit is `limit` may see and play a title rated `rating`.

@@ -176,6 +176,8 @@ async fn playback_answers_edge_urls_with_a_token_the_edge_accepts() {
     ];
     super::util::metrics_with(&origin.base, &counted).await;
 
+    maturity_is_enforced_wherever_the_title_appears(&mut admin, &mut viewer, &id, &verifier).await;
+
     // A title without video cannot be played.
     let draft = expect(
         admin.post("/api/v1/admin/titles", new_title("Draft")).await,
@@ -200,4 +202,70 @@ async fn playback_answers_edge_urls_with_a_token_the_edge_accepts() {
         "not_found",
     )
     .await;
+}
+
+/// Made R, the ready title vanishes for a kids profile from the list, its page and playback
+/// (403 with the reason); an adult profile plays it with a token naming the profile; once an
+/// account has profiles, playing needs one chosen.
+async fn maturity_is_enforced_wherever_the_title_appears(
+    admin: &mut Client,
+    viewer: &mut Client,
+    id: &str,
+    verifier: &TokenVerifier,
+) {
+    let rated_r = admin
+        .patch(&format!("/api/v1/admin/titles/{id}"), json!({"maturity_rating": "R"}))
+        .await;
+    expect(rated_r, StatusCode::OK).await;
+    let play_path = format!("/api/v1/titles/{id}/playback");
+    let kid = json!({"name": "Kim", "kids": true});
+    let kim = expect(viewer.post("/api/v1/profiles", kid).await, StatusCode::CREATED).await;
+    let adult = json!({"name": "Alex"});
+    let alex = expect(viewer.post("/api/v1/profiles", adult).await, StatusCode::CREATED).await;
+    expect_error(
+        viewer.post(&play_path, json!({})).await,
+        StatusCode::CONFLICT,
+        "profile_required",
+    )
+    .await;
+
+    choose(viewer, &kim).await;
+    let list = expect(viewer.get("/api/v1/titles").await, StatusCode::OK).await;
+    assert!(
+        !list["titles"].as_array().unwrap().iter().any(|t| t["id"] == id),
+        "a kids profile's catalogue lists an R title: {list}"
+    );
+    for resp in [
+        viewer.get(&format!("/api/v1/titles/{id}")).await,
+        viewer.post(&play_path, json!({})).await,
+    ] {
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        let err: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(err["error"]["code"], "maturity_restricted", "{err}");
+        assert_eq!(
+            err["error"]["message"],
+            "this title is rated R (18+); this profile's limit is 7+"
+        );
+    }
+
+    choose(viewer, &alex).await;
+    let list = expect(viewer.get("/api/v1/titles").await, StatusCode::OK).await;
+    assert!(list["titles"].as_array().unwrap().iter().any(|t| t["id"] == id));
+    let play = expect(viewer.post(&play_path, json!({})).await, StatusCode::OK).await;
+    let url_path = play["dash_url"].as_str().unwrap().strip_prefix(EDGE_URL).unwrap();
+    let (tok, media_path) = split_token_path(url_path).unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = verifier.verify(tok, media_path, now).unwrap();
+    assert_eq!(claims.profile_id, alex["id"].as_str().unwrap());
+}
+
+async fn choose(c: &mut Client, profile: &serde_json::Value) {
+    let body = json!({"profile_id": profile["id"]}).to_string().into_bytes();
+    let resp = c
+        .put("/api/v1/sessions/current/profile", "application/json", body)
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
 }
