@@ -22,6 +22,7 @@ pub enum Code {
     InvalidBody,
     InvalidTitle,
     InvalidProfile,
+    InvalidEpisode,
     EmptyBody,
     UnsupportedMediaType,
     BodyTooLarge,
@@ -32,6 +33,7 @@ pub enum Code {
     MaturityRestricted,
     NotFound,
     EmailTaken,
+    AlreadyExists,
     ProfileLimitReached,
     ProfileRequired,
     TitleNotReady,
@@ -46,7 +48,7 @@ pub enum Code {
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
-    pub const ALL: [Code; 27] = [
+    pub const ALL: [Code; 29] = [
         Self::InvalidEmail,
         Self::PasswordTooShort,
         Self::PasswordTooLong,
@@ -54,6 +56,7 @@ impl Code {
         Self::InvalidBody,
         Self::InvalidTitle,
         Self::InvalidProfile,
+        Self::InvalidEpisode,
         Self::EmptyBody,
         Self::UnsupportedMediaType,
         Self::BodyTooLarge,
@@ -64,6 +67,7 @@ impl Code {
         Self::MaturityRestricted,
         Self::NotFound,
         Self::EmailTaken,
+        Self::AlreadyExists,
         Self::ProfileLimitReached,
         Self::ProfileRequired,
         Self::TitleNotReady,
@@ -81,15 +85,17 @@ impl Code {
         match self {
             Self::InvalidEmail | Self::PasswordTooShort | Self::PasswordTooLong => S::BAD_REQUEST,
             Self::InvalidJson | Self::EmptyBody => S::BAD_REQUEST,
-            Self::InvalidBody | Self::InvalidTitle | Self::InvalidProfile => {
-                S::UNPROCESSABLE_ENTITY
-            }
+            Self::InvalidBody
+            | Self::InvalidTitle
+            | Self::InvalidProfile
+            | Self::InvalidEpisode => S::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMediaType => S::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTooLarge => S::PAYLOAD_TOO_LARGE,
             Self::Unauthenticated | Self::InvalidCredentials => S::UNAUTHORIZED,
             Self::Forbidden | Self::WrongPin | Self::MaturityRestricted => S::FORBIDDEN,
             Self::NotFound => S::NOT_FOUND,
             Self::EmailTaken | Self::TitleNotReady | Self::JobInProgress => S::CONFLICT,
+            Self::AlreadyExists => S::CONFLICT,
             Self::ClusterChangeRefused | Self::ProfileLimitReached | Self::ProfileRequired => {
                 S::CONFLICT
             }
@@ -109,6 +115,7 @@ impl Code {
             Self::InvalidBody => "invalid_body",
             Self::InvalidTitle => "invalid_title",
             Self::InvalidProfile => "invalid_profile",
+            Self::InvalidEpisode => "invalid_episode",
             Self::EmptyBody => "empty_body",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::BodyTooLarge => "body_too_large",
@@ -119,6 +126,7 @@ impl Code {
             Self::MaturityRestricted => "maturity_restricted",
             Self::NotFound => "not_found",
             Self::EmailTaken => "email_taken",
+            Self::AlreadyExists => "already_exists",
             Self::ProfileLimitReached => "profile_limit_reached",
             Self::ProfileRequired => "profile_required",
             Self::TitleNotReady => "title_not_ready",

@@ -31,6 +31,7 @@ pub mod profiles;
 pub mod raft;
 #[doc(hidden)]
 pub mod scale_fill;
+pub mod series;
 pub mod server;
 pub mod state;
 pub mod web;

@@ -18,7 +18,7 @@ use crate::disk::DiskGuard;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::raft::{GroupCommit, ReadError, Replicated, StoreError, WriteError};
 use crate::state::{Command, DomainCommand, Guarded, Origin, Outcome};
-use crate::{accounts, catalogue, cluster, jobs, playback, profiles};
+use crate::{accounts, catalogue, cluster, jobs, playback, profiles, series};
 
 pub use openapi::ApiDoc;
 
@@ -162,6 +162,7 @@ pub fn router() -> Router<Ctx> {
         .route("/titles", get(catalogue::api::list))
         .route("/titles/{id}", get(catalogue::api::one))
         .route("/titles/{id}/poster", get(catalogue::api::poster))
+        .route("/titles/{id}/seasons", get(series::api::seasons))
         .route("/titles/{id}/playback", post(playback::api::playback))
         .route("/admin/titles", post(catalogue::api::create))
         .route(
@@ -174,6 +175,28 @@ pub fn router() -> Router<Ctx> {
         )
         .route("/admin/titles/{id}/video", put(catalogue::api::put_video))
         .route("/admin/titles/{id}/job", get(jobs::api::job))
+        .route(
+            "/admin/titles/{id}/markers",
+            put(catalogue::api::put_markers),
+        )
+        .route(
+            "/admin/titles/{id}/seasons",
+            get(series::api::admin_seasons).post(series::api::create_season),
+        )
+        .route(
+            "/admin/titles/{id}/seasons/{season}/episodes",
+            post(series::api::create_episode),
+        )
+        .route(
+            "/admin/episodes/{id}",
+            axum::routing::patch(series::api::edit_episode),
+        )
+        .route(
+            "/admin/episodes/{id}/markers",
+            put(series::api::put_markers),
+        )
+        .route("/admin/episodes/{id}/video", put(series::api::put_video))
+        .route("/admin/episodes/{id}/job", get(series::api::job))
         .route("/admin/cluster", get(cluster::api::view))
         .route("/admin/cluster/members", post(cluster::api::add))
         .route("/admin/cluster/members/{id}", delete(cluster::api::remove));

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use crate::catalogue::state::{TitleKind, TitleState};
 use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::state::JobState;
-use crate::{accounts, catalogue, cluster, jobs, playback, profiles};
+use crate::{accounts, catalogue, cluster, jobs, playback, profiles, series};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,7 +18,11 @@ use crate::{accounts, catalogue, cluster, jobs, playback, profiles};
         profiles::api::choose,
         catalogue::api::list, catalogue::api::one, catalogue::api::poster, catalogue::api::create,
         catalogue::api::admin_one, catalogue::api::edit,
-        catalogue::api::put_poster, catalogue::api::put_video, jobs::api::job, playback::api::playback,
+        catalogue::api::put_poster, catalogue::api::put_video, catalogue::api::put_markers,
+        jobs::api::job, playback::api::playback,
+        series::api::seasons, series::api::admin_seasons, series::api::create_season,
+        series::api::create_episode, series::api::edit_episode, series::api::put_markers,
+        series::api::put_video, series::api::job,
         cluster::api::view, cluster::api::add, cluster::api::remove,
     ),
     components(schemas(
@@ -26,6 +30,8 @@ use crate::{accounts, catalogue, cluster, jobs, playback, profiles};
         profiles::wire::NewProfile, profiles::wire::ProfileEdit, profiles::wire::Profile,
         profiles::wire::ProfileList, profiles::wire::ChooseProfile, crate::policy::Maturity,
         catalogue::wire::NewTitle, catalogue::wire::TitleEdit, catalogue::wire::Title, catalogue::wire::TitleList,
+        catalogue::state::Markers, series::wire::NewSeason, series::wire::NewEpisode,
+        series::wire::EpisodeEdit, series::wire::Episode, series::wire::Season, series::wire::Seasons,
         jobs::wire::Job, playback::wire::PlaybackRequest, playback::wire::Playback,
         playback::wire::PlaybackEdge, cluster::wire::ClusterView, cluster::wire::Member,
         cluster::wire::NewMember, cluster::wire::Role,

@@ -6,8 +6,11 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::state::{self, Applied, Command, Rejection, TitleChanges, TitleMeta, TitleState};
+use super::state::{
+    self, Applied, Command, Markers, Rejection, TitleChanges, TitleKind, TitleMeta, TitleState,
+};
 use super::wire::{NewTitle, Title, TitleEdit, TitleList};
+use crate::accounts::state::Account;
 use crate::accounts::{Admin, AdminWrite, MaybeViewer};
 use crate::api::Ctx;
 use crate::blob::PutStreamError;
@@ -308,6 +311,64 @@ fn checked_changes(current: &TitleMeta, edit: TitleEdit) -> ApiResult<TitleChang
     })
 }
 
+/// Set where a film's intro and end credits are (admin); markers left out are cleared.
+#[utoipa::path(put, path = "/api/v1/admin/titles/{id}/markers", security(("session" = [])), tag = "admin", params(("id" = String, Path, description = "Title id")),
+    request_body = Markers,
+    responses(
+        (status = 200, description = "Set; the title as it is now", body = Title),
+        (status = 401, description = "unauthenticated: no session, or it ended", body = ErrorBody),
+        (status = 403, description = "forbidden: not an admin", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 422, description = "invalid_title: a marker is negative, past the video's end, or out of order", body = ErrorBody),
+        (status = 400, description = "invalid_json: the body is not valid JSON (or empty_body)", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type: wrong Content-Type", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
+    ))]
+pub async fn put_markers(
+    State(ctx): State<Ctx>,
+    admin: AdminWrite,
+    Path(id): Path<String>,
+    Json(markers): Json<Markers>,
+) -> ApiResult<axum::Json<Title>> {
+    let title = visible_title(&ctx, &id, true).await?;
+    let markers = checked_markers(markers, title.duration_secs, Code::InvalidTitle)?;
+    let cmd = Command::SetTitleMarkers {
+        id: title.id,
+        markers,
+    };
+    let Applied::Title(title) = ctx.apply_guarded(admin.guard, cmd).await?;
+    Ok(axum::Json(Title::from(&title)))
+}
+
+/// Markers an admin sets, checked: each finite and not negative, within the video when its
+/// length is known, an intro's start and end given together and in order, the credits after
+/// the intro. `code` names the thing being edited in the error.
+pub(crate) fn checked_markers(m: Markers, duration: Option<f64>, code: Code) -> ApiResult<Markers> {
+    let bad = |why: &str| Err(ApiError::new(code, why));
+    let given = [m.intro_start_secs, m.intro_end_secs, m.credits_start_secs];
+    for secs in given.into_iter().flatten() {
+        if !secs.is_finite() || secs < 0.0 {
+            return bad("markers are seconds from the start: finite and not negative");
+        }
+        if duration.is_some_and(|d| secs > d) {
+            return bad("a marker is past the end of the video");
+        }
+    }
+    match (m.intro_start_secs, m.intro_end_secs) {
+        (Some(start), Some(end)) if start >= end => {
+            bad("intro_start_secs must be before intro_end_secs")
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            bad("give intro_start_secs and intro_end_secs together")
+        }
+        (_, end) if end.zip(m.credits_start_secs).is_some_and(|(e, c)| c < e) => {
+            bad("credits_start_secs must be after the intro")
+        }
+        _ => Ok(m),
+    }
+}
+
 /// Set a title's poster (admin).
 #[utoipa::path(put, path = "/api/v1/admin/titles/{id}/poster", security(("session" = [])), tag = "admin", params(("id" = String, Path, description = "Title id")),
     request_body(content = Vec<u8>, content_type = "image/png", description = "image/svg+xml, image/png, image/jpeg or image/webp; at most 10 MiB"),
@@ -396,7 +457,7 @@ fn upload_error(e: PutStreamError) -> ApiError {
         (status = 413, description = "body_too_large", body = ErrorBody),
         (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 401, description = "unauthenticated: no session, or it ended", body = ErrorBody),
-        (status = 422, description = "invalid_body: fields missing or of the wrong type", body = ErrorBody),
+        (status = 422, description = "invalid_title: the title is a series (upload each episode's video)", body = ErrorBody),
         (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
         (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
     ))]
@@ -406,9 +467,32 @@ pub async fn put_video(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<impl IntoResponse> {
-    let title_id = checked_id(&id)?.to_owned();
-    if !content_type(&headers).starts_with("video/") {
+) -> ApiResult<(StatusCode, axum::Json<Job>)> {
+    let id = checked_id(&id)?;
+    if ctx
+        .read(|tx| state::title(tx, id))?
+        .is_some_and(|t| t.meta.kind == TitleKind::Series)
+    {
+        let refusal = ApiError::new(
+            Code::InvalidTitle,
+            "a series has no video of its own; upload each episode's video",
+        );
+        return Err(refuse_after_reading_small(body, refusal).await);
+    }
+    upload_video(&ctx, &admin, id, &headers, body).await
+}
+
+/// Stores the video uploaded for `owner_id` (a film's title or an episode), streamed, and
+/// queues the job that packages it.
+pub(crate) async fn upload_video(
+    ctx: &Ctx,
+    admin: &Account,
+    owner_id: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, axum::Json<Job>)> {
+    let title_id = owner_id.to_owned();
+    if !content_type(headers).starts_with("video/") {
         return Err(ApiError::new(
             Code::UnsupportedMediaType,
             "upload a video (Content-Type: video/…)",
@@ -426,21 +510,21 @@ pub async fn put_video(
     if let Err(full) = ctx.disk.check(declared.unwrap_or(0)) {
         return Err(refuse_after_reading_small(body, full).await);
     }
-    let (title, job) = ctx
+    let (owner, job) = ctx
         .read_checked(|tx| {
             Ok((
-                state::title(tx, &title_id)?,
+                jobs::owner::find(tx, &title_id)?,
                 jobs::state::title_job(tx, &title_id)?,
             ))
         })
         .await?;
-    if title.is_none() {
+    if owner.is_none() {
         return Err(ApiError::not_found("title"));
     }
     if job.is_some_and(|j| matches!(j.state, JobState::Queued | JobState::Running)) {
         return Err(ApiError::new(
             Code::JobInProgress,
-            "a packaging job for this title is still in progress",
+            "a packaging job for this video is still in progress",
         ));
     }
     let job_id = ids::new_id();

@@ -35,6 +35,18 @@ pub struct TitleMeta {
     pub attribution: Option<String>,
 }
 
+/// Where the intro and the end credits are in a film's or an episode's video (seconds), set by
+/// admins: the player offers "Skip intro" and, at the credits, the next episode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Markers {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro_start_secs: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro_end_secs: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits_start_secs: Option<f64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Poster {
     pub content_type: String,
@@ -56,6 +68,8 @@ pub struct Title {
     /// root of `media/<title id>/`.
     #[serde(default)]
     pub package_dir: Option<String>,
+    #[serde(default)]
+    pub markers: Markers,
     pub created_at: u64,
 }
 
@@ -88,7 +102,14 @@ pub enum Command {
     },
     /// Changes the fields given (validated by the handler), as of this point in the log, so
     /// two admins editing different fields at once both keep their change.
-    EditTitle { id: String, changes: TitleChanges },
+    EditTitle {
+        id: String,
+        changes: TitleChanges,
+    },
+    SetTitleMarkers {
+        id: String,
+        markers: Markers,
+    },
 }
 
 /// Fields of a title to change; `None` leaves one as it is.
@@ -160,6 +181,7 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
                 state: TitleState::AwaitingVideo,
                 duration_secs: None,
                 package_dir: None,
+                markers: Markers::default(),
                 poster: None,
                 job_id: None,
                 created_at: *now,
@@ -190,6 +212,14 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
             TITLES.put(tx, title.id.as_bytes(), &title)?;
             Ok(Ok(Applied::Title(title)))
         }
+        Command::SetTitleMarkers { id, markers } => {
+            let Some(mut title) = TITLES.get(tx, id.as_bytes())? else {
+                return Ok(Err(Rejection::TitleNotFound));
+            };
+            title.markers = *markers;
+            TITLES.put(tx, title.id.as_bytes(), &title)?;
+            Ok(Ok(Applied::Title(title)))
+        }
     }
 }
 
@@ -210,19 +240,31 @@ pub(crate) fn import(
     Ok(())
 }
 
-/// For the jobs domain: a video for `title_id` was queued as `job_id`. A ready title keeps
-/// playing its current package while the new one is made.
+/// For the jobs domain: a video for `title_id` was queued as `job_id`; whether `title_id` is a
+/// title. A ready title keeps playing its current package while the new one is made.
 pub(crate) fn video_queued(
     tx: &WriteTransaction,
     title_id: &str,
     job_id: &str,
-) -> Result<(), StoreError> {
-    if let Some(mut title) = TITLES.get(tx, title_id.as_bytes())? {
-        if title.state != TitleState::Ready {
-            title.state = TitleState::Processing;
-        }
-        title.job_id = Some(job_id.to_owned());
-        TITLES.put(tx, title_id.as_bytes(), &title)?;
+) -> Result<bool, StoreError> {
+    let Some(mut title) = TITLES.get(tx, title_id.as_bytes())? else {
+        return Ok(false);
+    };
+    if title.state != TitleState::Ready {
+        title.state = TitleState::Processing;
+    }
+    title.job_id = Some(job_id.to_owned());
+    TITLES.put(tx, title_id.as_bytes(), &title)?;
+    Ok(true)
+}
+
+/// For the series domain: one of the series' episodes became playable, so the series is shown.
+pub(crate) fn series_playable(tx: &WriteTransaction, id: &str) -> Result<(), StoreError> {
+    if let Some(mut title) = TITLES.get(tx, id.as_bytes())?
+        && title.state != TitleState::Ready
+    {
+        title.state = TitleState::Ready;
+        TITLES.put(tx, id.as_bytes(), &title)?;
     }
     Ok(())
 }

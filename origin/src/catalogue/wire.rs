@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::state::{self, TitleKind, TitleState};
+use super::state::{self, Markers, TitleKind, TitleState};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewTitle {
@@ -48,6 +48,8 @@ pub struct Title {
     pub duration_secs: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub poster_url: Option<String>,
+    /// Where the intro and the credits are; a series' are on its episodes.
+    pub markers: Markers,
     pub created_at: u64,
 }
 
@@ -73,6 +75,7 @@ impl From<&state::Title> for Title {
                     p.sha256.get(..12).unwrap_or("")
                 )
             }),
+            markers: t.markers,
             created_at: t.created_at,
         }
     }

@@ -2,6 +2,7 @@
 //! ([`worker`]), and the admin's view of a job ([`api`]).
 
 pub mod api;
+pub mod owner;
 mod package;
 pub mod state;
 #[cfg(test)]

@@ -4,7 +4,7 @@ use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::catalogue;
+use super::owner;
 use crate::raft::StoreError;
 use crate::raft::tables::{Reads, Table, key};
 
@@ -38,6 +38,7 @@ impl JobState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub id: String,
+    /// The film's title or the episode whose video this is (see [`owner`]).
     pub title_id: String,
     pub state: JobState,
     pub stage: String,
@@ -280,10 +281,10 @@ fn video_uploaded(
     (blob, sha256, size): (&str, &str, u64),
     now: u64,
 ) -> Result<Outcome, StoreError> {
-    let Some(title) = catalogue::state::title(tx, title_id)? else {
+    let Some(owner) = owner::find(tx, title_id)? else {
         return Ok(Err(Rejection::TitleNotFound));
     };
-    if let Some(current) = &title.job_id
+    if let Some(current) = &owner.job_id
         && let Some(j) = JOBS.get(tx, current.as_bytes())?
         && matches!(j.state, JobState::Queued | JobState::Running)
     {
@@ -306,7 +307,7 @@ fn video_uploaded(
         package_files_sha256: None,
     };
     replace(tx, None, &job)?;
-    catalogue::state::video_queued(tx, title_id, job_id)?;
+    owner::video_queued(tx, title_id, job_id)?;
     Ok(Ok(Applied::Job(Box::new(job))))
 }
 
@@ -369,7 +370,7 @@ fn finish(
     }
     replace(tx, Some(&before), &job)?;
     let result = result.map(|p| (p.duration_secs, p.dir)).map_err(drop);
-    catalogue::state::job_finished(tx, &job.title_id, job_id, result)?;
+    owner::job_finished(tx, &job.title_id, job_id, result)?;
     Ok(Ok(Applied::Job(Box::new(job))))
 }
 
@@ -411,9 +412,9 @@ pub fn job(tx: &impl Reads, id: &str) -> Result<Option<Job>, StoreError> {
     JOBS.get(tx, id.as_bytes())
 }
 
-/// The latest job for a title.
+/// The latest job for a title or an episode.
 pub fn title_job(tx: &impl Reads, title_id: &str) -> Result<Option<Job>, StoreError> {
-    match catalogue::state::title(tx, title_id)?.and_then(|t| t.job_id) {
+    match owner::find(tx, title_id)?.and_then(|o| o.job_id) {
         Some(id) => job(tx, &id),
         None => Ok(None),
     }

@@ -15,7 +15,6 @@ use super::package;
 use super::state::{self, Applied, Command, Job, JobState, Rejection};
 use crate::api::Ctx;
 use crate::blob::peers::{FILE_LIST, PackageFiles, Pull};
-use crate::catalogue;
 use crate::ids::{self, now_unix};
 use crate::state::DomainCommand;
 
@@ -115,10 +114,10 @@ async fn process(ctx: &Ctx, job: Job) {
     // Read before the switch: the package that was live until now stays for streams under way.
     let previous = ctx
         .raft
-        .read(|tx| catalogue::state::title(tx, &job.title_id))
+        .read(|tx| super::owner::find(tx, &job.title_id))
         .ok()
         .flatten()
-        .and_then(|t| t.package_dir);
+        .and_then(|o| o.package_dir);
     let result = tokio::select! {
         r = package_and_store(ctx, &job, &work) => r,
         () = keep_lease(ctx, &job.id) => {

@@ -11,9 +11,13 @@ use super::steering;
 use super::wire::{Playback, PlaybackEdge, PlaybackRequest};
 use crate::accounts::Viewer;
 use crate::api::Ctx;
-use crate::catalogue::state::{self as catalogue, TitleState};
+use crate::catalogue::state::{self as catalogue, TitleKind, TitleState};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::ids::{self, now_unix};
+use crate::raft::StoreError;
+use crate::raft::tables::Reads;
+use crate::series::state::{self as series, Episode as StoredEpisode};
+use crate::series::wire::Episode;
 use crate::{policy, profiles};
 
 /// The client address steering should place: the first `X-Forwarded-For` hop when an edge
@@ -60,11 +64,18 @@ pub async fn playback(
     if !ids::is_valid_id(&id) {
         return Err(ApiError::not_found("title"));
     }
-    let (title, has_profiles) = ctx
+    let (title, has_profiles, episodes) = ctx
         .read_checked(|tx| {
             let has_profiles = viewer.profile.is_some()
                 || !profiles::state::of_account(tx, &viewer.account.id)?.is_empty();
-            Ok((catalogue::title(tx, &id)?, has_profiles))
+            let title = catalogue::title(tx, &id)?;
+            let episodes = match &title {
+                Some(t) if t.meta.kind == TitleKind::Series => {
+                    Some(episode_to_play(tx, &t.id, req.episode_id.as_deref())?)
+                }
+                _ => None,
+            };
+            Ok((title, has_profiles, episodes))
         })
         .await?;
     let title = title.ok_or_else(|| ApiError::not_found("title"))?;
@@ -84,6 +95,24 @@ pub async fn playback(
             "this title is not ready to play yet",
         ));
     }
+    // What plays: the film's own package, or one episode's.
+    let (media_id, package_path, markers, episode, next_episode) = match episodes {
+        None => (
+            title.id.clone(),
+            title.package_path(),
+            title.markers,
+            None,
+            None,
+        ),
+        Some(Err(refusal)) => return Err(refusal),
+        Some(Ok((ep, next))) => (
+            ep.id.clone(),
+            ep.package_path(),
+            ep.markers,
+            Some(Episode::from(&ep)),
+            next.as_ref().map(Episode::from),
+        ),
+    };
     let ip = client_ip(&headers, peer);
     let answer = steering::steer(
         &ctx.http,
@@ -108,12 +137,16 @@ pub async fn playback(
     let now = now_unix();
     let expires_at = now + ctx.config.token_ttl_secs;
     let token = ctx.signer.sign(PlaybackClaims {
-        path_prefix: format!("/media/{}/", title.id),
+        path_prefix: format!("/media/{media_id}/"),
         expires_at_unix: expires_at,
         issued_at_unix: now,
         title_id: title.id.clone(),
         account_id: viewer.account.id.clone(),
-        profile_id: viewer.profile.as_ref().map(|p| p.id.clone()).unwrap_or_default(),
+        profile_id: viewer
+            .profile
+            .as_ref()
+            .map(|p| p.id.clone())
+            .unwrap_or_default(),
         playback_id: ids::random_hex::<12>(),
         ..Default::default()
     });
@@ -122,7 +155,7 @@ pub async fn playback(
         .into_iter()
         .map(|e| {
             let base_url = e.public_url.trim_end_matches('/').to_owned();
-            let media = format!("{base_url}/t/{token}{}", title.package_path());
+            let media = format!("{base_url}/t/{token}{package_path}");
             PlaybackEdge {
                 edge_id: e.edge_id,
                 region: e.region,
@@ -137,10 +170,37 @@ pub async fn playback(
     metrics::counter!("marquee_origin_playbacks_total", "kind" => kind).increment(1);
     Ok(axum::Json(Playback {
         title_id: title.id,
+        episode,
+        next_episode,
+        markers,
         dash_url: edges[0].dash_url.clone(),
         hls_url: edges[0].hls_url.clone(),
         token,
         expires_at,
         edges,
     }))
+}
+
+/// The episode of series `series_id` to play and the one after it: `asked` if given (it must be
+/// one of the series' ready episodes), else the series' first ready episode.
+fn episode_to_play(
+    tx: &impl Reads,
+    series_id: &str,
+    asked: Option<&str>,
+) -> Result<Result<(StoredEpisode, Option<StoredEpisode>), ApiError>, StoreError> {
+    let episode = match asked {
+        Some(id) => series::episode(tx, id)?.filter(|e| e.series_id == series_id),
+        None => series::episodes(tx, series_id, false)?.into_iter().next(),
+    };
+    let Some(episode) = episode else {
+        return Ok(Err(ApiError::not_found("episode")));
+    };
+    if episode.state != TitleState::Ready {
+        return Ok(Err(ApiError::new(
+            Code::TitleNotReady,
+            "this episode is not ready to play yet",
+        )));
+    }
+    let next = series::next_episode(tx, &episode)?;
+    Ok(Ok((episode, next)))
 }

@@ -3,6 +3,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::catalogue::state::Markers;
+use crate::series::wire::Episode;
+
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct PlaybackRequest {
     /// Region hint for steering (e.g. `eu-west`); by default the client's address decides.
@@ -11,6 +14,8 @@ pub struct PlaybackRequest {
     /// counted apart from new playbacks.
     #[serde(default)]
     pub renewal: bool,
+    /// For a series: the episode to play. Without it, the episode the profile is on.
+    pub episode_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -25,6 +30,14 @@ pub struct PlaybackEdge {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Playback {
     pub title_id: String,
+    /// For a series: the episode these URLs play.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub episode: Option<Episode>,
+    /// For a series: the ready episode after this one, for the next-episode countdown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_episode: Option<Episode>,
+    /// Intro and credits of what plays (the film's, or the episode's).
+    pub markers: Markers,
     /// Signed playback token; it is already part of every URL below.
     pub token: String,
     pub expires_at: u64,

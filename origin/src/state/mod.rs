@@ -16,7 +16,7 @@ use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
 
 use crate::raft::{App, StoreError};
-use crate::{accounts, catalogue, jobs, profiles};
+use crate::{accounts, catalogue, jobs, profiles, series};
 
 /// Every replicated change, by domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +25,7 @@ pub enum Command {
     Accounts(accounts::state::Command),
     Profiles(profiles::state::Command),
     Catalogue(catalogue::state::Command),
+    Series(series::state::Command),
     Jobs(jobs::state::Command),
     /// `{"guard", "command"}`: a change that applies only while its session still may.
     Guarded(Guarded),
@@ -43,6 +44,7 @@ pub enum Outcome {
     Accounts(accounts::state::Outcome),
     Profiles(profiles::state::Outcome),
     Catalogue(catalogue::state::Outcome),
+    Series(series::state::Outcome),
     Jobs(jobs::state::Outcome),
     /// A guarded command whose session could no longer make it; nothing changed.
     Refused(accounts::state::GuardRefusal),
@@ -79,6 +81,7 @@ macro_rules! domain {
 domain!(Accounts, accounts);
 domain!(Profiles, profiles);
 domain!(Catalogue, catalogue);
+domain!(Series, series);
 domain!(Jobs, jobs);
 
 /// The replicated application of an origin node.
@@ -94,6 +97,7 @@ impl App for Origin {
             Command::Accounts(c) => Outcome::Accounts(accounts::state::apply(tx, c)?),
             Command::Profiles(c) => Outcome::Profiles(profiles::state::apply(tx, c)?),
             Command::Catalogue(c) => Outcome::Catalogue(catalogue::state::apply(tx, c)?),
+            Command::Series(c) => Outcome::Series(series::state::apply(tx, c)?),
             Command::Jobs(c) => Outcome::Jobs(jobs::state::apply(tx, c)?),
             Command::Guarded(g) => match accounts::state::check_guard(tx, &g.guard)? {
                 Ok(()) => self.apply(tx, &g.command)?,

@@ -6,5 +6,6 @@ mod openapi_fuzz;
 mod playback;
 mod profiles;
 mod s3;
+mod series;
 mod service;
 mod util;

@@ -13,7 +13,7 @@ use super::util::{
     Client, Proc, expect, expect_error, new_title, ready_title, sign_up, start_origin,
 };
 
-const EDGE_URL: &str = "http://127.0.0.1:9";
+pub(super) const EDGE_URL: &str = "http://127.0.0.1:9";
 
 /// `marquee-control-plane`, built beside this test binary (target/<profile>/).
 fn control_plane_bin() -> PathBuf {
@@ -31,7 +31,7 @@ fn control_plane_bin() -> PathBuf {
     bin
 }
 
-fn start_control_plane(dir: &std::path::Path) -> Proc {
+pub(super) fn start_control_plane(dir: &std::path::Path) -> Proc {
     let args: Vec<String> = [
         "--listen",
         "127.0.0.1:0",
@@ -46,7 +46,7 @@ fn start_control_plane(dir: &std::path::Path) -> Proc {
     Proc::spawn(&control_plane_bin(), &args, dir.join("control-plane.log"))
 }
 
-async fn heartbeat(cp: &str) {
+pub(super) async fn heartbeat(cp: &str) {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -214,14 +214,25 @@ async fn maturity_is_enforced_wherever_the_title_appears(
     verifier: &TokenVerifier,
 ) {
     let rated_r = admin
-        .patch(&format!("/api/v1/admin/titles/{id}"), json!({"maturity_rating": "R"}))
+        .patch(
+            &format!("/api/v1/admin/titles/{id}"),
+            json!({"maturity_rating": "R"}),
+        )
         .await;
     expect(rated_r, StatusCode::OK).await;
     let play_path = format!("/api/v1/titles/{id}/playback");
     let kid = json!({"name": "Kim", "kids": true});
-    let kim = expect(viewer.post("/api/v1/profiles", kid).await, StatusCode::CREATED).await;
+    let kim = expect(
+        viewer.post("/api/v1/profiles", kid).await,
+        StatusCode::CREATED,
+    )
+    .await;
     let adult = json!({"name": "Alex"});
-    let alex = expect(viewer.post("/api/v1/profiles", adult).await, StatusCode::CREATED).await;
+    let alex = expect(
+        viewer.post("/api/v1/profiles", adult).await,
+        StatusCode::CREATED,
+    )
+    .await;
     expect_error(
         viewer.post(&play_path, json!({})).await,
         StatusCode::CONFLICT,
@@ -232,7 +243,11 @@ async fn maturity_is_enforced_wherever_the_title_appears(
     choose(viewer, &kim).await;
     let list = expect(viewer.get("/api/v1/titles").await, StatusCode::OK).await;
     assert!(
-        !list["titles"].as_array().unwrap().iter().any(|t| t["id"] == id),
+        !list["titles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == id),
         "a kids profile's catalogue lists an R title: {list}"
     );
     for resp in [
@@ -250,9 +265,19 @@ async fn maturity_is_enforced_wherever_the_title_appears(
 
     choose(viewer, &alex).await;
     let list = expect(viewer.get("/api/v1/titles").await, StatusCode::OK).await;
-    assert!(list["titles"].as_array().unwrap().iter().any(|t| t["id"] == id));
+    assert!(
+        list["titles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == id)
+    );
     let play = expect(viewer.post(&play_path, json!({})).await, StatusCode::OK).await;
-    let url_path = play["dash_url"].as_str().unwrap().strip_prefix(EDGE_URL).unwrap();
+    let url_path = play["dash_url"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(EDGE_URL)
+        .unwrap();
     let (tok, media_path) = split_token_path(url_path).unwrap();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -263,9 +288,16 @@ async fn maturity_is_enforced_wherever_the_title_appears(
 }
 
 async fn choose(c: &mut Client, profile: &serde_json::Value) {
-    let body = json!({"profile_id": profile["id"]}).to_string().into_bytes();
+    let body = json!({"profile_id": profile["id"]})
+        .to_string()
+        .into_bytes();
     let resp = c
         .put("/api/v1/sessions/current/profile", "application/json", body)
         .await;
-    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "{}",
+        resp.text().await.unwrap()
+    );
 }

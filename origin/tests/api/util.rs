@@ -367,14 +367,15 @@ pub async fn ready_title(base: &str, dir: &Path) -> (Client, String) {
 
 /// Polls the title's job until it succeeded; fails on `failed` or after 4 minutes.
 pub async fn wait_for_job(admin: &mut Client, id: &str) -> Value {
+    wait_for_job_at(admin, &format!("/api/v1/admin/titles/{id}/job")).await
+}
+
+/// Polls the job at `path` until it succeeded; fails on `failed` or after 4 minutes.
+pub async fn wait_for_job_at(admin: &mut Client, path: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(240);
     let mut seen = Vec::new();
     loop {
-        let job = expect(
-            admin.get(&format!("/api/v1/admin/titles/{id}/job")).await,
-            StatusCode::OK,
-        )
-        .await;
+        let job = expect(admin.get(path).await, StatusCode::OK).await;
         let state = job["state"].as_str().unwrap_or("").to_owned();
         seen.push(format!("{}:{}", job["stage"], job["progress"]));
         match state.as_str() {
