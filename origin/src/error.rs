@@ -36,6 +36,7 @@ pub enum Code {
     AlreadyExists,
     ProfileLimitReached,
     ProfileRequired,
+    ListFull,
     TitleNotReady,
     JobInProgress,
     ClusterChangeRefused,
@@ -48,7 +49,7 @@ pub enum Code {
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
-    pub const ALL: [Code; 29] = [
+    pub const ALL: [Code; 30] = [
         Self::InvalidEmail,
         Self::PasswordTooShort,
         Self::PasswordTooLong,
@@ -70,6 +71,7 @@ impl Code {
         Self::AlreadyExists,
         Self::ProfileLimitReached,
         Self::ProfileRequired,
+        Self::ListFull,
         Self::TitleNotReady,
         Self::JobInProgress,
         Self::ClusterChangeRefused,
@@ -95,7 +97,7 @@ impl Code {
             Self::Forbidden | Self::WrongPin | Self::MaturityRestricted => S::FORBIDDEN,
             Self::NotFound => S::NOT_FOUND,
             Self::EmailTaken | Self::TitleNotReady | Self::JobInProgress => S::CONFLICT,
-            Self::AlreadyExists => S::CONFLICT,
+            Self::AlreadyExists | Self::ListFull => S::CONFLICT,
             Self::ClusterChangeRefused | Self::ProfileLimitReached | Self::ProfileRequired => {
                 S::CONFLICT
             }
@@ -129,6 +131,7 @@ impl Code {
             Self::AlreadyExists => "already_exists",
             Self::ProfileLimitReached => "profile_limit_reached",
             Self::ProfileRequired => "profile_required",
+            Self::ListFull => "list_full",
             Self::TitleNotReady => "title_not_ready",
             Self::JobInProgress => "job_in_progress",
             Self::ClusterChangeRefused => "cluster_change_refused",

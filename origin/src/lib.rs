@@ -25,10 +25,12 @@ pub mod jobs;
 pub mod keys;
 pub mod media;
 pub mod metrics;
+pub mod mylist;
 pub mod playback;
 pub mod policy;
 pub mod profiles;
 pub mod raft;
+pub mod ratings;
 #[doc(hidden)]
 pub mod scale_fill;
 pub mod series;

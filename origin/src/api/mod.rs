@@ -18,7 +18,7 @@ use crate::disk::DiskGuard;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::raft::{GroupCommit, ReadError, Replicated, StoreError, WriteError};
 use crate::state::{Command, DomainCommand, Guarded, Origin, Outcome};
-use crate::{accounts, catalogue, cluster, jobs, playback, profiles, series};
+use crate::{accounts, catalogue, cluster, jobs, mylist, playback, profiles, ratings, series};
 
 pub use openapi::ApiDoc;
 
@@ -158,6 +158,15 @@ pub fn router() -> Router<Ctx> {
         .route(
             "/profiles/{id}",
             axum::routing::patch(profiles::api::edit).delete(profiles::api::delete),
+        )
+        .route("/my-list", get(mylist::api::list))
+        .route(
+            "/my-list/{title_id}",
+            put(mylist::api::add).delete(mylist::api::remove),
+        )
+        .route(
+            "/ratings/{title_id}",
+            put(ratings::api::rate).delete(ratings::api::unrate),
         )
         .route("/titles", get(catalogue::api::list))
         .route("/titles/{id}", get(catalogue::api::one))

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use crate::catalogue::state::{TitleKind, TitleState};
 use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::state::JobState;
-use crate::{accounts, catalogue, cluster, jobs, playback, profiles, series};
+use crate::{accounts, catalogue, cluster, jobs, mylist, playback, profiles, ratings, series};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,8 @@ use crate::{accounts, catalogue, cluster, jobs, playback, profiles, series};
         series::api::seasons, series::api::admin_seasons, series::api::create_season,
         series::api::create_episode, series::api::edit_episode, series::api::put_markers,
         series::api::put_video, series::api::job,
+        mylist::api::list, mylist::api::add, mylist::api::remove,
+        ratings::api::rate, ratings::api::unrate,
         cluster::api::view, cluster::api::add, cluster::api::remove,
     ),
     components(schemas(
@@ -32,6 +34,7 @@ use crate::{accounts, catalogue, cluster, jobs, playback, profiles, series};
         catalogue::wire::NewTitle, catalogue::wire::TitleEdit, catalogue::wire::Title, catalogue::wire::TitleList,
         catalogue::state::Markers, series::wire::NewSeason, series::wire::NewEpisode,
         series::wire::EpisodeEdit, series::wire::Episode, series::wire::Season, series::wire::Seasons,
+        ratings::state::Thumb, ratings::api::RatingBody,
         jobs::wire::Job, playback::wire::PlaybackRequest, playback::wire::Playback,
         playback::wire::PlaybackEdge, cluster::wire::ClusterView, cluster::wire::Member,
         cluster::wire::NewMember, cluster::wire::Role,
@@ -42,6 +45,7 @@ use crate::{accounts, catalogue, cluster, jobs, playback, profiles, series};
         (name = "accounts", description = "Sign up, sign in, sessions"),
         (name = "profiles", description = "The account's profiles (who is watching)"),
         (name = "titles", description = "The catalogue and playback"),
+        (name = "lists", description = "What the chosen profile keeps: My List, ratings, progress and history"),
         (name = "admin", description = "Catalogue management (admins only)"),
     )
 )]

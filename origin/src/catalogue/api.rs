@@ -21,6 +21,7 @@ use crate::jobs;
 use crate::jobs::state::JobState;
 use crate::jobs::wire::Job;
 use crate::policy;
+use crate::profiles::state::Profile;
 
 pub(crate) const RATINGS: &[&str] = &[
     "G", "PG", "PG-13", "R", "NC-17", "NR", "TV-Y", "TV-Y7", "TV-G", "TV-PG", "TV-14", "TV-MA",
@@ -62,6 +63,18 @@ pub(crate) async fn visible_title(ctx: &Ctx, id: &str, admin: bool) -> ApiResult
     ctx.read(|tx| state::title(tx, id))?
         .filter(|t| admin || t.state == TitleState::Ready)
         .ok_or_else(|| ApiError::not_found("title"))
+}
+
+/// A ready title `profile` may watch, for what a profile does to a title (list it, rate it,
+/// watch it): 404 if there is none, 403 `maturity_restricted` above its limit. A local read.
+pub(crate) fn watchable_title(ctx: &Ctx, id: &str, profile: &Profile) -> ApiResult<state::Title> {
+    let id = checked_id(id)?;
+    let title = ctx
+        .read(|tx| state::title(tx, id))?
+        .filter(|t| t.state == TitleState::Ready)
+        .ok_or_else(|| ApiError::not_found("title"))?;
+    policy::may_watch(profile.maturity, &title.meta.maturity_rating)?;
+    Ok(title)
 }
 
 pub(super) fn validate(t: NewTitle) -> ApiResult<TitleMeta> {

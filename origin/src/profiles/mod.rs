@@ -6,4 +6,7 @@ pub mod api;
 pub mod state;
 #[cfg(test)]
 mod tests;
+pub mod watching;
 pub mod wire;
+
+pub use watching::Watching;

@@ -165,6 +165,9 @@ fn delete(tx: &WriteTransaction, account_id: &str, id: &str) -> Result<Outcome, 
     }
     PROFILES.remove(tx, id.as_bytes())?;
     BY_ACCOUNT.remove(tx, &key::join(&[account_id.as_bytes(), id.as_bytes()]))?;
+    // What the profile kept goes with it, in the same entry.
+    crate::mylist::state::forget_profile(tx, id)?;
+    crate::ratings::state::forget_profile(tx, id)?;
     Ok(Ok(Applied::Done))
 }
 

@@ -16,7 +16,7 @@ use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
 
 use crate::raft::{App, StoreError};
-use crate::{accounts, catalogue, jobs, profiles, series};
+use crate::{accounts, catalogue, jobs, mylist, profiles, ratings, series};
 
 /// Every replicated change, by domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +26,8 @@ pub enum Command {
     Profiles(profiles::state::Command),
     Catalogue(catalogue::state::Command),
     Series(series::state::Command),
+    MyList(mylist::state::Command),
+    Ratings(ratings::state::Command),
     Jobs(jobs::state::Command),
     /// `{"guard", "command"}`: a change that applies only while its session still may.
     Guarded(Guarded),
@@ -45,6 +47,8 @@ pub enum Outcome {
     Profiles(profiles::state::Outcome),
     Catalogue(catalogue::state::Outcome),
     Series(series::state::Outcome),
+    MyList(mylist::state::Outcome),
+    Ratings(ratings::state::Outcome),
     Jobs(jobs::state::Outcome),
     /// A guarded command whose session could no longer make it; nothing changed.
     Refused(accounts::state::GuardRefusal),
@@ -82,6 +86,8 @@ domain!(Accounts, accounts);
 domain!(Profiles, profiles);
 domain!(Catalogue, catalogue);
 domain!(Series, series);
+domain!(MyList, mylist);
+domain!(Ratings, ratings);
 domain!(Jobs, jobs);
 
 /// The replicated application of an origin node.
@@ -98,6 +104,8 @@ impl App for Origin {
             Command::Profiles(c) => Outcome::Profiles(profiles::state::apply(tx, c)?),
             Command::Catalogue(c) => Outcome::Catalogue(catalogue::state::apply(tx, c)?),
             Command::Series(c) => Outcome::Series(series::state::apply(tx, c)?),
+            Command::MyList(c) => Outcome::MyList(mylist::state::apply(tx, c)?),
+            Command::Ratings(c) => Outcome::Ratings(ratings::state::apply(tx, c)?),
             Command::Jobs(c) => Outcome::Jobs(jobs::state::apply(tx, c)?),
             Command::Guarded(g) => match accounts::state::check_guard(tx, &g.guard)? {
                 Ok(()) => self.apply(tx, &g.command)?,
