@@ -23,6 +23,8 @@ pub enum Code {
     InvalidTitle,
     InvalidProfile,
     InvalidEpisode,
+    InvalidProgress,
+    InvalidQuery,
     EmptyBody,
     UnsupportedMediaType,
     BodyTooLarge,
@@ -49,7 +51,7 @@ pub enum Code {
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
-    pub const ALL: [Code; 30] = [
+    pub const ALL: [Code; 32] = [
         Self::InvalidEmail,
         Self::PasswordTooShort,
         Self::PasswordTooLong,
@@ -58,6 +60,8 @@ impl Code {
         Self::InvalidTitle,
         Self::InvalidProfile,
         Self::InvalidEpisode,
+        Self::InvalidProgress,
+        Self::InvalidQuery,
         Self::EmptyBody,
         Self::UnsupportedMediaType,
         Self::BodyTooLarge,
@@ -86,7 +90,8 @@ impl Code {
         use StatusCode as S;
         match self {
             Self::InvalidEmail | Self::PasswordTooShort | Self::PasswordTooLong => S::BAD_REQUEST,
-            Self::InvalidJson | Self::EmptyBody => S::BAD_REQUEST,
+            Self::InvalidJson | Self::EmptyBody | Self::InvalidQuery => S::BAD_REQUEST,
+            Self::InvalidProgress => S::UNPROCESSABLE_ENTITY,
             Self::InvalidBody
             | Self::InvalidTitle
             | Self::InvalidProfile
@@ -118,6 +123,8 @@ impl Code {
             Self::InvalidTitle => "invalid_title",
             Self::InvalidProfile => "invalid_profile",
             Self::InvalidEpisode => "invalid_episode",
+            Self::InvalidProgress => "invalid_progress",
+            Self::InvalidQuery => "invalid_query",
             Self::EmptyBody => "empty_body",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::BodyTooLarge => "body_too_large",

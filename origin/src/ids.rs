@@ -72,6 +72,14 @@ impl Sha256 {
 }
 
 /// Seconds since the Unix epoch.
+/// Unix milliseconds (progress reports order by them).
+pub fn now_unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 pub fn now_unix() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

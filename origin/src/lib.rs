@@ -20,6 +20,7 @@ pub mod cluster;
 pub mod config;
 pub mod disk;
 pub mod error;
+pub mod history;
 pub mod ids;
 pub mod jobs;
 pub mod keys;

@@ -18,7 +18,9 @@ use crate::disk::DiskGuard;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::raft::{GroupCommit, ReadError, Replicated, StoreError, WriteError};
 use crate::state::{Command, DomainCommand, Guarded, Origin, Outcome};
-use crate::{accounts, catalogue, cluster, jobs, mylist, playback, profiles, ratings, series};
+use crate::{
+    accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings, series,
+};
 
 pub use openapi::ApiDoc;
 
@@ -88,6 +90,13 @@ impl Ctx {
             },
             Err(e) => Err(write_error(e)),
         }
+    }
+
+    /// Replicates a high-rate small write through group commit: coalesced with others (the
+    /// latest per `key` wins) into one Raft entry per short window; answered once stored.
+    pub async fn apply_batched<C: DomainCommand>(&self, key: &str, cmd: C) -> ApiResult<()> {
+        self.disk.check(0)?;
+        self.group.write(key, cmd.into()).await.map_err(write_error)
     }
 
     /// A local read (catalogue): may lag the leader a little on a follower.
@@ -164,6 +173,15 @@ pub fn router() -> Router<Ctx> {
             "/my-list/{title_id}",
             put(mylist::api::add).delete(mylist::api::remove),
         )
+        .route("/progress/{id}", put(history::api::report))
+        .route("/continue-watching", get(history::api::continue_watching))
+        .route(
+            "/continue-watching/{title_id}",
+            delete(history::api::dismiss),
+        )
+        .route("/history", get(history::api::history))
+        .route("/history.csv", get(history::api::export))
+        .route("/history/{id}", delete(history::api::hide))
         .route(
             "/ratings/{title_id}",
             put(ratings::api::rate).delete(ratings::api::unrate),

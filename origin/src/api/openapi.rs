@@ -7,7 +7,9 @@ use utoipa::{Modify, OpenApi};
 use crate::catalogue::state::{TitleKind, TitleState};
 use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::state::JobState;
-use crate::{accounts, catalogue, cluster, jobs, mylist, playback, profiles, ratings, series};
+use crate::{
+    accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings, series,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,16 +27,20 @@ use crate::{accounts, catalogue, cluster, jobs, mylist, playback, profiles, rati
         series::api::put_video, series::api::job,
         mylist::api::list, mylist::api::add, mylist::api::remove,
         ratings::api::rate, ratings::api::unrate,
+        history::api::report, history::api::continue_watching, history::api::dismiss,
+        history::api::history, history::api::hide, history::api::export,
         cluster::api::view, cluster::api::add, cluster::api::remove,
     ),
     components(schemas(
         accounts::wire::SignUp, accounts::wire::SignIn, accounts::wire::Account,
         profiles::wire::NewProfile, profiles::wire::ProfileEdit, profiles::wire::Profile,
         profiles::wire::ProfileList, profiles::wire::ChooseProfile, crate::policy::Maturity,
-        catalogue::wire::NewTitle, catalogue::wire::TitleEdit, catalogue::wire::Title, catalogue::wire::TitleList,
+        catalogue::wire::NewTitle, catalogue::wire::TitleEdit, catalogue::wire::Title, catalogue::wire::TitleList, catalogue::wire::Mine,
         catalogue::state::Markers, series::wire::NewSeason, series::wire::NewEpisode,
         series::wire::EpisodeEdit, series::wire::Episode, series::wire::Season, series::wire::Seasons,
         ratings::state::Thumb, ratings::api::RatingBody,
+        history::wire::ProgressReport, history::wire::ItemProgress, history::wire::ContinueItem,
+        history::wire::ContinueWatching, history::wire::HistoryItem, history::wire::History,
         jobs::wire::Job, playback::wire::PlaybackRequest, playback::wire::Playback,
         playback::wire::PlaybackEdge, cluster::wire::ClusterView, cluster::wire::Member,
         cluster::wire::NewMember, cluster::wire::Role,

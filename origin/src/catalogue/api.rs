@@ -9,19 +9,22 @@ use axum::response::{IntoResponse, Response};
 use super::state::{
     self, Applied, Command, Markers, Rejection, TitleChanges, TitleKind, TitleMeta, TitleState,
 };
-use super::wire::{NewTitle, Title, TitleEdit, TitleList};
+use super::wire::{Mine, NewTitle, Title, TitleEdit, TitleList};
 use crate::accounts::state::Account;
 use crate::accounts::{Admin, AdminWrite, MaybeViewer};
 use crate::api::Ctx;
 use crate::blob::PutStreamError;
 use crate::blob::peers::Pull;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody, Json};
+use crate::history::wire::ItemProgress;
 use crate::ids::{self, now_unix};
 use crate::jobs;
 use crate::jobs::state::JobState;
 use crate::jobs::wire::Job;
-use crate::policy;
 use crate::profiles::state::Profile;
+use crate::raft::StoreError;
+use crate::raft::tables::Reads;
+use crate::{history, mylist, policy, ratings};
 
 pub(crate) const RATINGS: &[&str] = &[
     "G", "PG", "PG-13", "R", "NC-17", "NR", "TV-Y", "TV-Y7", "TV-G", "TV-PG", "TV-14", "TV-MA",
@@ -158,9 +161,13 @@ pub async fn one(
     let viewer = viewer.0.as_ref();
     let admin = viewer.is_some_and(|v| v.account.is_admin);
     let title = visible_title(&ctx, &id, admin).await?;
-    let limit = policy::limit_of(viewer.and_then(|v| v.profile.as_ref()));
-    policy::may_watch(limit, &title.meta.maturity_rating)?;
-    Ok(axum::Json(Title::from(&title)))
+    let profile = viewer.and_then(|v| v.profile.as_ref());
+    policy::may_watch(policy::limit_of(profile), &title.meta.maturity_rating)?;
+    let mut wire = Title::from(&title);
+    if let Some(p) = profile {
+        wire.mine = Some(ctx.read(|tx| mine(tx, &p.id, &title.id))?);
+    }
+    Ok(axum::Json(wire))
 }
 
 /// A title's poster image.
@@ -196,6 +203,17 @@ pub async fn poster(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult
         Body::from_stream(blob.stream),
     )
         .into_response())
+}
+
+/// The profile's marks on a title: on its list, its rating, its progress in a film.
+fn mine(tx: &impl Reads, profile_id: &str, title_id: &str) -> Result<Mine, StoreError> {
+    Ok(Mine {
+        in_my_list: mylist::state::contains(tx, profile_id, title_id)?,
+        rating: ratings::state::rating(tx, profile_id, title_id)?.map(|r| r.thumb),
+        progress: history::state::progress(tx, profile_id, title_id)?
+            .as_ref()
+            .map(ItemProgress::from),
+    })
 }
 
 /// Create a title (admin). It starts `awaiting_video`.

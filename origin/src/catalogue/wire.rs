@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::state::{self, Markers, TitleKind, TitleState};
+use crate::history::wire::ItemProgress;
+use crate::ratings::state::Thumb;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewTitle {
@@ -51,6 +53,20 @@ pub struct Title {
     /// Where the intro and the credits are; a series' are on its episodes.
     pub markers: Markers,
     pub created_at: u64,
+    /// The chosen profile's marks on this title (on a title page, with a profile chosen).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mine: Option<Mine>,
+}
+
+/// What the chosen profile has done with a title.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Mine {
+    pub in_my_list: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<Thumb>,
+    /// For a film: where the profile is in it (a series' is per episode, in its seasons).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<ItemProgress>,
 }
 
 impl From<&state::Title> for Title {
@@ -77,6 +93,7 @@ impl From<&state::Title> for Title {
             }),
             markers: t.markers,
             created_at: t.created_at,
+            mine: None,
         }
     }
 }

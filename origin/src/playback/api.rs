@@ -18,7 +18,7 @@ use crate::raft::StoreError;
 use crate::raft::tables::Reads;
 use crate::series::state::{self as series, Episode as StoredEpisode};
 use crate::series::wire::Episode;
-use crate::{policy, profiles};
+use crate::{history, policy, profiles};
 
 /// The client address steering should place: the first `X-Forwarded-For` hop when an edge
 /// forwarded the request, else the peer. Only the choice of edge depends on it.
@@ -64,18 +64,31 @@ pub async fn playback(
     if !ids::is_valid_id(&id) {
         return Err(ApiError::not_found("title"));
     }
-    let (title, has_profiles, episodes) = ctx
+    let profile_id = viewer.profile.as_ref().map(|p| p.id.as_str());
+    let (title, has_profiles, episodes, resume_from_secs) = ctx
         .read_checked(|tx| {
             let has_profiles = viewer.profile.is_some()
                 || !profiles::state::of_account(tx, &viewer.account.id)?.is_empty();
             let title = catalogue::title(tx, &id)?;
             let episodes = match &title {
-                Some(t) if t.meta.kind == TitleKind::Series => {
-                    Some(episode_to_play(tx, &t.id, req.episode_id.as_deref())?)
-                }
+                Some(t) if t.meta.kind == TitleKind::Series => Some(episode_to_play(
+                    tx,
+                    &t.id,
+                    req.episode_id.as_deref(),
+                    profile_id,
+                )?),
                 _ => None,
             };
-            Ok((title, has_profiles, episodes))
+            let media_id = match (&title, &episodes) {
+                (Some(t), None) => Some(t.id.as_str()),
+                (_, Some(Ok((e, _)))) => Some(e.id.as_str()),
+                _ => None,
+            };
+            let resume = match (profile_id, media_id) {
+                (Some(p), Some(m)) => resume_point(tx, p, m)?,
+                _ => None,
+            };
+            Ok((title, has_profiles, episodes, resume))
         })
         .await?;
     let title = title.ok_or_else(|| ApiError::not_found("title"))?;
@@ -170,6 +183,7 @@ pub async fn playback(
     metrics::counter!("marquee_origin_playbacks_total", "kind" => kind).increment(1);
     Ok(axum::Json(Playback {
         title_id: title.id,
+        resume_from_secs,
         episode,
         next_episode,
         markers,
@@ -181,16 +195,34 @@ pub async fn playback(
     }))
 }
 
+/// Where the profile left off in a film or an episode, unless it finished it (then it starts
+/// again from the beginning).
+fn resume_point(
+    tx: &impl Reads,
+    profile_id: &str,
+    item_id: &str,
+) -> Result<Option<f64>, StoreError> {
+    let progress = history::state::progress(tx, profile_id, item_id)?;
+    Ok(progress
+        .filter(|p| !p.finished && p.position_secs > 0.0)
+        .map(|p| p.position_secs))
+}
+
 /// The episode of series `series_id` to play and the one after it: `asked` if given (it must be
-/// one of the series' ready episodes), else the series' first ready episode.
+/// one of the series' ready episodes); else the profile's latest episode, or the one after it
+/// once that one is finished; else the series' first ready episode.
 fn episode_to_play(
     tx: &impl Reads,
     series_id: &str,
     asked: Option<&str>,
+    profile_id: Option<&str>,
 ) -> Result<Result<(StoredEpisode, Option<StoredEpisode>), ApiError>, StoreError> {
     let episode = match asked {
         Some(id) => series::episode(tx, id)?.filter(|e| e.series_id == series_id),
-        None => series::episodes(tx, series_id, false)?.into_iter().next(),
+        None => match where_the_profile_is(tx, series_id, profile_id)? {
+            Some(e) => Some(e),
+            None => series::episodes(tx, series_id, false)?.into_iter().next(),
+        },
     };
     let Some(episode) = episode else {
         return Ok(Err(ApiError::not_found("episode")));
@@ -203,4 +235,28 @@ fn episode_to_play(
     }
     let next = series::next_episode(tx, &episode)?;
     Ok(Ok((episode, next)))
+}
+
+/// The ready episode a profile watching `series_id` is on: its latest one, or the next once that
+/// is finished (none after the last: the series starts over).
+fn where_the_profile_is(
+    tx: &impl Reads,
+    series_id: &str,
+    profile_id: Option<&str>,
+) -> Result<Option<StoredEpisode>, StoreError> {
+    let Some(profile_id) = profile_id else {
+        return Ok(None);
+    };
+    let Some(latest) = history::state::latest(tx, profile_id, series_id)? else {
+        return Ok(None);
+    };
+    let Some(episode) = series::episode(tx, &latest.item_id)? else {
+        return Ok(None);
+    };
+    let finished =
+        history::state::progress(tx, profile_id, &episode.id)?.is_some_and(|p| p.finished);
+    if finished {
+        return series::next_episode(tx, &episode);
+    }
+    Ok(Some(episode).filter(|e| e.state == TitleState::Ready))
 }

@@ -36,6 +36,9 @@ pub struct Playback {
     /// For a series: the ready episode after this one, for the next-episode countdown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_episode: Option<Episode>,
+    /// Where this profile left off in what plays; absent to start at the beginning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resume_from_secs: Option<f64>,
     /// Intro and credits of what plays (the film's, or the episode's).
     pub markers: Markers,
     /// Signed playback token; it is already part of every URL below.

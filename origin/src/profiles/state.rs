@@ -168,6 +168,7 @@ fn delete(tx: &WriteTransaction, account_id: &str, id: &str) -> Result<Outcome, 
     // What the profile kept goes with it, in the same entry.
     crate::mylist::state::forget_profile(tx, id)?;
     crate::ratings::state::forget_profile(tx, id)?;
+    crate::history::state::forget_profile(tx, id)?;
     Ok(Ok(Applied::Done))
 }
 

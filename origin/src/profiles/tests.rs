@@ -163,3 +163,54 @@ fn removing_a_pin_survives_the_trip_through_the_log() {
     };
     assert_eq!(p.pin_hash, None);
 }
+
+#[test]
+fn deleting_a_profile_deletes_its_list_ratings_progress_and_history_and_no_one_elses() {
+    use crate::{history, mylist, ratings};
+    let s = with_accounts(&["a1"]);
+    for id in ["p1", "p2"] {
+        s.apply(Command::CreateProfile(profile("a1", id))).unwrap();
+        s.apply(mylist::state::Command::AddToList {
+            profile_id: id.into(),
+            title_id: "t1".into(),
+            now: 1,
+        })
+        .unwrap();
+        s.apply(ratings::state::Command::Rate {
+            profile_id: id.into(),
+            title_id: "t1".into(),
+            thumb: ratings::state::Thumb::Up,
+            now: 1,
+        })
+        .unwrap();
+        s.apply(history::state::Command::RecordProgress(
+            history::state::Report {
+                profile_id: id.into(),
+                title_id: "t1".into(),
+                item_id: "t1".into(),
+                position_secs: 3.0,
+                duration_secs: 60.0,
+                credits_start_secs: None,
+                now_ms: 1,
+            },
+        ))
+        .unwrap();
+    }
+    s.apply(Command::DeleteProfile {
+        account_id: "a1".into(),
+        id: "p1".into(),
+    })
+    .unwrap();
+    let kept = |id: &str| {
+        s.read(|tx| {
+            Ok((
+                mylist::state::titles(tx, id)?.len(),
+                ratings::state::of_profile(tx, id)?.len(),
+                history::state::history(tx, id, None, 10)?.len(),
+                history::state::continue_watching(tx, id, 10)?.len(),
+            ))
+        })
+    };
+    assert_eq!(kept("p1"), (0, 0, 0, 0));
+    assert_eq!(kept("p2"), (1, 1, 1, 1));
+}

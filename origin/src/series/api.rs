@@ -1,6 +1,8 @@
 //! Seasons and episodes: admins create them and upload each episode's video; viewers get a
 //! series' seasons with the episodes ready to play.
 
+use std::collections::HashMap;
+
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -12,10 +14,11 @@ use crate::api::Ctx;
 use crate::catalogue::api::{checked_id, checked_markers, upload_video, visible_title};
 use crate::catalogue::state::{Markers, TitleKind};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody, Json};
+use crate::history::wire::ItemProgress;
 use crate::ids::{self, now_unix};
-use crate::jobs;
 use crate::jobs::wire::Job;
 use crate::policy;
+use crate::{history, jobs};
 
 impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> Self {
@@ -337,13 +340,24 @@ pub async fn seasons(
             false,
         )));
     }
-    let (seasons, episodes) = ctx.read(|tx| {
-        Ok((
-            state::seasons(tx, &title.id)?,
-            state::episodes(tx, &title.id, false)?,
-        ))
+    let profile_id = viewer
+        .and_then(|v| v.profile.as_ref())
+        .map(|p| p.id.as_str());
+    let (seasons, episodes, progress) = ctx.read(|tx| {
+        let episodes = state::episodes(tx, &title.id, false)?;
+        let mut progress = HashMap::new();
+        if let Some(profile_id) = profile_id {
+            for e in &episodes {
+                if let Some(p) = history::state::progress(tx, profile_id, &e.id)? {
+                    progress.insert(e.id.clone(), ItemProgress::from(&p));
+                }
+            }
+        }
+        Ok((state::seasons(tx, &title.id)?, episodes, progress))
     })?;
-    Ok(axum::Json(Seasons::group(
-        &title.id, seasons, &episodes, false,
-    )))
+    let mut tree = Seasons::group(&title.id, seasons, &episodes, false);
+    for e in tree.seasons.iter_mut().flat_map(|s| s.episodes.iter_mut()) {
+        e.progress = progress.get(&e.id).cloned();
+    }
+    Ok(axum::Json(tree))
 }

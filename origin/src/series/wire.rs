@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use super::state;
 use crate::catalogue::state::{Markers, TitleState};
+use crate::history::wire::ItemProgress;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +47,9 @@ pub struct Episode {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime_secs: Option<f64>,
     pub markers: Markers,
+    /// Where the chosen profile is in it (in a series' seasons, for a viewer with a profile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<ItemProgress>,
 }
 
 impl From<&state::Episode> for Episode {
@@ -60,6 +64,7 @@ impl From<&state::Episode> for Episode {
             state: e.state,
             runtime_secs: e.duration_secs,
             markers: e.markers,
+            progress: None,
         }
     }
 }

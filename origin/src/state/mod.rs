@@ -16,7 +16,7 @@ use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
 
 use crate::raft::{App, StoreError};
-use crate::{accounts, catalogue, jobs, mylist, profiles, ratings, series};
+use crate::{accounts, catalogue, history, jobs, mylist, profiles, ratings, series};
 
 /// Every replicated change, by domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +28,7 @@ pub enum Command {
     Series(series::state::Command),
     MyList(mylist::state::Command),
     Ratings(ratings::state::Command),
+    History(history::state::Command),
     Jobs(jobs::state::Command),
     /// `{"guard", "command"}`: a change that applies only while its session still may.
     Guarded(Guarded),
@@ -49,6 +50,7 @@ pub enum Outcome {
     Series(series::state::Outcome),
     MyList(mylist::state::Outcome),
     Ratings(ratings::state::Outcome),
+    History(history::state::Outcome),
     Jobs(jobs::state::Outcome),
     /// A guarded command whose session could no longer make it; nothing changed.
     Refused(accounts::state::GuardRefusal),
@@ -88,6 +90,7 @@ domain!(Catalogue, catalogue);
 domain!(Series, series);
 domain!(MyList, mylist);
 domain!(Ratings, ratings);
+domain!(History, history);
 domain!(Jobs, jobs);
 
 /// The replicated application of an origin node.
@@ -106,6 +109,7 @@ impl App for Origin {
             Command::Series(c) => Outcome::Series(series::state::apply(tx, c)?),
             Command::MyList(c) => Outcome::MyList(mylist::state::apply(tx, c)?),
             Command::Ratings(c) => Outcome::Ratings(ratings::state::apply(tx, c)?),
+            Command::History(c) => Outcome::History(history::state::apply(tx, c)?),
             Command::Jobs(c) => Outcome::Jobs(jobs::state::apply(tx, c)?),
             Command::Guarded(g) => match accounts::state::check_guard(tx, &g.guard)? {
                 Ok(()) => self.apply(tx, &g.command)?,

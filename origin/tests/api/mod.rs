@@ -1,6 +1,7 @@
 mod accounts;
 mod cluster;
 mod disk;
+mod lists;
 mod media;
 mod openapi_fuzz;
 mod playback;

@@ -240,6 +240,87 @@ async fn a_series_plays_episode_by_episode_with_markers_and_the_next_one() {
             .await;
         assert_eq!(resp.status(), status, "{}", resp.text().await.unwrap());
     }
+    // Into e1's credits (4.5 s): finished, so "Continue watching" and playing the series offer
+    // e2; part-way into e2, playing resumes there and the season shows where.
+    let profile = json!({"name": "Viewer"});
+    let me = expect(
+        viewer.post("/api/v1/profiles", profile).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let choose = json!({"profile_id": me["id"]}).to_string().into_bytes();
+    let chosen = viewer
+        .put(
+            "/api/v1/sessions/current/profile",
+            "application/json",
+            choose,
+        )
+        .await;
+    assert_eq!(chosen.status(), StatusCode::OK);
+    let report = |secs: f64| json!({"position_secs": secs}).to_string().into_bytes();
+    let series_progress = viewer
+        .put(
+            &format!("/api/v1/progress/{show}"),
+            "application/json",
+            report(1.0),
+        )
+        .await;
+    assert_eq!(
+        series_progress.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "progress is per episode"
+    );
+    let done = viewer
+        .put(
+            &format!("/api/v1/progress/{e1}"),
+            "application/json",
+            report(4.6),
+        )
+        .await;
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    let row = expect(
+        viewer.get("/api/v1/continue-watching").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(row["items"][0]["title"]["id"], show.as_str(), "{row}");
+    assert_eq!(
+        row["items"][0]["episode"]["id"],
+        e2.as_str(),
+        "the next episode: {row}"
+    );
+    assert!(
+        row["items"][0].get("progress").is_none(),
+        "not started: {row}"
+    );
+    let next = expect(viewer.post(&play_path, json!({})).await, StatusCode::OK).await;
+    assert_eq!(next["episode"]["id"], e2.as_str(), "{next}");
+    assert!(next.get("resume_from_secs").is_none(), "{next}");
+    let part = viewer
+        .put(
+            &format!("/api/v1/progress/{e2}"),
+            "application/json",
+            report(2.0),
+        )
+        .await;
+    assert_eq!(part.status(), StatusCode::NO_CONTENT);
+    let resumed = expect(viewer.post(&play_path, json!({})).await, StatusCode::OK).await;
+    assert_eq!(
+        (
+            resumed["episode"]["id"].as_str(),
+            resumed["resume_from_secs"].as_f64()
+        ),
+        (Some(e2.as_str()), Some(2.0))
+    );
+    let tree = expect(
+        viewer.get(&format!("/api/v1/titles/{show}/seasons")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let episodes = &tree["seasons"][0]["episodes"];
+    assert_eq!(episodes[0]["progress"]["finished"], true, "{tree}");
+    assert_eq!(episodes[1]["progress"]["position_secs"], 2.0, "{tree}");
+
     // The media itself comes from the episode's own package, with the pass's token.
     let media = &dash[dash.find("/media/").unwrap()..];
     let manifest = reqwest::Client::new()
