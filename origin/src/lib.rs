@@ -32,6 +32,7 @@ pub mod policy;
 pub mod profiles;
 pub mod raft;
 pub mod ratings;
+pub mod rows;
 #[doc(hidden)]
 pub mod scale_fill;
 pub mod series;

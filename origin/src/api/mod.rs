@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::raft::{GroupCommit, ReadError, Replicated, StoreError, WriteError};
 use crate::state::{Command, DomainCommand, Guarded, Origin, Outcome};
 use crate::{
-    accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings, series,
+    accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings, rows, series,
 };
 
 pub use openapi::ApiDoc;
@@ -186,6 +186,7 @@ pub fn router() -> Router<Ctx> {
             "/ratings/{title_id}",
             put(ratings::api::rate).delete(ratings::api::unrate),
         )
+        .route("/rows", get(rows::api::rows))
         .route("/titles", get(catalogue::api::list))
         .route("/titles/{id}", get(catalogue::api::one))
         .route("/titles/{id}/poster", get(catalogue::api::poster))

@@ -8,7 +8,7 @@ use crate::catalogue::state::{TitleKind, TitleState};
 use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::state::JobState;
 use crate::{
-    accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings, series,
+    accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings, rows, series,
 };
 
 #[derive(OpenApi)]
@@ -28,7 +28,7 @@ use crate::{
         mylist::api::list, mylist::api::add, mylist::api::remove,
         ratings::api::rate, ratings::api::unrate,
         history::api::report, history::api::continue_watching, history::api::dismiss,
-        history::api::history, history::api::hide, history::api::export,
+        history::api::history, history::api::hide, history::api::export, rows::api::rows,
         cluster::api::view, cluster::api::add, cluster::api::remove,
     ),
     components(schemas(
@@ -40,7 +40,7 @@ use crate::{
         series::wire::EpisodeEdit, series::wire::Episode, series::wire::Season, series::wire::Seasons,
         ratings::state::Thumb, ratings::api::RatingBody,
         history::wire::ProgressReport, history::wire::ItemProgress, history::wire::ContinueItem,
-        history::wire::ContinueWatching, history::wire::HistoryItem, history::wire::History,
+        history::wire::ContinueWatching, rows::wire::Row, rows::wire::Rows, history::wire::HistoryItem, history::wire::History,
         jobs::wire::Job, playback::wire::PlaybackRequest, playback::wire::Playback,
         playback::wire::PlaybackEdge, cluster::wire::ClusterView, cluster::wire::Member,
         cluster::wire::NewMember, cluster::wire::Role,

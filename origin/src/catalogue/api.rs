@@ -96,9 +96,9 @@ pub(super) fn validate(t: NewTitle) -> ApiResult<TitleMeta> {
     if genres.len() > 10
         || genres
             .iter()
-            .any(|g| g.is_empty() || g.chars().count() > 40)
+            .any(|g| g.is_empty() || g.chars().count() > 40 || g.chars().any(char::is_control))
     {
-        return bad("genres: at most 10, each 1 to 40 characters");
+        return bad("genres: at most 10, each 1 to 40 characters and no control characters");
     }
     if !RATINGS.contains(&t.maturity_rating.as_str()) {
         return Err(ApiError::new(

@@ -1,6 +1,7 @@
 //! The catalogue: titles, posters and video uploads (admins), listing and title pages (viewers).
 
 pub mod api;
+pub mod genres;
 pub mod state;
 #[cfg(test)]
 pub(crate) mod tests;

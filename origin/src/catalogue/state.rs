@@ -4,6 +4,7 @@ use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::genres;
 use crate::raft::StoreError;
 use crate::raft::tables::{Reads, Table, key};
 
@@ -208,7 +209,12 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
             let Some(mut title) = TITLES.get(tx, id.as_bytes())? else {
                 return Ok(Err(Rejection::TitleNotFound));
             };
+            let before = title.clone();
             changes.apply_to(&mut title.meta);
+            if title.meta.genres != before.meta.genres {
+                genres::remove(tx, &before)?;
+                genres::add(tx, &title)?;
+            }
             TITLES.put(tx, title.id.as_bytes(), &title)?;
             Ok(Ok(Applied::Title(title)))
         }
@@ -223,10 +229,94 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
     }
 }
 
+/// Stores a new title with its index rows.
 fn put(tx: &WriteTransaction, title: &Title) -> Result<(), StoreError> {
     let newest = key::join(&[&key::desc_u64(title.created_at), title.id.as_bytes()]);
     TITLES_BY_NEWEST.put(tx, &newest, &())?;
+    genres::add(tx, title)?;
     TITLES.put(tx, title.id.as_bytes(), title)
+}
+
+/// Builds what later versions index about titles and a state file written before lacks (the
+/// genre index). Run on every node as it opens its state: the same state gives the same rows.
+pub(crate) fn upgrade(tx: &WriteTransaction) -> Result<(), StoreError> {
+    if genres::is_built(tx)? {
+        return Ok(());
+    }
+    for (k, ()) in TITLES_BY_NEWEST.prefix(tx, b"", false, usize::MAX)? {
+        if let Some(t) = TITLES.get(tx, key::last_part(&k).as_bytes())? {
+            genres::add(tx, &t)?;
+        }
+    }
+    Ok(())
+}
+
+/// Up to `want` ready titles that `keep` accepts from the index rows under `prefix` of `index`
+/// (newest first), looking at no more than `max_scan` rows: a row is a few reads however big
+/// the catalogue, and a filter that rejects nearly everything cannot make it scan it all.
+fn newest_matching(
+    tx: &impl Reads,
+    index: Table<()>,
+    prefix: &[u8],
+    want: usize,
+    max_scan: usize,
+    keep: &dyn Fn(&Title) -> bool,
+) -> Result<Vec<Title>, StoreError> {
+    const PAGE: usize = 128;
+    let end = key::prefix_end(prefix);
+    let mut start = prefix.to_vec();
+    let (mut out, mut scanned) = (Vec::new(), 0);
+    while out.len() < want && scanned < max_scan {
+        let rows = index.range(tx, &start, end.as_deref(), false, PAGE)?;
+        for (k, ()) in &rows {
+            if let Some(t) = TITLES.get(tx, key::last_part(k).as_bytes())?
+                && t.state == TitleState::Ready
+                && keep(&t)
+            {
+                out.push(t);
+                if out.len() == want {
+                    break;
+                }
+            }
+        }
+        scanned += rows.len();
+        match rows.last() {
+            Some((k, ())) if rows.len() == PAGE => {
+                start = k.clone();
+                start.push(0);
+            }
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+/// The newest ready titles `keep` accepts (see [`newest_matching`]).
+pub fn newest(
+    tx: &impl Reads,
+    want: usize,
+    max_scan: usize,
+    keep: &dyn Fn(&Title) -> bool,
+) -> Result<Vec<Title>, StoreError> {
+    newest_matching(tx, TITLES_BY_NEWEST, b"", want, max_scan, keep)
+}
+
+/// The newest ready titles of `genre` that `keep` accepts.
+pub fn newest_in_genre(
+    tx: &impl Reads,
+    genre: &str,
+    want: usize,
+    max_scan: usize,
+    keep: &dyn Fn(&Title) -> bool,
+) -> Result<Vec<Title>, StoreError> {
+    newest_matching(
+        tx,
+        genres::BY_GENRE,
+        &genres::prefix(genre),
+        want,
+        max_scan,
+        keep,
+    )
 }
 
 /// Imports titles kept by an origin from before state files.

@@ -118,3 +118,123 @@ fn an_edit_changes_only_the_fields_it_names_and_needs_a_title() {
     .unwrap();
     assert_eq!(json, r#"{"year":2001}"#);
 }
+
+/// Creates title `id` at `now` with `genres` and `rating`, ready to play.
+fn ready(s: &TestState, id: &str, now: u64, genres: &[&str], rating: &str) {
+    let mut m = meta();
+    m.genres = genres.iter().map(|g| (*g).to_owned()).collect();
+    m.maturity_rating = rating.into();
+    s.apply(Command::CreateTitle {
+        id: id.into(),
+        meta: m,
+        now,
+    })
+    .unwrap();
+    s.write(|tx| {
+        state::video_queued(tx, id, "job").unwrap();
+        state::job_finished(tx, id, "job", Ok((60.0, Some("job".into())))).unwrap();
+    });
+}
+
+fn ids(titles: Vec<state::Title>) -> Vec<String> {
+    titles.into_iter().map(|t| t.id).collect()
+}
+
+#[test]
+fn genre_rows_are_newest_first_ready_only_and_follow_edits() {
+    let s = TestState::new();
+    ready(&s, "a", 1, &["Drama", "Comedy"], "G");
+    ready(&s, "b", 2, &["Drama", "Drama"], "R");
+    ready(&s, "c", 3, &["Comedy"], "PG");
+    s.apply(create("draft", 4)).unwrap(); // "nature", not ready
+    let top = s.read(|tx| super::genres::top(tx, 10));
+    assert_eq!(
+        top,
+        [
+            ("Comedy".into(), 2),
+            ("Drama".into(), 2),
+            ("nature".into(), 1)
+        ],
+        "a genre listed twice counts once; ties by name"
+    );
+    let all = |_: &state::Title| true;
+    let drama = s.read(|tx| state::newest_in_genre(tx, "Drama", 10, 100, &all));
+    assert_eq!(ids(drama), ["b", "a"]);
+    assert!(
+        s.read(|tx| state::newest_in_genre(tx, "nature", 10, 100, &all))
+            .is_empty()
+    );
+    let not_r = |t: &state::Title| t.meta.maturity_rating != "R";
+    assert_eq!(
+        ids(s.read(|tx| state::newest(tx, 10, 100, &not_r))),
+        ["c", "a"]
+    );
+    assert_eq!(ids(s.read(|tx| state::newest(tx, 1, 100, &all))), ["c"]);
+
+    let edit = Command::EditTitle {
+        id: "b".into(),
+        changes: state::TitleChanges {
+            genres: Some(vec!["Thriller".into()]),
+            ..Default::default()
+        },
+    };
+    s.apply(edit).unwrap();
+    let drama = s.read(|tx| state::newest_in_genre(tx, "Drama", 10, 100, &all));
+    assert_eq!(ids(drama), ["a"]);
+    let thriller = s.read(|tx| state::newest_in_genre(tx, "Thriller", 10, 100, &all));
+    assert_eq!(ids(thriller), ["b"]);
+    assert_eq!(
+        s.read(|tx| super::genres::top(tx, 1)),
+        [("Comedy".into(), 2)]
+    );
+}
+
+#[test]
+fn a_row_scans_a_bounded_number_of_index_rows() {
+    let s = TestState::new();
+    for n in 0..300 {
+        ready(
+            &s,
+            &format!("t{n:03}"),
+            n,
+            &["Drama"],
+            if n == 0 { "G" } else { "R" },
+        );
+    }
+    let kids = |t: &state::Title| t.meta.maturity_rating == "G";
+    // The one G title is the oldest: 300 rows down, found when the scan may go that far.
+    assert_eq!(
+        ids(s.read(|tx| state::newest(tx, 5, 1_000, &kids))),
+        ["t000"]
+    );
+    assert!(s.read(|tx| state::newest(tx, 5, 200, &kids)).is_empty());
+    let all = |_: &state::Title| true;
+    let page = s.read(|tx| state::newest_in_genre(tx, "Drama", 140, 1_000, &all));
+    assert_eq!(page.len(), 140, "rows span more than one index page");
+    assert_eq!(
+        (page[0].id.as_str(), page[139].id.as_str()),
+        ("t299", "t160")
+    );
+}
+
+#[test]
+fn opening_a_state_from_before_the_genre_index_builds_it() {
+    let s = TestState::new();
+    ready(&s, "a", 1, &["Drama"], "G");
+    s.write(|tx| {
+        tx.delete_table(redb::TableDefinition::<&[u8], &[u8]>::new(
+            "titles_by_genre",
+        ))
+        .unwrap();
+        tx.delete_table(redb::TableDefinition::<&[u8], &[u8]>::new("genre_counts"))
+            .unwrap();
+    });
+    assert!(s.read(|tx| super::genres::top(tx, 5)).is_empty());
+    s.write(|tx| state::upgrade(tx).unwrap());
+    s.write(|tx| state::upgrade(tx).unwrap());
+    assert_eq!(
+        s.read(|tx| super::genres::top(tx, 5)),
+        [("Drama".into(), 1)],
+        "built once"
+    );
+}

@@ -142,6 +142,13 @@ pub trait App: Send + Sync + 'static {
     /// Writes the state of a store made before the state had its own file (the JSON of the
     /// whole app, from its last snapshot) into `tx`. The default refuses: such stores predate
     /// this app.
+    /// Brings a state file written by an older version up to date (indexes it lacks), as the
+    /// node opens it. Must be deterministic like `apply`: every node upgrades the same state
+    /// the same way.
+    fn upgrade(&self, _tx: &redb::WriteTransaction) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     fn import_legacy(&self, _tx: &redb::WriteTransaction, _json: &[u8]) -> Result<(), StoreError> {
         Err(StoreError::Other(
             "this store was written by an older version that kept a JSON snapshot, \
@@ -222,6 +229,7 @@ fn open_files<A: App>(
         migrate_legacy(dir, &log, app).map_err(|e| corrupt(e.to_string()))?;
     }
     let state = StateDb::open(dir)?;
+    upgrade(&state, app).map_err(|e| corrupt(e.to_string()))?;
     // A legacy snapshot left by a crash right after its migration is no longer needed.
     db::clear_legacy_snapshot(&log).map_err(|e| corrupt(e.to_string()))?;
     let snapshots = state_machine::SnapshotDir::open(&dir.join("snapshots")).map_err(|e| {
@@ -235,6 +243,14 @@ fn open_files<A: App>(
         reason: e.to_string(),
     })?;
     Ok((log, journal, created, state, snapshots))
+}
+
+fn upgrade<A: App>(state: &StateDb, app: &A) -> Result<(), StoreError> {
+    let db = state.db()?;
+    let tx = db.begin_write()?;
+    app.upgrade(&tx)?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// A store from before state files: builds `state.redb` from its JSON snapshot (if it has one;

@@ -118,6 +118,10 @@ impl App for Origin {
         })
     }
 
+    fn upgrade(&self, tx: &WriteTransaction) -> Result<(), StoreError> {
+        catalogue::state::upgrade(tx)
+    }
+
     fn import_legacy(&self, tx: &WriteTransaction, json: &[u8]) -> Result<(), StoreError> {
         legacy::import(tx, json)
     }

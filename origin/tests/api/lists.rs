@@ -177,6 +177,29 @@ async fn a_profile_keeps_its_list_ratings_progress_and_history_and_takes_them_al
     .await;
     assert_eq!(page["mine"]["progress"]["position_secs"], 2.5);
 
+    // The home page's rows, in order, for this profile.
+    let rows = expect(c.get("/api/v1/rows").await, StatusCode::OK).await;
+    let names: Vec<&str> = rows["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Continue watching for Ana",
+            "My List",
+            "New on Marquee",
+            "test"
+        ]
+    );
+    assert_eq!(
+        rows["rows"][0]["items"][0]["progress"]["position_secs"],
+        2.5
+    );
+    assert_eq!(rows["rows"][3]["id"], "genre:test");
+
     // Another profile of the same account sees none of it.
     choose(&mut c, &ben).await;
     let list = expect(c.get("/api/v1/my-list").await, StatusCode::OK).await;

@@ -1,0 +1,102 @@
+//! `GET /api/v1/rows`: every row of the home page for the session's profile.
+
+use axum::extract::State;
+
+use super::wire::{Row, Rows};
+use crate::accounts::MaybeViewer;
+use crate::api::Ctx;
+use crate::catalogue::genres;
+use crate::catalogue::state::{self as catalogue, Title};
+use crate::catalogue::wire::Title as TitleWire;
+use crate::error::{ApiResult, ErrorBody};
+use crate::history::wire::ContinueItem;
+use crate::policy::{self, Maturity};
+use crate::profiles::state::Profile;
+use crate::raft::StoreError;
+use crate::raft::tables::Reads;
+use crate::{history, mylist};
+
+/// Cards in a catalogue row.
+const ROW_LENGTH: usize = 30;
+/// Genre rows after "New on Marquee".
+const GENRE_ROWS: usize = 12;
+/// Index rows a catalogue row looks at before it settles for fewer cards (a kids profile in a
+/// catalogue of mostly adult titles gets a shorter row, not a slow page).
+const MAX_SCAN: usize = 2_000;
+
+fn card(t: &Title) -> ContinueItem {
+    ContinueItem {
+        title: TitleWire::from(t),
+        episode: None,
+        progress: None,
+    }
+}
+
+fn catalogue_row(id: String, name: String, titles: Vec<Title>) -> Option<Row> {
+    (!titles.is_empty()).then(|| Row {
+        id,
+        name,
+        items: titles.iter().map(card).collect(),
+    })
+}
+
+/// The rows, in page order; rows with nothing to show are left out.
+pub(crate) fn home_rows(
+    tx: &impl Reads,
+    profile: Option<&Profile>,
+) -> Result<Vec<Row>, StoreError> {
+    let limit = policy::limit_of(profile);
+    let allowed = |t: &Title| policy::may_watch(limit, &t.meta.maturity_rating).is_ok();
+    let mut rows = Vec::new();
+    if let Some(p) = profile {
+        let items = history::api::continue_row(tx, &p.id, p.maturity)?;
+        if !items.is_empty() {
+            rows.push(Row {
+                id: "continue-watching".into(),
+                name: format!("Continue watching for {}", p.name),
+                items,
+            });
+        }
+        rows.extend(my_list_row(tx, &p.id, limit)?);
+    }
+    let new = catalogue::newest(tx, ROW_LENGTH, MAX_SCAN, &allowed)?;
+    rows.extend(catalogue_row("new".into(), "New on Marquee".into(), new));
+    for (genre, _) in genres::top(tx, GENRE_ROWS)? {
+        let titles = catalogue::newest_in_genre(tx, &genre, ROW_LENGTH, MAX_SCAN, &allowed)?;
+        rows.extend(catalogue_row(format!("genre:{genre}"), genre, titles));
+    }
+    Ok(rows)
+}
+
+fn my_list_row(
+    tx: &impl Reads,
+    profile_id: &str,
+    limit: Maturity,
+) -> Result<Option<Row>, StoreError> {
+    let mut titles = Vec::new();
+    for id in mylist::state::titles(tx, profile_id)? {
+        if let Some(t) = catalogue::title(tx, &id)?
+            && t.state == catalogue::TitleState::Ready
+            && policy::may_watch(limit, &t.meta.maturity_rating).is_ok()
+        {
+            titles.push(t);
+            if titles.len() == ROW_LENGTH {
+                break;
+            }
+        }
+    }
+    Ok(catalogue_row("my-list".into(), "My List".into(), titles))
+}
+
+/// The home page: Continue watching and My List for the chosen profile, then New on Marquee
+/// and the biggest genres, all within the profile's maturity limit.
+#[utoipa::path(get, path = "/api/v1/rows", tag = "titles",
+    responses(
+        (status = 200, description = "The rows in page order (empty ones left out)", body = Rows),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+    ))]
+pub async fn rows(State(ctx): State<Ctx>, viewer: MaybeViewer) -> ApiResult<axum::Json<Rows>> {
+    let profile = viewer.0.as_ref().and_then(|v| v.profile.as_ref());
+    let rows = ctx.read(|tx| home_rows(tx, profile))?;
+    Ok(axum::Json(Rows { rows }))
+}
