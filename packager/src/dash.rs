@@ -1,6 +1,7 @@
 //! One static DASH MPD (ISO 23009-1, live profile) over the same CMAF segments as HLS:
 //! SegmentTemplate + SegmentTimeline per Representation.
 
+use crate::language;
 use crate::manifest::{Presentation, Rendition};
 use crate::segment::SegmentTiming;
 use std::fmt::Write;
@@ -14,7 +15,7 @@ pub fn mpd(p: &Presentation) -> String {
     let max_seg = p
         .video
         .iter()
-        .chain(std::iter::once(&p.audio))
+        .chain(&p.audio)
         .flat_map(|r| (0..r.segments.len()).map(move |k| r.segment_secs(k)))
         .fold(0.0, f64::max);
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -57,23 +58,51 @@ pub fn mpd(p: &Presentation) -> String {
         out.push_str("      </Representation>\n");
     }
     out.push_str("    </AdaptationSet>\n");
-    let a = &p.audio;
-    out.push_str("    <AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\" lang=\"und\" segmentAlignment=\"true\" startWithSAP=\"1\">\n");
-    let _ = writeln!(
-        out,
-        "      <Representation id=\"{}\" codecs=\"{}\" bandwidth=\"{}\" audioSamplingRate=\"{}\">",
-        a.id,
-        a.codec.codecs,
-        a.peak_bandwidth(),
-        a.codec.sample_rate
-    );
-    let _ = writeln!(
-        out,
-        "        <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"{}\"/>",
-        a.codec.channels
-    );
-    segment_template(&mut out, a);
-    out.push_str("      </Representation>\n    </AdaptationSet>\n  </Period>\n</MPD>\n");
+    let mut id = 1;
+    for (i, a) in p.audio.iter().enumerate() {
+        let lang = a.language.as_deref().unwrap_or(language::UNDETERMINED);
+        let _ = writeln!(
+            out,
+            "    <AdaptationSet id=\"{id}\" contentType=\"audio\" mimeType=\"audio/mp4\" lang=\"{lang}\" segmentAlignment=\"true\" startWithSAP=\"1\">"
+        );
+        id += 1;
+        // The first track is the one to play when the viewer's language has none.
+        let role = if i == 0 { "main" } else { "dub" };
+        let _ = writeln!(
+            out,
+            "      <Role schemeIdUri=\"urn:mpeg:dash:role:2011\" value=\"{role}\"/>"
+        );
+        let _ = writeln!(
+            out,
+            "      <Representation id=\"{}\" codecs=\"{}\" bandwidth=\"{}\" audioSamplingRate=\"{}\">",
+            a.id,
+            a.codec.codecs,
+            a.peak_bandwidth(),
+            a.codec.sample_rate
+        );
+        let _ = writeln!(
+            out,
+            "        <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"{}\"/>",
+            a.codec.channels
+        );
+        segment_template(&mut out, a);
+        out.push_str("      </Representation>\n    </AdaptationSet>\n");
+    }
+    for s in &p.subtitles {
+        let _ = writeln!(
+            out,
+            "    <AdaptationSet id=\"{id}\" contentType=\"text\" mimeType=\"text/vtt\" lang=\"{}\">",
+            s.language
+        );
+        id += 1;
+        out.push_str("      <Role schemeIdUri=\"urn:mpeg:dash:role:2011\" value=\"subtitle\"/>\n");
+        let _ = writeln!(
+            out,
+            "      <Representation id=\"subtitles-{}\" bandwidth=\"256\">\n        <BaseURL>{}</BaseURL>\n      </Representation>\n    </AdaptationSet>",
+            s.language, s.file
+        );
+    }
+    out.push_str("  </Period>\n</MPD>\n");
     out
 }
 
@@ -128,7 +157,7 @@ mod tests {
             ["<S t=\"0\" d=\"30720\" r=\"1\"/>", "<S d=\"15360\"/>"]
         );
         assert_eq!(
-            timeline(&p.audio.segments),
+            timeline(&p.audio[0].segments),
             [
                 "<S t=\"0\" d=\"96256\"/>",
                 "<S d=\"95232\"/>",
@@ -161,6 +190,20 @@ mod tests {
         assert_eq!(m.matches("<Representation ").count(), 3);
         assert_eq!(m.matches("<Period ").count(), 1);
         assert!(m.ends_with("</MPD>\n"));
+    }
+
+    #[test]
+    fn each_audio_track_and_subtitle_language_is_an_adaptation_set() {
+        let m = mpd(&crate::manifest::fixtures::multilingual());
+        let lines: Vec<&str> = m.lines().map(str::trim).collect();
+        assert!(lines.contains(&"<AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\" lang=\"en\" segmentAlignment=\"true\" startWithSAP=\"1\">"));
+        assert!(lines.contains(&"<AdaptationSet id=\"2\" contentType=\"audio\" mimeType=\"audio/mp4\" lang=\"fr\" segmentAlignment=\"true\" startWithSAP=\"1\">"));
+        assert!(lines.contains(
+            &"<AdaptationSet id=\"4\" contentType=\"text\" mimeType=\"text/vtt\" lang=\"de\">"
+        ));
+        assert!(lines.contains(&"<BaseURL>subtitles/de.vtt</BaseURL>"));
+        assert_eq!(m.matches("value=\"subtitle\"").count(), 2);
+        assert_eq!(m.matches("value=\"main\"").count(), 1);
     }
 
     #[test]

@@ -9,24 +9,31 @@
 use crate::error::PackageError;
 use crate::ladder::Rung;
 use crate::probe::SourceInfo;
+use crate::thumbnails;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// Where ffmpeg writes each track.
+/// Where ffmpeg writes each track, and the thumbnail sprite sheets.
 pub struct EncodeOutputs {
     pub video: Vec<PathBuf>,
-    pub audio: PathBuf,
+    /// One per audio track (one, of silence, for a source without audio).
+    pub audio: Vec<PathBuf>,
+    /// `sprite-%d.jpg` in its own folder.
+    pub thumbnails: PathBuf,
 }
 
 impl EncodeOutputs {
-    pub fn in_dir(dir: &Path, rungs: usize) -> Self {
+    pub fn in_dir(dir: &Path, rungs: usize, audio_tracks: usize) -> Self {
         Self {
             video: (0..rungs)
                 .map(|i| dir.join(format!("video-{i}.mp4")))
                 .collect(),
-            audio: dir.join("audio.mp4"),
+            audio: (0..audio_tracks.max(1))
+                .map(|i| dir.join(format!("audio-{i}.mp4")))
+                .collect(),
+            thumbnails: dir.join("thumbnails").join("sprite-%d.jpg"),
         }
     }
 }
@@ -37,6 +44,7 @@ pub fn ffmpeg_args(
     src: &SourceInfo,
     rungs: &[Rung],
     segment_seconds: u32,
+    thumbnails: &thumbnails::Plan,
     out: &EncodeOutputs,
 ) -> Vec<OsString> {
     let mut a: Vec<OsString> = Vec::new();
@@ -53,7 +61,7 @@ pub fn ffmpeg_args(
         "-i",
     ]);
     a.push(input.into());
-    if !src.has_audio {
+    if !src.has_audio() {
         // No audio in the source: package silence so every title has the same shape.
         a.extend(
             [
@@ -66,10 +74,12 @@ pub fn ffmpeg_args(
         );
     }
     let (num, den) = src.frame_rate;
-    let mut graph = format!("[0:v:0]fps={num}/{den},split={}", rungs.len());
+    // One branch per rung, and one for the thumbnails.
+    let mut graph = format!("[0:v:0]fps={num}/{den},split={}", rungs.len() + 1);
     for i in 0..rungs.len() {
         graph.push_str(&format!("[s{i}]"));
     }
+    graph.push_str("[sthumbs]");
     for (i, r) in rungs.iter().enumerate() {
         graph.push_str(&format!(
             ";[s{i}]scale={}:{},setsar=1[v{i}]",
@@ -77,6 +87,7 @@ pub fn ffmpeg_args(
             r.height
         ));
     }
+    graph.push_str(&format!(";[sthumbs]{}[thumbs]", thumbnails.filter()));
     a.extend(["-filter_complex".into(), graph.into()]);
     // GOP = segment length in frames (rounded up), so x264 adds no keyframes of its own.
     let gop = (f64::from(segment_seconds) * f64::from(num) / f64::from(den)).ceil() as u32;
@@ -121,9 +132,45 @@ pub fn ffmpeg_args(
         a.extend(args.into_iter().map(OsString::from));
         a.push(out.video[i].clone().into());
     }
-    let audio_map = if src.has_audio { "0:a:0" } else { "1:a:0" };
-    let mut audio = vec!["-map".to_string(), audio_map.into()];
-    if !src.has_audio {
+    for (i, path) in out.audio.iter().enumerate() {
+        a.extend(
+            audio_args(src, i, segment_seconds)
+                .into_iter()
+                .map(OsString::from),
+        );
+        a.push(path.clone().into());
+    }
+    let sprites = [
+        "-map",
+        "[thumbs]",
+        "-c:v",
+        "mjpeg",
+        "-q:v",
+        "5",
+        "-fps_mode",
+        "vfr",
+        "-an",
+        "-sn",
+        "-dn",
+        "-f",
+        "image2",
+        "-start_number",
+        "1",
+    ];
+    a.extend(sprites.map(OsString::from));
+    a.push(out.thumbnails.clone().into());
+    a
+}
+
+/// Arguments for audio track `i` (before its output path): AAC stereo 48 kHz, fragmented.
+fn audio_args(src: &SourceInfo, i: usize, segment_seconds: u32) -> Vec<String> {
+    let map = if src.has_audio() {
+        format!("0:a:{i}")
+    } else {
+        "1:a:0".to_owned()
+    };
+    let mut audio = vec!["-map".to_string(), map];
+    if !src.has_audio() {
         audio.extend(["-t".into(), format!("{:.3}", src.duration_secs)]);
     }
     audio.extend(
@@ -148,9 +195,7 @@ pub fn ffmpeg_args(
         .map(String::from),
     );
     audio.push((u64::from(segment_seconds) * 1_000_000).to_string());
-    a.extend(audio.into_iter().map(OsString::from));
-    a.push(out.audio.clone().into());
-    a
+    audio
 }
 
 /// Run ffmpeg, reporting progress as a fraction of the source's duration.
@@ -215,15 +260,34 @@ pub fn progress_fraction(line: &str, duration_secs: f64) -> Option<f32> {
 mod tests {
     use super::*;
 
-    fn src(has_audio: bool) -> SourceInfo {
+    fn src(audio_tracks: usize) -> SourceInfo {
+        let languages = ["en", "fr", "de"];
         SourceInfo {
             width: 1920,
             height: 1080,
             display_aspect: 16.0 / 9.0,
             frame_rate: (30, 1),
             duration_secs: 10.0,
-            has_audio,
+            audio: languages[..audio_tracks]
+                .iter()
+                .map(|l| crate::probe::AudioStream {
+                    language: (*l).into(),
+                })
+                .collect(),
         }
+    }
+
+    fn args(src: &SourceInfo, out: &EncodeOutputs) -> String {
+        let rungs = crate::ladder::choose(1080, None).expect("ok");
+        let plan = thumbnails::Plan::new(src.duration_secs, src.display_aspect);
+        joined(&ffmpeg_args(
+            Path::new("in.mov"),
+            src,
+            &rungs,
+            2,
+            &plan,
+            out,
+        ))
     }
 
     fn joined(args: &[OsString]) -> String {
@@ -235,17 +299,10 @@ mod tests {
 
     #[test]
     fn one_process_split_with_aligned_keyframes() {
-        let rungs = crate::ladder::choose(1080, None).expect("ok");
-        let out = EncodeOutputs::in_dir(Path::new("/tmp/x"), 3);
-        let cmd = joined(&ffmpeg_args(
-            Path::new("in.mov"),
-            &src(true),
-            &rungs,
-            2,
-            &out,
-        ));
+        let out = EncodeOutputs::in_dir(Path::new("/tmp/x"), 3, 1);
+        let cmd = args(&src(1), &out);
         assert!(cmd.contains(
-            "-filter_complex [0:v:0]fps=30/1,split=3[s0][s1][s2];[s0]scale=1280:720,setsar=1[v0];[s1]scale=854:480,setsar=1[v1];[s2]scale=640:360,setsar=1[v2]"
+            "-filter_complex [0:v:0]fps=30/1,split=4[s0][s1][s2][sthumbs];[s0]scale=1280:720,setsar=1[v0];[s1]scale=854:480,setsar=1[v1];[s2]scale=640:360,setsar=1[v2];[sthumbs]fps=1/2,scale=160:90,setsar=1,tile=10x10[thumbs]"
         ));
         assert_eq!(
             cmd.matches("-force_key_frames expr:gte(t,n_forced*2)")
@@ -256,7 +313,10 @@ mod tests {
         assert_eq!(cmd.matches("-g 60 -keyint_min 60").count(), 3);
         assert!(cmd.contains("-b:v 3000k -maxrate 3300k -bufsize 6000k"));
         assert!(cmd.contains("-map 0:a:0 -c:a aac -b:a 128k -ac 2 -ar 48000"));
-        assert!(cmd.ends_with("-frag_duration 2000000 /tmp/x/audio.mp4"));
+        assert!(cmd.contains("-frag_duration 2000000 /tmp/x/audio-0.mp4 "));
+        assert!(cmd.ends_with(
+            "-map [thumbs] -c:v mjpeg -q:v 5 -fps_mode vfr -an -sn -dn -f image2 -start_number 1 /tmp/x/thumbnails/sprite-%d.jpg"
+        ));
         assert!(!cmd.contains("anullsrc"));
         assert_eq!(
             cmd.matches("empty_moov+delay_moov+default_base_moof")
@@ -267,16 +327,19 @@ mod tests {
     }
 
     #[test]
+    fn every_audio_stream_gets_its_own_track() {
+        let out = EncodeOutputs::in_dir(Path::new("/o"), 3, 3);
+        let cmd = args(&src(3), &out);
+        for i in 0..3 {
+            assert!(cmd.contains(&format!("-map 0:a:{i} -c:a aac")), "{cmd}");
+            assert!(cmd.contains(&format!("/o/audio-{i}.mp4")));
+        }
+    }
+
+    #[test]
     fn silent_audio_for_sources_without_audio() {
-        let rungs = crate::ladder::choose(1080, None).expect("ok");
-        let out = EncodeOutputs::in_dir(Path::new("/o"), 3);
-        let cmd = joined(&ffmpeg_args(
-            Path::new("in.mp4"),
-            &src(false),
-            &rungs,
-            2,
-            &out,
-        ));
+        let out = EncodeOutputs::in_dir(Path::new("/o"), 3, 0);
+        let cmd = args(&src(0), &out);
         assert!(cmd.contains("-f lavfi -i anullsrc=channel_layout=stereo:sample_rate=48000"));
         assert!(cmd.contains("-map 1:a:0 -t 10.000 -c:a aac"));
     }

@@ -60,6 +60,7 @@ mod encode;
 mod error;
 pub mod hls;
 pub mod ladder;
+pub mod language;
 pub mod manifest;
 pub mod mp4;
 mod output;
@@ -67,10 +68,13 @@ mod package;
 mod probe;
 pub mod segment;
 mod source;
+pub mod thumbnails;
+pub mod webvtt;
 
 pub use error::PackageError;
 pub use ladder::{Rung, parse_ladder};
 pub use package::{
-    AudioSummary, PackageRequest, PackageSummary, Progress, RungSummary, Stage, package,
+    AudioSummary, PackageRequest, PackageSummary, Progress, RungSummary, Stage, SubtitleInput,
+    ThumbnailSummary, package,
 };
 pub use probe::SourceInfo;

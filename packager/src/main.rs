@@ -1,9 +1,10 @@
-//! `marquee-packager INPUT OUTPUT_DIR [--segment-seconds 2] [--ladder 720p,480p,360p]`
+//! `marquee-packager INPUT OUTPUT_DIR [--segment-seconds 2] [--ladder 720p,480p,360p]
+//! [--subtitles en=en.vtt]...`
 
 use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use marquee_packager::{PackageRequest, PackageSummary, package, parse_ladder};
+use marquee_packager::{PackageRequest, PackageSummary, SubtitleInput, package, parse_ladder};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,10 @@ struct Cli {
     /// 480p=1400, 360p=800 capped at the source's height (smaller sources get lower rungs).
     #[arg(long, env = "MARQUEE_PACKAGER_LADDER")]
     ladder: Option<String>,
+    /// A WebVTT subtitle file and its language, `LANG=FILE` (e.g. `en=film.en.vtt`); repeat
+    /// for each language.
+    #[arg(long = "subtitles", value_name = "LANG=FILE", value_parser = parse_subtitles)]
+    subtitles: Vec<SubtitleInput>,
     /// No progress bar (for logs and CI).
     #[arg(long, env = "MARQUEE_PACKAGER_QUIET")]
     quiet: bool,
@@ -33,10 +38,25 @@ struct Cli {
 const AFTER_HELP: &str = "Output layout:
   master.m3u8, manifest.mpd, package.json
   video/<rung>/{init.mp4, seg-<n>.m4s, playlist.m3u8}
-  audio/{init.mp4, seg-<n>.m4s, playlist.m3u8}
+  audio/{init.mp4, seg-<n>.m4s, playlist.m3u8}     the first audio track; audio-2/, … the others
+  subtitles/<lang>.{vtt, m3u8}                       one per --subtitles
+  thumbnails/{sprite-<n>.jpg, thumbnails.vtt}        trick-play sprites and their WebVTT index
+
+Every audio stream of the source becomes a track, named by its language tag.
 
 Example:
-  marquee-packager film.mov out/film --ladder 720p,480p,360p";
+  marquee-packager film.mov out/film --ladder 720p,480p,360p --subtitles en=film.en.vtt";
+
+fn parse_subtitles(arg: &str) -> Result<SubtitleInput, String> {
+    let (language, path) = arg
+        .split_once('=')
+        .filter(|(l, p)| !l.is_empty() && !p.is_empty())
+        .ok_or("expected LANG=FILE, e.g. en=film.en.vtt")?;
+    Ok(SubtitleInput {
+        language: language.to_owned(),
+        path: path.into(),
+    })
+}
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber_init();
@@ -47,6 +67,7 @@ fn main() -> anyhow::Result<()> {
         output_dir: cli.output_dir.clone(),
         segment_seconds: cli.segment_seconds,
         ladder,
+        subtitles: cli.subtitles.clone(),
     };
     let bar = if cli.quiet {
         ProgressBar::hidden()

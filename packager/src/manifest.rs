@@ -15,6 +15,8 @@ pub struct Rendition {
     pub timescale: u32,
     /// Video frame rate as `num/den` (`30/1`, `30000/1001`); `None` for audio.
     pub frame_rate: Option<(u32, u32)>,
+    /// An audio track's language (BCP 47, `und` when unknown); `None` for video.
+    pub language: Option<String>,
     pub segments: Vec<SegmentTiming>,
 }
 
@@ -56,20 +58,50 @@ impl Rendition {
     }
 }
 
+/// A WebVTT subtitle track: one file covering the whole presentation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subtitles {
+    /// BCP 47 language tag.
+    pub language: String,
+    /// `subtitles/<language>.vtt`, relative to the package root.
+    pub file: String,
+}
+
 /// All renditions of one title.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Presentation {
     /// Video rungs, highest first.
     pub video: Vec<Rendition>,
-    pub audio: Rendition,
+    /// Audio tracks, the default first.
+    pub audio: Vec<Rendition>,
+    pub subtitles: Vec<Subtitles>,
 }
 
 impl Presentation {
     pub fn duration_secs(&self) -> f64 {
         self.video
             .iter()
+            .chain(&self.audio)
             .map(Rendition::duration_secs)
-            .fold(self.audio.duration_secs(), f64::max)
+            .fold(0.0, f64::max)
+    }
+
+    /// The highest peak bitrate of any audio track (what a variant adds for its audio).
+    pub fn audio_peak_bandwidth(&self) -> u64 {
+        self.audio
+            .iter()
+            .map(Rendition::peak_bandwidth)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The highest average bitrate of any audio track.
+    pub fn audio_average_bandwidth(&self) -> u64 {
+        self.audio
+            .iter()
+            .map(Rendition::average_bandwidth)
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -109,6 +141,7 @@ pub(crate) mod fixtures {
             },
             timescale: 15360,
             frame_rate: Some((30, 1)),
+            language: None,
             segments,
         }
     }
@@ -126,6 +159,7 @@ pub(crate) mod fixtures {
         };
         r.timescale = 48000;
         r.frame_rate = None;
+        r.language = Some("und".into());
         r
     }
 
@@ -136,8 +170,27 @@ pub(crate) mod fixtures {
                 video("720p", 720, &[30720, 30720, 15360], 750_000),
                 video("360p", 360, &[30720, 30720, 15360], 200_000),
             ],
-            audio: audio(&[96256, 95232, 48512], 32_000),
+            audio: vec![audio(&[96256, 95232, 48512], 32_000)],
+            subtitles: Vec::new(),
         }
+    }
+
+    /// The same with a second (French) audio track and English and German subtitles.
+    pub fn multilingual() -> Presentation {
+        let mut p = presentation();
+        p.audio[0].language = Some("en".into());
+        let mut fr = audio(&[96256, 95232, 48512], 40_000);
+        fr.id = "audio-2".into();
+        fr.dir = "audio-2".into();
+        fr.language = Some("fr".into());
+        p.audio.push(fr);
+        p.subtitles = ["en", "de"]
+            .map(|l| Subtitles {
+                language: l.into(),
+                file: format!("subtitles/{l}.vtt"),
+            })
+            .to_vec();
+        p
     }
 }
 

@@ -5,12 +5,13 @@ use crate::encode::{self, EncodeOutputs};
 use crate::error::PackageError;
 use crate::hls;
 use crate::ladder::{self, Rung};
-use crate::manifest::{Presentation, Rendition, segment_name};
+use crate::manifest::{Presentation, Rendition, Subtitles, segment_name};
 use crate::mp4::{self, TrackKind};
 use crate::output;
 use crate::probe;
 use crate::segment::{self, SegmentTiming};
 use crate::source::{self, SourceTrack};
+use crate::thumbnails;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,16 @@ pub struct PackageRequest {
     pub segment_seconds: u32,
     /// `None` picks the default ladder for the source (see [`crate::ladder`]).
     pub ladder: Option<Vec<Rung>>,
+    /// WebVTT files to package as subtitle tracks, one per language.
+    pub subtitles: Vec<SubtitleInput>,
+}
+
+/// A WebVTT file and the language of its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubtitleInput {
+    /// A language tag (`en`, `fra`, …); normalised like audio tracks' ([`crate::language`]).
+    pub language: String,
+    pub path: PathBuf,
 }
 
 impl PackageRequest {
@@ -33,6 +44,7 @@ impl PackageRequest {
             output_dir: output_dir.into(),
             segment_seconds: 2,
             ladder: None,
+            subtitles: Vec::new(),
         }
     }
 }
@@ -92,7 +104,7 @@ pub struct RungSummary {
     pub frame_rate: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AudioSummary {
     pub codecs: String,
     pub bandwidth: u64,
@@ -101,6 +113,19 @@ pub struct AudioSummary {
     pub channels: u32,
     /// True when the source had no audio and silence was packaged.
     pub silent: bool,
+    /// BCP 47 language tag, `und` when the source named none.
+    #[serde(default)]
+    pub language: String,
+}
+
+/// The trick-play thumbnails of a package (`thumbnails/thumbnails.vtt` indexes them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThumbnailSummary {
+    pub interval_secs: u32,
+    pub width: u32,
+    pub height: u32,
+    pub count: u32,
+    pub sheets: u32,
 }
 
 /// The result of a packaging run; also written as `package.json`.
@@ -111,7 +136,14 @@ pub struct PackageSummary {
     /// Segments per track (every rung and the audio have the same count).
     pub segment_count: usize,
     pub rungs: Vec<RungSummary>,
+    /// The default audio track (the first of `audio_tracks`).
     pub audio: AudioSummary,
+    #[serde(default)]
+    pub audio_tracks: Vec<AudioSummary>,
+    /// Subtitle languages, as packaged.
+    #[serde(default)]
+    pub subtitles: Vec<String>,
+    pub thumbnails: Option<ThumbnailSummary>,
     /// Every file written, relative to the output folder, `/`-separated.
     pub files: Vec<PathBuf>,
 }
@@ -132,10 +164,12 @@ pub fn package(
         fraction: 0.0,
     });
     probe::check_tool("ffmpeg")?;
+    let subtitles = subtitle_tracks(&req.subtitles)?;
     // Refuse a folder we must not write into before spending minutes encoding.
     let earlier_files = output::check(&req.output_dir)?;
     let src = probe::probe(&req.input)?;
     let rungs = ladder::choose(src.height, req.ladder.as_deref())?;
+    let thumbs = thumbnails::Plan::new(src.duration_secs, src.display_aspect);
     tracing::info!(input = %req.input.display(), height = src.height, duration = src.duration_secs,
         rungs = ?rungs.iter().map(|r| &r.name).collect::<Vec<_>>(), "packaging");
     progress(Progress {
@@ -144,8 +178,18 @@ pub fn package(
     });
 
     let scratch = output::scratch_dir(&req.output_dir)?;
-    let outputs = EncodeOutputs::in_dir(scratch.path(), rungs.len());
-    let args = encode::ffmpeg_args(&req.input, &src, &rungs, req.segment_seconds, &outputs);
+    let outputs = EncodeOutputs::in_dir(scratch.path(), rungs.len(), src.audio.len());
+    if let Some(dir) = outputs.thumbnails.parent() {
+        std::fs::create_dir_all(dir).map_err(PackageError::io(dir))?;
+    }
+    let args = encode::ffmpeg_args(
+        &req.input,
+        &src,
+        &rungs,
+        req.segment_seconds,
+        &thumbs,
+        &outputs,
+    );
     tracing::debug!(?args, "running ffmpeg");
     progress(Progress {
         stage: Stage::Encoding,
@@ -164,7 +208,18 @@ pub fn package(
     // The encode worked: now the earlier package in the folder can go.
     output::remove_previous(&req.output_dir, &earlier_files)?;
     let mut files = Vec::new();
-    let presentation = segment_all(req, &rungs, &outputs, src.frame_rate, &mut files, progress)?;
+    let languages: Vec<String> = src.audio.iter().map(|a| a.language.clone()).collect();
+    let mut presentation = segment_all(
+        req,
+        &rungs,
+        &outputs,
+        (src.frame_rate, &languages),
+        &mut files,
+        progress,
+    )?;
+    presentation.subtitles = write_subtitles(&req.output_dir, &subtitles, &mut files)?;
+    let duration = presentation.duration_secs();
+    write_thumbnails(&req.output_dir, &outputs, (&thumbs, duration), &mut files)?;
 
     progress(Progress {
         stage: Stage::Writing,
@@ -182,11 +237,15 @@ pub fn package(
         &dash::mpd(&presentation),
         &mut files,
     )?;
-    for r in presentation
-        .video
-        .iter()
-        .chain(std::iter::once(&presentation.audio))
-    {
+    for s in &presentation.subtitles {
+        write_text(
+            &req.output_dir,
+            &hls::subtitle_playlist_path(s),
+            &hls::subtitle_playlist(s, presentation.duration_secs()),
+            &mut files,
+        )?;
+    }
+    for r in presentation.video.iter().chain(&presentation.audio) {
         write_text(
             &req.output_dir,
             &format!("{}/playlist.m3u8", r.dir),
@@ -199,7 +258,7 @@ pub fn package(
         &presentation,
         &rungs,
         req.segment_seconds,
-        !src.has_audio,
+        (!src.has_audio(), &thumbs),
         files,
     );
     let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
@@ -215,15 +274,80 @@ pub fn package(
     Ok(summary)
 }
 
+/// Each subtitle file checked to be WebVTT, with its language normalised; one per language.
+fn subtitle_tracks(inputs: &[SubtitleInput]) -> Result<Vec<(String, PathBuf)>, PackageError> {
+    let mut out: Vec<(String, PathBuf)> = Vec::new();
+    for input in inputs {
+        let text = std::fs::read(&input.path).map_err(|source| PackageError::InputMissing {
+            path: input.path.clone(),
+            source,
+        })?;
+        if let Err(detail) = crate::webvtt::check(&text) {
+            return Err(PackageError::InvalidRequest(format!(
+                "{} is not WebVTT: {detail}",
+                input.path.display()
+            )));
+        }
+        let language = crate::language::normalise(&input.language);
+        if out.iter().any(|(l, _)| *l == language) {
+            return Err(PackageError::InvalidRequest(format!(
+                "two subtitle files for {language}"
+            )));
+        }
+        out.push((language, input.path.clone()));
+    }
+    Ok(out)
+}
+
+fn write_subtitles(
+    out: &Path,
+    tracks: &[(String, PathBuf)],
+    files: &mut Vec<PathBuf>,
+) -> Result<Vec<Subtitles>, PackageError> {
+    let mut written = Vec::new();
+    for (language, path) in tracks {
+        let bytes = std::fs::read(path).map_err(PackageError::io(path))?;
+        let file = format!("subtitles/{language}.vtt");
+        write_file(out, &file, &bytes, files)?;
+        written.push(Subtitles {
+            language: language.clone(),
+            file,
+        });
+    }
+    Ok(written)
+}
+
+/// Moves ffmpeg's sprite sheets into the package and writes their WebVTT index.
+fn write_thumbnails(
+    out: &Path,
+    outputs: &EncodeOutputs,
+    (plan, duration_secs): (&thumbnails::Plan, f64),
+    files: &mut Vec<PathBuf>,
+) -> Result<(), PackageError> {
+    let from = outputs.thumbnails.parent().unwrap_or(out);
+    for k in 0..plan.sheets() as usize {
+        let name = thumbnails::sheet_name(k);
+        let bytes = std::fs::read(from.join(&name)).map_err(PackageError::io(from.join(&name)))?;
+        write_file(out, &format!("{}/{name}", thumbnails::DIR), &bytes, files)?;
+    }
+    let index = plan.index(duration_secs);
+    write_text(
+        out,
+        &format!("{}/{}", thumbnails::DIR, thumbnails::INDEX),
+        &index,
+        files,
+    )
+}
+
 fn segment_all(
     req: &PackageRequest,
     rungs: &[Rung],
     outputs: &EncodeOutputs,
-    frame_rate: (u32, u32),
+    (frame_rate, languages): ((u32, u32), &[String]),
     files: &mut Vec<PathBuf>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Presentation, PackageError> {
-    let steps = (rungs.len() + 1) as f32;
+    let steps = (rungs.len() + outputs.audio.len()) as f32;
     let mut video = Vec::new();
     let mut boundaries: Vec<f64> = Vec::new();
     for (i, rung) in rungs.iter().enumerate() {
@@ -255,37 +379,57 @@ fn segment_all(
             codec: info.codec.clone(),
             timescale: info.timescale,
             frame_rate: Some(frame_rate),
+            language: None,
+            segments,
+        });
+    }
+    let mut audio = Vec::new();
+    for (i, path) in outputs.audio.iter().enumerate() {
+        progress(Progress {
+            stage: Stage::Segmenting,
+            fraction: (rungs.len() + i) as f32 / steps,
+        });
+        let mut track = source::read_track(path)?;
+        expect_kind(&track, TrackKind::Audio)?;
+        tracing::debug!(edit = ?track.info.edit_media_time, samples = track.samples.len(), "audio track");
+        segment::normalise(
+            TrackKind::Audio,
+            &mut track.samples,
+            track.info.edit_media_time,
+        );
+        let ranges = segment::cut_at_times(&track.samples, track.info.timescale, &boundaries);
+        // The first track keeps the folder of packages from before several tracks.
+        let dir = if i == 0 {
+            "audio".to_owned()
+        } else {
+            format!("audio-{}", i + 1)
+        };
+        let segments = write_track(&req.output_dir, &dir, &track, &ranges, files)?;
+        audio.push(Rendition {
+            id: dir.clone(),
+            dir,
+            kind: TrackKind::Audio,
+            codec: track.info.codec.clone(),
+            timescale: track.info.timescale,
+            frame_rate: None,
+            language: Some(
+                languages
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| crate::language::UNDETERMINED.into()),
+            ),
             segments,
         });
     }
     progress(Progress {
         stage: Stage::Segmenting,
-        fraction: rungs.len() as f32 / steps,
-    });
-    let mut track = source::read_track(&outputs.audio)?;
-    expect_kind(&track, TrackKind::Audio)?;
-    tracing::debug!(edit = ?track.info.edit_media_time, samples = track.samples.len(), "audio track");
-    segment::normalise(
-        TrackKind::Audio,
-        &mut track.samples,
-        track.info.edit_media_time,
-    );
-    let ranges = segment::cut_at_times(&track.samples, track.info.timescale, &boundaries);
-    let segments = write_track(&req.output_dir, "audio", &track, &ranges, files)?;
-    let audio = Rendition {
-        id: "audio".into(),
-        dir: "audio".into(),
-        kind: TrackKind::Audio,
-        codec: track.info.codec.clone(),
-        timescale: track.info.timescale,
-        frame_rate: None,
-        segments,
-    };
-    progress(Progress {
-        stage: Stage::Segmenting,
         fraction: 1.0,
     });
-    Ok(Presentation { video, audio })
+    Ok(Presentation {
+        video,
+        audio,
+        subtitles: Vec::new(),
+    })
 }
 
 fn expect_kind(track: &SourceTrack, kind: TrackKind) -> Result<(), PackageError> {
@@ -400,10 +544,22 @@ fn summarise(
     p: &Presentation,
     rungs: &[Rung],
     segment_seconds: u32,
-    silent: bool,
+    (silent, thumbs): (bool, &thumbnails::Plan),
     files: Vec<PathBuf>,
 ) -> PackageSummary {
-    let a = &p.audio;
+    let audio_tracks: Vec<AudioSummary> = p
+        .audio
+        .iter()
+        .map(|a| AudioSummary {
+            codecs: a.codec.codecs.clone(),
+            bandwidth: a.peak_bandwidth(),
+            average_bandwidth: a.average_bandwidth(),
+            sample_rate: a.codec.sample_rate,
+            channels: a.codec.channels,
+            silent,
+            language: a.language.clone().unwrap_or_default(),
+        })
+        .collect();
     PackageSummary {
         duration_secs: (p.duration_secs() * 1000.0).round() / 1000.0,
         segment_seconds,
@@ -423,14 +579,16 @@ fn summarise(
                 frame_rate: v.frame_rate_f64().unwrap_or(0.0),
             })
             .collect(),
-        audio: AudioSummary {
-            codecs: a.codec.codecs.clone(),
-            bandwidth: a.peak_bandwidth(),
-            average_bandwidth: a.average_bandwidth(),
-            sample_rate: a.codec.sample_rate,
-            channels: a.codec.channels,
-            silent,
-        },
+        audio: audio_tracks.first().cloned().unwrap_or_default(),
+        audio_tracks,
+        subtitles: p.subtitles.iter().map(|s| s.language.clone()).collect(),
+        thumbnails: Some(ThumbnailSummary {
+            interval_secs: thumbs.interval_secs,
+            width: thumbs.width,
+            height: thumbs.height,
+            count: thumbs.count,
+            sheets: thumbs.sheets(),
+        }),
         files,
     }
 }

@@ -15,7 +15,24 @@ pub struct SourceInfo {
     /// Frame rate to encode at, `num/den`.
     pub frame_rate: (u32, u32),
     pub duration_secs: f64,
-    pub has_audio: bool,
+    /// Audio streams in source order (the first is the default track).
+    pub audio: Vec<AudioStream>,
+}
+
+/// One audio stream of the source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioStream {
+    /// BCP 47 language tag ([`crate::language::normalise`]), `und` when untagged.
+    pub language: String,
+}
+
+/// Most audio tracks packaged from one source (dubs beyond it are left out).
+pub const MAX_AUDIO_TRACKS: usize = 8;
+
+impl SourceInfo {
+    pub fn has_audio(&self) -> bool {
+        !self.audio.is_empty()
+    }
 }
 
 /// Run `tool -version` to fail early with a clear message when ffmpeg is not installed.
@@ -135,7 +152,14 @@ pub fn from_ffprobe_json(json: &Value) -> Result<SourceInfo, ProbeProblem> {
         display_aspect: f64::from(width) * sar / f64::from(height),
         frame_rate,
         duration_secs,
-        has_audio: streams.iter().any(|s| is(&s, "audio")),
+        audio: streams
+            .iter()
+            .filter(|s| is(s, "audio"))
+            .take(MAX_AUDIO_TRACKS)
+            .map(|s| AudioStream {
+                language: crate::language::normalise(s["tags"]["language"].as_str().unwrap_or("")),
+            })
+            .collect(),
     })
 }
 
@@ -184,7 +208,8 @@ mod tests {
             (info.width, info.height, info.frame_rate),
             (1280, 720, (30000, 1001))
         );
-        assert!(info.has_audio);
+        assert!(info.has_audio());
+        assert_eq!(info.audio[0].language, "und");
         assert!((info.duration_secs - 10.01).abs() < 1e-9);
         assert!((info.display_aspect - 16.0 / 9.0).abs() < 1e-9);
     }
@@ -202,7 +227,24 @@ mod tests {
             (30, 1),
             "out-of-range rates fall back to 30 fps"
         );
-        assert!(!info.has_audio);
+        assert!(!info.has_audio());
+    }
+
+    #[test]
+    fn every_audio_stream_is_a_track_with_its_language() {
+        let j = json!({"streams": [
+            {"codec_type": "video", "width": 640, "height": 360, "r_frame_rate": "25/1"},
+            {"codec_type": "audio", "tags": {"language": "eng"}},
+            {"codec_type": "subtitle", "tags": {"language": "deu"}},
+            {"codec_type": "audio", "tags": {"language": "fre"}}
+        ], "format": {"duration": "2"}});
+        let langs: Vec<String> = from_ffprobe_json(&j)
+            .expect("ok")
+            .audio
+            .into_iter()
+            .map(|a| a.language)
+            .collect();
+        assert_eq!(langs, ["en", "fr"]);
     }
 
     #[test]

@@ -308,3 +308,148 @@ fn files_under(root: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// A source with an English and a French audio stream, packaged with English and German
+/// subtitles: every track is a rendition in both manifests, and the thumbnails are indexed.
+#[test]
+fn dubbed_source_with_subtitles_and_thumbnails() {
+    let _guard = heavy();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let clip = tmp.path().join("dubbed.mp4");
+    super::common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x180:rate=30",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=660:sample_rate=48000",
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-map",
+        "2:a",
+        "-t",
+        "7",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-metadata:s:a:0",
+        "language=eng",
+        "-metadata:s:a:1",
+        "language=fre",
+        clip.to_str().unwrap(),
+    ]);
+    let vtt = |text: &str| format!("WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n{text}\n");
+    let (en, de) = (tmp.path().join("en.vtt"), tmp.path().join("de.vtt"));
+    std::fs::write(&en, vtt("Hello")).unwrap();
+    std::fs::write(&de, vtt("Hallo")).unwrap();
+    let out = tmp.path().join("out");
+    let mut req = PackageRequest::new(&clip, &out);
+    req.subtitles = vec![
+        marquee_packager::SubtitleInput {
+            language: "en".into(),
+            path: en,
+        },
+        marquee_packager::SubtitleInput {
+            language: "deu".into(),
+            path: de,
+        },
+    ];
+    let summary = package(&req, &mut |_| {}).expect("packages");
+
+    let languages: Vec<&str> = summary
+        .audio_tracks
+        .iter()
+        .map(|a| a.language.as_str())
+        .collect();
+    assert_eq!(languages, ["en", "fr"]);
+    assert_eq!(summary.subtitles, ["en", "de"]);
+    let (fr, segs) = read_back(&out.join("audio-2"), summary.segment_count);
+    assert_eq!((fr.kind, segs[0][0].dts), (TrackKind::Audio, 0));
+    let master = std::fs::read_to_string(out.join("master.m3u8")).unwrap();
+    assert!(
+        master.contains("NAME=\"French\",LANGUAGE=\"fr\",DEFAULT=NO"),
+        "{master}"
+    );
+    assert!(master.contains("TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"German\",LANGUAGE=\"de\""));
+    let mpd = std::fs::read_to_string(out.join("manifest.mpd")).unwrap();
+    assert_eq!(mpd.matches("contentType=\"audio\"").count(), 2, "{mpd}");
+    assert!(mpd.contains("<BaseURL>subtitles/de.vtt</BaseURL>"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("subtitles/de.vtt")).unwrap(),
+        vtt("Hallo"),
+        "cues pass through untouched"
+    );
+    let sub_playlist = std::fs::read_to_string(out.join("subtitles/en.m3u8")).unwrap();
+    assert!(
+        sub_playlist.contains("\nen.vtt\n#EXT-X-ENDLIST"),
+        "{sub_playlist}"
+    );
+
+    let thumbs = summary.thumbnails.expect("thumbnails");
+    assert_eq!(
+        (thumbs.interval_secs, thumbs.count, thumbs.sheets),
+        (2, 4, 1)
+    );
+    let sheet = out.join("thumbnails/sprite-1.jpg");
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=width,height",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&sheet)
+        .output()
+        .expect("ffprobe");
+    assert_eq!(
+        String::from_utf8_lossy(&probe.stdout).trim(),
+        "1600,900",
+        "a 10x10 sheet of 160x90"
+    );
+    let index = std::fs::read_to_string(out.join("thumbnails/thumbnails.vtt")).unwrap();
+    let last = index.rsplit("\n\n").next().unwrap();
+    assert!(
+        last.starts_with("00:00:06.000 --> 00:00:07."),
+        "ends with the video: {index}"
+    );
+    assert!(
+        last.ends_with("\nsprite-1.jpg#xywh=480,0,160,90\n"),
+        "{index}"
+    );
+    for file in &summary.files {
+        assert!(
+            out.join(file).is_file(),
+            "{} listed but missing",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn a_subtitle_file_that_is_not_webvtt_is_refused_before_encoding() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let srt = tmp.path().join("en.srt");
+    std::fs::write(&srt, "1\n00:00:01,000 --> 00:00:02,000\nHello\n").unwrap();
+    let mut req = PackageRequest::new(tmp.path().join("missing.mp4"), tmp.path().join("out"));
+    req.subtitles = vec![marquee_packager::SubtitleInput {
+        language: "en".into(),
+        path: srt,
+    }];
+    let err = package(&req, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("not WebVTT"), "{err}");
+}
