@@ -25,6 +25,7 @@ pub enum Code {
     InvalidEpisode,
     InvalidProgress,
     InvalidQuery,
+    InvalidSubtitles,
     EmptyBody,
     UnsupportedMediaType,
     BodyTooLarge,
@@ -51,7 +52,7 @@ pub enum Code {
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
-    pub const ALL: [Code; 32] = [
+    pub const ALL: [Code; 33] = [
         Self::InvalidEmail,
         Self::PasswordTooShort,
         Self::PasswordTooLong,
@@ -62,6 +63,7 @@ impl Code {
         Self::InvalidEpisode,
         Self::InvalidProgress,
         Self::InvalidQuery,
+        Self::InvalidSubtitles,
         Self::EmptyBody,
         Self::UnsupportedMediaType,
         Self::BodyTooLarge,
@@ -91,7 +93,7 @@ impl Code {
         match self {
             Self::InvalidEmail | Self::PasswordTooShort | Self::PasswordTooLong => S::BAD_REQUEST,
             Self::InvalidJson | Self::EmptyBody | Self::InvalidQuery => S::BAD_REQUEST,
-            Self::InvalidProgress => S::UNPROCESSABLE_ENTITY,
+            Self::InvalidProgress | Self::InvalidSubtitles => S::UNPROCESSABLE_ENTITY,
             Self::InvalidBody
             | Self::InvalidTitle
             | Self::InvalidProfile
@@ -125,6 +127,7 @@ impl Code {
             Self::InvalidEpisode => "invalid_episode",
             Self::InvalidProgress => "invalid_progress",
             Self::InvalidQuery => "invalid_query",
+            Self::InvalidSubtitles => "invalid_subtitles",
             Self::EmptyBody => "empty_body",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::BodyTooLarge => "body_too_large",

@@ -38,6 +38,7 @@ pub mod scale_fill;
 pub mod series;
 pub mod server;
 pub mod state;
+pub mod subtitles;
 pub mod web;
 
 pub use config::{Cli, Config};

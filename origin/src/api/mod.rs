@@ -20,6 +20,7 @@ use crate::raft::{GroupCommit, ReadError, Replicated, StoreError, WriteError};
 use crate::state::{Command, DomainCommand, Guarded, Origin, Outcome};
 use crate::{
     accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings, rows, series,
+    subtitles,
 };
 
 pub use openapi::ApiDoc;
@@ -225,6 +226,13 @@ pub fn router() -> Router<Ctx> {
         )
         .route("/admin/episodes/{id}/video", put(series::api::put_video))
         .route("/admin/episodes/{id}/job", get(series::api::job))
+        .route("/admin/videos/{id}/subtitles", get(subtitles::api::list))
+        .route(
+            "/admin/videos/{id}/subtitles/{language}",
+            put(subtitles::api::put)
+                .delete(subtitles::api::remove)
+                .layer(DefaultBodyLimit::max(subtitles::api::MAX_BYTES)),
+        )
         .route("/admin/cluster", get(cluster::api::view))
         .route("/admin/cluster/members", post(cluster::api::add))
         .route("/admin/cluster/members/{id}", delete(cluster::api::remove));

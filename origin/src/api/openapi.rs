@@ -9,6 +9,7 @@ use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::state::JobState;
 use crate::{
     accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings, rows, series,
+    subtitles,
 };
 
 #[derive(OpenApi)]
@@ -25,6 +26,7 @@ use crate::{
         series::api::seasons, series::api::admin_seasons, series::api::create_season,
         series::api::create_episode, series::api::edit_episode, series::api::put_markers,
         series::api::put_video, series::api::job,
+        subtitles::api::list, subtitles::api::put, subtitles::api::remove,
         mylist::api::list, mylist::api::add, mylist::api::remove,
         ratings::api::rate, ratings::api::unrate,
         history::api::report, history::api::continue_watching, history::api::dismiss,
@@ -39,6 +41,7 @@ use crate::{
         catalogue::state::Markers, series::wire::NewSeason, series::wire::NewEpisode,
         series::wire::EpisodeEdit, series::wire::Episode, series::wire::Season, series::wire::Seasons,
         ratings::state::Thumb, ratings::api::RatingBody,
+        subtitles::state::Subtitle, subtitles::api::SubtitleList,
         history::wire::ProgressReport, history::wire::ItemProgress, history::wire::ContinueItem,
         history::wire::ContinueWatching, rows::wire::Row, rows::wire::Rows, history::wire::HistoryItem, history::wire::History,
         jobs::wire::Job, playback::wire::PlaybackRequest, playback::wire::Playback,

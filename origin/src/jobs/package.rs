@@ -2,14 +2,16 @@
 
 use std::path::Path;
 
-use marquee_packager::{PackageRequest, Progress, package};
+use marquee_packager::{PackageRequest, Progress, SubtitleInput, package};
 use tokio::sync::mpsc::UnboundedSender;
 
-/// Packages `input` into `output` with 2-second segments and the default ladder, sending
-/// `(stage, overall fraction)` progress. Returns the duration in seconds, or a readable error.
+/// Packages `input` into `output` with 2-second segments, the default ladder and `subtitles`,
+/// sending `(stage, overall fraction)` progress. Returns the duration in seconds, or a
+/// readable error.
 pub fn run(
     input: &Path,
     output: &Path,
+    subtitles: Vec<SubtitleInput>,
     progress: UnboundedSender<(String, f64)>,
 ) -> Result<f64, String> {
     let req = PackageRequest {
@@ -17,6 +19,7 @@ pub fn run(
         output_dir: output.to_owned(),
         segment_seconds: 2,
         ladder: None,
+        subtitles,
     };
     let mut report = |p: Progress| {
         // The receiver only goes away when the job is being abandoned; nothing to do then.

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use marquee_packager::SubtitleInput;
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 
@@ -17,6 +18,7 @@ use crate::api::Ctx;
 use crate::blob::peers::{FILE_LIST, PackageFiles, Pull};
 use crate::ids::{self, now_unix};
 use crate::state::DomainCommand;
+use crate::subtitles::{self, state::Subtitle};
 
 /// Progress is replicated at most once per this step (fraction of the job).
 const PROGRESS_STEP: f64 = 0.05;
@@ -236,10 +238,13 @@ async fn package_and_store(ctx: &Ctx, job: &Job, work: &Path) -> Result<(f64, St
         .await
         .map_err(|e| format!("cannot read the upload: {e}"))?;
 
+    let subtitles = fetch_subtitles(ctx, job, work).await?;
+
     let (tx, rx) = mpsc::unbounded_channel();
     let forward = tokio::spawn(forward_progress(ctx.clone(), job.clone(), rx));
     let (inp, out) = (input.clone(), output.clone());
-    let packaged = tokio::task::spawn_blocking(move || package::run(&inp, &out, tx)).await;
+    let packaged =
+        tokio::task::spawn_blocking(move || package::run(&inp, &out, subtitles, tx)).await;
     let _ = forward.await;
     let duration = packaged.map_err(|e| format!("the packager crashed: {e}"))??;
 
@@ -278,6 +283,32 @@ async fn package_and_store(ctx: &Ctx, job: &Job, work: &Path) -> Result<(f64, St
         .await;
     tracing::info!(copies, "package replicated");
     Ok((duration, stored.sha256))
+}
+
+/// The video's subtitle files as they are now, fetched (checked) into the work dir.
+async fn fetch_subtitles(ctx: &Ctx, job: &Job, work: &Path) -> Result<Vec<SubtitleInput>, String> {
+    let files = ctx
+        .raft
+        .read(|tx| subtitles::state::of_owner(tx, &job.title_id))
+        .map_err(|e| format!("cannot read the subtitles: {e}"))?;
+    let mut out = Vec::new();
+    for s in files {
+        let blob = Subtitle::blob(&job.title_id, &s.sha256);
+        let local = work.join(format!("subtitles-{}.vtt", s.language));
+        ctx.peer_blobs
+            .ensure_local(&ctx.blobs, &blob, &s.sha256)
+            .await
+            .map_err(|e| format!("cannot read the {} subtitles: {e}", s.language))?;
+        ctx.blobs
+            .download_to(&blob, &local)
+            .await
+            .map_err(|e| format!("cannot read the {} subtitles: {e}", s.language))?;
+        out.push(SubtitleInput {
+            language: s.language,
+            path: local,
+        });
+    }
+    Ok(out)
 }
 
 /// Progress goes through group commit: one key per job, so only its latest report is written.

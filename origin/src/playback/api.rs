@@ -189,6 +189,12 @@ pub async fn playback(
         markers,
         dash_url: edges[0].dash_url.clone(),
         hls_url: edges[0].hls_url.clone(),
+        thumbnails_url: format!(
+            "{}/t/{token}{package_path}/{}/{}",
+            edges[0].base_url,
+            marquee_packager::thumbnails::DIR,
+            marquee_packager::thumbnails::INDEX
+        ),
         token,
         expires_at,
         edges,

@@ -50,4 +50,7 @@ pub struct Playback {
     pub dash_url: String,
     /// HLS master playlist on the best edge.
     pub hls_url: String,
+    /// The trick-play thumbnails' WebVTT index on the best edge (packages made before
+    /// thumbnails have none: a player shows no previews when it is missing).
+    pub thumbnails_url: String,
 }

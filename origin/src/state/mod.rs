@@ -16,7 +16,7 @@ use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
 
 use crate::raft::{App, StoreError};
-use crate::{accounts, catalogue, history, jobs, mylist, profiles, ratings, series};
+use crate::{accounts, catalogue, history, jobs, mylist, profiles, ratings, series, subtitles};
 
 /// Every replicated change, by domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +26,7 @@ pub enum Command {
     Profiles(profiles::state::Command),
     Catalogue(catalogue::state::Command),
     Series(series::state::Command),
+    Subtitles(subtitles::state::Command),
     MyList(mylist::state::Command),
     Ratings(ratings::state::Command),
     History(history::state::Command),
@@ -48,6 +49,7 @@ pub enum Outcome {
     Profiles(profiles::state::Outcome),
     Catalogue(catalogue::state::Outcome),
     Series(series::state::Outcome),
+    Subtitles(subtitles::state::Outcome),
     MyList(mylist::state::Outcome),
     Ratings(ratings::state::Outcome),
     History(history::state::Outcome),
@@ -88,6 +90,7 @@ domain!(Accounts, accounts);
 domain!(Profiles, profiles);
 domain!(Catalogue, catalogue);
 domain!(Series, series);
+domain!(Subtitles, subtitles);
 domain!(MyList, mylist);
 domain!(Ratings, ratings);
 domain!(History, history);
@@ -107,6 +110,7 @@ impl App for Origin {
             Command::Profiles(c) => Outcome::Profiles(profiles::state::apply(tx, c)?),
             Command::Catalogue(c) => Outcome::Catalogue(catalogue::state::apply(tx, c)?),
             Command::Series(c) => Outcome::Series(series::state::apply(tx, c)?),
+            Command::Subtitles(c) => Outcome::Subtitles(subtitles::state::apply(tx, c)?),
             Command::MyList(c) => Outcome::MyList(mylist::state::apply(tx, c)?),
             Command::Ratings(c) => Outcome::Ratings(ratings::state::apply(tx, c)?),
             Command::History(c) => Outcome::History(history::state::apply(tx, c)?),

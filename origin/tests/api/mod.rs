@@ -9,4 +9,5 @@ mod profiles;
 mod s3;
 mod series;
 mod service;
+mod subtitles;
 mod util;
