@@ -74,3 +74,26 @@ impl Modify for SessionCookie {
         components.add_security_scheme("session", SecurityScheme::ApiKey(cookie));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The web app's types are generated from `origin/web/openapi.json` (openapi-typescript,
+    /// at build time), so that copy must be this document: a change to the API without
+    /// regenerating it fails here, and a web app using a field the API lacks fails `tsc`.
+    #[test]
+    fn the_web_apps_copy_of_the_api_document_is_current() {
+        let doc = serde_json::to_string_pretty(&ApiDoc::openapi()).unwrap() + "\n";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web/openapi.json");
+        if std::env::var_os("MARQUEE_UPDATE_OPENAPI").is_some() {
+            std::fs::write(&path, &doc).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == doc,
+            "origin/web/openapi.json is out of date; refresh it with \
+             MARQUEE_UPDATE_OPENAPI=1 cargo test -p marquee-origin --lib openapi"
+        );
+    }
+}

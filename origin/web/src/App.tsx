@@ -1,63 +1,118 @@
-// Screens by route; signed-in screens wait for the session and send strangers to sign-in.
-import { useEffect } from 'react';
+// Screens by route. Signed-in screens wait for the session and send strangers to sign-in;
+// screens that belong to a profile send a session without one to "Who's watching?".
+import { useEffect, type ReactNode } from 'react';
+import { Navigate, Route, Routes, useLocation, useParams, useSearchParams } from 'react-router';
 import { StatusMessage } from './components/StatusMessage';
 import { TopBar } from './components/TopBar';
 import { AuthPage } from './pages/AuthPage';
 import { BrowsePage } from './pages/BrowsePage';
+import { HistoryPage } from './pages/HistoryPage';
+import { MyListPage } from './pages/MyListPage';
 import { PlayerPage } from './pages/PlayerPage';
+import { ProfileEditorPage } from './pages/ProfileEditorPage';
 import { TitlePage } from './pages/TitlePage';
-import { paths, useRouter, type Route } from './router';
+import { WhoIsWatchingPage } from './pages/WhoIsWatchingPage';
+import { paths, safeNext, useHere } from './router';
 import { useSession } from './session';
 
 export function App() {
-  const { route, location, navigate } = useRouter();
   const { state } = useSession();
-  const isAuthRoute = route.name === 'signin' || route.name === 'signup';
-
-  // Redirect after render, never during it.
+  const kids = state.status === 'signed-in' && state.account.profile?.kids === true;
+  // The kids' look is a theme on the whole page (colours, sizes, a simpler bar).
   useEffect(() => {
-    if (state.status === 'signed-out' && !isAuthRoute) navigate(paths.signIn(location), { replace: true });
-    if (state.status === 'signed-in' && isAuthRoute) navigate(route.next, { replace: true });
-  }, [state.status, isAuthRoute, location, navigate, route]);
+    document.documentElement.classList.toggle('kids', kids);
+  }, [kids]);
+  return (
+    <Routes>
+      <Route path="/signin" element={<Auth mode="signin" />} />
+      <Route path="/signup" element={<Auth mode="signup" />} />
+      <Route path="/profiles" element={<SignedIn title="Who's watching?"><WhoIsWatchingPage /></SignedIn>} />
+      <Route path="/profiles/new" element={<SignedIn title="Add a profile"><ProfileEditorPage /></SignedIn>} />
+      <Route path="/profiles/:id/edit" element={<SignedIn title="Edit profile"><EditProfile /></SignedIn>} />
+      <Route path="/" element={<Watching title="Home" bar><BrowsePage /></Watching>} />
+      <Route path="/title/:id" element={<Watching title="Title" bar><TitleRoute /></Watching>} />
+      <Route path="/my-list" element={<Watching title="My List" bar><MyListPage /></Watching>} />
+      <Route path="/history" element={<Watching title="Viewing history" bar><HistoryPage /></Watching>} />
+      <Route path="/watch/:id" element={<Watching title="Watching"><WatchRoute /></Watching>} />
+      <Route
+        path="*"
+        element={
+          <SignedIn title="Page not found" bar>
+            <StatusMessage title="Page not found" message="There is nothing at this address." home />
+          </SignedIn>
+        }
+      />
+    </Routes>
+  );
+}
 
+function Auth({ mode }: { mode: 'signin' | 'signup' }) {
+  const { state } = useSession();
+  const [query] = useSearchParams();
+  const next = safeNext(query.get('next'));
+  useDocumentTitle(mode === 'signin' ? 'Sign in' : 'Create your account');
+  if (state.status === 'signed-in') return <Navigate to={next} replace />;
+  return <AuthPage key={mode} mode={mode} next={next} />;
+}
+
+function useDocumentTitle(title: string) {
   useEffect(() => {
-    document.title = titleFor(route);
-  }, [route]);
+    document.title = title === 'Home' ? 'Marquee' : `${title} · Marquee`;
+  }, [title]);
+}
 
-  if (route.name === 'signin' || route.name === 'signup') {
-    return state.status === 'signed-in' ? null : <AuthPage key={route.name} mode={route.name} next={route.next} />;
-  }
-  if (state.status === 'loading' || state.status === 'signed-out') return <Splash />;
-  if (state.status === 'error')
-    return <StatusMessage title="Marquee is unavailable" message={state.message} retry />;
-
-  if (route.name === 'watch') return <PlayerPage key={route.id} id={route.id} />;
+/** Waits for the session; strangers go to sign-in and come back here after. */
+function SignedIn({ title, bar = false, children }: { title: string; bar?: boolean; children: ReactNode }) {
+  const { state } = useSession();
+  const here = useHere();
+  useDocumentTitle(title);
+  if (state.status === 'signed-out') return <Navigate to={paths.signIn(here)} replace />;
+  if (state.status === 'loading') return <Splash />;
+  if (state.status === 'error') return <StatusMessage title="Marquee is unavailable" message={state.message} retry />;
   return (
     <>
-      <a className="skip-link" href="#main">
-        Skip to content
-      </a>
-      <TopBar account={state.account} />
-      {route.name === 'browse' ? <BrowsePage /> : null}
-      {route.name === 'title' ? <TitlePage key={route.id} id={route.id} /> : null}
-      {route.name === 'not-found' ? (
-        <StatusMessage title="Page not found" message="There is nothing at this address." home />
+      {bar ? (
+        <>
+          <a className="skip-link" href="#main">
+            Skip to content
+          </a>
+          <TopBar account={state.account} />
+        </>
       ) : null}
+      {children}
     </>
   );
 }
 
-function titleFor(route: Route): string {
-  switch (route.name) {
-    case 'signin':
-      return 'Sign in · Marquee';
-    case 'signup':
-      return 'Create your account · Marquee';
-    case 'watch':
-      return 'Watching · Marquee';
-    default:
-      return 'Marquee';
+/** A signed-in screen that belongs to a profile: without one chosen, "Who's watching?" first. */
+function Watching({ title, bar = false, children }: { title: string; bar?: boolean; children: ReactNode }) {
+  const { state } = useSession();
+  const location = useLocation();
+  if (state.status === 'signed-in' && !state.account.profile) {
+    return <Navigate to={paths.profiles(location.pathname + location.search)} replace />;
   }
+  return (
+    <SignedIn title={title} bar={bar}>
+      {children}
+    </SignedIn>
+  );
+}
+
+function EditProfile() {
+  const { id = '' } = useParams();
+  return <ProfileEditorPage key={id} id={id} />;
+}
+
+function TitleRoute() {
+  const { id = '' } = useParams();
+  return <TitlePage key={id} id={id} />;
+}
+
+function WatchRoute() {
+  const { id = '' } = useParams();
+  const [query] = useSearchParams();
+  const episode = query.get('episode') ?? undefined;
+  return <PlayerPage key={`${id}/${episode ?? ''}`} id={id} episodeId={episode} />;
 }
 
 function Splash() {

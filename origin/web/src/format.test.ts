@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Title } from './api';
-import { featuredTitle, formatDuration, genreRows } from './format';
+import { featuredTitle, formatClock, formatDuration } from './format';
 
 const title = (id: string, genres: string[], extra: Partial<Title> = {}): Title => ({
   id,
@@ -12,6 +12,7 @@ const title = (id: string, genres: string[], extra: Partial<Title> = {}): Title 
   kind: 'film',
   state: 'ready',
   created_at: 0,
+  markers: {},
   ...extra,
 });
 
@@ -26,18 +27,12 @@ describe('formatDuration', () => {
   });
 });
 
-describe('genreRows', () => {
-  it('puts a title in each of its genres, biggest row first, and drops one-poster rows', () => {
-    const rows = genreRows([title('a', ['Drama', 'Comedy']), title('b', ['Drama']), title('c', ['Comedy', 'War'])]);
-    expect(rows.map((r) => [r.genre, r.titles.map((t) => t.id)])).toEqual([
-      ['Comedy', ['a', 'c']],
-      ['Drama', ['a', 'b']],
-    ]);
-  });
-
-  it('keeps small rows when nothing else would show', () => {
-    expect(genreRows([title('a', ['War'])]).map((r) => r.genre)).toEqual(['War']);
-    expect(genreRows([title('a', [])]).map((r) => r.genre)).toEqual(['More to watch']);
+describe('formatClock', () => {
+  it('reads like a player clock', () => {
+    expect(formatClock(5)).toBe('0:05');
+    expect(formatClock(65.9)).toBe('1:05');
+    expect(formatClock(3725)).toBe('1:02:05');
+    expect(formatClock(Number.NaN)).toBe('0:00');
   });
 });
 
@@ -50,5 +45,6 @@ describe('featuredTitle', () => {
     expect(pick?.poster_url).toBeTruthy();
     expect(featuredTitle(titles, later)).toBe(pick);
     expect(featuredTitle([])).toBeUndefined();
+    expect(featuredTitle([title('a', []), title('a', [])])?.id).toBe('a');
   });
 });

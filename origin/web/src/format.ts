@@ -23,33 +23,27 @@ export function kindLabel(title: Title): string {
   return title.kind === 'series' ? 'Series' : 'Film';
 }
 
-/** Rows of the browse page: one per genre (most titles first), each sorted newest first. */
-export function genreRows(titles: Title[]): { genre: string; titles: Title[] }[] {
-  const byGenre = new Map<string, Title[]>();
-  for (const title of titles) {
-    const genres = title.genres.length > 0 ? title.genres : ['More to watch'];
-    for (const genre of genres) {
-      const row = byGenre.get(genre) ?? [];
-      row.push(title);
-      byGenre.set(genre, row);
-    }
-  }
-  const rows = [...byGenre.entries()]
-    .map(([genre, row]) => ({ genre, titles: [...row].sort((a, b) => b.year - a.year || a.name.localeCompare(b.name)) }))
-    .sort((a, b) => b.titles.length - a.titles.length || a.genre.localeCompare(b.genre));
-  // A row of one poster looks like a mistake; those titles are still in "New on Marquee".
-  const full = rows.filter((row) => row.titles.length >= MIN_ROW);
-  return full.length > 0 ? full : rows;
-}
-
-const MIN_ROW = 2;
-
 /** The hero: a title with a poster, chosen by day so it changes but stays put during a visit. */
 export function featuredTitle(titles: Title[], now: Date = new Date()): Title | undefined {
-  const withPoster = titles.filter((t) => t.poster_url);
-  const pool = withPoster.length > 0 ? withPoster : titles;
+  const unique = titles.filter((t, i) => titles.findIndex((u) => u.id === t.id) === i);
+  const withPoster = unique.filter((t) => t.poster_url);
+  const pool = withPoster.length > 0 ? withPoster : unique;
   if (pool.length === 0) return undefined;
   const sorted = [...pool].sort((a, b) => String(a.id).localeCompare(String(b.id)));
   const day = Math.floor(now.getTime() / 86_400_000);
   return sorted[day % sorted.length];
+}
+
+/** "12:05" or "1:02:05" for a player's clock. */
+export function formatClock(secs: number): string {
+  const total = Math.max(0, Math.floor(Number.isFinite(secs) ? secs : 0));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+/** "30 Nov 2026" in the viewer's locale, for the viewing history. */
+export function formatDate(ms: number): string {
+  return new Date(ms).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 }

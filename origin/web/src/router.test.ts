@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoute, paths, safeNext } from './router';
+import { paths, safeNext } from './router';
 
-describe('parseRoute', () => {
-  it('maps every screen', () => {
-    expect(parseRoute('/', '')).toEqual({ name: 'browse' });
-    expect(parseRoute('/title/abc', '')).toEqual({ name: 'title', id: 'abc' });
-    expect(parseRoute('/watch/a%20b', '')).toEqual({ name: 'watch', id: 'a b' });
-    expect(parseRoute('/signin', '?next=%2Ftitle%2Fx')).toEqual({ name: 'signin', next: '/title/x' });
-    expect(parseRoute('/signup', '')).toEqual({ name: 'signup', next: '/' });
-  });
-
-  it('sends unknown paths to not-found', () => {
-    expect(parseRoute('/title', '')).toEqual({ name: 'not-found' });
-    expect(parseRoute('/title/a/b', '')).toEqual({ name: 'not-found' });
-    expect(parseRoute('/admin', '')).toEqual({ name: 'not-found' });
-  });
-
-  it('round-trips ids through paths', () => {
-    const id = 'odd id/with?chars';
-    expect(parseRoute(paths.watch(id), '')).toEqual({ name: 'watch', id });
+describe('paths', () => {
+  it('encodes ids and keeps the episode in the query', () => {
+    expect(paths.title('odd id/with?chars')).toBe('/title/odd%20id%2Fwith%3Fchars');
+    expect(paths.watch('s1', 'e 2')).toBe('/watch/s1?episode=e%202');
+    expect(paths.watch('f1')).toBe('/watch/f1');
+    expect(paths.profiles('/title/x')).toBe('/profiles?next=%2Ftitle%2Fx');
+    expect(paths.profiles('/')).toBe('/profiles');
   });
 });
 

@@ -1,20 +1,23 @@
-// The avatar button in the top bar and its menu (who is signed in, sign out).
+// The profile button in the top bar and its menu: who is watching, switch or manage profiles,
+// sign out. A kids profile's menu only switches profile.
 import { useEffect, useId, useRef, useState } from 'react';
 import type { Account } from '../api';
-import { useRouter, paths } from '../router';
+import { paths, useGo } from '../router';
 import { useSession } from '../session';
+import { Avatar } from './Avatar';
 
 export function AccountMenu({ account }: { account: Account }) {
   const { signOut } = useSession();
-  const { navigate } = useRouter();
+  const go = useGo();
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const root = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
   const firstItem = useRef<HTMLButtonElement>(null);
   const menuId = useId();
-  const name = account.display_name || account.email;
-  const initial = (name.trim()[0] ?? '?').toUpperCase();
+  const profile = account.profile;
+  const name = profile?.name ?? (account.display_name || account.email);
+  const kids = profile?.kids === true;
 
   useEffect(() => {
     if (!open) return;
@@ -36,6 +39,10 @@ export function AccountMenu({ account }: { account: Account }) {
     };
   }, [open]);
 
+  const to = (path: string) => () => {
+    setOpen(false);
+    go(path);
+  };
   const onSignOut = async () => {
     setBusy(true);
     try {
@@ -43,7 +50,7 @@ export function AccountMenu({ account }: { account: Account }) {
     } finally {
       setBusy(false);
       setOpen(false);
-      navigate(paths.signIn(), { replace: true });
+      go(paths.signIn(), { replace: true });
     }
   };
 
@@ -56,34 +63,40 @@ export function AccountMenu({ account }: { account: Account }) {
         aria-haspopup="menu"
         aria-expanded={open}
         aria-controls={menuId}
-        aria-label={`Account menu for ${name}`}
+        aria-label={`Profile menu for ${name}`}
         data-testid="account-menu"
         onClick={() => setOpen((value) => !value)}
       >
-        <span className="account__avatar" aria-hidden="true">
-          {initial}
-        </span>
+        {profile ? (
+          <Avatar name={profile.avatar} size="small" />
+        ) : (
+          <span className="account__avatar" aria-hidden="true">
+            {(name.trim()[0] ?? '?').toUpperCase()}
+          </span>
+        )}
         <span className="account__caret" aria-hidden="true">
           ▾
         </span>
       </button>
       {open ? (
-        <div className="account__menu" id={menuId} role="menu" aria-label="Account">
+        <div className="account__menu" id={menuId} role="menu" aria-label="Profile" data-own-arrows>
           <div className="account__who" role="presentation">
             <span className="account__name">{name}</span>
-            {account.display_name ? <span className="account__email">{account.email}</span> : null}
+            <span className="account__email">{account.email}</span>
           </div>
-          <button
-            ref={firstItem}
-            type="button"
-            role="menuitem"
-            className="account__item"
-            onClick={onSignOut}
-            disabled={busy}
-            data-testid="sign-out"
-          >
-            {busy ? 'Signing out…' : 'Sign out of Marquee'}
+          <button ref={firstItem} type="button" role="menuitem" className="account__item" onClick={to(paths.profiles())} data-testid="switch-profile">
+            {kids ? 'Exit kids' : 'Switch profile'}
           </button>
+          {kids ? null : (
+            <button type="button" role="menuitem" className="account__item" onClick={to(paths.manageProfiles())}>
+              Manage profiles
+            </button>
+          )}
+          {kids ? null : (
+            <button type="button" role="menuitem" className="account__item" onClick={onSignOut} disabled={busy} data-testid="sign-out">
+              {busy ? 'Signing out…' : 'Sign out of Marquee'}
+            </button>
+          )}
         </div>
       ) : null}
     </div>

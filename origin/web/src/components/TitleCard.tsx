@@ -1,25 +1,70 @@
-// One poster in a row: a link to the title page with its name and facts on hover/focus.
-import type { Title } from '../api';
+// One card in a row or grid: the poster links to the title page (or, on "Continue watching",
+// straight back into the player), with its progress, and beside it the card's own actions.
+import type { Card } from '../api';
 import { formatDuration } from '../format';
+import { useDismissFromRow } from '../queries';
 import { Link, paths } from '../router';
+import { ListButton } from './ListButton';
 import { Poster } from './Poster';
 
-export function TitleCard({ title, eager = false }: { title: Title; eager?: boolean }) {
+interface TitleCardProps {
+  card: Card;
+  eager?: boolean;
+  /** A "Continue watching" card: plays on click, shows progress, can leave the row. */
+  resume?: boolean;
+  /** My List's cards show the list toggle as "remove". */
+  listed?: boolean;
+}
+
+export function TitleCard({ card, eager = false, resume = false, listed }: TitleCardProps) {
+  const { title, episode, progress } = card;
+  const dismiss = useDismissFromRow();
   const duration = formatDuration(title.duration_secs);
-  const facts = [title.year ? String(title.year) : null, title.maturity_rating, duration].filter(Boolean).join(' · ');
+  const episodeLabel = episode ? `S${episode.season}:E${episode.number} ${episode.name}` : null;
+  const facts = [title.year ? String(title.year) : null, title.maturity_rating, episode ? null : duration]
+    .filter(Boolean)
+    .join(' · ');
+  const fraction = progress && progress.duration_secs > 0 ? Math.min(1, progress.position_secs / progress.duration_secs) : null;
+  const left = progress ? formatDuration(progress.duration_secs - progress.position_secs) : null;
+  const label = [
+    resume ? `Resume ${title.name}` : title.name,
+    episodeLabel,
+    resume && left ? `${left} left` : null,
+    resume && !progress && episode ? 'next episode' : null,
+    facts || null,
+  ]
+    .filter(Boolean)
+    .join(', ');
   return (
-    <Link
-      to={paths.title(title.id)}
-      className="card"
-      data-testid="title-card"
-      data-title-id={title.id}
-      aria-label={`${title.name}${facts ? `, ${facts}` : ''}`}
-    >
-      <Poster title={title} decorative loading={eager ? 'eager' : 'lazy'} className="card__poster" />
-      <span className="card__info" aria-hidden="true">
-        <span className="card__name">{title.name}</span>
-        {facts ? <span className="card__facts">{facts}</span> : null}
-      </span>
-    </Link>
+    <div className="card" data-testid="title-card" data-title-id={title.id}>
+      <Link to={resume ? paths.watch(title.id, episode?.id) : paths.title(title.id)} className="card__link" aria-label={label}>
+        <Poster title={title} decorative loading={eager ? 'eager' : 'lazy'} className="card__poster" />
+        <span className="card__info" aria-hidden="true">
+          <span className="card__name">{title.name}</span>
+          {episodeLabel ? <span className="card__episode">{episodeLabel}</span> : null}
+          {facts ? <span className="card__facts">{facts}</span> : null}
+        </span>
+        {fraction !== null ? (
+          <span className="card__progress" aria-hidden="true" data-testid="card-progress">
+            <span className="card__progress-fill" style={{ width: `${Math.max(2, fraction * 100)}%` }} />
+          </span>
+        ) : null}
+      </Link>
+      <div className="card__actions">
+        <ListButton titleId={title.id} name={title.name} listed={listed} compact />
+        {resume ? (
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={`Remove ${title.name} from Continue watching`}
+            onClick={() => dismiss.mutate(title.id)}
+            disabled={dismiss.isPending}
+            data-testid="card-dismiss"
+          >
+            <span aria-hidden="true">✕</span>
+          </button>
+        ) : null}
+      </div>
+    </div>
   );
 }

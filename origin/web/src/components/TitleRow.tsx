@@ -1,15 +1,18 @@
 // A horizontally scrolling row of poster cards with arrow buttons and arrow-key navigation.
 import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
-import type { Title } from '../api';
+import type { Card } from '../api';
 import { TitleCard } from './TitleCard';
 
 interface TitleRowProps {
   heading: string;
-  titles: Title[];
+  cards: Card[];
   eager?: boolean;
+  /** "Continue watching": cards play on click and can leave the row. */
+  resume?: boolean;
+  rowId?: string;
 }
 
-export function TitleRow({ heading, titles, eager = false }: TitleRowProps) {
+export function TitleRow({ heading, cards, eager = false, resume = false, rowId }: TitleRowProps) {
   const scroller = useRef<HTMLUListElement>(null);
   const headingId = useId();
   // Arrows show only where there is more to scroll to.
@@ -25,7 +28,7 @@ export function TitleRow({ heading, titles, eager = false }: TitleRowProps) {
     measure();
     window.addEventListener('resize', measure);
     return () => window.removeEventListener('resize', measure);
-  }, [measure, titles.length]);
+  }, [measure, cards.length]);
 
   const scrollByPage = (direction: 1 | -1) => {
     const list = scroller.current;
@@ -36,10 +39,10 @@ export function TitleRow({ heading, titles, eager = false }: TitleRowProps) {
   // Left/right move focus between cards, as a TV remote or keyboard user expects.
   const onKeyDown = (event: KeyboardEvent<HTMLUListElement>) => {
     if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
-    const cards = Array.from(event.currentTarget.querySelectorAll<HTMLAnchorElement>('a.card'));
-    const index = cards.findIndex((card) => card === document.activeElement);
+    const links = Array.from(event.currentTarget.querySelectorAll<HTMLAnchorElement>('a.card__link'));
+    const index = links.findIndex((link) => link === document.activeElement);
     if (index < 0) return;
-    const next = cards[index + (event.key === 'ArrowRight' ? 1 : -1)];
+    const next = links[index + (event.key === 'ArrowRight' ? 1 : -1)];
     if (next) {
       event.preventDefault();
       next.focus();
@@ -47,7 +50,7 @@ export function TitleRow({ heading, titles, eager = false }: TitleRowProps) {
   };
 
   return (
-    <section className="row" aria-labelledby={headingId} data-testid="title-row">
+    <section className="row" aria-labelledby={headingId} data-testid="title-row" data-row-id={rowId}>
       <h2 className="row__heading" id={headingId}>
         {heading}
       </h2>
@@ -63,9 +66,9 @@ export function TitleRow({ heading, titles, eager = false }: TitleRowProps) {
           <span aria-hidden="true">‹</span>
         </button>
         <ul className="row__list" ref={scroller} onKeyDown={onKeyDown} onScroll={measure}>
-          {titles.map((title) => (
-            <li className="row__item" key={title.id}>
-              <TitleCard title={title} eager={eager} />
+          {cards.map((card) => (
+            <li className="row__item" key={card.title.id}>
+              <TitleCard card={card} eager={eager} resume={resume} />
             </li>
           ))}
         </ul>

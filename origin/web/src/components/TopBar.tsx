@@ -1,7 +1,7 @@
-// The bar over every signed-in screen: wordmark (home), and the account menu.
+// The bar over every signed-in screen: wordmark (home), the main sections, and the profile menu.
 import { useEffect, useState } from 'react';
 import type { Account } from '../api';
-import { Link, paths } from '../router';
+import { Link, NavLink, paths } from '../router';
 import { AccountMenu } from './AccountMenu';
 
 export function Wordmark() {
@@ -21,16 +21,28 @@ export function TopBar({ account }: { account: Account }) {
     window.addEventListener('scroll', onScroll, { passive: true });
     return () => window.removeEventListener('scroll', onScroll);
   }, []);
+  const kids = account.profile?.kids === true;
   return (
     <header className={`topbar${solid ? ' topbar--solid' : ''}`}>
       <Link to={paths.browse()} className="topbar__home" aria-label="Marquee home">
         <Wordmark />
+        {kids ? <span className="topbar__kids">Kids</span> : null}
       </Link>
-      <nav className="topbar__nav" aria-label="Main">
-        <Link to={paths.browse()} className="topbar__link">
-          Home
-        </Link>
-      </nav>
+      {account.profile ? (
+        <nav className="topbar__nav" aria-label="Main">
+          <NavLink to={paths.browse()} end className="topbar__link">
+            Home
+          </NavLink>
+          <NavLink to={paths.myList()} className="topbar__link" data-testid="nav-my-list">
+            My List
+          </NavLink>
+          {kids ? null : (
+            <NavLink to={paths.history()} className="topbar__link" data-testid="nav-history">
+              History
+            </NavLink>
+          )}
+        </nav>
+      ) : null}
       <AccountMenu account={account} />
     </header>
   );

@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, ApiError, messageOf } from '../api';
 import { Wordmark } from '../components/TopBar';
-import { Link, paths, useRouter } from '../router';
+import { Link, paths, useGo } from '../router';
 import { useSession } from '../session';
 
 type Mode = 'signin' | 'signup';
@@ -35,7 +35,7 @@ function placeServerError(error: unknown): { field?: Field; message: string } {
 
 export function AuthPage({ mode, next }: { mode: Mode; next: string }) {
   const { signedIn } = useSession();
-  const { navigate } = useRouter();
+  const navigate = useGo();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [displayName, setDisplayName] = useState('');

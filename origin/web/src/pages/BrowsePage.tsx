@@ -1,20 +1,20 @@
-// Home: a featured title, then rows of posters (everything new first, then one row per genre).
-import { api } from '../api';
+// Home: a featured title, then the rows origin composes for the profile (Continue watching,
+// My List, New on Marquee, the biggest genres), in one request.
+import { messageOf } from '../api';
 import { Hero } from '../components/Hero';
 import { StatusMessage } from '../components/StatusMessage';
 import { TitleRow } from '../components/TitleRow';
-import { featuredTitle, genreRows } from '../format';
-import { useApi } from '../useApi';
+import { featuredTitle } from '../format';
+import { useRows } from '../queries';
 
 export function BrowsePage() {
-  const titles = useApi(api.titles, 'titles');
+  const rows = useRows();
 
-  if (titles.status === 'loading') return <BrowseSkeleton />;
-  if (titles.status === 'error')
-    return <StatusMessage title="We could not load the catalogue" message={titles.message} retry />;
+  if (rows.isPending) return <BrowseSkeleton />;
+  if (rows.isError) return <StatusMessage title="We could not load the catalogue" message={messageOf(rows.error)} retry />;
 
-  const playable = titles.data.filter((t) => t.state === 'ready');
-  const featured = featuredTitle(playable);
+  const catalogue = rows.data.filter((r) => r.id !== 'continue-watching' && r.id !== 'my-list');
+  const featured = featuredTitle(catalogue.flatMap((r) => r.items.map((c) => c.title)));
   if (!featured)
     return (
       <StatusMessage
@@ -23,15 +23,19 @@ export function BrowsePage() {
         retry
       />
     );
-
-  const newest = [...playable].sort((a, b) => b.created_at - a.created_at || a.name.localeCompare(b.name));
   return (
     <main id="main" className="browse" data-testid="browse">
       <Hero title={featured} />
       <div className="browse__rows">
-        <TitleRow heading="New on Marquee" titles={newest} eager />
-        {genreRows(playable).map((row) => (
-          <TitleRow key={row.genre} heading={row.genre} titles={row.titles} />
+        {rows.data.map((row, i) => (
+          <TitleRow
+            key={row.id}
+            rowId={row.id}
+            heading={row.name}
+            cards={row.items}
+            eager={i < 2}
+            resume={row.id === 'continue-watching'}
+          />
         ))}
       </div>
     </main>

@@ -1,13 +1,16 @@
-// One title: poster, facts, synopsis, attribution, Play, and more titles of the same genres.
-import type { CSSProperties } from 'react';
-import { api, type Title } from '../api';
+// One title: poster, facts, synopsis, Play or Resume, My List, thumbs; for a series a season
+// picker and its episodes with progress; more titles of the same genres.
+import { useState, type CSSProperties } from 'react';
+import { ApiError, messageOf, type Card, type Episode, type Seasons, type Title } from '../api';
 import { PlayIcon } from '../components/Hero';
+import { ListButton } from '../components/ListButton';
 import { Poster } from '../components/Poster';
 import { StatusMessage } from '../components/StatusMessage';
+import { Thumbs } from '../components/Thumbs';
 import { TitleRow } from '../components/TitleRow';
 import { formatDuration, hueOf, kindLabel } from '../format';
+import { useRows, useSeasons, useTitle } from '../queries';
 import { Link, paths } from '../router';
-import { useApi } from '../useApi';
 
 const STATE_NOTES: Record<Title['state'], string | null> = {
   ready: null,
@@ -16,28 +19,46 @@ const STATE_NOTES: Record<Title['state'], string | null> = {
   failed: 'This title is not available right now.',
 };
 
-export function TitlePage({ id }: { id: string }) {
-  const title = useApi(() => api.title(id), `title:${id}`);
-  const catalogue = useApi(api.titles, 'titles');
+/** What Play does for a series: the episode under way, else the first unfinished, else the first. */
+export function nextUp(seasons: Seasons | undefined): { episode: Episode; resume: boolean } | null {
+  const all = seasons?.seasons.flatMap((s) => s.episodes) ?? [];
+  const started = all
+    .filter((e) => e.progress)
+    .sort((a, b) => (b.progress?.updated_at_ms ?? 0) - (a.progress?.updated_at_ms ?? 0))[0];
+  if (started?.progress && !started.progress.finished) return { episode: started, resume: true };
+  if (started) {
+    const after = all[all.indexOf(started) + 1];
+    if (after) return { episode: after, resume: false };
+  }
+  return all[0] ? { episode: all[0], resume: false } : null;
+}
 
-  if (title.status === 'loading')
+export function TitlePage({ id }: { id: string }) {
+  const title = useTitle(id);
+  const isSeries = title.data?.kind === 'series';
+  const seasons = useSeasons(id, isSeries);
+  const rows = useRows();
+
+  if (title.isPending)
     return <main id="main" className="title-page title-page--loading" aria-busy="true" aria-label="Loading title" />;
-  if (title.status === 'error')
-    return (
-      <StatusMessage
-        title={title.code === 'http_404' || title.code.includes('not_found') ? 'Title not found' : 'Something went wrong'}
-        message={title.message}
-        home
-      />
-    );
+  if (title.isError) {
+    const e = title.error;
+    const heading =
+      e instanceof ApiError && e.code === 'maturity_restricted'
+        ? 'Not available on this profile'
+        : e instanceof ApiError && e.status === 404
+          ? 'Title not found'
+          : 'Something went wrong';
+    return <StatusMessage title={heading} message={messageOf(e)} home />;
+  }
 
   const t = title.data;
   const duration = formatDuration(t.duration_secs);
   const note = STATE_NOTES[t.state];
-  const similar =
-    catalogue.status === 'ready'
-      ? catalogue.data.filter((o) => o.id !== t.id && o.state === 'ready' && o.genres.some((g) => t.genres.includes(g)))
-      : [];
+  const similar = similarCards(t, rows.data?.flatMap((r) => (r.id.startsWith('genre:') || r.id === 'new' ? r.items : [])) ?? []);
+  const up = isSeries ? nextUp(seasons.data) : null;
+  const progress = t.mine?.progress;
+  const resumeFilm = !isSeries && progress && !progress.finished;
   const style = {
     '--poster-hue': hueOf(t.name),
     ...(t.poster_url ? { '--hero-image': `url("${encodeURI(t.poster_url)}")` } : {}),
@@ -91,19 +112,26 @@ export function TitlePage({ id }: { id: string }) {
             </p>
           ) : null}
           <div className="hero__actions">
-            {t.state === 'ready' ? (
-              <Link to={paths.watch(t.id)} className="button button--primary" data-testid="title-play">
-                <PlayIcon /> Play
+            {t.state === 'ready' && (!isSeries || up) ? (
+              <Link to={paths.watch(t.id, up?.episode.id)} className="button button--primary" data-testid="title-play">
+                <PlayIcon /> {up ? `${up.resume ? 'Resume' : 'Play'} S${up.episode.season}:E${up.episode.number}` : resumeFilm ? 'Resume' : 'Play'}
               </Link>
             ) : (
               <button type="button" className="button button--primary" disabled data-testid="title-play">
                 <PlayIcon /> Play
               </button>
             )}
-            <Link to={paths.browse()} className="button button--secondary">
-              Back to browse
-            </Link>
+            <ListButton titleId={t.id} name={t.name} listed={t.mine?.in_my_list} />
+            {t.mine ? <Thumbs titleId={t.id} name={t.name} rating={t.mine.rating ?? null} /> : null}
           </div>
+          {resumeFilm && progress ? (
+            <p className="title-page__progress" data-testid="title-progress">
+              <span className="progress-bar" aria-hidden="true">
+                <span style={{ width: `${(progress.position_secs / progress.duration_secs) * 100}%` }} />
+              </span>
+              {formatDuration(progress.duration_secs - progress.position_secs)} left
+            </p>
+          ) : null}
           {t.attribution ? (
             <p className="title-page__attribution" data-testid="title-attribution">
               {t.attribution}
@@ -111,11 +139,82 @@ export function TitlePage({ id }: { id: string }) {
           ) : null}
         </div>
       </article>
+      {isSeries && seasons.data ? <EpisodeList title={t} seasons={seasons.data} current={up?.episode.id} /> : null}
       {similar.length > 0 ? (
         <div className="browse__rows title-page__more">
-          <TitleRow heading="More like this" titles={similar} />
+          <TitleRow heading="More like this" cards={similar} />
         </div>
       ) : null}
     </main>
+  );
+}
+
+function similarCards(t: Title, cards: Card[]): Card[] {
+  const seen = new Set<string>([t.id]);
+  return cards.filter((c) => {
+    if (seen.has(c.title.id) || !c.title.genres.some((g) => t.genres.includes(g))) return false;
+    seen.add(c.title.id);
+    return true;
+  });
+}
+
+/** The season picker and the chosen season's episodes, each with its progress. */
+function EpisodeList({ title, seasons, current }: { title: Title; seasons: Seasons; current?: string }) {
+  const start = seasons.seasons.find((s) => s.episodes.some((e) => e.id === current)) ?? seasons.seasons[0];
+  const [chosen, setChosen] = useState(start?.number ?? 1);
+  const season = seasons.seasons.find((s) => s.number === chosen) ?? start;
+  if (!season) return null;
+  return (
+    <section className="episodes" aria-labelledby="episodes-heading" data-testid="episodes">
+      <div className="episodes__head">
+        <h2 id="episodes-heading">Episodes</h2>
+        {seasons.seasons.length > 1 ? (
+          <label className="episodes__picker">
+            <span className="visually-hidden">Season</span>
+            <select value={season.number} onChange={(e) => setChosen(Number(e.target.value))} data-testid="season-picker">
+              {seasons.seasons.map((s) => (
+                <option key={s.number} value={s.number}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : (
+          <span className="episodes__season">{season.name}</span>
+        )}
+      </div>
+      <ol className="episodes__list">
+        {season.episodes.map((e) => {
+          const p = e.progress;
+          const fraction = p && p.duration_secs > 0 ? Math.min(1, p.position_secs / p.duration_secs) : 0;
+          const runtime = formatDuration(e.runtime_secs);
+          return (
+            <li key={e.id} className={`episode${e.id === current ? ' episode--current' : ''}`}>
+              <Link
+                to={paths.watch(title.id, e.id)}
+                className="episode__link"
+                data-testid="episode"
+                data-episode-id={e.id}
+                aria-label={`Play episode ${e.number}, ${e.name}${runtime ? `, ${runtime}` : ''}${p?.finished ? ', watched' : p ? `, ${Math.round(fraction * 100)}% watched` : ''}`}
+              >
+                <span className="episode__number" aria-hidden="true">
+                  {e.number}
+                </span>
+                <span className="episode__text" aria-hidden="true">
+                  <span className="episode__name">{e.name}</span>
+                  {runtime ? <span className="episode__runtime">{runtime}</span> : null}
+                  {e.synopsis ? <span className="episode__synopsis">{e.synopsis}</span> : null}
+                  {p ? (
+                    <span className="progress-bar" data-testid="episode-progress">
+                      <span style={{ width: `${Math.max(2, fraction * 100)}%` }} />
+                    </span>
+                  ) : null}
+                </span>
+              </Link>
+            </li>
+          );
+        })}
+      </ol>
+    </section>
   );
 }

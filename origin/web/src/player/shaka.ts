@@ -31,29 +31,62 @@ export function candidateManifests(playback: Playback): string[] {
   return urls.filter((url, index) => url && urls.indexOf(url) === index);
 }
 
+/** An audio track or subtitle language the viewer can pick. */
+export interface TrackOption {
+  language: string;
+  label: string;
+  active: boolean;
+}
+
 export interface Session {
   /** The manifest that loaded. */
   manifestUrl: string;
+  /** The token edge requests carry now (renewed while the player is open). */
+  token: () => string;
+  audio: () => TrackOption[];
+  subtitles: () => TrackOption[];
+  selectAudio: (language: string) => void;
+  /** `null` turns subtitles off. */
+  selectSubtitles: (language: string | null) => void;
   destroy: () => Promise<void>;
 }
 
-/**
- * Plays `playback` on `video`. `renew` asks origin for a fresh pass; it is called before the
- * token expires for as long as the session lives, and every edge request carries the newest token.
- */
-export async function startPlayback(
-  video: HTMLVideoElement,
-  playback: Playback,
-  onError: (error: unknown) => void,
-  renew: () => Promise<Playback>,
-): Promise<Session> {
+export interface PlaybackOptions {
+  onError: (error: unknown) => void;
+  /** Asks origin for a fresh pass; called before the token expires for as long as the session lives. */
+  renew: () => Promise<Playback>;
+  /** Where to start (resume), in seconds. */
+  startTime?: number;
+  /** The profile's language: audio in it when there is such a track, subtitles shown in it when turned on. */
+  language?: string;
+}
+
+const languageName = (tag: string) => {
+  try {
+    return new Intl.DisplayNames(undefined, { type: 'language' }).of(tag) ?? tag;
+  } catch {
+    return tag;
+  }
+};
+
+/** Plays `playback` on `video`; every edge request carries the newest token. */
+export async function startPlayback(video: HTMLVideoElement, playback: Playback, options: PlaybackOptions): Promise<Session> {
+  const { onError, renew, startTime, language } = options;
   const shaka = await loadShaka();
   if (!shaka.Player.isBrowserSupported()) {
     throw new Error('This browser cannot play Marquee streams. Try a recent Chrome, Firefox, Edge or Safari.');
   }
   const player: ShakaPlayer = new shaka.Player();
   await player.attach(video);
-  player.configure({ streaming: { retryParameters: { maxAttempts: 3, baseDelay: 500 } } });
+  player.configure({
+    streaming: { retryParameters: { maxAttempts: 3, baseDelay: 500 } },
+    ...(language
+      ? {
+          preferredAudio: [{ language, role: '', label: '', channelCount: 0, codec: '', spatialAudio: false }],
+          preferredText: [{ language, role: '', format: '', forced: false }],
+        }
+      : {}),
+  });
   const renewal = keepFresh(playback, renew);
   player.getNetworkingEngine()?.registerRequestFilter((_type, request) => {
     request.uris = request.uris.map((uri) => swapToken(uri, renewal.current()));
@@ -63,15 +96,43 @@ export async function startPlayback(
     await player.destroy();
   };
 
+  const audio = (): TrackOption[] => {
+    const seen = new Map<string, TrackOption>();
+    for (const t of player.getAudioTracks()) {
+      const old = seen.get(t.language);
+      seen.set(t.language, { language: t.language, label: t.label || languageName(t.language), active: t.active || (old?.active ?? false) });
+    }
+    return [...seen.values()];
+  };
+  const subtitles = (): TrackOption[] =>
+    player.getTextTracks().map((t) => ({ language: t.language, label: t.label || languageName(t.language), active: t.active }));
+  const session = (manifestUrl: string): Session => ({
+    manifestUrl,
+    token: () => renewal.current(),
+    audio,
+    subtitles,
+    selectAudio: (lang) => {
+      const track = player.getAudioTracks().find((t) => t.language === lang);
+      if (track) player.selectAudioTrack(track);
+    },
+    selectSubtitles: (lang) => {
+      const track = lang === null ? null : player.getTextTracks().find((t) => t.language === lang);
+      player.selectTextTrack(track ?? null);
+    },
+    destroy,
+  });
+
   let lastError: unknown = null;
   for (const url of candidateManifests(playback)) {
     try {
-      await player.load(url);
+      await player.load(url, startTime && startTime > 0 ? startTime : null);
+      // Subtitles start off; the viewer turns them on (the profile's language is preferred).
+      player.selectTextTrack(null);
       // Errors after a successful load (e.g. a segment that never arrives) reach the page.
       player.addEventListener('error', (event: Event) => {
         if (isCritical(event)) onError(event);
       });
-      return { manifestUrl: url, destroy };
+      return session(url);
     } catch (error) {
       lastError = error;
     }

@@ -1,61 +1,20 @@
-// Typed client for origin's JSON API (/api/v1), shapes as in docs/interfaces.md.
-// Every request is same-origin and carries the session cookie.
-
-export interface Account {
-  id: string;
-  email: string;
-  display_name: string;
-  is_admin: boolean;
-  created_at: number;
-}
-
-export type TitleState = 'awaiting_video' | 'processing' | 'ready' | 'failed';
-export type TitleKind = 'film' | 'series';
-
-export interface Title {
-  id: string;
-  name: string;
-  synopsis: string;
-  year: number;
-  genres: string[];
-  maturity_rating: string;
-  kind: TitleKind;
-  attribution?: string | null;
-  state: TitleState;
-  duration_secs?: number | null;
-  poster_url?: string | null;
-  created_at: number;
-}
-
-export interface PlaybackEdge {
-  edge_id: string;
-  region: string;
-  base_url: string;
-  dash_url: string;
-  hls_url: string;
-}
-
-export interface Playback {
-  title_id: string;
-  token: string;
-  expires_at: number;
-  edges: PlaybackEdge[];
-  dash_url: string;
-  hls_url: string;
-}
-
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
-
-export interface Job {
-  id: string;
-  title_id: string;
-  state: JobState;
-  stage: string;
-  progress: number;
-  error?: string | null;
-  created_at: number;
-  updated_at: number;
-}
+// Typed client for origin's JSON API (/api/v1); shapes come from its OpenAPI document
+// (./types). Every request is same-origin and carries the session cookie.
+import type {
+  Account,
+  Card,
+  History,
+  Job,
+  NewProfile,
+  Playback,
+  Profile,
+  ProfileEdit,
+  ProfileList,
+  Row,
+  Seasons,
+  Thumb,
+  Title,
+} from './types';
 
 /** An API failure with the server's stable code and a sentence a viewer can read. */
 export class ApiError extends Error {
@@ -133,7 +92,7 @@ export const api = {
     }),
   signIn: (email: string, password: string) => request<Account>('POST', '/sessions', { email, password }),
   signOut: () => request<void>('DELETE', '/sessions/current'),
-  /** The signed-in account, or null when there is no session (401). */
+  /** The signed-in account (with the chosen profile), or null when there is no session (401). */
   me: async (): Promise<Account | null> => {
     try {
       return await request<Account>('GET', '/me');
@@ -142,12 +101,51 @@ export const api = {
       throw error;
     }
   },
+  profiles: () => request<ProfileList>('GET', '/profiles'),
+  createProfile: (profile: NewProfile) => request<Profile>('POST', '/profiles', profile),
+  editProfile: (id: string, edit: ProfileEdit) => request<Profile>('PATCH', `/profiles/${enc(id)}`, edit),
+  deleteProfile: (id: string) => request<void>('DELETE', `/profiles/${enc(id)}`),
+  chooseProfile: (profileId: string, pin?: string) =>
+    request<Profile>('PUT', '/sessions/current/profile', { profile_id: profileId, ...(pin ? { pin } : {}) }),
+  rows: async (): Promise<Row[]> => (await request<{ rows: Row[] }>('GET', '/rows')).rows,
   titles: async (): Promise<Title[]> => (await request<{ titles: Title[] }>('GET', '/titles')).titles,
   title: (id: string) => request<Title>('GET', `/titles/${enc(id)}`),
-  playback: (id: string, options: { region?: string; renewal?: boolean } = {}) =>
+  seasons: (id: string) => request<Seasons>('GET', `/titles/${enc(id)}/seasons`),
+  playback: (id: string, options: { region?: string; renewal?: boolean; episode_id?: string } = {}) =>
     request<Playback>('POST', `/titles/${enc(id)}/playback`, options),
+  myList: async (): Promise<Title[]> => (await request<{ titles: Title[] }>('GET', '/my-list')).titles,
+  addToList: (titleId: string) => request<void>('PUT', `/my-list/${enc(titleId)}`),
+  removeFromList: (titleId: string) => request<void>('DELETE', `/my-list/${enc(titleId)}`),
+  rate: (titleId: string, thumb: Thumb) => request<{ thumb: Thumb }>('PUT', `/ratings/${enc(titleId)}`, { thumb }),
+  unrate: (titleId: string) => request<void>('DELETE', `/ratings/${enc(titleId)}`),
+  /** Where the profile is in a film or an episode (`id` is the film's or the episode's). */
+  reportProgress: (id: string, positionSecs: number) =>
+    request<void>('PUT', `/progress/${enc(id)}`, { position_secs: positionSecs }),
+  continueWatching: async (): Promise<Card[]> =>
+    (await request<{ items: Card[] }>('GET', '/continue-watching')).items,
+  dismissFromRow: (titleId: string) => request<void>('DELETE', `/continue-watching/${enc(titleId)}`),
+  history: (beforeMs?: number) =>
+    request<History>('GET', `/history${beforeMs === undefined ? '' : `?before_ms=${beforeMs}`}`),
+  hideFromHistory: (id: string) => request<void>('DELETE', `/history/${enc(id)}`),
   job: (id: string) => request<Job>('GET', `/admin/titles/${enc(id)}/job`),
 };
+
+/**
+ * The last progress report as the player closes (tab closed, navigated away): a keepalive
+ * request outlives the page; nothing waits for its answer.
+ */
+export function reportProgressOnExit(id: string, positionSecs: number): void {
+  void fetch(`/api/v1/progress/${enc(id)}`, {
+    method: 'PUT',
+    credentials: 'include',
+    keepalive: true,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ position_secs: positionSecs }),
+  }).catch(() => undefined);
+}
+
+/** The CSV export's URL (a download link, sent with the session cookie). */
+export const HISTORY_CSV_URL = '/api/v1/history.csv';
 
 /** A readable sentence for any error thrown by the client or the browser. */
 export function messageOf(error: unknown): string {

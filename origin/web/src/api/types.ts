@@ -1,0 +1,30 @@
+// The API's shapes, generated from origin's OpenAPI document (origin/web/openapi.json →
+// schema.d.ts at build time, openapi-typescript), so the app cannot drift from the server:
+// a field the API lacks fails `tsc`, and origin's tests fail when openapi.json is stale.
+import type { components } from './schema';
+
+type Schemas = components['schemas'];
+
+export type Account = Schemas['Account'];
+export type Profile = Schemas['Profile'];
+export type ProfileList = Schemas['ProfileList'];
+export type NewProfile = Schemas['NewProfile'];
+export type ProfileEdit = Schemas['ProfileEdit'];
+export type Maturity = Schemas['Maturity'];
+export type Title = Schemas['Title'];
+export type TitleKind = Schemas['TitleKind'];
+export type TitleState = Schemas['TitleState'];
+export type Mine = Schemas['Mine'];
+export type Markers = Schemas['Markers'];
+export type Episode = Schemas['Episode'];
+export type Season = Schemas['Season'];
+export type Seasons = Schemas['Seasons'];
+export type Playback = Schemas['Playback'];
+export type PlaybackEdge = Schemas['PlaybackEdge'];
+export type ItemProgress = Schemas['ItemProgress'];
+export type Card = Schemas['ContinueItem'];
+export type Row = Schemas['Row'];
+export type History = Schemas['History'];
+export type HistoryItem = Schemas['HistoryItem'];
+export type Thumb = Schemas['Thumb'];
+export type Job = Schemas['Job'];

@@ -1,0 +1,74 @@
+// Server state through TanStack Query: one cache, keyed per screen's data, so moving between
+// screens shows what is known at once and a change (My List, a rating, a hidden item)
+// refreshes exactly the views it affects. Keys need no profile id: the cache is cleared
+// whenever the session's profile changes (session.tsx).
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, type Thumb } from './api';
+
+export const keys = {
+  profiles: ['profiles'] as const,
+  rows: ['rows'] as const,
+  title: (id: string) => ['title', id] as const,
+  seasons: (id: string) => ['seasons', id] as const,
+  myList: ['my-list'] as const,
+  history: ['history'] as const,
+};
+
+export const useProfiles = () => useQuery({ queryKey: keys.profiles, queryFn: api.profiles });
+export const useRows = () => useQuery({ queryKey: keys.rows, queryFn: api.rows });
+export const useTitle = (id: string) => useQuery({ queryKey: keys.title(id), queryFn: () => api.title(id) });
+export const useSeasons = (id: string, enabled = true) =>
+  useQuery({ queryKey: keys.seasons(id), queryFn: () => api.seasons(id), enabled });
+export const useMyList = () => useQuery({ queryKey: keys.myList, queryFn: api.myList });
+export const useHistory = () =>
+  useInfiniteQuery({
+    queryKey: keys.history,
+    queryFn: ({ pageParam }) => api.history(pageParam),
+    initialPageParam: undefined as number | undefined,
+    getNextPageParam: (page) => page.next_before_ms ?? undefined,
+  });
+
+/** What a profile's own marks change: its rows, the title's page, its list and history. */
+function useRefresh() {
+  const queries = useQueryClient();
+  return (titleId?: string) => {
+    void queries.invalidateQueries({ queryKey: keys.rows });
+    void queries.invalidateQueries({ queryKey: keys.myList });
+    void queries.invalidateQueries({ queryKey: keys.history });
+    if (titleId) {
+      void queries.invalidateQueries({ queryKey: keys.title(titleId) });
+      void queries.invalidateQueries({ queryKey: keys.seasons(titleId) });
+    }
+  };
+}
+
+export function useListToggle(titleId: string) {
+  const refresh = useRefresh();
+  return useMutation({
+    mutationFn: (add: boolean) => (add ? api.addToList(titleId) : api.removeFromList(titleId)),
+    onSettled: () => refresh(titleId),
+  });
+}
+
+export function useRating(titleId: string) {
+  const refresh = useRefresh();
+  return useMutation({
+    mutationFn: (thumb: Thumb | null) => (thumb ? api.rate(titleId, thumb).then(() => undefined) : api.unrate(titleId)),
+    onSettled: () => refresh(titleId),
+  });
+}
+
+export function useDismissFromRow() {
+  const refresh = useRefresh();
+  return useMutation({ mutationFn: api.dismissFromRow, onSettled: (_d, _e, titleId) => refresh(titleId) });
+}
+
+export function useHideFromHistory() {
+  const refresh = useRefresh();
+  return useMutation({ mutationFn: api.hideFromHistory, onSettled: () => refresh() });
+}
+
+/** After playing: the rows and the title's progress are stale. */
+export function useAfterWatching() {
+  return useRefresh();
+}
