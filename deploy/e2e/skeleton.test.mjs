@@ -4,12 +4,18 @@
 //   MARQUEE_BIN=target/release/marquee node --test deploy/e2e/
 //
 // Steps (each a subtest; later steps are skipped once one fails):
-//   1. a new viewer signs up through the UI and sees a hero and >= 12 posters in rows;
+//   1. a new viewer signs up through the UI, creates a profile and sees a hero and >= 12
+//      posters in rows;
 //   2. opens a title, presses Play: video plays past 3 s, fetched through an edge (/t/<token>/…);
 //   3. a second playback of the same title gets its segments from the edge cache (Cache-Status hit);
 //   4. the edge refuses a tampered token (token_bad_signature) and an expired one (token_expired);
 //      a player left open renews its pass before it expires;
-//   5. after SIGINT and a restart on the same state dir, the viewer signs in (a wrong password is
+//   5. the viewer's Marquee (viewer.mjs): a kids profile sees no R title anywhere (UI, API,
+//      title URL, playback 403); My List; Continue watching resumes where the profile left off;
+//      an episode runs into its credits and the next one starts; subtitles switch on; a thumb
+//      stays on reload; no serious axe-core violation on any page at 360, 768, 1440 and 1920 px;
+//      arrow keys move focus across rows on a TV-sized screen;
+//   6. after SIGINT and a restart on the same state dir, the viewer signs in (a wrong password is
 //      refused inline); the catalogue is intact; signing out ends the session.
 // Failure screenshots and the world's log are kept in a temp dir whose path is printed.
 import assert from 'node:assert/strict';
@@ -19,6 +25,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { isCacheHit, isManifest, isSegment, parseMediaUrl, recordPlayback } from './lib/media-log.mjs';
 import { ensureWebBuilt, marqueeBinary, startWorld } from './lib/world.mjs';
+import { addProfile, chooseProfile, viewerJourney } from './lib/viewer.mjs';
 
 // Playback tokens live this long, so step 4 can watch one expire without a long wait.
 const TOKEN_TTL_SECS = 30;
@@ -102,6 +109,10 @@ test('marquee skeleton: sign up, browse, play through an edge, cache, tokens, re
     await page.getByLabel('Email').fill(viewer.email);
     await page.getByLabel('Password').fill(viewer.password);
     await page.getByTestId('auth-submit').click();
+    // A new account has no profile yet: "Who's watching?" asks for the first one.
+    await page.getByTestId('who-is-watching').waitFor({ timeout: 15_000 });
+    await addProfile(page, { name: 'Alex' });
+    await chooseProfile(page, 'Alex');
     await expectBrowse(page);
     await page.close();
   });
@@ -111,7 +122,8 @@ test('marquee skeleton: sign up, browse, play through an edge, cache, tokens, re
     const rec = recordPlayback(page);
     await page.goto(world.url);
     await page.getByTestId('hero').waitFor();
-    const card = page.getByTestId('title-card').first();
+    // A film: its media sit under its own id (a series' under each episode's).
+    const card = page.locator('[data-testid="title-card"][data-kind="film"]').first();
     titleId = await card.getAttribute('data-title-id');
     await card.click();
     await page.getByTestId('title-page').waitFor();
@@ -200,6 +212,8 @@ test('marquee skeleton: sign up, browse, play through an edge, cache, tokens, re
     await page.close();
   });
 
+  await viewerJourney({ step, world: () => world, newPage, log });
+
   await step('after a restart on the same state dir the viewer signs in again', async () => {
     await browser.close();
     browser = null;
@@ -218,6 +232,8 @@ test('marquee skeleton: sign up, browse, play through an edge, cache, tokens, re
     assert.match(page.url(), /\/signin/, 'a wrong password keeps the viewer on sign-in');
     await page.getByLabel('Password').fill(viewer.password);
     await page.getByTestId('auth-submit').click();
+    // A new session chooses who is watching again; the profiles are still there.
+    await chooseProfile(page, 'Alex');
     await expectBrowse(page);
     assert.ok(await page.locator(`[data-testid="title-card"][data-title-id="${titleId}"]`).count(), 'the played title is still there');
     // Signing out ends the session on origin too: a reload lands on sign-in again.

@@ -97,6 +97,32 @@ pub struct ClusterView {
     pub members: Vec<Member>,
 }
 
+/// Where the intro and the credits are, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Markers {
+    pub intro_start_secs: f64,
+    pub intro_end_secs: f64,
+    pub credits_start_secs: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Episode {
+    pub id: String,
+    pub number: u16,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Season {
+    pub number: u16,
+    pub episodes: Vec<Episode>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SeasonList {
+    seasons: Vec<Season>,
+}
+
 #[derive(Debug, Deserialize)]
 struct TitleList {
     titles: Vec<Title>,
@@ -192,10 +218,11 @@ impl Api {
         empty(resp, "uploading a poster").await
     }
 
-    /// Streams the file at `path` as the title's video; `on_bytes` hears each chunk's size.
+    /// Streams the file at `path` as the video of `target` (`titles/<id>` for a film,
+    /// `episodes/<id>` for an episode); `on_bytes` hears each chunk's size.
     pub async fn put_video(
         &self,
-        id: &str,
+        target: &str,
         path: &Path,
         on_bytes: impl Fn(u64) + Send + Sync + 'static,
     ) -> Result<Job, ApiError> {
@@ -218,7 +245,7 @@ impl Api {
         });
         let resp = self
             .http
-            .put(self.url(&format!("/api/v1/admin/titles/{id}/video")))
+            .put(self.url(&format!("/api/v1/admin/{target}/video")))
             .header(reqwest::header::CONTENT_TYPE, "video/mp4")
             .header(reqwest::header::CONTENT_LENGTH, len)
             .body(reqwest::Body::wrap_stream(chunks))
@@ -227,13 +254,82 @@ impl Api {
         json(resp, "uploading a video").await
     }
 
-    pub async fn job(&self, title_id: &str) -> Result<Job, ApiError> {
+    /// The latest packaging job of `target` (`titles/<id>` or `episodes/<id>`).
+    pub async fn job(&self, target: &str) -> Result<Job, ApiError> {
         let resp = self
             .http
-            .get(self.url(&format!("/api/v1/admin/titles/{title_id}/job")))
+            .get(self.url(&format!("/api/v1/admin/{target}/job")))
             .send()
             .await;
         json(resp, "reading a packaging job").await
+    }
+
+    /// A series' seasons with every episode (admin view).
+    pub async fn seasons(&self, series_id: &str) -> Result<Vec<Season>, ApiError> {
+        let resp = self
+            .http
+            .get(self.url(&format!("/api/v1/admin/titles/{series_id}/seasons")))
+            .send()
+            .await;
+        let list: SeasonList = json(resp, "listing seasons").await?;
+        Ok(list.seasons)
+    }
+
+    pub async fn create_season(&self, series_id: &str, number: u16) -> Result<(), ApiError> {
+        let resp = self
+            .http
+            .post(self.url(&format!("/api/v1/admin/titles/{series_id}/seasons")))
+            .json(&serde_json::json!({ "number": number }))
+            .send()
+            .await;
+        json::<serde_json::Value>(resp, "creating a season")
+            .await
+            .map(drop)
+    }
+
+    pub async fn create_episode(
+        &self,
+        series_id: &str,
+        season: u16,
+        number: u16,
+        (name, synopsis): (&str, &str),
+    ) -> Result<Episode, ApiError> {
+        let path = format!("/api/v1/admin/titles/{series_id}/seasons/{season}/episodes");
+        let body = serde_json::json!({ "number": number, "name": name, "synopsis": synopsis });
+        let resp = self.http.post(self.url(&path)).json(&body).send().await;
+        json(resp, "creating an episode").await
+    }
+
+    /// Sets where the intro and the credits are on `target` (`titles/<id>` or `episodes/<id>`).
+    pub async fn put_markers(&self, target: &str, markers: &Markers) -> Result<(), ApiError> {
+        let resp = self
+            .http
+            .put(self.url(&format!("/api/v1/admin/{target}/markers")))
+            .json(markers)
+            .send()
+            .await;
+        json::<serde_json::Value>(resp, "setting markers")
+            .await
+            .map(drop)
+    }
+
+    /// Uploads WebVTT subtitles in `language` for a film or an episode (before its video, so
+    /// its first package has them).
+    pub async fn put_subtitles(
+        &self,
+        video_id: &str,
+        language: &str,
+        vtt: String,
+    ) -> Result<(), ApiError> {
+        let path = format!("/api/v1/admin/videos/{video_id}/subtitles/{language}");
+        let resp = self
+            .http
+            .put(self.url(&path))
+            .header(reqwest::header::CONTENT_TYPE, "text/vtt")
+            .body(vtt)
+            .send()
+            .await;
+        empty(resp, "uploading subtitles").await
     }
 }
 

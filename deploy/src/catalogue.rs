@@ -194,6 +194,113 @@ pub const DEMO_TITLES: &[DemoTitle] = &[
     },
 ];
 
+/// Seconds of a long demo clip: long enough to watch the player change rungs and to seek.
+pub const LONG_SECONDS: u32 = 60;
+/// Lines of a long clip's episode pictures: a small source, so twelve episodes package fast.
+pub const EPISODE_HEIGHT: u32 = 360;
+
+/// A planned episode of a demo series.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoEpisode {
+    pub name: &'static str,
+    pub synopsis: &'static str,
+}
+
+/// The seasons of a demo series with episodes of their own; a series not listed here gets one
+/// short episode.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoSeries {
+    pub title: &'static str,
+    pub seasons: &'static [&'static [DemoEpisode]],
+    /// Subtitle languages every episode gets.
+    pub subtitles: &'static [&'static str],
+    /// The episodes' picture: a cheap one to render (twelve minutes of Mandelbrot set would take
+    /// longer to make than to package).
+    pub pattern: Pattern,
+}
+
+const fn ep(name: &'static str, synopsis: &'static str) -> DemoEpisode {
+    DemoEpisode { name, synopsis }
+}
+
+pub const DEMO_SERIES: &[DemoSeries] = &[
+    DemoSeries {
+        title: "Orbit of Small Hours",
+        seasons: &[
+            &[
+                ep(
+                    "Night Shift",
+                    "The station's only insomniac logs a signal nobody else hears.",
+                ),
+                ep(
+                    "Dead Reckoning",
+                    "A supply pod drifts off course and someone has to fetch it by hand.",
+                ),
+                ep(
+                    "The Long Corridor",
+                    "Power fails in the ring, and the crew learns how far apart they sleep.",
+                ),
+            ],
+            &[
+                ep(
+                    "Second Orbit",
+                    "A new crew arrives with questions about the signal log.",
+                ),
+                ep(
+                    "Quiet Frequencies",
+                    "Two engineers race to record the signal before the station turns away.",
+                ),
+                ep("Homeward", "The station decides whether to answer."),
+            ],
+        ],
+        subtitles: &["en", "fr"],
+        pattern: Pattern::TestSrc2,
+    },
+    DemoSeries {
+        title: "Moth & Marigold",
+        seasons: &[
+            &[
+                ep(
+                    "The Lamp in the Garden",
+                    "Moth finds a lamp that never goes out and Marigold wants to know why.",
+                ),
+                ep(
+                    "Rain Day",
+                    "The garden floods, and the friends build a boat from a leaf.",
+                ),
+                ep(
+                    "The Night Market",
+                    "A market of fireflies opens for one night only.",
+                ),
+            ],
+            &[
+                ep("Seeds", "Marigold plants a seed that grows a staircase."),
+                ep(
+                    "The Lost Button",
+                    "A button rolls away and leads them across the whole garden.",
+                ),
+                ep(
+                    "First Frost",
+                    "The friends get the garden ready for winter.",
+                ),
+            ],
+        ],
+        subtitles: &["en"],
+        pattern: Pattern::Gradients,
+    },
+];
+
+/// Films with a long clip, and the subtitle languages each gets.
+pub const LONG_FILMS: &[(&str, &[&str])] = &[
+    ("The Lantern Keepers of Vell", &["en", "fr"]),
+    ("Saltgrass", &[]),
+];
+
+/// The intro and credits of a long clip: the opening titles, then the last eight seconds.
+pub fn long_clip_markers(seconds: u32) -> (f64, f64, f64) {
+    (1.0, 8.0, f64::from(seconds) - 8.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,6 +350,26 @@ mod tests {
             .map(|t| format!("{:?}", t.video.pattern))
             .collect();
         assert_eq!(patterns.len(), 6);
+    }
+
+    #[test]
+    fn planned_series_and_long_films_are_demo_titles_of_their_kind() {
+        for plan in DEMO_SERIES {
+            let title = DEMO_TITLES
+                .iter()
+                .find(|t| t.name == plan.title)
+                .expect(plan.title);
+            assert_eq!(title.kind, "series", "{}", plan.title);
+            assert!(plan.seasons.len() >= 2 && plan.seasons.iter().all(|s| s.len() >= 3));
+        }
+        for (name, _) in LONG_FILMS {
+            let title = DEMO_TITLES.iter().find(|t| t.name == *name).expect(name);
+            assert_eq!(title.kind, "film", "{name}");
+        }
+        assert!(
+            DEMO_SERIES.iter().any(|s| s.subtitles.len() >= 2),
+            "some titles carry two subtitle languages"
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod ports;
 pub mod poster;
 pub mod seed;
 pub mod state;
+pub mod subtitles;
 pub mod up;
 pub mod video;
 

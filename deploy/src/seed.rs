@@ -1,17 +1,21 @@
 //! Seeds the demo catalogue through origin's admin API: create each title that does not exist
-//! yet, give it a poster, upload a generated clip, and wait until every packaging job is done.
-//! Running it again finds everything in place and does nothing.
+//! yet, give it a poster; give films a generated clip and series their seasons and episodes,
+//! each with its clip (subtitles and intro/credits markers on the long ones); and wait until
+//! every packaging job is done. Running it again finds everything in place and does nothing.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::api::{Api, ApiError, NewTitle, Title};
-use crate::catalogue::DemoTitle;
-use crate::poster;
+use crate::api::{Api, ApiError, Markers, NewTitle, Title};
+use crate::catalogue::{
+    DEMO_SERIES, DemoEpisode, DemoTitle, EPISODE_HEIGHT, LONG_FILMS, LONG_SECONDS, VideoRecipe,
+    long_clip_markers,
+};
 use crate::state::StateDir;
 use crate::video::{self, VideoError};
+use crate::{poster, subtitles};
 
 /// Longest wait for all packaging jobs together.
 const PACKAGING_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -36,7 +40,8 @@ pub struct SeedReport {
     pub already_ready: usize,
 }
 
-/// Seeds `titles`, generating clips of `clip_seconds` into the state's media cache.
+/// Seeds `titles`, generating clips of `clip_seconds` into the state's media cache (long films
+/// and planned series episodes get [`LONG_SECONDS`]).
 pub async fn seed(
     api: &Api,
     state: &StateDir,
@@ -49,14 +54,18 @@ pub async fn seed(
         .into_iter()
         .map(|t| (t.name.clone(), t))
         .collect();
-    let mut report = SeedReport::default();
-    let mut pending: Vec<(String, String)> = Vec::new();
-
+    let mut seeding = Seeding {
+        api,
+        state,
+        clip_seconds,
+        report: SeedReport::default(),
+        pending: Vec::new(),
+    };
     for demo in titles {
         let title = match existing.remove(demo.name) {
             Some(title) => title,
             None => {
-                report.created += 1;
+                seeding.report.created += 1;
                 api.create_title(&new_title(demo)).await?
             }
         };
@@ -64,18 +73,137 @@ pub async fn seed(
             api.put_poster(&title.id, poster::render(demo.name, demo.year))
                 .await?;
         }
-        match title.state.as_str() {
-            "ready" => report.already_ready += 1,
-            "processing" => pending.push((title.id, demo.name.to_string())),
-            _ => {
-                upload(api, state, demo, &title.id, clip_seconds).await?;
-                report.uploaded += 1;
-                pending.push((title.id, demo.name.to_string()));
-            }
+        if demo.kind == "series" {
+            seeding.series(demo, &title.id).await?;
+        } else {
+            let (seconds, subtitles) = LONG_FILMS
+                .iter()
+                .find(|(name, _)| *name == demo.name)
+                .map_or((clip_seconds, &[][..]), |(_, subs)| (LONG_SECONDS, *subs));
+            let video = Video {
+                target: format!("titles/{}", title.id),
+                id: &title.id,
+                name: demo.name.to_owned(),
+                recipe: demo.video,
+                shape: (seconds, 720),
+                slug: demo.slug(),
+                subtitles,
+            };
+            seeding.video(&video, &title.state).await?;
         }
     }
-    wait_for_jobs(api, pending).await?;
-    Ok(report)
+    wait_for_jobs(api, seeding.pending).await?;
+    Ok(seeding.report)
+}
+
+/// One film's or episode's video to put in place.
+struct Video<'a> {
+    /// `titles/<id>` or `episodes/<id>`: where its video, job and markers live in the API.
+    target: String,
+    id: &'a str,
+    name: String,
+    recipe: VideoRecipe,
+    /// (seconds, height) of the generated clip.
+    shape: (u32, u32),
+    slug: String,
+    subtitles: &'a [&'a str],
+}
+
+struct Seeding<'a> {
+    api: &'a Api,
+    state: &'a StateDir,
+    clip_seconds: u32,
+    report: SeedReport,
+    /// (job target, name) of videos being packaged.
+    pending: Vec<(String, String)>,
+}
+
+impl Seeding<'_> {
+    /// A film's or episode's video in `state`: nothing to do once ready, wait while processing,
+    /// else its subtitles and markers first (so the first package has them), then the clip.
+    async fn video(&mut self, v: &Video<'_>, state: &str) -> Result<(), SeedError> {
+        match state {
+            "ready" => self.report.already_ready += 1,
+            "processing" => self.pending.push((v.target.clone(), v.name.clone())),
+            _ => {
+                let (seconds, _) = v.shape;
+                for lang in v.subtitles {
+                    let vtt = subtitles::webvtt(&v.name, lang, seconds);
+                    self.api.put_subtitles(v.id, lang, vtt).await?;
+                }
+                if seconds >= LONG_SECONDS {
+                    let (intro_start_secs, intro_end_secs, credits_start_secs) =
+                        long_clip_markers(seconds);
+                    let markers = Markers {
+                        intro_start_secs,
+                        intro_end_secs,
+                        credits_start_secs,
+                    };
+                    self.api.put_markers(&v.target, &markers).await?;
+                }
+                upload(self.api, self.state, v).await?;
+                self.report.uploaded += 1;
+                self.pending.push((v.target.clone(), v.name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// A series' seasons and episodes: the planned ones (long clips at 360 lines), or one short
+    /// pilot for a series without a plan.
+    async fn series(&mut self, demo: &DemoTitle, series_id: &str) -> Result<(), SeedError> {
+        let plan = DEMO_SERIES.iter().find(|s| s.title == demo.name);
+        let pilot = [DemoEpisode {
+            name: "Pilot",
+            synopsis: "Where it all begins.",
+        }];
+        let pilot_season: [&[DemoEpisode]; 1] = [&pilot];
+        let seasons: &[&[DemoEpisode]] = plan.map_or(&pilot_season[..], |p| p.seasons);
+        let subtitles = plan.map_or(&[][..], |p| p.subtitles);
+        let shape = if plan.is_some() {
+            (LONG_SECONDS, EPISODE_HEIGHT)
+        } else {
+            (self.clip_seconds, 720)
+        };
+        let have = self.api.seasons(series_id).await?;
+        let mut k = 0;
+        for (s, episodes) in seasons.iter().enumerate() {
+            let season = s as u16 + 1;
+            let existing = have.iter().find(|x| x.number == season);
+            if existing.is_none() {
+                self.api.create_season(series_id, season).await?;
+            }
+            for (e, planned) in episodes.iter().enumerate() {
+                let number = e as u16 + 1;
+                let found = existing.and_then(|x| x.episodes.iter().find(|ep| ep.number == number));
+                let episode = match found {
+                    Some(ep) => ep.clone(),
+                    None => {
+                        let made = (planned.name, planned.synopsis);
+                        self.api
+                            .create_episode(series_id, season, number, made)
+                            .await?
+                    }
+                };
+                k += 1;
+                let video = Video {
+                    target: format!("episodes/{}", episode.id),
+                    id: &episode.id,
+                    name: format!("{} S{season}:E{number}", demo.name),
+                    // Each episode sounds a little different.
+                    recipe: VideoRecipe {
+                        tone_hz: demo.video.tone_hz + 40 * k,
+                        pattern: plan.map_or(demo.video.pattern, |p| p.pattern),
+                    },
+                    shape,
+                    slug: format!("{}-s{season}e{number}", demo.slug()),
+                    subtitles,
+                };
+                self.video(&video, &episode.state).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn new_title(demo: &DemoTitle) -> NewTitle<'_> {
@@ -89,36 +217,24 @@ fn new_title(demo: &DemoTitle) -> NewTitle<'_> {
     }
 }
 
-async fn upload(
-    api: &Api,
-    state: &StateDir,
-    demo: &DemoTitle,
-    title_id: &str,
-    clip_seconds: u32,
-) -> Result<(), SeedError> {
-    let spinner = ProgressBar::new_spinner().with_message(format!("generating {}", demo.name));
+async fn upload(api: &Api, state: &StateDir, v: &Video<'_>) -> Result<(), SeedError> {
+    let spinner = ProgressBar::new_spinner().with_message(format!("generating {}", v.name));
     spinner.enable_steady_tick(Duration::from_millis(120));
-    let clip = video::ensure_clip(
-        &demo.video,
-        clip_seconds,
-        &state.media_cache_dir(),
-        &demo.slug(),
-    )
-    .await;
+    let clip = video::ensure_clip(&v.recipe, v.shape, &state.media_cache_dir(), &v.slug).await;
     spinner.finish_and_clear();
     let clip = clip?;
 
     let size = std::fs::metadata(&clip).map(|m| m.len()).unwrap_or(0);
     let bar = ProgressBar::new(size)
         .with_style(bytes_style())
-        .with_message(demo.name);
+        .with_message(v.name.clone());
     let counter = bar.clone();
-    api.put_video(title_id, &clip, move |n| counter.inc(n))
+    api.put_video(&v.target, &clip, move |n| counter.inc(n))
         .await?;
     bar.finish_and_clear();
     say(
         &bar,
-        &format!("uploaded {} ({:.1} MB)", demo.name, size as f64 / 1e6),
+        &format!("uploaded {} ({:.1} MB)", v.name, size as f64 / 1e6),
     );
     Ok(())
 }

@@ -11,7 +11,6 @@ use crate::catalogue::{Pattern, VideoRecipe};
 
 /// Length of every demo clip.
 pub const CLIP_SECONDS: u32 = 11;
-const SIZE: &str = "1280x720";
 const FPS: u32 = 30;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,12 +30,14 @@ pub enum VideoError {
     },
 }
 
-/// The lavfi description of the picture. The cellular automata run on a coarse grid scaled up
-/// with nearest-neighbour: visible cells, and clips a few MB instead of ~20 MB of noise.
-pub fn video_source(pattern: Pattern) -> String {
-    let base = format!("size={SIZE}:rate={FPS}");
+/// The lavfi description of the picture, `height` lines tall (16:9). The cellular automata run
+/// on a coarse grid scaled up with nearest-neighbour: visible cells, and clips a few MB instead
+/// of ~20 MB of noise. Rendering at the clip's own size keeps small clips cheap to make.
+pub fn video_source(pattern: Pattern, height: u32) -> String {
+    let width = height * 16 / 9;
+    let base = format!("size={width}x{height}:rate={FPS}");
     let coarse = format!("size=320x180:rate={FPS}");
-    let upscale = "scale=1280:720:flags=neighbor";
+    let upscale = format!("scale={width}:{height}:flags=neighbor");
     match pattern {
         Pattern::TestSrc2 => format!("testsrc2={base}"),
         Pattern::Mandelbrot => format!("mandelbrot={base}"),
@@ -57,8 +58,12 @@ pub fn audio_source(tone_hz: u32) -> String {
 }
 
 /// ffmpeg's arguments for one clip: H.264 + AAC in MP4 with keyframes every 2 s, as a
-/// mezzanine an admin might upload.
-pub fn ffmpeg_args(recipe: &VideoRecipe, seconds: u32, out: &Path) -> Vec<OsString> {
+/// mezzanine an admin might upload; `height` below 720 scales the picture down.
+pub fn ffmpeg_args(
+    recipe: &VideoRecipe,
+    (seconds, height): (u32, u32),
+    out: &Path,
+) -> Vec<OsString> {
     let mut args: Vec<OsString> = [
         "-hide_banner",
         "-nostdin",
@@ -72,7 +77,7 @@ pub fn ffmpeg_args(recipe: &VideoRecipe, seconds: u32, out: &Path) -> Vec<OsStri
     .iter()
     .map(OsString::from)
     .collect();
-    args.push(video_source(recipe.pattern).into());
+    args.push(video_source(recipe.pattern, height).into());
     for a in ["-f", "lavfi", "-i"] {
         args.push(a.into());
     }
@@ -110,9 +115,10 @@ pub fn ffmpeg_args(recipe: &VideoRecipe, seconds: u32, out: &Path) -> Vec<OsStri
 
 /// Returns the cached clip `<cache_dir>/<slug>.mp4`, making it first if absent. Writes to a
 /// `.part` file and renames, so an interrupted run never leaves a truncated clip behind.
+/// `shape` is (seconds, height).
 pub async fn ensure_clip(
     recipe: &VideoRecipe,
-    seconds: u32,
+    shape: (u32, u32),
     cache_dir: &Path,
     slug: &str,
 ) -> Result<PathBuf, VideoError> {
@@ -127,7 +133,7 @@ pub async fn ensure_clip(
     tokio::fs::create_dir_all(cache_dir).await.map_err(io_err)?;
     let part = cache_dir.join(format!("{slug}.mp4.part"));
     let output = Command::new("ffmpeg")
-        .args(ffmpeg_args(recipe, seconds, &part))
+        .args(ffmpeg_args(recipe, shape, &part))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -157,11 +163,16 @@ mod tests {
     #[test]
     fn sources_are_sized_and_timed() {
         for p in Pattern::ALL {
-            let src = video_source(p);
+            let src = video_source(p, 720);
             assert!(src.contains("rate=30"), "{src}");
             assert!(
                 src.contains("size=1280x720") || src.ends_with("scale=1280:720:flags=neighbor"),
                 "{src}"
+            );
+            let small = video_source(p, 360);
+            assert!(
+                small.contains("size=640x360") || small.ends_with("scale=640:360:flags=neighbor"),
+                "{small}"
             );
         }
         assert_eq!(
@@ -176,7 +187,7 @@ mod tests {
             pattern: Pattern::Life,
             tone_hz: 300,
         };
-        let args = ffmpeg_args(&recipe, 11, Path::new("/tmp/x.mp4.part"));
+        let args = ffmpeg_args(&recipe, (11, 720), Path::new("/tmp/x.mp4.part"));
         assert_eq!(
             args.last().map(|a| a.as_os_str()),
             Some("/tmp/x.mp4.part".as_ref())
@@ -184,6 +195,12 @@ mod tests {
         let joined: Vec<_> = args.iter().map(|a| a.to_string_lossy()).collect();
         let t = joined.iter().position(|a| a == "-t").expect("-t");
         assert_eq!(joined[t + 1], "11");
+        let small = ffmpeg_args(&recipe, (60, 360), Path::new("/tmp/x.mp4"));
+        let joined: Vec<_> = small.iter().map(|a| a.to_string_lossy()).collect();
+        assert!(
+            joined.iter().any(|a| a.ends_with("scale=640:360:flags=neighbor")),
+            "a small clip is rendered small: {joined:?}"
+        );
     }
 
     /// Runs the real ffmpeg: a one-second clip must appear as a non-empty MP4 (ftyp box), the
@@ -195,7 +212,7 @@ mod tests {
             pattern: Pattern::SmpteHdBars,
             tone_hz: 440,
         };
-        let path = ensure_clip(&recipe, 1, dir.path(), "bars")
+        let path = ensure_clip(&recipe, (1, 720), dir.path(), "bars")
             .await
             .expect("clip");
         let bytes = std::fs::read(&path).expect("read");
@@ -205,7 +222,7 @@ mod tests {
         let modified = std::fs::metadata(&path)
             .and_then(|m| m.modified())
             .expect("mtime");
-        let again = ensure_clip(&recipe, 1, dir.path(), "bars")
+        let again = ensure_clip(&recipe, (1, 720), dir.path(), "bars")
             .await
             .expect("again");
         assert_eq!(again, path);
@@ -225,7 +242,12 @@ mod tests {
                 tone_hz: 200 + 50 * i as u32,
             };
             let dir = dir.path().to_path_buf();
-            async move { (p, ensure_clip(&recipe, 1, &dir, &format!("p{i}")).await) }
+            async move {
+                (
+                    p,
+                    ensure_clip(&recipe, (1, 720), &dir, &format!("p{i}")).await,
+                )
+            }
         });
         for (pattern, clip) in futures::future::join_all(clips).await {
             let path = clip.unwrap_or_else(|e| panic!("{pattern:?}: {e}"));

@@ -36,7 +36,7 @@ export function TitleCard({ card, eager = false, resume = false, listed }: Title
     .filter(Boolean)
     .join(', ');
   return (
-    <div className="card" data-testid="title-card" data-title-id={title.id}>
+    <div className="card" data-testid="title-card" data-title-id={title.id} data-kind={title.kind}>
       <Link to={resume ? paths.watch(title.id, episode?.id) : paths.title(title.id)} className="card__link" aria-label={label}>
         <Poster title={title} decorative loading={eager ? 'eager' : 'lazy'} className="card__poster" />
         <span className="card__info" aria-hidden="true">
@@ -50,7 +50,7 @@ export function TitleCard({ card, eager = false, resume = false, listed }: Title
           </span>
         ) : null}
       </Link>
-      <div className="card__actions">
+      <div className="card__actions" data-arrows-skip>
         <ListButton titleId={title.id} name={title.name} listed={listed} compact />
         {resume ? (
           <button

@@ -53,6 +53,8 @@ export function PlayerPage({ id, episodeId }: { id: string; episodeId?: string }
   const [chrome, setChrome] = useState(true);
   const [clock, setClock] = useState({ time: 0, duration: 0, paused: true, muted: false });
   const [tracks, setTracks] = useState<{ audio: TrackOption[]; subtitles: TrackOption[] }>({ audio: [], subtitles: [] });
+  const tracksRef = useRef(tracks);
+  tracksRef.current = tracks;
   const [thumbs, setThumbs] = useState<Thumbnail[]>([]);
   const [countdown, setCountdown] = useState<number | null>(null);
   const [cancelled, setCancelled] = useState(false);
@@ -190,14 +192,14 @@ export function PlayerPage({ id, episodeId }: { id: string; episodeId?: string }
     if (document.fullscreenElement) void document.exitFullscreen();
     else void video.current?.parentElement?.requestFullscreen().catch(() => undefined);
   }, []);
+  // The menus show what the viewer chose at once (Shaka switches tracks asynchronously).
   const selectSubtitles = useCallback((lang: string | null) => {
     session.current?.selectSubtitles(lang);
-    // Shaka switches asynchronously; read the tracks back once it has.
-    window.setTimeout(() => session.current && setTracks({ audio: session.current.audio(), subtitles: session.current.subtitles() }), 300);
+    setTracks((t) => ({ ...t, subtitles: t.subtitles.map((s) => ({ ...s, active: s.language === lang })) }));
   }, []);
   const selectAudio = useCallback((lang: string) => {
     session.current?.selectAudio(lang);
-    window.setTimeout(() => session.current && setTracks({ audio: session.current.audio(), subtitles: session.current.subtitles() }), 300);
+    setTracks((t) => ({ ...t, audio: t.audio.map((a) => ({ ...a, active: a.language === lang })) }));
   }, []);
   const goBack = useCallback(() => go(paths.title(id)), [go, id]);
 
@@ -225,7 +227,7 @@ export function PlayerPage({ id, episodeId }: { id: string; episodeId?: string }
         event.preventDefault();
         v.volume = Math.max(0, Math.min(1, v.volume + (key === 'ArrowUp' ? 0.1 : -0.1)));
       } else if (key === 'c') {
-        const subs = session.current?.subtitles() ?? [];
+        const subs = tracksRef.current.subtitles;
         const on = subs.find((s) => s.active);
         const preferred = subs.find((s) => s.language === profile.language) ?? subs[0];
         selectSubtitles(on ? null : (preferred?.language ?? null));

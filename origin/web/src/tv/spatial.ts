@@ -81,8 +81,10 @@ export function startSpatialNavigation(): () => void {
     const direction = KEYS[event.key];
     if (!direction || ownsArrows(active)) return;
     const scope = document.querySelector('dialog[open]') ?? document;
+    // A card's small action buttons are reached with Tab, not arrows: on a TV the arrows
+    // step from card to card, as a remote's user expects.
     const all = Array.from(scope.querySelectorAll<HTMLElement>(FOCUSABLE)).filter(
-      (el) => el !== active && visible(el) && !el.closest('[inert], [aria-hidden="true"]'),
+      (el) => el !== active && visible(el) && !el.closest('[inert], [aria-hidden="true"], [data-arrows-skip]'),
     );
     if (!(active instanceof HTMLElement) || active === document.body) {
       // Nothing focused yet: the first arrow press lands on the first control.
