@@ -198,7 +198,9 @@ mod tests {
         let small = ffmpeg_args(&recipe, (60, 360), Path::new("/tmp/x.mp4"));
         let joined: Vec<_> = small.iter().map(|a| a.to_string_lossy()).collect();
         assert!(
-            joined.iter().any(|a| a.ends_with("scale=640:360:flags=neighbor")),
+            joined
+                .iter()
+                .any(|a| a.ends_with("scale=640:360:flags=neighbor")),
             "a small clip is rendered small: {joined:?}"
         );
     }
