@@ -6,6 +6,10 @@
 //! - `origin-vs-etcd`: durable writes through origin clusters of 1, 3 and 5 nodes beside a
 //!   3-node etcd, same run.
 //! - `origin-failover`: the gap from killing the origin leader to the next committed write.
+//! - `home-rows`: a profile's whole home page (`GET /api/v1/rows`) at 100 k titles and 1 M
+//!   history rows, beside the skeleton's way (the whole catalogue, rows built in the browser).
+//! - `progress-writes`: 2,000 progress reports a second through group commit, beside the same
+//!   load written as one command each, on one node and on three.
 //!
 //! The pure parts (wrk output parsing, nginx configs, the table) are unit-tested here.
 
@@ -18,4 +22,5 @@ pub mod procs;
 pub mod report;
 pub mod run;
 pub mod segment;
+pub mod viewers;
 pub mod wrk;

@@ -74,6 +74,60 @@ where
     }
 }
 
+/// Runs `op(client, seq)` at a steady `rate` per second in total, spread over `clients` loops,
+/// for `span` (an open loop: a client sends on schedule whether or not its last answer is
+/// late). Latency counts from when a request was due, so a server falling behind shows in it
+/// instead of quietly lowering the rate.
+pub async fn paced<F, Fut>(clients: u64, rate: f64, span: Duration, op: F) -> LoadResult
+where
+    F: Fn(u64, u64) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let started = Instant::now();
+    let every = Duration::from_secs_f64(clients as f64 / rate);
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let op = op.clone();
+            // Clients start spread over one interval, not all at once.
+            let first = started + every.mul_f64(c as f64 / clients as f64);
+            tokio::spawn(async move {
+                let (mut lat, mut failed) = (Vec::new(), 0u64);
+                let mut seq = 0u64;
+                loop {
+                    let due = first + every.mul_f64(seq as f64);
+                    if due >= started + span {
+                        break;
+                    }
+                    tokio::time::sleep_until(due.into()).await;
+                    if op(c, seq).await {
+                        lat.push(due.elapsed().as_secs_f64() * 1000.0);
+                    } else {
+                        failed += 1;
+                    }
+                    seq += 1;
+                }
+                (lat, failed)
+            })
+        })
+        .collect();
+    let (mut all, mut failed) = (Vec::new(), 0);
+    for t in tasks {
+        if let Ok((lat, f)) = t.await {
+            all.extend(lat);
+            failed += f;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    LoadResult {
+        ok: all.len() as u64,
+        failed,
+        secs,
+        p50_ms: quantile(&all, 0.50),
+        p99_ms: quantile(&all, 0.99),
+    }
+}
+
 /// Results per (target, clients) over rounds.
 pub type Results = [(String, u64, Vec<LoadResult>)];
 
@@ -141,6 +195,18 @@ mod tests {
         assert_eq!(quantile(&v, 0.99), 99.0);
         assert_eq!(quantile(&[7.0], 0.99), 7.0);
         assert!(quantile(&[], 0.5).is_nan());
+    }
+
+    #[tokio::test]
+    async fn the_paced_loop_keeps_its_rate() {
+        let r = paced(
+            4,
+            200.0,
+            Duration::from_millis(500),
+            |_, _| async move { true },
+        )
+        .await;
+        assert!((90..=110).contains(&r.ok), "{r:?}");
     }
 
     #[tokio::test]

@@ -253,10 +253,10 @@ async function expectBrowse(page) {
   assert.ok(rows >= 2, `expected rows of posters, got ${rows} row(s)`);
   const ids = await page.getByTestId('title-card').evaluateAll((cards) => [...new Set(cards.map((c) => c.dataset.titleId))]);
   assert.ok(ids.length >= MIN_TITLES, `expected >= ${MIN_TITLES} titles on browse, got ${ids.length}`);
-  // The first row loads eagerly; its posters must be real images, not placeholders.
+  // "New on Marquee" loads eagerly; its posters must be real images, not placeholders.
   await page.waitForFunction(
     (min) => {
-      const row = document.querySelector('[data-testid="title-row"]');
+      const row = document.querySelector('[data-testid="title-row"][data-row-id="new"]');
       const imgs = row ? [...row.querySelectorAll('img.poster')] : [];
       return imgs.filter((img) => img.complete && img.naturalWidth > 0).length >= min;
     },

@@ -85,6 +85,11 @@ pub struct Cli {
     /// bring [default: one per core].
     #[arg(long, env = "MARQUEE_ORIGIN_WORKER_THREADS")]
     pub worker_threads: Option<usize>,
+    /// How long playback progress reports wait to be written together as one Raft entry (the
+    /// latest per viewer and video wins). 0 writes each report as a command of its own, the
+    /// benchmarks' baseline [default: 20].
+    #[arg(long, env = "MARQUEE_ORIGIN_PROGRESS_WINDOW_MS")]
+    pub progress_window_ms: Option<u64>,
     /// Keep blobs (uploads, posters, packages) in this S3 bucket instead of <data-dir>/blobs;
     /// every node of a cluster then shares them.
     #[arg(long, env = "MARQUEE_ORIGIN_S3_BUCKET")]
@@ -147,6 +152,7 @@ pub struct FileConfig {
     pub snapshot_every: Option<u64>,
     pub election_timeout_ms: Option<u64>,
     pub worker_threads: Option<usize>,
+    pub progress_window_ms: Option<u64>,
     pub min_free_disk_mb: Option<u64>,
     pub cluster: Option<FileCluster>,
     pub s3: Option<FileS3>,
@@ -216,6 +222,8 @@ pub struct Config {
     pub election_timeout_ms: u64,
     /// `None`: one per core.
     pub worker_threads: Option<usize>,
+    /// Group commit's window for progress reports; 0 writes each on its own.
+    pub progress_window_ms: u64,
     pub min_free_disk_mb: u64,
     pub unsafe_local_reads: bool,
     /// `None`: blobs on the local disk under `<data-dir>/blobs`.
@@ -272,6 +280,10 @@ impl Config {
                 .or(file.election_timeout_ms)
                 .unwrap_or(crate::raft::Options::default().election_timeout_ms),
             worker_threads: cli.worker_threads.or(file.worker_threads),
+            progress_window_ms: cli
+                .progress_window_ms
+                .or(file.progress_window_ms)
+                .unwrap_or(crate::raft::group_commit::DEFAULT_WINDOW.as_millis() as u64),
             min_free_disk_mb: cli
                 .min_free_disk_mb
                 .or(file.min_free_disk_mb)

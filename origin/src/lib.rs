@@ -21,6 +21,7 @@ pub mod config;
 pub mod disk;
 pub mod error;
 pub mod history;
+pub mod home_fill;
 pub mod ids;
 pub mod jobs;
 pub mod keys;

@@ -116,6 +116,7 @@ pub async fn run(
     let shared_blobs = blobs.is_shared();
     let mut media_tokens = TokenVerifier::default();
     media_tokens.add_key(signer.kid(), signer.public_key());
+    let progress_window_ms = config.progress_window_ms;
     let ctx = Ctx {
         raft: raft.clone(),
         blobs,
@@ -127,7 +128,13 @@ pub async fn run(
             .build()?,
         passwords: Arc::new(PasswordThrottle::new(hash_slots())),
         jobs_wake: Arc::new(Notify::new()),
-        group: GroupCommit::start(raft.clone(), group_commit::DEFAULT_WINDOW),
+        // A zero window still starts the committer (job progress uses it); progress reports
+        // then skip it (`Ctx::apply_batched`).
+        group: GroupCommit::start(
+            raft.clone(),
+            std::time::Duration::from_millis(progress_window_ms)
+                .max(group_commit::MIN_WINDOW),
+        ),
         peer_blobs: PeerBlobs::new(raft.clone(), shared_blobs),
         disk: Arc::new(DiskGuard::new(&data_dir, min_free)),
     };

@@ -19,6 +19,8 @@ use super::{App, Replicated, WriteError};
 
 /// How long the first command of a batch waits for others to join it.
 pub const DEFAULT_WINDOW: Duration = Duration::from_millis(20);
+/// The shortest window the committer runs with.
+pub const MIN_WINDOW: Duration = Duration::from_millis(1);
 /// Most distinct keys in one entry; more wait for the next.
 const MAX_BATCH: usize = 2_000;
 

@@ -33,7 +33,7 @@ export function BrowsePage() {
             rowId={row.id}
             heading={row.name}
             cards={row.items}
-            eager={i < 2}
+            eager={i < 2 || row.id === 'new'}
             resume={row.id === 'continue-watching'}
           />
         ))}
