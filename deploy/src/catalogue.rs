@@ -29,6 +29,9 @@ pub struct VideoRecipe {
     pub pattern: Pattern,
     /// Pitch of the sine tone on the audio track, in Hz.
     pub tone_hz: u32,
+    /// A second audio track (a "French dub" at this pitch): the English track is tagged `eng`,
+    /// the dub `fre`.
+    pub dub_tone_hz: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +74,11 @@ pub const GENRES: [&str; 6] = [
 pub const RATINGS: [&str; 5] = ["G", "PG", "PG-13", "R", "TV-MA"];
 
 const fn recipe(pattern: Pattern, tone_hz: u32) -> VideoRecipe {
-    VideoRecipe { pattern, tone_hz }
+    VideoRecipe {
+        pattern,
+        tone_hz,
+        dub_tone_hz: None,
+    }
 }
 
 pub const DEMO_TITLES: &[DemoTitle] = &[
@@ -290,10 +297,27 @@ pub const DEMO_SERIES: &[DemoSeries] = &[
     },
 ];
 
-/// Films with a long clip, and the subtitle languages each gets.
-pub const LONG_FILMS: &[(&str, &[&str])] = &[
-    ("The Lantern Keepers of Vell", &["en", "fr"]),
-    ("Saltgrass", &[]),
+/// A film with a long clip.
+#[derive(Debug, Clone, Copy)]
+pub struct LongFilm {
+    pub title: &'static str,
+    /// Subtitle languages it gets.
+    pub subtitles: &'static [&'static str],
+    /// Whether its clip has a second ("French") audio track.
+    pub dubbed: bool,
+}
+
+pub const LONG_FILMS: &[LongFilm] = &[
+    LongFilm {
+        title: "The Lantern Keepers of Vell",
+        subtitles: &["en", "fr"],
+        dubbed: true,
+    },
+    LongFilm {
+        title: "Saltgrass",
+        subtitles: &[],
+        dubbed: false,
+    },
 ];
 
 /// The intro and credits of a long clip: the opening titles, then the last eight seconds.
@@ -362,10 +386,17 @@ mod tests {
             assert_eq!(title.kind, "series", "{}", plan.title);
             assert!(plan.seasons.len() >= 2 && plan.seasons.iter().all(|s| s.len() >= 3));
         }
-        for (name, _) in LONG_FILMS {
-            let title = DEMO_TITLES.iter().find(|t| t.name == *name).expect(name);
-            assert_eq!(title.kind, "film", "{name}");
+        for film in LONG_FILMS {
+            let title = DEMO_TITLES
+                .iter()
+                .find(|t| t.name == film.title)
+                .expect(film.title);
+            assert_eq!(title.kind, "film", "{}", film.title);
         }
+        assert!(
+            LONG_FILMS.iter().any(|f| f.dubbed),
+            "a film has two audio tracks"
+        );
         assert!(
             DEMO_SERIES.iter().any(|s| s.subtitles.len() >= 2),
             "some titles carry two subtitle languages"

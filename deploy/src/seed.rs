@@ -76,15 +76,19 @@ pub async fn seed(
         if demo.kind == "series" {
             seeding.series(demo, &title.id).await?;
         } else {
-            let (seconds, subtitles) = LONG_FILMS
-                .iter()
-                .find(|(name, _)| *name == demo.name)
-                .map_or((clip_seconds, &[][..]), |(_, subs)| (LONG_SECONDS, *subs));
+            let long = LONG_FILMS.iter().find(|f| f.title == demo.name);
+            let (seconds, subtitles) =
+                long.map_or((clip_seconds, &[][..]), |f| (LONG_SECONDS, f.subtitles));
             let video = Video {
                 target: format!("titles/{}", title.id),
                 id: &title.id,
                 name: demo.name.to_owned(),
-                recipe: demo.video,
+                recipe: VideoRecipe {
+                    dub_tone_hz: long
+                        .filter(|f| f.dubbed)
+                        .map(|_| demo.video.tone_hz * 3 / 2),
+                    ..demo.video
+                },
                 shape: (seconds, 720),
                 slug: demo.slug(),
                 subtitles,
@@ -194,6 +198,7 @@ impl Seeding<'_> {
                     recipe: VideoRecipe {
                         tone_hz: demo.video.tone_hz + 40 * k,
                         pattern: plan.map_or(demo.video.pattern, |p| p.pattern),
+                        dub_tone_hz: None,
                     },
                     shape,
                     slug: format!("{}-s{season}e{number}", demo.slug()),

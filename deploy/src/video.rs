@@ -82,6 +82,12 @@ pub fn ffmpeg_args(
         args.push(a.into());
     }
     args.push(audio_source(recipe.tone_hz).into());
+    if let Some(dub) = recipe.dub_tone_hz {
+        for a in ["-f", "lavfi", "-i"] {
+            args.push(a.into());
+        }
+        args.push(audio_source(dub).into());
+    }
     let gop = (FPS * 2).to_string();
     for a in [
         "-t",
@@ -108,6 +114,19 @@ pub fn ffmpeg_args(
         "mp4",
     ] {
         args.push(a.into());
+    }
+    if recipe.dub_tone_hz.is_some() {
+        // The dub is the second audio track; tracks say their language as uploads do.
+        for a in [
+            "-map",
+            "2:a",
+            "-metadata:s:a:0",
+            "language=eng",
+            "-metadata:s:a:1",
+            "language=fre",
+        ] {
+            args.push(a.into());
+        }
     }
     args.push(out.as_os_str().to_owned());
     args
@@ -186,6 +205,7 @@ mod tests {
         let recipe = VideoRecipe {
             pattern: Pattern::Life,
             tone_hz: 300,
+            dub_tone_hz: None,
         };
         let args = ffmpeg_args(&recipe, (11, 720), Path::new("/tmp/x.mp4.part"));
         assert_eq!(
@@ -195,6 +215,19 @@ mod tests {
         let joined: Vec<_> = args.iter().map(|a| a.to_string_lossy()).collect();
         let t = joined.iter().position(|a| a == "-t").expect("-t");
         assert_eq!(joined[t + 1], "11");
+        let dubbed = VideoRecipe {
+            dub_tone_hz: Some(500),
+            ..recipe
+        };
+        let joined: Vec<String> = ffmpeg_args(&dubbed, (11, 720), Path::new("/tmp/x.mp4"))
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            joined
+                .join(" ")
+                .contains("-map 2:a -metadata:s:a:0 language=eng -metadata:s:a:1 language=fre")
+        );
         let small = ffmpeg_args(&recipe, (60, 360), Path::new("/tmp/x.mp4"));
         let joined: Vec<_> = small.iter().map(|a| a.to_string_lossy()).collect();
         assert!(
@@ -213,6 +246,7 @@ mod tests {
         let recipe = VideoRecipe {
             pattern: Pattern::SmpteHdBars,
             tone_hz: 440,
+            dub_tone_hz: None,
         };
         let path = ensure_clip(&recipe, (1, 720), dir.path(), "bars")
             .await
@@ -242,6 +276,7 @@ mod tests {
             let recipe = VideoRecipe {
                 pattern: *p,
                 tone_hz: 200 + 50 * i as u32,
+                dub_tone_hz: None,
             };
             let dir = dir.path().to_path_buf();
             async move {

@@ -132,8 +132,7 @@ pub async fn run(
         // then skip it (`Ctx::apply_batched`).
         group: GroupCommit::start(
             raft.clone(),
-            std::time::Duration::from_millis(progress_window_ms)
-                .max(group_commit::MIN_WINDOW),
+            std::time::Duration::from_millis(progress_window_ms).max(group_commit::MIN_WINDOW),
         ),
         peer_blobs: PeerBlobs::new(raft.clone(), shared_blobs),
         disk: Arc::new(DiskGuard::new(&data_dir, min_free)),

@@ -69,6 +69,12 @@ async function videoState(page) {
   });
 }
 
+async function seekTo(page, secs) {
+  await page.evaluate((t) => {
+    document.querySelector('[data-testid="player-video"]').currentTime = t;
+  }, secs);
+}
+
 async function waitForTime(page, secs, timeout = 60_000) {
   await page.waitForFunction(
     (s) => {
@@ -153,6 +159,36 @@ export async function viewerJourney({ step, world, newPage, log }) {
     );
     const resumed = (await videoState(page)).time;
     assert.ok(resumed >= saved - 1 && resumed < saved + 15, `resumed at ${resumed}, expected about ${saved}`);
+  });
+
+  await step('the player: skip intro, seek previews, shortcuts, two audio tracks', async () => {
+    const lantern = await titleNamed(page, 'The Lantern Keepers of Vell');
+    await page.goto(`${world().url}/watch/${lantern.id}`);
+    await waitForTime(page, 0.5);
+    // The profile stopped inside the intro (1–8 s): "Skip intro" takes it past.
+    await seekTo(page, 2);
+    await page.getByTestId('skip-intro').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="player-video"]').currentTime >= 8);
+    // Hovering the seek bar shows the thumbnail of that moment from the package's sprites.
+    await page.getByTestId('seek').hover({ position: { x: 120, y: 8 } });
+    const preview = page.getByTestId('seek-preview');
+    await preview.waitFor();
+    assert.match(await preview.evaluate((el) => el.style.backgroundImage), /thumbnails\/sprite-1\.jpg/);
+    // Shortcuts: M mutes, → skips 10 s ahead.
+    await page.mouse.move(5, 5);
+    await page.locator('[data-testid="player"]').focus().catch(() => {});
+    await page.keyboard.press('m');
+    await page.waitForFunction(() => document.querySelector('[data-testid="player-video"]').muted);
+    await page.keyboard.press('m');
+    const before = (await videoState(page)).time;
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction((t) => document.querySelector('[data-testid="player-video"]').currentTime >= t + 9, before);
+    // The dubbed film offers both audio tracks.
+    await page.getByTestId('audio-menu').click();
+    const choices = await page.getByRole('menuitemradio').allInnerTexts();
+    assert.deepEqual(choices.map((c) => c.replace('✓', '').trim()).sort(), ['English', 'French']);
+    await page.getByRole('menuitemradio', { name: 'French' }).click();
+    assert.match(await page.getByTestId('audio-menu').getAttribute('aria-label'), /French/);
   });
 
   await step('an episode runs into its credits and the next episode starts', async () => {

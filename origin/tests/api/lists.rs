@@ -294,4 +294,40 @@ async fn a_profile_keeps_its_list_ratings_progress_and_history_and_takes_them_al
     );
     let history = expect(c.get("/api/v1/history").await, StatusCode::OK).await;
     assert!(history["items"].as_array().unwrap().is_empty());
+
+    // Made R, the film is out of a kids profile's reach for progress, lists and ratings too.
+    let rated_r = json!({"maturity_rating": "R"});
+    expect(
+        admin
+            .patch(&format!("/api/v1/admin/titles/{film}"), rated_r)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let kid = expect(
+        c.post("/api/v1/profiles", json!({"name": "Kit", "kids": true}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    choose(&mut c, &kid).await;
+    for resp in [
+        put_json(&mut c, &progress, json!({"position_secs": 1.0})).await,
+        put_json(&mut c, &item, json!(null)).await,
+        put_json(
+            &mut c,
+            &format!("/api/v1/ratings/{film}"),
+            json!({"thumb": "up"}),
+        )
+        .await,
+    ] {
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        let err: Value = resp.json().await.unwrap();
+        assert_eq!(err["error"]["code"], "maturity_restricted", "{err}");
+    }
+    let history = expect(c.get("/api/v1/history").await, StatusCode::OK).await;
+    assert!(
+        history["items"].as_array().unwrap().is_empty(),
+        "nothing recorded"
+    );
 }
