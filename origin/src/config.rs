@@ -87,7 +87,7 @@ pub struct Cli {
     pub worker_threads: Option<usize>,
     /// How long playback progress reports wait to be written together as one Raft entry (the
     /// latest per viewer and video wins). 0 writes each report as a command of its own, the
-    /// benchmarks' baseline [default: 20].
+    /// benchmarks' baseline [default: 5].
     #[arg(long, env = "MARQUEE_ORIGIN_PROGRESS_WINDOW_MS")]
     pub progress_window_ms: Option<u64>,
     /// Keep blobs (uploads, posters, packages) in this S3 bucket instead of <data-dir>/blobs;

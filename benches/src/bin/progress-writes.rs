@@ -1,6 +1,6 @@
 //! Progress writes: viewers' players reporting their position, 2,000 reports a second in all,
 //! on one origin node and on a 3-node cluster (each viewer on its own node), through group
-//! commit (a 20 ms window, the latest report per viewer and video wins) beside the same load
+//! commit (a 5 ms window from idle, the latest report per viewer and video wins) beside the same load
 //! written as one command per report (`--progress-window-ms 0`), alternating rounds. Target:
 //! 2,000/s sustained with p99 under 50 ms.
 
@@ -13,6 +13,7 @@ use clap::Parser;
 use marquee_benches::load::{LoadResult, paced, writes_table};
 use marquee_benches::origins::Origins;
 use marquee_benches::procs;
+use marquee_benches::report::median;
 use marquee_benches::viewers::Viewer;
 use reqwest::Method;
 use serde_json::json;
@@ -37,11 +38,16 @@ struct Args {
     /// Threads per origin node (they share this machine's cores).
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Group commit's window, ms (origin's default unless given).
+    #[arg(long)]
+    window_ms: Option<u64>,
     #[arg(long, env = "MARQUEE_BENCH_ORIGIN_BIN")]
     origin_bin: Option<std::path::PathBuf>,
 }
 
 const GROUPED: &str = "group commit";
+/// Origin's default window (`marquee_origin::raft::group_commit::DEFAULT_WINDOW`).
+const DEFAULT_WINDOW_MS: u64 = 5;
 const PER_REPORT: &str = "one command each";
 
 #[tokio::main]
@@ -88,13 +94,34 @@ fn clip(dir: &std::path::Path) -> anyhow::Result<Vec<u8>> {
 
 /// One measurement: a fresh cluster of `nodes` with `window_ms`, a packaged film, `viewers`
 /// signed in across the nodes, then the paced load.
+/// The Raft log's applied index on the node `admin` talks to (every write adds to it).
+async fn applied(http: &reqwest::Client, admin: &Viewer) -> anyhow::Result<u64> {
+    let view = admin
+        .send(http, Method::GET, "/api/v1/admin/cluster", None)
+        .await?;
+    view["members"]
+        .as_array()
+        .and_then(|m| {
+            m.iter()
+                .filter_map(|x| x["last_applied_index"].as_u64())
+                .max()
+        })
+        .context("no applied index in the cluster view")
+}
+
+/// What one measurement found: the load's result and the Raft entries it took.
+struct Measured {
+    load: LoadResult,
+    entries: u64,
+}
+
 async fn measure(
     args: &Args,
     bin: &std::path::Path,
     nodes: usize,
     window_ms: u64,
     video: &[u8],
-) -> anyhow::Result<LoadResult> {
+) -> anyhow::Result<Measured> {
     let dir = tempfile::tempdir()?;
     let (window, threads) = (window_ms.to_string(), args.threads.to_string());
     let extra = [
@@ -144,12 +171,14 @@ async fn measure(
     }
     let viewers = Arc::new(viewers);
     let path = Arc::new(format!("/api/v1/progress/{id}"));
+    let before = applied(&http, &admin).await?;
+    let load_http = http.clone();
     let result = paced(
         args.viewers,
         args.rate,
         Duration::from_secs(args.secs),
         move |c, seq| {
-            let (http, viewers, path) = (http.clone(), viewers.clone(), path.clone());
+            let (http, viewers, path) = (load_http.clone(), viewers.clone(), path.clone());
             async move {
                 let v = &viewers[c as usize];
                 let body = json!({"position_secs": (seq % 20) as f64});
@@ -158,15 +187,21 @@ async fn measure(
         },
     )
     .await;
+    // Applied everywhere once answered; a moment for the last heartbeat to report it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let entries = applied(&http, &admin).await?.saturating_sub(before);
     eprintln!(
-        "  {nodes} node(s), window {window_ms} ms: {:.0}/s, p50 {:.1} ms, p99 {:.1} ms, {} failed",
+        "  {nodes} node(s), window {window_ms} ms: {:.0}/s, p50 {:.1} ms, p99 {:.1} ms, {} failed, {entries} Raft entries",
         result.per_sec(),
         result.p50_ms,
         result.p99_ms,
         result.failed
     );
     drop(origins);
-    Ok(result)
+    Ok(Measured {
+        load: result,
+        entries,
+    })
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
@@ -181,12 +216,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
             (GROUPED.into(), args.viewers, Vec::new()),
             (PER_REPORT.into(), args.viewers, Vec::new()),
         ];
+        let mut reports_per_entry: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
         for round in 0..args.rounds {
             let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
             for k in order {
-                let window = if k == 0 { 20 } else { 0 };
-                let r = measure(&args, &bin, nodes, window, &video).await?;
-                results[k].2.push(r);
+                let grouped = args.window_ms.unwrap_or(DEFAULT_WINDOW_MS);
+                let window = if k == 0 { grouped } else { 0 };
+                let m = measure(&args, &bin, nodes, window, &video).await?;
+                reports_per_entry[k].push(m.load.ok as f64 / m.entries.max(1) as f64);
+                results[k].2.push(m.load);
             }
         }
         println!(
@@ -196,6 +234,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         print!(
             "{}",
             writes_table(&results, PER_REPORT, GROUPED).replace("writes/s", "reports/s")
+        );
+        let med = |v: &[f64]| median(v).unwrap_or(f64::NAN);
+        let (grouped, single) = (med(&reports_per_entry[0]), med(&reports_per_entry[1]));
+        println!(
+            "\n| reports per Raft entry (median) | {GROUPED} | {PER_REPORT} | ratio |\n\
+             |---|---:|---:|---:|\n| {nodes} node(s) | {grouped:.1} | {single:.1} | {:.1}× |",
+            grouped / single
         );
     }
     Ok(())
