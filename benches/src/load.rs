@@ -56,22 +56,7 @@ where
             })
         })
         .collect();
-    let (mut all, mut failed) = (Vec::new(), 0);
-    for t in tasks {
-        if let Ok((lat, f)) = t.await {
-            all.extend(lat);
-            failed += f;
-        }
-    }
-    let secs = started.elapsed().as_secs_f64();
-    all.sort_by(f64::total_cmp);
-    LoadResult {
-        ok: all.len() as u64,
-        failed,
-        secs,
-        p50_ms: quantile(&all, 0.50),
-        p99_ms: quantile(&all, 0.99),
-    }
+    gather(tasks, started).await
 }
 
 /// Runs `op(client, seq)` at a steady `rate` per second in total, spread over `clients` loops,
@@ -110,6 +95,14 @@ where
             })
         })
         .collect();
+    gather(tasks, started).await
+}
+
+/// Waits for every client's (latencies, failures) and sums them up since `started`.
+async fn gather(
+    tasks: Vec<tokio::task::JoinHandle<(Vec<f64>, u64)>>,
+    started: Instant,
+) -> LoadResult {
     let (mut all, mut failed) = (Vec::new(), 0);
     for t in tasks {
         if let Ok((lat, f)) = t.await {

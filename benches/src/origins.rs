@@ -201,20 +201,23 @@ impl Origins {
         if !resp.status().is_success() {
             bail!("creating the bench admin failed: {}", resp.status());
         }
-        let cookie = resp
-            .headers()
-            .get_all(reqwest::header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| {
-                v.split(';')
-                    .next()
-                    .filter(|c| c.starts_with("marquee_session="))
-            })
-            .context("no session cookie")?
-            .to_owned();
-        Ok(cookie)
+        session_cookie(&resp)
     }
+}
+
+/// The `marquee_session=…` cookie a sign-up or sign-in answer sets.
+pub fn session_cookie(resp: &reqwest::Response) -> anyhow::Result<String> {
+    resp.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.split(';')
+                .next()
+                .filter(|c| c.starts_with("marquee_session="))
+        })
+        .map(str::to_owned)
+        .context("no session cookie")
 }
 
 /// A title of about `size` bytes of JSON: one durable write through the public API.

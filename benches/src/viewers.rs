@@ -2,7 +2,7 @@
 //! chosen for its session, as the web app leaves them.
 
 use anyhow::{Context, bail};
-use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
 /// A signed-in viewer watching as its profile: the node it talks to and its session cookie.
@@ -28,18 +28,7 @@ impl Viewer {
         if !resp.status().is_success() {
             bail!("signing up {email} failed: {}", resp.status());
         }
-        let cookie = resp
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| {
-                v.split(';')
-                    .next()
-                    .filter(|c| c.starts_with("marquee_session="))
-            })
-            .context("no session cookie")?
-            .to_owned();
+        let cookie = crate::origins::session_cookie(&resp)?;
         let viewer = Viewer {
             base: base.to_owned(),
             cookie,

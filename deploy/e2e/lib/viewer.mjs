@@ -75,11 +75,14 @@ async function seekTo(page, secs) {
   }, secs);
 }
 
+/** Waits until the player is really playing past `secs`: its controls are up (Shaka has
+ * loaded) and frames are coming (a resume sets currentTime before any data arrives). */
 async function waitForTime(page, secs, timeout = 60_000) {
   await page.waitForFunction(
     (s) => {
       const v = document.querySelector('[data-testid="player-video"]');
-      return v !== null && v.videoWidth > 0 && v.currentTime > s;
+      const ready = document.querySelector('[data-testid="player-controls"]') !== null;
+      return ready && v !== null && v.videoWidth > 0 && v.readyState >= 3 && v.currentTime > s;
     },
     secs,
     { timeout },

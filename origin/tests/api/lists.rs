@@ -5,17 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::util::{Client, expect, expect_error, ready_title, sign_up, start_origin};
-
-async fn choose(c: &mut Client, profile: &Value) {
-    let body = json!({"profile_id": profile["id"]})
-        .to_string()
-        .into_bytes();
-    let resp = c
-        .put("/api/v1/sessions/current/profile", "application/json", body)
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
-}
+use super::util::{Client, choose, expect, expect_error, ready_title, sign_up, start_origin};
 
 async fn put_json(c: &mut Client, path: &str, body: Value) -> reqwest::Response {
     c.put(path, "application/json", body.to_string().into_bytes())

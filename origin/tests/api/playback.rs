@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::util::{
-    Client, Proc, expect, expect_error, new_title, ready_title, sign_up, start_origin,
+    Client, Proc, choose, expect, expect_error, new_title, ready_title, sign_up, start_origin,
 };
 
 pub(super) const EDGE_URL: &str = "http://127.0.0.1:9";
@@ -285,19 +285,4 @@ async fn maturity_is_enforced_wherever_the_title_appears(
         .as_secs();
     let claims = verifier.verify(tok, media_path, now).unwrap();
     assert_eq!(claims.profile_id, alex["id"].as_str().unwrap());
-}
-
-async fn choose(c: &mut Client, profile: &serde_json::Value) {
-    let body = json!({"profile_id": profile["id"]})
-        .to_string()
-        .into_bytes();
-    let resp = c
-        .put("/api/v1/sessions/current/profile", "application/json", body)
-        .await;
-    assert_eq!(
-        resp.status(),
-        StatusCode::OK,
-        "{}",
-        resp.text().await.unwrap()
-    );
 }

@@ -389,3 +389,19 @@ pub async fn wait_for_job_at(admin: &mut Client, path: &str) -> Value {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
+
+/// Chooses `profile` (a profile's JSON) for `c`'s session.
+pub async fn choose(c: &mut Client, profile: &Value) {
+    let body = json!({"profile_id": profile["id"]})
+        .to_string()
+        .into_bytes();
+    let resp = c
+        .put("/api/v1/sessions/current/profile", "application/json", body)
+        .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "{}",
+        resp.text().await.unwrap()
+    );
+}
