@@ -186,12 +186,17 @@ export async function viewerJourney({ step, world, newPage, log }) {
     const before = (await videoState(page)).time;
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction((t) => document.querySelector('[data-testid="player-video"]').currentTime >= t + 9, before);
-    // The dubbed film offers both audio tracks.
+    // The dubbed film offers both audio tracks (moving the pointer brings the controls back).
+    await page.mouse.move(300, 300);
     await page.getByTestId('audio-menu').click();
     const choices = await page.getByRole('menuitemradio').allInnerTexts();
     assert.deepEqual(choices.map((c) => c.replace('✓', '').trim()).sort(), ['English', 'French']);
     await page.getByRole('menuitemradio', { name: 'French' }).click();
     assert.match(await page.getByTestId('audio-menu').getAttribute('aria-label'), /French/);
+    await page.waitForFunction(() => {
+      const v = document.querySelector('[data-testid="player-video"]');
+      return v.readyState >= 3 && !v.paused;
+    });
   });
 
   await step('an episode runs into its credits and the next episode starts', async () => {
