@@ -233,6 +233,7 @@ test('marquee skeleton: sign up, browse, play through an edge, cache, tokens, re
     await page.getByLabel('Password').fill(viewer.password);
     await page.getByTestId('auth-submit').click();
     // A new session chooses who is watching again; the profiles are still there.
+    await page.getByTestId('who-is-watching').waitFor({ timeout: 15_000 });
     await chooseProfile(page, 'Alex');
     await expectBrowse(page);
     assert.ok(await page.locator(`[data-testid="title-card"][data-title-id="${titleId}"]`).count(), 'the played title is still there');
