@@ -468,7 +468,7 @@ async fn services_stop_when_up_is_killed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_origin_nodes_keep_the_world_up_when_one_is_killed() {
     use marquee_deploy::api::Api;
-    use marquee_deploy::catalogue::{DEMO_SERIES, DEMO_TITLES, LONG_FILMS};
+    use marquee_deploy::catalogue::DEMO_TITLES;
     use marquee_deploy::seed::seed;
     use marquee_deploy::state::{ADMIN_EMAIL, StateDir};
 
