@@ -32,7 +32,11 @@ pub async fn job(
     _admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Job>> {
-    let id = checked_id(&id)?;
+    latest(&ctx, checked_id(&id)?)
+}
+
+/// The latest packaging job of a film's title or an episode (`id` checked by the caller).
+pub(crate) fn latest(ctx: &Ctx, id: &str) -> ApiResult<axum::Json<Job>> {
     let job = ctx.read(|tx| state::title_job(tx, id))?;
     job.map(|j| axum::Json(Job::from(&j)))
         .ok_or_else(|| ApiError::not_found("job"))

@@ -280,10 +280,7 @@ pub async fn job(
     _admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Job>> {
-    let id = checked_episode_id(&id)?;
-    let job = ctx.read(|tx| jobs::state::title_job(tx, id))?;
-    job.map(|j| axum::Json(Job::from(&j)))
-        .ok_or_else(|| ApiError::not_found("job"))
+    jobs::api::latest(&ctx, checked_episode_id(&id)?)
 }
 
 /// A series' seasons and every episode, whatever its state (admin).

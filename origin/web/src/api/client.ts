@@ -2,9 +2,7 @@
 // (./types). Every request is same-origin and carries the session cookie.
 import type {
   Account,
-  Card,
   History,
-  Job,
   NewProfile,
   Playback,
   Profile,
@@ -108,7 +106,6 @@ export const api = {
   chooseProfile: (profileId: string, pin?: string) =>
     request<Profile>('PUT', '/sessions/current/profile', { profile_id: profileId, ...(pin ? { pin } : {}) }),
   rows: async (): Promise<Row[]> => (await request<{ rows: Row[] }>('GET', '/rows')).rows,
-  titles: async (): Promise<Title[]> => (await request<{ titles: Title[] }>('GET', '/titles')).titles,
   title: (id: string) => request<Title>('GET', `/titles/${enc(id)}`),
   seasons: (id: string) => request<Seasons>('GET', `/titles/${enc(id)}/seasons`),
   playback: (id: string, options: { region?: string; renewal?: boolean; episode_id?: string } = {}) =>
@@ -121,13 +118,10 @@ export const api = {
   /** Where the profile is in a film or an episode (`id` is the film's or the episode's). */
   reportProgress: (id: string, positionSecs: number) =>
     request<void>('PUT', `/progress/${enc(id)}`, { position_secs: positionSecs }),
-  continueWatching: async (): Promise<Card[]> =>
-    (await request<{ items: Card[] }>('GET', '/continue-watching')).items,
   dismissFromRow: (titleId: string) => request<void>('DELETE', `/continue-watching/${enc(titleId)}`),
   history: (beforeMs?: number) =>
     request<History>('GET', `/history${beforeMs === undefined ? '' : `?before_ms=${beforeMs}`}`),
   hideFromHistory: (id: string) => request<void>('DELETE', `/history/${enc(id)}`),
-  job: (id: string) => request<Job>('GET', `/admin/titles/${enc(id)}/job`),
 };
 
 /**
