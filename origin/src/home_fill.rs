@@ -57,6 +57,7 @@ fn title(n: u64) -> Title {
             maturity_rating: RATINGS[(n % RATINGS.len() as u64) as usize].to_owned(),
             kind: TitleKind::Film,
             attribution: None,
+            facts: Default::default(),
         },
         state: TitleState::Ready,
         duration_secs: Some(5_400.0),

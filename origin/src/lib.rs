@@ -36,6 +36,7 @@ pub mod ratings;
 pub mod rows;
 #[doc(hidden)]
 pub mod scale_fill;
+pub mod search;
 pub mod series;
 pub mod server;
 pub mod state;

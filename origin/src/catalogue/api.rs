@@ -6,10 +6,11 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::facts;
 use super::state::{
     self, Applied, Command, Markers, Rejection, TitleChanges, TitleKind, TitleMeta, TitleState,
 };
-use super::wire::{Mine, NewTitle, Title, TitleEdit, TitleList};
+use super::wire::{Mine, NewTitle, Title, TitleEdit, TitleList, ViewerRating};
 use crate::accounts::state::Account;
 use crate::accounts::{Admin, AdminWrite, MaybeViewer};
 use crate::api::Ctx;
@@ -24,7 +25,7 @@ use crate::jobs::wire::Job;
 use crate::profiles::state::Profile;
 use crate::raft::StoreError;
 use crate::raft::tables::Reads;
-use crate::{history, mylist, policy, ratings};
+use crate::{history, mylist, policy, ratings, subtitles};
 
 pub(crate) const RATINGS: &[&str] = &[
     "G", "PG", "PG-13", "R", "NC-17", "NR", "TV-Y", "TV-Y7", "TV-G", "TV-PG", "TV-14", "TV-MA",
@@ -116,10 +117,13 @@ pub(super) fn validate(t: NewTitle) -> ApiResult<TitleMeta> {
     {
         return bad("attribution must be at most 1000 characters");
     }
+    let facts = facts::checked(t.facts.unwrap_or_default())
+        .map_err(|reason| ApiError::new(Code::InvalidTitle, reason))?;
     Ok(TitleMeta {
         name,
         synopsis: t.synopsis.trim().to_owned(),
-        year: t.year,
+        year: facts.release_year().unwrap_or(t.year),
+        facts,
         genres,
         maturity_rating: t.maturity_rating,
         kind: t.kind,
@@ -164,9 +168,14 @@ pub async fn one(
     let profile = viewer.and_then(|v| v.profile.as_ref());
     policy::may_watch(policy::limit_of(profile), &title.meta.maturity_rating)?;
     let mut wire = Title::from(&title);
-    if let Some(p) = profile {
-        wire.mine = Some(ctx.read(|tx| mine(tx, &p.id, &title.id))?);
-    }
+    ctx.read(|tx| {
+        wire.subtitle_languages = subtitles::state::languages_of_title(tx, &title)?;
+        wire.viewer_rating = ViewerRating::of(&ratings::state::counts(tx, &title.id)?);
+        if let Some(p) = profile {
+            wire.mine = Some(mine(tx, &p.id, &title.id)?);
+        }
+        Ok(())
+    })?;
     Ok(axum::Json(wire))
 }
 
@@ -307,14 +316,16 @@ fn checked_changes(current: &TitleMeta, edit: TitleEdit) -> ApiResult<TitleChang
         genres,
         maturity_rating,
         attribution,
+        facts,
     } = edit;
     let given = [
         name.is_some(),
         synopsis.is_some(),
-        year.is_some(),
+        year.is_some() || facts.as_ref().is_some_and(|f| f.release_date.is_some()),
         genres.is_some(),
         maturity_rating.is_some(),
         attribution.is_some(),
+        facts.is_some(),
     ];
     if !given.contains(&true) {
         return Err(ApiError::new(
@@ -330,8 +341,9 @@ fn checked_changes(current: &TitleMeta, edit: TitleEdit) -> ApiResult<TitleChang
         maturity_rating: maturity_rating.unwrap_or_else(|| current.maturity_rating.clone()),
         kind: current.kind,
         attribution: attribution.or_else(|| current.attribution.clone()),
+        facts: Some(facts.unwrap_or_else(|| current.facts.clone())),
     })?;
-    let [name, synopsis, year, genres, rating, attribution] = given;
+    let [name, synopsis, year, genres, rating, attribution, facts] = given;
     Ok(TitleChanges {
         name: name.then(|| merged.name.clone()),
         synopsis: synopsis.then(|| merged.synopsis.clone()),
@@ -339,6 +351,7 @@ fn checked_changes(current: &TitleMeta, edit: TitleEdit) -> ApiResult<TitleChang
         genres: genres.then(|| merged.genres.clone()),
         maturity_rating: rating.then(|| merged.maturity_rating.clone()),
         attribution: attribution.then(|| merged.attribution.clone().unwrap_or_default()),
+        facts: facts.then(|| merged.facts.clone()),
     })
 }
 

@@ -4,6 +4,7 @@ use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::facts::Facts;
 use super::genres;
 use crate::raft::StoreError;
 use crate::raft::tables::{Reads, Table, key};
@@ -34,6 +35,9 @@ pub struct TitleMeta {
     pub maturity_rating: String,
     pub kind: TitleKind,
     pub attribution: Option<String>,
+    /// Languages, release date, cast and crew (none for titles made before they existed).
+    #[serde(default)]
+    pub facts: Facts,
 }
 
 /// Where the intro and the end credits are in a film's or an episode's video (seconds), set by
@@ -130,6 +134,9 @@ pub struct TitleChanges {
     /// as "not given").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribution: Option<String>,
+    /// Replaces the facts as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<Facts>,
 }
 
 impl TitleChanges {
@@ -151,6 +158,9 @@ impl TitleChanges {
         }
         if let Some(a) = &self.attribution {
             meta.attribution = (!a.is_empty()).then(|| a.clone());
+        }
+        if let Some(facts) = &self.facts {
+            meta.facts.clone_from(facts);
         }
     }
 }
@@ -202,7 +212,7 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
                 content_type: content_type.clone(),
                 sha256: sha256.clone(),
             });
-            TITLES.put(tx, title.id.as_bytes(), &title)?;
+            store(tx, &title)?;
             Ok(Ok(Applied::Title(title)))
         }
         Command::EditTitle { id, changes } => {
@@ -215,7 +225,7 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
                 genres::remove(tx, &before)?;
                 genres::add(tx, &title)?;
             }
-            TITLES.put(tx, title.id.as_bytes(), &title)?;
+            store(tx, &title)?;
             Ok(Ok(Applied::Title(title)))
         }
         Command::SetTitleMarkers { id, markers } => {
@@ -223,7 +233,7 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
                 return Ok(Err(Rejection::TitleNotFound));
             };
             title.markers = *markers;
-            TITLES.put(tx, title.id.as_bytes(), &title)?;
+            store(tx, &title)?;
             Ok(Ok(Applied::Title(title)))
         }
     }
@@ -234,7 +244,13 @@ fn put(tx: &WriteTransaction, title: &Title) -> Result<(), StoreError> {
     let newest = key::join(&[&key::desc_u64(title.created_at), title.id.as_bytes()]);
     TITLES_BY_NEWEST.put(tx, &newest, &())?;
     genres::add(tx, title)?;
-    TITLES.put(tx, title.id.as_bytes(), title)
+    store(tx, title)
+}
+
+/// Writes a changed title; search hears of it through its feed.
+fn store(tx: &WriteTransaction, title: &Title) -> Result<(), StoreError> {
+    TITLES.put(tx, title.id.as_bytes(), title)?;
+    crate::search::feed::touched(tx, &title.id)
 }
 
 /// Builds what later versions index about titles and a state file written before lacks (the
@@ -344,7 +360,7 @@ pub(crate) fn video_queued(
         title.state = TitleState::Processing;
     }
     title.job_id = Some(job_id.to_owned());
-    TITLES.put(tx, title_id.as_bytes(), &title)?;
+    store(tx, &title)?;
     Ok(true)
 }
 
@@ -354,7 +370,7 @@ pub(crate) fn series_playable(tx: &WriteTransaction, id: &str) -> Result<(), Sto
         && title.state != TitleState::Ready
     {
         title.state = TitleState::Ready;
-        TITLES.put(tx, id.as_bytes(), &title)?;
+        store(tx, &title)?;
     }
     Ok(())
 }
@@ -382,7 +398,7 @@ pub(crate) fn job_finished(
         Err(()) if title.state != TitleState::Ready => title.state = TitleState::Failed,
         Err(()) => return Ok(()),
     }
-    TITLES.put(tx, title_id.as_bytes(), &title)
+    store(tx, &title)
 }
 
 pub fn title(tx: &impl Reads, id: &str) -> Result<Option<Title>, StoreError> {

@@ -12,6 +12,7 @@ pub(crate) fn meta() -> TitleMeta {
         maturity_rating: "G".into(),
         kind: TitleKind::Film,
         attribution: None,
+        facts: Default::default(),
     }
 }
 

@@ -4,9 +4,10 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::facts::Facts;
 use super::state::{self, Markers, TitleKind, TitleState};
 use crate::history::wire::ItemProgress;
-use crate::ratings::state::Thumb;
+use crate::ratings::state::{Thumb, ThumbCounts};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewTitle {
@@ -18,6 +19,9 @@ pub struct NewTitle {
     pub maturity_rating: String,
     pub kind: TitleKind,
     pub attribution: Option<String>,
+    /// Languages, release date, cast and crew; a release date sets `year`.
+    #[serde(default)]
+    pub facts: Option<Facts>,
 }
 
 /// Fields to change on a title; those left out stay as they are.
@@ -32,6 +36,8 @@ pub struct TitleEdit {
     pub maturity_rating: Option<String>,
     /// An empty string removes the attribution.
     pub attribution: Option<String>,
+    /// Replaces the facts as a whole; a release date sets `year`.
+    pub facts: Option<Facts>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -52,10 +58,35 @@ pub struct Title {
     pub poster_url: Option<String>,
     /// Where the intro and the credits are; a series' are on its episodes.
     pub markers: Markers,
+    pub facts: Facts,
+    /// The languages it has subtitles in (a series': any of its episodes'); on a title page.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subtitle_languages: Vec<String>,
+    /// What viewers think of it, from their thumbs; on a title page, once someone rated it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewer_rating: Option<ViewerRating>,
     pub created_at: u64,
     /// The chosen profile's marks on this title (on a title page, with a profile chosen).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mine: Option<Mine>,
+}
+
+/// What viewers think of a title: the share of their thumbs that are up or love.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ViewerRating {
+    /// 0 to 100.
+    pub liked_percent: u8,
+    /// How many profiles rated it.
+    pub ratings: u64,
+}
+
+impl ViewerRating {
+    pub fn of(counts: &ThumbCounts) -> Option<Self> {
+        Some(Self {
+            liked_percent: counts.liked_percent()?,
+            ratings: counts.total(),
+        })
+    }
 }
 
 /// What the chosen profile has done with a title.
@@ -92,6 +123,9 @@ impl From<&state::Title> for Title {
                 )
             }),
             markers: t.markers,
+            facts: m.facts.clone(),
+            subtitle_languages: Vec::new(),
+            viewer_rating: None,
             created_at: t.created_at,
             mine: None,
         }

@@ -11,6 +11,8 @@ use crate::series::state as series;
 
 /// The live state of a video's owner that jobs care about.
 pub struct Owner {
+    /// The catalogue title it belongs to: the film, or the episode's series.
+    pub title_id: String,
     pub job_id: Option<String>,
     pub package_dir: Option<String>,
 }
@@ -19,11 +21,13 @@ pub struct Owner {
 pub fn find(tx: &impl Reads, id: &str) -> Result<Option<Owner>, StoreError> {
     if let Some(t) = catalogue::title(tx, id)? {
         return Ok(Some(Owner {
+            title_id: t.id,
             job_id: t.job_id,
             package_dir: t.package_dir,
         }));
     }
     Ok(series::episode(tx, id)?.map(|e| Owner {
+        title_id: e.series_id,
         job_id: e.job_id,
         package_dir: e.package_dir,
     }))

@@ -856,6 +856,14 @@ impl<A: App> Replicated<A> {
         )
     }
 
+    /// Changes whenever this node's Raft state does (an entry applied among others): what
+    /// derived data (the search index) waits on before it looks at the state again.
+    pub fn metrics_watch(
+        &self,
+    ) -> tokio::sync::watch::Receiver<openraft::RaftMetrics<NodeId, NodeAddrs>> {
+        self.inner.raft.metrics()
+    }
+
     /// For /healthz and metrics: current term, leader id, last applied index.
     pub fn status(&self) -> Status {
         status_of(self.inner.node_id, &self.inner.raft.metrics().borrow())

@@ -12,6 +12,7 @@ use super::wire::{Episode, EpisodeEdit, NewEpisode, NewSeason, Season, Seasons};
 use crate::accounts::{Admin, AdminWrite, MaybeViewer};
 use crate::api::Ctx;
 use crate::catalogue::api::{checked_id, checked_markers, upload_video, visible_title};
+use crate::catalogue::facts::{self, Facts};
 use crate::catalogue::state::{Markers, TitleKind};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody, Json};
 use crate::history::wire::ItemProgress;
@@ -69,6 +70,10 @@ fn checked_synopsis(synopsis: &str) -> ApiResult<String> {
 }
 
 /// An episode id that can exist, else 404.
+fn checked_facts(facts: Facts) -> ApiResult<Facts> {
+    facts::checked(facts).map_err(|reason| ApiError::new(Code::InvalidEpisode, reason))
+}
+
 fn checked_episode_id(id: &str) -> ApiResult<&str> {
     ids::is_valid_id(id)
         .then_some(id)
@@ -161,6 +166,7 @@ pub async fn create_episode(
         meta: EpisodeMeta {
             name: checked_name(&req.name)?,
             synopsis: checked_synopsis(&req.synopsis)?,
+            facts: checked_facts(req.facts.unwrap_or_default())?,
         },
         now: now_unix(),
     };
@@ -192,7 +198,7 @@ pub async fn edit_episode(
     Json(edit): Json<EpisodeEdit>,
 ) -> ApiResult<axum::Json<Episode>> {
     let id = checked_episode_id(&id)?.to_owned();
-    if edit.name.is_none() && edit.synopsis.is_none() {
+    if edit.name.is_none() && edit.synopsis.is_none() && edit.facts.is_none() {
         return Err(ApiError::new(
             Code::InvalidEpisode,
             "give at least one field to change",
@@ -202,6 +208,7 @@ pub async fn edit_episode(
         id,
         name: edit.name.as_deref().map(checked_name).transpose()?,
         synopsis: edit.synopsis.as_deref().map(checked_synopsis).transpose()?,
+        facts: edit.facts.map(checked_facts).transpose()?,
     };
     let Applied::Episode(episode) = ctx.apply_guarded(admin.guard, cmd).await? else {
         return Err(ApiError::internal("edit episode", "unexpected outcome"));

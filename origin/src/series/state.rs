@@ -5,6 +5,7 @@
 use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
 
+use crate::catalogue::facts::Facts;
 use crate::catalogue::state::{self as catalogue, Markers, TitleKind, TitleState};
 use crate::raft::StoreError;
 use crate::raft::tables::{Reads, Table, key};
@@ -22,6 +23,9 @@ pub struct Season {
 pub struct EpisodeMeta {
     pub name: String,
     pub synopsis: String,
+    /// Its air date, languages and people (none for episodes made before they existed).
+    #[serde(default)]
+    pub facts: Facts,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +96,9 @@ pub enum Command {
         id: String,
         name: Option<String>,
         synopsis: Option<String>,
+        /// Replaces the facts as a whole.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        facts: Option<Facts>,
     },
     SetEpisodeMarkers {
         id: String,
@@ -187,16 +194,24 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
                 markers: Markers::default(),
                 created_at: *now,
             };
-            EPISODES.put(tx, id.as_bytes(), &episode)?;
+            store(tx, &episode)?;
             EPISODES_IN_ORDER.put(tx, &order, id)?;
             Ok(Ok(Applied::Episode(Box::new(episode))))
         }
-        Command::EditEpisode { id, name, synopsis } => edit(tx, id, |e| {
+        Command::EditEpisode {
+            id,
+            name,
+            synopsis,
+            facts,
+        } => edit(tx, id, |e| {
             if let Some(name) = name {
                 e.meta.name.clone_from(name);
             }
             if let Some(synopsis) = synopsis {
                 e.meta.synopsis.clone_from(synopsis);
+            }
+            if let Some(facts) = facts {
+                e.meta.facts.clone_from(facts);
             }
         }),
         Command::SetEpisodeMarkers { id, markers } => edit(tx, id, |e| e.markers = *markers),
@@ -212,8 +227,14 @@ fn edit(
         return Ok(Err(Rejection::EpisodeNotFound));
     };
     change(&mut episode);
-    EPISODES.put(tx, id.as_bytes(), &episode)?;
+    store(tx, &episode)?;
     Ok(Ok(Applied::Episode(Box::new(episode))))
+}
+
+/// Writes a changed episode; search hears of its series through its feed.
+fn store(tx: &WriteTransaction, episode: &Episode) -> Result<(), StoreError> {
+    EPISODES.put(tx, episode.id.as_bytes(), episode)?;
+    crate::search::feed::touched(tx, &episode.series_id)
 }
 
 fn a_series(tx: &impl Reads, id: &str) -> Result<Result<(), Rejection>, StoreError> {
@@ -238,7 +259,7 @@ pub(crate) fn video_queued(
         episode.state = TitleState::Processing;
     }
     episode.job_id = Some(job_id.to_owned());
-    EPISODES.put(tx, id.as_bytes(), &episode)?;
+    store(tx, &episode)?;
     Ok(true)
 }
 
@@ -267,7 +288,7 @@ pub(crate) fn job_finished(
         Err(()) if episode.state != TitleState::Ready => episode.state = TitleState::Failed,
         Err(()) => return Ok(()),
     }
-    EPISODES.put(tx, id.as_bytes(), &episode)
+    store(tx, &episode)
 }
 
 pub fn episode(tx: &impl Reads, id: &str) -> Result<Option<Episode>, StoreError> {

@@ -40,6 +40,7 @@ fn episode(id: &str, season: u16, number: u16) -> Command {
         meta: EpisodeMeta {
             name: format!("Episode {number}"),
             synopsis: String::new(),
+            facts: Default::default(),
         },
         now: 3,
     }
@@ -224,6 +225,7 @@ fn edits_and_markers_change_only_what_they_name() {
         id: "e1".into(),
         name: None,
         synopsis: Some("They meet.".into()),
+        facts: None,
     };
     let Ok(Applied::Episode(e)) = s.apply(edit) else {
         panic!("not edited")

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::state;
+use crate::catalogue::facts::Facts;
 use crate::catalogue::state::{Markers, TitleState};
 use crate::history::wire::ItemProgress;
 
@@ -24,6 +25,9 @@ pub struct NewEpisode {
     pub name: String,
     #[serde(default)]
     pub synopsis: String,
+    /// Air date, languages, cast and crew.
+    #[serde(default)]
+    pub facts: Option<Facts>,
 }
 
 /// Fields to change on an episode; those left out stay as they are.
@@ -32,6 +36,8 @@ pub struct NewEpisode {
 pub struct EpisodeEdit {
     pub name: Option<String>,
     pub synopsis: Option<String>,
+    /// Replaces the facts as a whole.
+    pub facts: Option<Facts>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -47,6 +53,7 @@ pub struct Episode {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime_secs: Option<f64>,
     pub markers: Markers,
+    pub facts: Facts,
     /// Where the chosen profile is in it (in a series' seasons, for a viewer with a profile).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<ItemProgress>,
@@ -64,6 +71,7 @@ impl From<&state::Episode> for Episode {
             state: e.state,
             runtime_secs: e.duration_secs,
             markers: e.markers,
+            facts: e.meta.facts.clone(),
             progress: None,
         }
     }

@@ -11,6 +11,7 @@
 mod legacy;
 #[cfg(test)]
 pub(crate) mod tests;
+mod upgrades;
 
 use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
@@ -123,7 +124,7 @@ impl App for Origin {
     }
 
     fn upgrade(&self, tx: &WriteTransaction) -> Result<(), StoreError> {
-        catalogue::state::upgrade(tx)
+        upgrades::run(tx)
     }
 
     fn import_legacy(&self, tx: &WriteTransaction, json: &[u8]) -> Result<(), StoreError> {

@@ -66,17 +66,22 @@ fn row(owner_id: &str, language: &str) -> Vec<u8> {
 pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError> {
     match cmd {
         Command::SetSubtitle { owner_id, subtitle } => {
-            if owner::find(tx, owner_id)?.is_none() {
+            let Some(owner) = owner::find(tx, owner_id)? else {
                 return Ok(Err(Rejection::OwnerNotFound));
-            }
+            };
             let k = row(owner_id, &subtitle.language);
             if !SUBTITLES.contains(tx, &k)? && of_owner(tx, owner_id)?.len() >= MAX_LANGUAGES {
                 return Ok(Err(Rejection::TooManyLanguages { max: MAX_LANGUAGES }));
             }
             SUBTITLES.put(tx, &k, subtitle)?;
+            crate::search::feed::touched(tx, &owner.title_id)?;
         }
         Command::RemoveSubtitle { owner_id, language } => {
-            SUBTITLES.remove(tx, &row(owner_id, language))?;
+            if SUBTITLES.remove(tx, &row(owner_id, language))?
+                && let Some(owner) = owner::find(tx, owner_id)?
+            {
+                crate::search::feed::touched(tx, &owner.title_id)?;
+            }
         }
     }
     Ok(Ok(Applied::Done))
@@ -87,4 +92,27 @@ pub fn of_owner(tx: &impl Reads, owner_id: &str) -> Result<Vec<Subtitle>, StoreE
     let prefix = key::join(&[owner_id.as_bytes(), b""]);
     let rows = SUBTITLES.prefix(tx, &prefix, false, usize::MAX)?;
     Ok(rows.into_iter().map(|(_, s)| s).collect())
+}
+
+/// The languages a catalogue title has subtitles in: a film's own, or those of any of a
+/// series' ready episodes; sorted, each once.
+pub fn languages_of_title(
+    tx: &impl Reads,
+    title: &crate::catalogue::state::Title,
+) -> Result<Vec<String>, StoreError> {
+    use crate::catalogue::state::TitleKind;
+    let owners = match title.meta.kind {
+        TitleKind::Film => vec![title.id.clone()],
+        TitleKind::Series => crate::series::state::episodes(tx, &title.id, false)?
+            .into_iter()
+            .map(|e| e.id)
+            .collect(),
+    };
+    let mut out = Vec::new();
+    for owner in owners {
+        out.extend(of_owner(tx, &owner)?.into_iter().map(|s| s.language));
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
 }

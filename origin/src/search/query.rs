@@ -1,0 +1,309 @@
+//! One search, from a checked request to the ids of a page of titles and the facet counts.
+//!
+//! Matching follows Meilisearch's rules for people typing in a box: every word must match (if
+//! none match that way, any may), the last word also matches as a prefix, and a word of 5
+//! letters or more may have one typo, of 9 or more two. Each word scores by where and how well
+//! it matched (a name beats cast and crew, which beat episodes and the synopsis; an exact word
+//! beats a prefix, which beats a typo), so ranking does not depend on word frequencies.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery,
+    Occur, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery,
+};
+use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, DocId, Order, Score, SegmentReader, TantivyDocument, Term};
+
+use super::deadline::Deadline;
+use super::index::{SearchError, SearchIndex};
+use super::schema::{self, Fields, facet};
+use crate::policy::Maturity;
+
+/// How the results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Best match first (for a browse without words: most rated first).
+    Relevance,
+    /// Latest release first.
+    Newest,
+    /// Best liked first.
+    Rating,
+    /// By name.
+    Az,
+}
+
+/// A checked search.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The words typed, as the index keeps them; empty to browse by filters alone.
+    pub words: Vec<String>,
+    /// Facet root → the values any of which a title must have.
+    pub filters: BTreeMap<&'static str, Vec<String>>,
+    /// Release years, inclusive.
+    pub years: (Option<u16>, Option<u16>),
+    pub sort: Sort,
+    /// The browsing profile's maturity limit: nothing above it is matched or counted.
+    pub limit: Maturity,
+    pub offset: usize,
+    pub page: usize,
+    /// When to stop collecting and answer with what was found.
+    pub deadline: Instant,
+}
+
+/// What a search found.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub ids: Vec<String>,
+    pub total: usize,
+    /// Facet root → (value, count) of every value among the matches (for a filtered facet,
+    /// among the matches of the other filters, so its other values stay choosable).
+    pub facets: BTreeMap<&'static str, Vec<(String, u64)>>,
+    pub partial: bool,
+}
+
+/// Field weights: where a word matched.
+const NAME: Score = 8.0;
+const PEOPLE: Score = 3.0;
+const EPISODES: Score = 1.5;
+const SYNOPSIS: Score = 1.0;
+/// How well it matched.
+const EXACT: Score = 1.0;
+const PREFIX: Score = 0.7;
+const ONE_TYPO: Score = 0.4;
+const TWO_TYPOS: Score = 0.25;
+/// Extra for the words in the name in the order typed.
+const NAME_PHRASE: Score = 4.0;
+
+/// Typos allowed in a word of `len` letters (Meilisearch's defaults).
+pub fn typos_allowed(len: usize) -> u8 {
+    match len {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+pub fn run(index: &SearchIndex, req: &Request) -> Result<Found, SearchError> {
+    let f = index.fields;
+    let searcher = index.searcher();
+    let passed = Arc::new(AtomicBool::new(false));
+    let mut found = Found::default();
+    for all_words in [true, false] {
+        let query = build(&f, req, all_words, None);
+        let mut counts = FacetCollector::for_field("facets");
+        for root in facet::ALL {
+            counts.add_facet(Facet::from_path([root]));
+        }
+        let top = TopDocs::with_limit(req.page.max(1)).and_offset(req.offset);
+        let (addrs, total, facet_counts) = match req.sort {
+            Sort::Relevance => {
+                let c = (top.tweak_score(relevance), Count, counts);
+                let (hits, n, fc) =
+                    searcher.search(&*query, &Deadline::new(c, req.deadline, &passed))?;
+                (addresses(hits), n, fc)
+            }
+            Sort::Newest => {
+                let c = (
+                    top.order_by_u64_field(schema::RELEASED, Order::Desc),
+                    Count,
+                    counts,
+                );
+                let (hits, n, fc) =
+                    searcher.search(&*query, &Deadline::new(c, req.deadline, &passed))?;
+                (addresses(hits), n, fc)
+            }
+            Sort::Rating => {
+                let c = (
+                    top.order_by_u64_field(schema::RATING_RANK, Order::Desc),
+                    Count,
+                    counts,
+                );
+                let (hits, n, fc) =
+                    searcher.search(&*query, &Deadline::new(c, req.deadline, &passed))?;
+                (addresses(hits), n, fc)
+            }
+            Sort::Az => {
+                let c = (
+                    top.order_by_string_fast_field(schema::NAME_SORT, Order::Asc),
+                    Count,
+                    counts,
+                );
+                let (hits, n, fc) =
+                    searcher.search(&*query, &Deadline::new(c, req.deadline, &passed))?;
+                (addresses(hits), n, fc)
+            }
+        };
+        found.total = total;
+        for root in facet::ALL {
+            found.facets.insert(root, values(&facet_counts, root));
+        }
+        found.ids = Vec::with_capacity(addrs.len());
+        for addr in addrs {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            if let Some(id) = doc.get_first(f.id).and_then(|v| v.as_str()) {
+                found.ids.push(id.to_owned());
+            }
+        }
+        // Every word had to match; when nothing did, let any word match.
+        if total > 0 || req.words.len() < 2 {
+            break;
+        }
+    }
+    // A filtered facet counts its values as if it were not filtered, so a viewer can switch.
+    for root in req.filters.keys().copied() {
+        let query = build(&f, req, found.total > 0 || req.words.len() < 2, Some(root));
+        let mut counts = FacetCollector::for_field("facets");
+        counts.add_facet(Facet::from_path([root]));
+        let fc = searcher.search(&*query, &Deadline::new(counts, req.deadline, &passed))?;
+        found.facets.insert(root, values(&fc, root));
+    }
+    found.partial = passed.load(Ordering::Relaxed);
+    Ok(found)
+}
+
+fn addresses<K>(hits: Vec<(K, DocAddress)>) -> Vec<DocAddress> {
+    hits.into_iter().map(|(_, a)| a).collect()
+}
+
+/// Best match first; among equals, the most rated, then the latest released.
+fn relevance(seg: &SegmentReader) -> impl Fn(DocId, Score) -> (Score, u64, u64) + use<> {
+    let column = |name| {
+        seg.fast_fields()
+            .u64(name)
+            .map(|c| c.first_or_default_col(0))
+            .ok()
+    };
+    let (popularity, released) = (column(schema::POPULARITY), column(schema::RELEASED));
+    move |doc, score| {
+        let get = |c: &Option<Arc<dyn tantivy::columnar::ColumnValues<u64>>>| {
+            c.as_ref().map_or(0, |c| c.get_val(doc))
+        };
+        (score, get(&popularity), get(&released))
+    }
+}
+
+/// The values counted under `root`, most first (ties by value).
+fn values(counts: &tantivy::collector::FacetCounts, root: &str) -> Vec<(String, u64)> {
+    let mut out: Vec<(String, u64)> = counts
+        .get(Facet::from_path([root]))
+        .filter_map(|(f, n)| Some((f.to_path().last()?.to_string(), n)))
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
+}
+
+/// The whole query: the words (all of them, or any), the filters but `except`'s, the limit.
+fn build(f: &Fields, req: &Request, all_words: bool, except: Option<&str>) -> Box<dyn Query> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if req.words.is_empty() {
+        clauses.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
+        ));
+    } else {
+        let last = req.words.len() - 1;
+        let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (i, w) in req.words.iter().enumerate() {
+            let occur = if all_words {
+                Occur::Must
+            } else {
+                Occur::Should
+            };
+            words.push((occur, word(f, w, i == last)));
+        }
+        if req.words.len() >= 2 {
+            let terms = req
+                .words
+                .iter()
+                .map(|w| Term::from_field_text(f.name, w))
+                .collect();
+            let phrase = ConstScoreQuery::new(Box::new(PhraseQuery::new(terms)), NAME_PHRASE);
+            words.push((Occur::Should, Box::new(phrase)));
+        }
+        let words = if all_words {
+            BooleanQuery::new(words)
+        } else {
+            BooleanQuery::with_minimum_required_clauses(words, 1)
+        };
+        clauses.push((Occur::Must, Box::new(words)));
+    }
+    for (root, wanted) in &req.filters {
+        if Some(*root) == except {
+            continue;
+        }
+        let terms = wanted
+            .iter()
+            .map(|v| Term::from_facet(f.facets, &schema::facet(root, v)));
+        clauses.push((Occur::Must, zero(TermSetQuery::new(terms))));
+    }
+    if req.years != (None, None) {
+        let bound = |y: Option<u16>| {
+            y.map_or(Bound::Unbounded, |y| {
+                Bound::Included(Term::from_field_u64(f.year, y.into()))
+            })
+        };
+        let (from, to) = req.years;
+        let (from, to) = match (from, to) {
+            (None, to) => (Bound::Included(Term::from_field_u64(f.year, 0)), bound(to)),
+            (from, to) => (bound(from), bound(to)),
+        };
+        clauses.push((Occur::Must, zero(RangeQuery::new(from, to))));
+    }
+    if req.limit < Maturity::Age18 {
+        let most = schema::maturity_rank(req.limit);
+        let range = RangeQuery::new(
+            Bound::Included(Term::from_field_u64(f.maturity, 0)),
+            Bound::Included(Term::from_field_u64(f.maturity, most)),
+        );
+        clauses.push((Occur::Must, zero(range)));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// A filter: matches or not, adds nothing to the score.
+fn zero(q: impl Query) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(Box::new(q), 0.0))
+}
+
+/// One typed word: its best match over the fields and the ways it may match.
+fn word(f: &Fields, w: &str, last: bool) -> Box<dyn Query> {
+    let typos = typos_allowed(w.chars().count());
+    let mut ways: Vec<Box<dyn Query>> = Vec::new();
+    let fields: [(Field, Score, bool); 4] = [
+        (f.name, NAME, true),
+        (f.people, PEOPLE, true),
+        (f.episodes, EPISODES, false),
+        (f.synopsis, SYNOPSIS, false),
+    ];
+    for (field, weight, as_prefix) in fields {
+        let term = Term::from_field_text(field, w);
+        let exact = TermQuery::new(term.clone(), IndexRecordOption::Basic);
+        ways.push(Box::new(ConstScoreQuery::new(
+            Box::new(exact),
+            weight * EXACT,
+        )));
+        // A prefix of one letter in long text would touch most of the index.
+        if last && as_prefix {
+            let prefix = FuzzyTermQuery::new_prefix(term.clone(), 0, true);
+            ways.push(Box::new(BoostQuery::new(Box::new(prefix), weight * PREFIX)));
+        }
+        for (distance, quality) in [(1, ONE_TYPO), (2, TWO_TYPOS)] {
+            if distance > typos {
+                break;
+            }
+            let fuzzy = if last && as_prefix {
+                FuzzyTermQuery::new_prefix(term.clone(), distance, true)
+            } else {
+                FuzzyTermQuery::new(term.clone(), distance, true)
+            };
+            ways.push(Box::new(BoostQuery::new(Box::new(fuzzy), weight * quality)));
+        }
+    }
+    Box::new(DisjunctionMaxQuery::new(ways))
+}
