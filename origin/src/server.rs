@@ -27,8 +27,9 @@ use crate::config::Config;
 use crate::disk::DiskGuard;
 use crate::keys::{self, KeyFileError};
 use crate::raft::{Cluster, GroupCommit, NodeAddrs, OpenError, Options, Replicated, group_commit};
+use crate::search::index::SearchIndex;
 use crate::state::Origin;
-use crate::{jobs, media, web};
+use crate::{jobs, media, search, web};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -57,6 +58,8 @@ pub enum ServerError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot open the search index: {0}")]
+    Search(String),
     #[error("could not join the cluster through {via}: {reason}")]
     Join { via: String, reason: String },
 }
@@ -117,6 +120,10 @@ pub async fn run(
     let mut media_tokens = TokenVerifier::default();
     media_tokens.add_key(signer.kid(), signer.public_key());
     let progress_window_ms = config.progress_window_ms;
+    let search = Arc::new(
+        SearchIndex::open(Some(&data_dir.join("search")))
+            .map_err(|e| ServerError::Search(e.to_string()))?,
+    );
     let ctx = Ctx {
         raft: raft.clone(),
         blobs,
@@ -136,9 +143,11 @@ pub async fn run(
         ),
         peer_blobs: PeerBlobs::new(raft.clone(), shared_blobs),
         disk: Arc::new(DiskGuard::new(&data_dir, min_free)),
+        search: search.clone(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(jobs::worker::run(ctx.clone(), stop_rx.clone()));
+    let indexer = tokio::spawn(search::index::follow(search, raft.clone(), stop_rx.clone()));
     let drain = Duration::from_secs(ctx.config.drain_timeout_secs);
     let app = app(ctx, prometheus);
 
@@ -182,6 +191,12 @@ pub async fn run(
         .is_err()
     {
         tracing::warn!("packaging worker did not stop in time");
+    }
+    if tokio::time::timeout(Duration::from_secs(5), indexer)
+        .await
+        .is_err()
+    {
+        tracing::warn!("search indexer did not stop in time");
     }
     if let Err(e) = raft.shutdown().await {
         tracing::error!(error = %e, "raft shutdown failed");

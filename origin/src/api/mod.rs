@@ -19,9 +19,10 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::raft::{GroupCommit, ReadError, Replicated, StoreError, WriteError};
 use crate::state::{Command, DomainCommand, Guarded, Origin, Outcome};
 use crate::{
-    accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings, rows, series,
-    subtitles,
+    accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings, rows, search,
+    series, subtitles,
 };
+use search::index::SearchIndex;
 
 pub use openapi::ApiDoc;
 
@@ -48,6 +49,8 @@ pub struct Ctx {
     pub peer_blobs: PeerBlobs,
     /// Refuses writes while the data dir's disk is nearly full.
     pub disk: Arc<DiskGuard>,
+    /// This node's search index, following the replicated catalogue.
+    pub search: Arc<SearchIndex>,
 }
 
 impl Ctx {
@@ -195,6 +198,7 @@ pub fn router() -> Router<Ctx> {
             put(ratings::api::rate).delete(ratings::api::unrate),
         )
         .route("/rows", get(rows::api::rows))
+        .route("/search", get(search::api::search))
         .route("/titles", get(catalogue::api::list))
         .route("/titles/{id}", get(catalogue::api::one))
         .route("/titles/{id}/poster", get(catalogue::api::poster))

@@ -8,8 +8,8 @@ use crate::catalogue::state::{TitleKind, TitleState};
 use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::state::JobState;
 use crate::{
-    accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings, rows, series,
-    subtitles,
+    accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings, rows, search,
+    series, subtitles,
 };
 
 #[derive(OpenApi)]
@@ -31,6 +31,7 @@ use crate::{
         ratings::api::rate, ratings::api::unrate,
         history::api::report, history::api::continue_watching, history::api::dismiss,
         history::api::history, history::api::hide, history::api::export, rows::api::rows,
+        search::api::search,
         cluster::api::view, cluster::api::add, cluster::api::remove,
     ),
     components(schemas(
@@ -38,6 +39,8 @@ use crate::{
         profiles::wire::NewProfile, profiles::wire::ProfileEdit, profiles::wire::Profile,
         profiles::wire::ProfileList, profiles::wire::ChooseProfile, crate::policy::Maturity,
         catalogue::wire::NewTitle, catalogue::wire::TitleEdit, catalogue::wire::Title, catalogue::wire::TitleList, catalogue::wire::Mine,
+        catalogue::wire::ViewerRating, catalogue::facts::Facts, catalogue::facts::Credit,
+        search::wire::SearchResults, search::wire::Facets, search::wire::FacetValue,
         catalogue::state::Markers, series::wire::NewSeason, series::wire::NewEpisode,
         series::wire::EpisodeEdit, series::wire::Episode, series::wire::Season, series::wire::Seasons,
         ratings::state::Thumb, ratings::api::RatingBody,

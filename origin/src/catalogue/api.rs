@@ -251,7 +251,7 @@ pub async fn create(
     };
     let Applied::Title(title) = ctx.apply_guarded(admin.guard, create).await?;
     tracing::info!(title_id = %id, admin = %admin.account.id, "title created");
-    Ok((StatusCode::CREATED, axum::Json(Title::from(&title))))
+    Ok((StatusCode::CREATED, axum::Json(Title::from(&*title))))
 }
 
 /// One title as the cluster has it now (admin): read through read-index, so an admin sees
@@ -303,7 +303,7 @@ pub async fn edit(
     };
     let Applied::Title(title) = ctx.apply_guarded(admin.guard, cmd).await?;
     tracing::info!(title_id = %title.id, admin = %admin.account.id, "title edited");
-    Ok(axum::Json(Title::from(&title)))
+    Ok(axum::Json(Title::from(&*title)))
 }
 
 /// The changes `edit` asks for, each checked as `validate` checks a new title's field (the edit
@@ -382,7 +382,7 @@ pub async fn put_markers(
         markers,
     };
     let Applied::Title(title) = ctx.apply_guarded(admin.guard, cmd).await?;
-    Ok(axum::Json(Title::from(&title)))
+    Ok(axum::Json(Title::from(&*title)))
 }
 
 /// Markers an admin sets, checked: each finite and not negative, within the video when its

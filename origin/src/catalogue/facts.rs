@@ -101,7 +101,8 @@ pub fn checked(facts: Facts) -> Result<Facts, String> {
     })
 }
 
-fn language_code(raw: &str) -> Result<String, String> {
+/// The ISO 639 code `raw` names (`eng` is `en`), or why it is none.
+pub fn language_code(raw: &str) -> Result<String, String> {
     let code = language::normalise(raw);
     if code == language::UNDETERMINED || raw.trim().len() > 3 {
         return Err(format!(
@@ -119,7 +120,7 @@ fn release_date(raw: &str) -> Result<String, String> {
     if !(1870..=2100).contains(&date.year()) {
         return Err(bad());
     }
-    Ok(date.format(format).map_err(|_| bad())?)
+    date.format(format).map_err(|_| bad())
 }
 
 fn person(what: &str, raw: &str, max: usize) -> Result<String, String> {

@@ -167,7 +167,7 @@ impl TitleChanges {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Applied {
-    Title(Title),
+    Title(Box<Title>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -198,7 +198,7 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
                 created_at: *now,
             };
             put(tx, &title)?;
-            Ok(Ok(Applied::Title(title)))
+            Ok(Ok(Applied::Title(Box::new(title))))
         }
         Command::SetPoster {
             title_id,
@@ -213,7 +213,7 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
                 sha256: sha256.clone(),
             });
             store(tx, &title)?;
-            Ok(Ok(Applied::Title(title)))
+            Ok(Ok(Applied::Title(Box::new(title))))
         }
         Command::EditTitle { id, changes } => {
             let Some(mut title) = TITLES.get(tx, id.as_bytes())? else {
@@ -226,7 +226,7 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
                 genres::add(tx, &title)?;
             }
             store(tx, &title)?;
-            Ok(Ok(Applied::Title(title)))
+            Ok(Ok(Applied::Title(Box::new(title))))
         }
         Command::SetTitleMarkers { id, markers } => {
             let Some(mut title) = TITLES.get(tx, id.as_bytes())? else {
@@ -234,7 +234,7 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
             };
             title.markers = *markers;
             store(tx, &title)?;
-            Ok(Ok(Applied::Title(title)))
+            Ok(Ok(Applied::Title(Box::new(title))))
         }
     }
 }

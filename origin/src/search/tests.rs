@@ -15,10 +15,10 @@ fn changed_since(s: &TestState, after: u64) -> Vec<String> {
 #[test]
 fn the_feed_names_each_changed_title_once_latest_last() {
     let s = TestState::new();
-    assert_eq!(s.read(|tx| feed::last(tx)), 0);
+    assert_eq!(s.read(feed::last), 0);
     s.apply(create("t1", 1)).unwrap();
     s.apply(create("t2", 2)).unwrap();
-    let after_create = s.read(|tx| feed::last(tx));
+    let after_create = s.read(feed::last);
     assert_eq!(changed_since(&s, 0), ["t1", "t2"]);
     s.apply(Rate::Rate {
         profile_id: "p".into(),
@@ -34,7 +34,7 @@ fn the_feed_names_each_changed_title_once_latest_last() {
     );
     assert_eq!(changed_since(&s, after_create), ["t1"]);
     assert_eq!(
-        changed_since(&s, s.read(|tx| feed::last(tx))),
+        changed_since(&s, s.read(feed::last)),
         Vec::<String>::new()
     );
 }

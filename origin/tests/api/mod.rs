@@ -7,6 +7,7 @@ mod openapi_fuzz;
 mod playback;
 mod profiles;
 mod s3;
+mod search;
 mod series;
 mod service;
 mod subtitles;

@@ -13,6 +13,7 @@ const title = (id: string, genres: string[], extra: Partial<Title> = {}): Title 
   state: 'ready',
   created_at: 0,
   markers: {},
+  facts: {},
   ...extra,
 });
 
