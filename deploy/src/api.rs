@@ -54,6 +54,8 @@ pub struct NewTitle<'a> {
     pub genres: &'a [&'a str],
     pub maturity_rating: &'a str,
     pub kind: &'a str,
+    /// Languages, release date, cast and crew (origin's `Facts`).
+    pub facts: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -63,6 +65,8 @@ pub struct Title {
     pub state: String,
     #[serde(default)]
     pub poster_url: Option<String>,
+    #[serde(default)]
+    pub facts: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -205,6 +209,17 @@ impl Api {
             .send()
             .await;
         json(resp, "creating a title").await
+    }
+
+    /// Replaces a title's facts.
+    pub async fn put_facts(&self, id: &str, facts: &serde_json::Value) -> Result<Title, ApiError> {
+        let resp = self
+            .http
+            .patch(self.url(&format!("/api/v1/admin/titles/{id}")))
+            .json(&serde_json::json!({ "facts": facts }))
+            .send()
+            .await;
+        json(resp, "setting a title's facts").await
     }
 
     pub async fn put_poster(&self, id: &str, svg: String) -> Result<(), ApiError> {

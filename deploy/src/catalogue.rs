@@ -43,6 +43,37 @@ pub struct DemoTitle {
     pub maturity_rating: &'static str,
     pub kind: &'static str,
     pub video: VideoRecipe,
+    pub facts: DemoFacts,
+}
+
+/// What viewers search and filter a demo title by beyond its name (made-up people).
+#[derive(Debug, Clone, Copy)]
+pub struct DemoFacts {
+    pub original_language: &'static str,
+    pub audio: &'static [&'static str],
+    /// `YYYY-MM-DD`, in the title's year.
+    pub release_date: &'static str,
+    pub cast: &'static [&'static str],
+    /// (name, job).
+    pub crew: &'static [(&'static str, &'static str)],
+}
+
+impl DemoFacts {
+    /// As origin's API takes them.
+    pub fn to_json(&self) -> serde_json::Value {
+        let crew: Vec<_> = self
+            .crew
+            .iter()
+            .map(|(name, job)| serde_json::json!({ "name": name, "job": job }))
+            .collect();
+        serde_json::json!({
+            "original_language": self.original_language,
+            "audio_languages": self.audio,
+            "release_date": self.release_date,
+            "cast": self.cast,
+            "crew": crew,
+        })
+    }
 }
 
 impl DemoTitle {
@@ -90,6 +121,13 @@ pub const DEMO_TITLES: &[DemoTitle] = &[
         maturity_rating: "PG",
         kind: "film",
         video: recipe(Pattern::Gradients, 330),
+        facts: DemoFacts {
+            original_language: "fr",
+            audio: &["fr", "en"],
+            release_date: "2019-05-10",
+            cast: &["Mira Castell", "Ines Okafor", "Tomas Reyne"],
+            crew: &[("Hanne Vold", "Director"), ("Pauline Arceneaux", "Writer")],
+        },
     },
     DemoTitle {
         name: "Orbit of Small Hours",
@@ -99,6 +137,13 @@ pub const DEMO_TITLES: &[DemoTitle] = &[
         maturity_rating: "PG-13",
         kind: "series",
         video: recipe(Pattern::Mandelbrot, 220),
+        facts: DemoFacts {
+            original_language: "en",
+            audio: &["en"],
+            release_date: "2023-02-17",
+            cast: &["Dana Kirei", "Luc Ferrand", "Priya Sandhu"],
+            crew: &[("Ada Lindqvist", "Director")],
+        },
     },
     DemoTitle {
         name: "Pickles & Parliament",
@@ -108,6 +153,13 @@ pub const DEMO_TITLES: &[DemoTitle] = &[
         maturity_rating: "PG",
         kind: "series",
         video: recipe(Pattern::SmpteHdBars, 523),
+        facts: DemoFacts {
+            original_language: "en",
+            audio: &["en"],
+            release_date: "2021-09-03",
+            cast: &["Rosalind Pemberton", "Arthur Quayle"],
+            crew: &[("Graham Whitlock", "Director")],
+        },
     },
     DemoTitle {
         name: "The Quiet Ledger",
@@ -117,6 +169,13 @@ pub const DEMO_TITLES: &[DemoTitle] = &[
         maturity_rating: "R",
         kind: "film",
         video: recipe(Pattern::CellAuto, 196),
+        facts: DemoFacts {
+            original_language: "en",
+            audio: &["en"],
+            release_date: "2017-11-24",
+            cast: &["Sofia Marchetti", "Elliot Crane"],
+            crew: &[("Naomi Hartley", "Director"), ("Victor Anselm", "Writer")],
+        },
     },
     DemoTitle {
         name: "Saltgrass",
@@ -126,6 +185,13 @@ pub const DEMO_TITLES: &[DemoTitle] = &[
         maturity_rating: "G",
         kind: "film",
         video: recipe(Pattern::Life, 392),
+        facts: DemoFacts {
+            original_language: "en",
+            audio: &["en"],
+            release_date: "2020-04-22",
+            cast: &["Bea Thornton"],
+            crew: &[("Owen Marsh", "Director")],
+        },
     },
     DemoTitle {
         name: "Kettle & Comet",
@@ -135,6 +201,13 @@ pub const DEMO_TITLES: &[DemoTitle] = &[
         maturity_rating: "G",
         kind: "film",
         video: recipe(Pattern::TestSrc2, 659),
+        facts: DemoFacts {
+            original_language: "en",
+            audio: &["en"],
+            release_date: "2022-12-09",
+            cast: &["Jonah Pike", "Lottie Brennan"],
+            crew: &[("Kaito Morimoto", "Director")],
+        },
     },
     DemoTitle {
         name: "Ninth Floor Signal",
@@ -144,6 +217,13 @@ pub const DEMO_TITLES: &[DemoTitle] = &[
         maturity_rating: "PG-13",
         kind: "film",
         video: recipe(Pattern::Mandelbrot, 147),
+        facts: DemoFacts {
+            original_language: "en",
+            audio: &["en"],
+            release_date: "2024-03-15",
+            cast: &["Marcus Adebayo", "Helen Strand"],
+            crew: &[("Ruth Calloway", "Director")],
+        },
     },
     DemoTitle {
         name: "The Cartographer's Daughter",
@@ -153,6 +233,13 @@ pub const DEMO_TITLES: &[DemoTitle] = &[
         maturity_rating: "PG",
         kind: "series",
         video: recipe(Pattern::Gradients, 262),
+        facts: DemoFacts {
+            original_language: "en",
+            audio: &["en"],
+            release_date: "2018-01-12",
+            cast: &["Eleanor Vance", "Samuel Iredale"],
+            crew: &[("Clara Montague", "Director")],
+        },
     },
     DemoTitle {
         name: "Beneath the Copper Sky",
@@ -162,6 +249,13 @@ pub const DEMO_TITLES: &[DemoTitle] = &[
         maturity_rating: "PG",
         kind: "film",
         video: recipe(Pattern::CellAuto, 294),
+        facts: DemoFacts {
+            original_language: "en",
+            audio: &["en"],
+            release_date: "2016-06-30",
+            cast: &["Ilya Petrov"],
+            crew: &[("Dominika Wren", "Director")],
+        },
     },
     DemoTitle {
         name: "Glasswing",
@@ -171,6 +265,13 @@ pub const DEMO_TITLES: &[DemoTitle] = &[
         maturity_rating: "PG",
         kind: "film",
         video: recipe(Pattern::Life, 440),
+        facts: DemoFacts {
+            original_language: "en",
+            audio: &["en"],
+            release_date: "2021-08-06",
+            cast: &["Nell Achterberg", "Felix Dunmore"],
+            crew: &[("Yuna Hara", "Director")],
+        },
     },
     DemoTitle {
         name: "Last Train to Marrowby",
@@ -180,6 +281,13 @@ pub const DEMO_TITLES: &[DemoTitle] = &[
         maturity_rating: "TV-MA",
         kind: "series",
         video: recipe(Pattern::TestSrc2, 175),
+        facts: DemoFacts {
+            original_language: "en",
+            audio: &["en"],
+            release_date: "2015-10-02",
+            cast: &["Gideon Harrow", "Tess Mulgrew"],
+            crew: &[("Bernard Oyelaran", "Director")],
+        },
     },
     DemoTitle {
         name: "Hollow Peaks",
@@ -189,6 +297,13 @@ pub const DEMO_TITLES: &[DemoTitle] = &[
         maturity_rating: "PG",
         kind: "series",
         video: recipe(Pattern::SmpteHdBars, 349),
+        facts: DemoFacts {
+            original_language: "en",
+            audio: &["en"],
+            release_date: "2022-02-25",
+            cast: &["Anouk Brandt"],
+            crew: &[("Teodor Nilsen", "Director")],
+        },
     },
     DemoTitle {
         name: "Moth & Marigold",
@@ -198,6 +313,13 @@ pub const DEMO_TITLES: &[DemoTitle] = &[
         maturity_rating: "G",
         kind: "series",
         video: recipe(Pattern::Gradients, 587),
+        facts: DemoFacts {
+            original_language: "en",
+            audio: &["en"],
+            release_date: "2019-04-05",
+            cast: &["Poppy Alder", "Rufus Finch"],
+            crew: &[("Maren Holt", "Director")],
+        },
     },
 ];
 
@@ -362,6 +484,22 @@ mod tests {
             assert!((2..=3).contains(&sentences), "{}: {sentences}", t.name);
             assert!(t.synopsis.ends_with('.'), "{}", t.name);
             assert!((20..=20_000).contains(&t.video.tone_hz), "{}", t.name);
+            let f = &t.facts;
+            assert!(
+                f.release_date.starts_with(&t.year.to_string()),
+                "{}",
+                t.name
+            );
+            assert!(f.audio.contains(&f.original_language), "{}", t.name);
+            assert!(!f.cast.is_empty() && !f.crew.is_empty(), "{}", t.name);
+        }
+    }
+
+    #[test]
+    fn a_dubbed_film_lists_both_its_audio_languages() {
+        for film in LONG_FILMS.iter().filter(|f| f.dubbed) {
+            let demo = DEMO_TITLES.iter().find(|t| t.name == film.title).unwrap();
+            assert!(demo.facts.audio.len() >= 2, "{}", film.title);
         }
     }
 

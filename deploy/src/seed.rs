@@ -69,6 +69,10 @@ pub async fn seed(
                 api.create_title(&new_title(demo)).await?
             }
         };
+        // Worlds seeded before titles had facts get them now.
+        if title.facts.get("release_date").is_none() {
+            api.put_facts(&title.id, &demo.facts.to_json()).await?;
+        }
         if title.poster_url.is_none() {
             api.put_poster(&title.id, poster::render(demo.name, demo.year))
                 .await?;
@@ -219,6 +223,7 @@ fn new_title(demo: &DemoTitle) -> NewTitle<'_> {
         genres: demo.genres,
         maturity_rating: demo.maturity_rating,
         kind: demo.kind,
+        facts: demo.facts.to_json(),
     }
 }
 

@@ -33,10 +33,7 @@ fn the_feed_names_each_changed_title_once_latest_last() {
         "one row per title, its latest change"
     );
     assert_eq!(changed_since(&s, after_create), ["t1"]);
-    assert_eq!(
-        changed_since(&s, s.read(feed::last)),
-        Vec::<String>::new()
-    );
+    assert_eq!(changed_since(&s, s.read(feed::last)), Vec::<String>::new());
 }
 
 mod engine {

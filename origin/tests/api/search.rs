@@ -77,7 +77,10 @@ async fn admins_facts_are_searchable_at_once_within_the_profiles_limit() {
         .iter()
         .filter(|v| v["selected"] == true)
         .collect();
-    assert_eq!(selected, [&json!({"value": "fr", "count": 1, "selected": true})]);
+    assert_eq!(
+        selected,
+        [&json!({"value": "fr", "count": 1, "selected": true})]
+    );
     let german = expect(
         admin.get("/api/v1/search?language=de").await,
         StatusCode::OK,

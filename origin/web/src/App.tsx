@@ -10,6 +10,7 @@ import { HistoryPage } from './pages/HistoryPage';
 import { MyListPage } from './pages/MyListPage';
 import { PlayerPage } from './pages/PlayerPage';
 import { ProfileEditorPage } from './pages/ProfileEditorPage';
+import { SearchPage } from './pages/SearchPage';
 import { TitlePage } from './pages/TitlePage';
 import { WhoIsWatchingPage } from './pages/WhoIsWatchingPage';
 import { paths, safeNext, useHere } from './router';
@@ -31,6 +32,8 @@ export function App() {
       <Route path="/profiles/:id/edit" element={<SignedIn title="Edit profile"><EditProfile /></SignedIn>} />
       <Route path="/" element={<Watching title="Home" bar><BrowsePage /></Watching>} />
       <Route path="/title/:id" element={<Watching title="Title" bar><TitleRoute /></Watching>} />
+      <Route path="/search" element={<Watching title="Search" bar><SearchPage /></Watching>} />
+      <Route path="/genre/:name" element={<Watching title="Genre" bar><GenreRoute /></Watching>} />
       <Route path="/my-list" element={<Watching title="My List" bar><MyListPage /></Watching>} />
       <Route path="/history" element={<Watching title="Viewing history" bar><HistoryPage /></Watching>} />
       <Route path="/watch/:id" element={<Watching title="Watching"><WatchRoute /></Watching>} />
@@ -123,4 +126,10 @@ function Splash() {
       </span>
     </div>
   );
+}
+
+/** A genre page: the search page with the genre fixed (keyed, so another genre starts afresh). */
+function GenreRoute() {
+  const { name = '' } = useParams();
+  return <SearchPage key={name} genre={name} />;
 }

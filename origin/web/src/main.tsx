@@ -13,6 +13,7 @@ import './styles/auth.css';
 import './styles/player.css';
 import './styles/profiles.css';
 import './styles/lists.css';
+import './styles/search.css';
 import './styles/kids.css';
 import './styles/tv.css';
 

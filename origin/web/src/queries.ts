@@ -2,7 +2,7 @@
 // screens shows what is known at once and a change (My List, a rating, a hidden item)
 // refreshes exactly the views it affects. Keys need no profile id: the cache is cleared
 // whenever the session's profile changes (session.tsx).
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, type Thumb } from './api';
 
 export const keys = {
@@ -12,6 +12,7 @@ export const keys = {
   seasons: (id: string) => ['seasons', id] as const,
   myList: ['my-list'] as const,
   history: ['history'] as const,
+  search: (params: string) => ['search', params] as const,
 };
 
 export const useProfiles = () => useQuery({ queryKey: keys.profiles, queryFn: api.profiles });
@@ -26,6 +27,34 @@ export const useHistory = () =>
     queryFn: ({ pageParam }) => api.history(pageParam),
     initialPageParam: undefined as number | undefined,
     getNextPageParam: (page) => page.next_before_ms ?? undefined,
+  });
+
+/** The top bar's instant results: the first few matches for the words typed so far. */
+export const useSearchPreview = (q: string) => {
+  const params = new URLSearchParams({ q, limit: '6' }).toString();
+  return useQuery({
+    queryKey: keys.search(params),
+    queryFn: () => api.search(params),
+    enabled: q.trim() !== '',
+    // The last answer stays on screen while the next word's loads: no flicker as one types.
+    placeholderData: keepPreviousData,
+    staleTime: 30_000,
+  });
+};
+
+/** The search page's results, a page at a time (`params`: its query string, no cursor). */
+export const useSearchResults = (params: string) =>
+  useInfiniteQuery({
+    queryKey: keys.search(params),
+    queryFn: ({ pageParam }) => {
+      const p = new URLSearchParams(params);
+      if (pageParam) p.set('cursor', pageParam);
+      return api.search(p.toString());
+    },
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (page) => page.next_cursor ?? undefined,
+    placeholderData: keepPreviousData,
+    staleTime: 30_000,
   });
 
 /** What a profile's own marks change: its rows, the title's page, its list and history. */

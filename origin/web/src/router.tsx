@@ -19,6 +19,9 @@ export const paths = {
   watch: (id: string, episodeId?: string) =>
     episodeId ? `/watch/${enc(id)}?episode=${enc(episodeId)}` : `/watch/${enc(id)}`,
   myList: () => '/my-list',
+  /** Search results; `params` is the query string (q, filters, sort). */
+  search: (params = '') => (params ? `/search?${params}` : '/search'),
+  genre: (name: string) => `/genre/${enc(name)}`,
   history: () => '/history',
   profiles: (next?: string) => (next && next !== '/' ? `/profiles?next=${enc(next)}` : '/profiles'),
   manageProfiles: () => '/profiles?manage=1',

@@ -9,6 +9,7 @@ import type {
   ProfileEdit,
   ProfileList,
   Row,
+  SearchResults,
   Seasons,
   Thumb,
   Title,
@@ -122,6 +123,8 @@ export const api = {
   history: (beforeMs?: number) =>
     request<History>('GET', `/history${beforeMs === undefined ? '' : `?before_ms=${beforeMs}`}`),
   hideFromHistory: (id: string) => request<void>('DELETE', `/history/${enc(id)}`),
+  /** A search: `params` is the query string (q, filters, sort, cursor) as the search page keeps it. */
+  search: (params: string) => request<SearchResults>('GET', `/search${params ? `?${params}` : ''}`),
 };
 
 /**

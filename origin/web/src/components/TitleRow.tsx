@@ -1,6 +1,7 @@
 // A horizontally scrolling row of poster cards with arrow buttons and arrow-key navigation.
 import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import type { Card } from '../api';
+import { Link } from '../router';
 import { TitleCard } from './TitleCard';
 
 interface TitleRowProps {
@@ -10,9 +11,11 @@ interface TitleRowProps {
   /** "Continue watching": cards play on click and can leave the row. */
   resume?: boolean;
   rowId?: string;
+  /** Where the heading leads: the row's full page (a genre's). */
+  href?: string;
 }
 
-export function TitleRow({ heading, cards, eager = false, resume = false, rowId }: TitleRowProps) {
+export function TitleRow({ heading, cards, eager = false, resume = false, rowId, href }: TitleRowProps) {
   const scroller = useRef<HTMLUListElement>(null);
   const headingId = useId();
   // Arrows show only where there is more to scroll to.
@@ -52,7 +55,16 @@ export function TitleRow({ heading, cards, eager = false, resume = false, rowId 
   return (
     <section className="row" aria-labelledby={headingId} data-testid="title-row" data-row-id={rowId}>
       <h2 className="row__heading" id={headingId}>
-        {heading}
+        {href ? (
+          <Link to={href}>
+            {heading}
+            <span className="row__more" aria-hidden="true">
+              Explore all ›
+            </span>
+          </Link>
+        ) : (
+          heading
+        )}
       </h2>
       <div className="row__frame">
         <button

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { Account } from '../api';
 import { Link, NavLink, paths } from '../router';
 import { AccountMenu } from './AccountMenu';
+import { SearchBox } from './SearchBox';
 
 export function Wordmark() {
   return (
@@ -43,6 +44,7 @@ export function TopBar({ account }: { account: Account }) {
           )}
         </nav>
       ) : null}
+      {account.profile ? <SearchBox /> : null}
       <AccountMenu account={account} />
     </header>
   );

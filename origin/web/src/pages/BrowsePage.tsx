@@ -6,6 +6,7 @@ import { StatusMessage } from '../components/StatusMessage';
 import { TitleRow } from '../components/TitleRow';
 import { featuredTitle } from '../format';
 import { useRows } from '../queries';
+import { paths } from '../router';
 
 export function BrowsePage() {
   const rows = useRows();
@@ -35,6 +36,7 @@ export function BrowsePage() {
             cards={row.items}
             eager={i < 2 || row.id === 'new'}
             resume={row.id === 'continue-watching'}
+            href={row.id.startsWith('genre:') ? paths.genre(row.id.slice('genre:'.length)) : undefined}
           />
         ))}
       </div>

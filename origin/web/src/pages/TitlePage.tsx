@@ -11,6 +11,7 @@ import { TitleRow } from '../components/TitleRow';
 import { formatDuration, hueOf, kindLabel } from '../format';
 import { useRows, useSeasons, useTitle } from '../queries';
 import { Link, paths } from '../router';
+import { Credits } from '../components/Credits';
 
 const STATE_NOTES: Record<Title['state'], string | null> = {
   ready: null,
@@ -100,12 +101,13 @@ export function TitlePage({ id }: { id: string }) {
             <ul className="genres" aria-label="Genres">
               {t.genres.map((genre) => (
                 <li key={genre} className="genre">
-                  {genre}
+                  <Link to={paths.genre(genre)}>{genre}</Link>
                 </li>
               ))}
             </ul>
           ) : null}
           <p className="title-page__synopsis">{t.synopsis}</p>
+          <Credits title={t} />
           {note ? (
             <p className="title-page__note" role="status">
               {note}
