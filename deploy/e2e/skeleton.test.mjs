@@ -15,7 +15,10 @@
 //      an episode runs into its credits and the next one starts; subtitles switch on; a thumb
 //      stays on reload; no serious axe-core violation on any page at 360, 768, 1440 and 1920 px;
 //      arrow keys move focus across rows on a TV-sized screen;
-//   6. after SIGINT and a restart on the same state dir, the viewer signs in (a wrong password is
+//   6. discovery (discovery.mjs): "/" focuses search, a typo finds the title, a genre chip and a
+//      language chip narrow the results, a genre row leads to its page, and a kids profile sees
+//      no R title in results or counts;
+//   7. after SIGINT and a restart on the same state dir, the viewer signs in (a wrong password is
 //      refused inline); the catalogue is intact; signing out ends the session.
 // Failure screenshots and the world's log are kept in a temp dir whose path is printed.
 import assert from 'node:assert/strict';
@@ -26,6 +29,7 @@ import { test } from 'node:test';
 import { isCacheHit, isManifest, isSegment, parseMediaUrl, recordPlayback } from './lib/media-log.mjs';
 import { ensureWebBuilt, marqueeBinary, startWorld } from './lib/world.mjs';
 import { addProfile, chooseProfile, viewerJourney } from './lib/viewer.mjs';
+import { discoveryJourney } from './lib/discovery.mjs';
 
 // Playback tokens live this long, so step 4 can watch one expire without a long wait.
 const TOKEN_TTL_SECS = 30;
@@ -213,6 +217,7 @@ test('marquee skeleton: sign up, browse, play through an edge, cache, tokens, re
   });
 
   await viewerJourney({ step, world: () => world, newPage, log });
+  await discoveryJourney({ step, world: () => world, newPage, log });
 
   await step('after a restart on the same state dir the viewer signs in again', async () => {
     await browser.close();

@@ -34,7 +34,7 @@ export async function chooseProfile(page, name) {
 }
 
 /** `fetch` from inside the page, with its session cookie: what any URL the profile calls gets. */
-async function call(page, method, path, body) {
+export async function call(page, method, path, body) {
   return page.evaluate(
     async ([m, p, b]) => {
       const r = await fetch(p, {
@@ -55,7 +55,7 @@ async function call(page, method, path, body) {
   );
 }
 
-async function titleNamed(page, name) {
+export async function titleNamed(page, name) {
   const { json } = await call(page, 'GET', '/api/v1/titles');
   const t = json.titles.find((x) => x.name === name);
   assert.ok(t, `the demo world has "${name}"`);
@@ -90,7 +90,7 @@ async function waitForTime(page, secs, timeout = 60_000) {
 }
 
 /** Serious and critical axe-core violations on the page as it is now. */
-async function seriousViolations(page) {
+export async function seriousViolations(page) {
   const results = await new AxeBuilder({ page }).analyze();
   return results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
@@ -254,6 +254,8 @@ export async function viewerJourney({ step, world, newPage, log }) {
       [`/title/${orbit.id}`, 'episodes'],
       ['/my-list', 'my-list'],
       ['/history', 'history'],
+      ['/search?q=lantern&genre=Drama', 'search-results'],
+      ['/genre/Drama', 'search-results'],
       [`/watch/${orbit.id}`, 'player-controls'],
     ];
     const found = [];
