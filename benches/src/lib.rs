@@ -8,13 +8,17 @@
 //! - `origin-failover`: the gap from killing the origin leader to the next committed write.
 //! - `home-rows`: a profile's whole home page (`GET /api/v1/rows`) at 100 k titles and 1 M
 //!   history rows, beside the skeleton's way (the whole catalogue, rows built in the browser).
+//! - `search-vs-fts5`: 100 k titles, 1,000 mixed queries through Marquee's search engine and
+//!   SQLite FTS5 on the same documents, and typo tolerance on 500 real titles.
 //! - `progress-writes`: 2,000 progress reports a second through group commit, beside the same
 //!   load written as one command each, on one node and on three.
 //!
 //! The pure parts (wrk output parsing, nginx configs, the table) are unit-tested here.
 
+pub mod catalog;
 pub mod edge;
 pub mod etcd;
+pub mod fts5;
 pub mod load;
 pub mod nginx;
 pub mod origins;

@@ -37,6 +37,7 @@ pub mod rows;
 #[doc(hidden)]
 pub mod scale_fill;
 pub mod search;
+pub mod search_fill;
 pub mod series;
 pub mod server;
 pub mod state;

@@ -170,6 +170,11 @@ fn number(s: &str) -> u64 {
     s.parse().unwrap_or(0)
 }
 
+#[cfg(test)]
+pub(crate) fn cursor_for_tests(offset: usize) -> String {
+    cursor(offset)
+}
+
 fn cursor(offset: usize) -> String {
     URL_SAFE_NO_PAD.encode(format!("o{offset}"))
 }

@@ -43,6 +43,7 @@ struct Payload {
 }
 
 pub struct SearchIndex {
+    index: Index,
     pub(super) fields: Fields,
     reader: IndexReader,
     writer: Mutex<Writer>,
@@ -89,6 +90,7 @@ impl SearchIndex {
             .try_into()?;
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
+            index,
             fields,
             reader,
             writer: Mutex::new(Writer { writer, seq }),
@@ -148,7 +150,14 @@ impl SearchIndex {
             }
         }
         commit(writer, last)?;
+        // One segment: every fuzzy or prefix word walks each segment's dictionary, so a
+        // freshly built index is merged whole (later changes are merged by the writer's policy).
+        let segments = self.index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            writer.merge(&segments).wait()?;
+        }
         tracing::info!(
+            segments = segments.len(),
             titles = titles.len(),
             secs = started.elapsed().as_secs_f64(),
             "search index built"
@@ -235,10 +244,14 @@ pub async fn follow(
             .read(feed::last)
             .map_or(0, |last| last.saturating_sub(index.shown_seq()));
         metrics::gauge!("marquee_origin_search_lag_changes").set(lag as f64);
-        tokio::select! {
+        let raft_stopped = tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
-            _ = applied.changed() => {}
-            () = tokio::time::sleep(Duration::from_secs(5)) => {}
+            changed = applied.changed() => changed.is_err(),
+            () = tokio::time::sleep(Duration::from_secs(5)) => false,
+        };
+        // Raft has stopped: no more entries will apply; look again now and then.
+        if raft_stopped {
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
         // Changes that come in a burst (a bulk import) go in one commit.
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -17,7 +17,7 @@ use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery,
     Occur, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery,
 };
-use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
+use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Order, Score, SegmentReader, TantivyDocument, Term};
 
 use super::deadline::Deadline;
@@ -215,7 +215,7 @@ fn build(f: &Fields, req: &Request, all_words: bool, except: Option<&str>) -> Bo
             } else {
                 Occur::Should
             };
-            words.push((occur, word(f, w, i == last)));
+            words.push((occur, word(f, w, i == last, last == 0)));
         }
         if req.words.len() >= 2 {
             let terms = req
@@ -271,38 +271,93 @@ fn zero(q: impl Query) -> Box<dyn Query> {
     Box::new(ConstScoreQuery::new(Box::new(q), 0.0))
 }
 
-/// One typed word: its best match over the fields and the ways it may match.
-fn word(f: &Fields, w: &str, last: bool) -> Box<dyn Query> {
-    let typos = typos_allowed(w.chars().count());
+/// How a field may match a typed word beyond exactly.
+struct FieldRule {
+    weight: Score,
+    /// The last word as a prefix.
+    prefix: bool,
+    /// With typos.
+    typos: bool,
+    /// The last word as a prefix with typos: the widest match of all, kept to names.
+    typo_prefix: bool,
+}
+
+const NAME_RULE: FieldRule = FieldRule {
+    weight: NAME,
+    prefix: true,
+    typos: true,
+    typo_prefix: true,
+};
+const PEOPLE_RULE: FieldRule = FieldRule {
+    weight: PEOPLE,
+    prefix: true,
+    typos: true,
+    typo_prefix: false,
+};
+/// Long text matches exact words only: typos and prefixes over every synopsis word would cost
+/// far more than they find (the name and the people are what viewers misspell).
+const TEXT_RULE: FieldRule = FieldRule {
+    weight: SYNOPSIS,
+    prefix: false,
+    typos: false,
+    typo_prefix: false,
+};
+const EPISODES_RULE: FieldRule = FieldRule {
+    weight: EPISODES,
+    ..TEXT_RULE
+};
+
+/// One typed word: its best match over the fields and the ways each may match. `last`: the
+/// word being typed (a prefix); `alone`: the only word.
+fn word(f: &Fields, w: &str, last: bool, alone: bool) -> Box<dyn Query> {
+    let len = w.chars().count();
+    let typos = typos_allowed(len);
+    // One letter after others ("Jones's" is "jones s") would match half the index as a prefix.
+    let as_prefix = last && (len >= 2 || alone);
+    // Two letters are a prefix of too many people's names to be worth it there.
+    let people_prefix = last && len >= 3;
     let mut ways: Vec<Box<dyn Query>> = Vec::new();
-    let fields: [(Field, Score, bool); 4] = [
-        (f.name, NAME, true),
-        (f.people, PEOPLE, true),
-        (f.episodes, EPISODES, false),
-        (f.synopsis, SYNOPSIS, false),
+    let rules = [
+        (f.name, NAME_RULE),
+        (f.people, PEOPLE_RULE),
+        (f.episodes, EPISODES_RULE),
+        (f.synopsis, TEXT_RULE),
     ];
-    for (field, weight, as_prefix) in fields {
+    for (field, rule) in rules {
         let term = Term::from_field_text(field, w);
         let exact = TermQuery::new(term.clone(), IndexRecordOption::Basic);
         ways.push(Box::new(ConstScoreQuery::new(
             Box::new(exact),
-            weight * EXACT,
+            rule.weight * EXACT,
         )));
-        // A prefix of one letter in long text would touch most of the index.
-        if last && as_prefix {
+        let prefix_here = if field == f.people {
+            people_prefix
+        } else {
+            as_prefix
+        };
+        if prefix_here && rule.prefix {
             let prefix = FuzzyTermQuery::new_prefix(term.clone(), 0, true);
-            ways.push(Box::new(BoostQuery::new(Box::new(prefix), weight * PREFIX)));
+            ways.push(Box::new(BoostQuery::new(
+                Box::new(prefix),
+                rule.weight * PREFIX,
+            )));
+        }
+        if !rule.typos {
+            continue;
         }
         for (distance, quality) in [(1, ONE_TYPO), (2, TWO_TYPOS)] {
             if distance > typos {
                 break;
             }
-            let fuzzy = if last && as_prefix {
+            let fuzzy = if as_prefix && rule.typo_prefix {
                 FuzzyTermQuery::new_prefix(term.clone(), distance, true)
             } else {
                 FuzzyTermQuery::new(term.clone(), distance, true)
             };
-            ways.push(Box::new(BoostQuery::new(Box::new(fuzzy), weight * quality)));
+            ways.push(Box::new(BoostQuery::new(
+                Box::new(fuzzy),
+                rule.weight * quality,
+            )));
         }
     }
     Box::new(DisjunctionMaxQuery::new(ways))

@@ -377,3 +377,67 @@ mod engine {
         );
     }
 }
+
+mod parameters {
+    use crate::policy::Maturity;
+    use crate::search::api::parse;
+    use crate::search::query::Sort;
+    use crate::search::schema::facet;
+
+    #[test]
+    fn filters_repeat_sorts_and_cursors_round_trip() {
+        let req = parse(
+            "q=Star+Wars&genre=Drama&genre=Comedy&genre=Drama&language=eng&decade=1990&sort=az&limit=5",
+            Maturity::Age7,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(req.words, ["star", "wars"]);
+        assert_eq!(
+            req.filters[facet::GENRE],
+            ["Drama", "Comedy"],
+            "a repeat counts once"
+        );
+        assert_eq!(req.filters[facet::LANGUAGE], ["en"], "codes are normalised");
+        assert_eq!(
+            (req.sort, req.page, req.limit),
+            (Sort::Az, 5, Maturity::Age7)
+        );
+        let next = crate::search::api::cursor_for_tests(40);
+        let req = parse(&format!("cursor={next}"), Maturity::Age18)
+            .unwrap()
+            .unwrap();
+        assert_eq!(req.offset, 40);
+    }
+
+    #[test]
+    fn punctuation_is_no_search_and_bad_values_say_what_is_wrong() {
+        assert!(parse("q=%21%21%3F", Maturity::Age18).unwrap().is_none());
+        assert!(
+            parse("q=", Maturity::Age18).unwrap().is_some(),
+            "an empty box browses"
+        );
+        for (query, needle) in [
+            ("decade=1995", "decade"),
+            ("year=1700", "year"),
+            ("liked=10", "liked"),
+            ("maturity=XXX", "maturity"),
+            ("kind=short", "kind"),
+            ("sort=best", "sort"),
+            ("limit=51", "limit"),
+            ("cursor=bzEwMDAx", "cursor"),
+            ("genre=", "genre"),
+            ("nope=1", "unknown parameter"),
+        ] {
+            let err = parse(query, Maturity::Age18).unwrap_err();
+            assert!(format!("{err:?}").contains(needle), "{query}: {err:?}");
+        }
+        let long = format!("q={}", "x".repeat(201));
+        assert!(parse(&long, Maturity::Age18).is_err());
+        let many = "genre=a&".repeat(21);
+        assert!(
+            parse(&many.replace("=a", "=b"), Maturity::Age18).is_ok(),
+            "repeats are one value"
+        );
+    }
+}
