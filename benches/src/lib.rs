@@ -10,6 +10,8 @@
 //!   history rows, beside the skeleton's way (the whole catalogue, rows built in the browser).
 //! - `search-vs-fts5`: 100 k titles, 1,000 mixed queries through Marquee's search engine and
 //!   SQLite FTS5 on the same documents, and typo tolerance on 500 real titles.
+//! - `recommend-movielens`: the recommender's offline quality on MovieLens 100K (when present
+//!   in `../shared/data`) beside MostPopular, item-kNN and EASE.
 //! - `progress-writes`: 2,000 progress reports a second through group commit, beside the same
 //!   load written as one command each, on one node and on three.
 //!
@@ -20,6 +22,7 @@ pub mod edge;
 pub mod etcd;
 pub mod fts5;
 pub mod load;
+pub mod movielens;
 pub mod nginx;
 pub mod origins;
 pub mod procs;
