@@ -90,6 +90,9 @@ pub struct Cli {
     /// benchmarks' baseline [default: 5].
     #[arg(long, env = "MARQUEE_ORIGIN_PROGRESS_WINDOW_MS")]
     pub progress_window_ms: Option<u64>,
+    /// Retrain recommendations at most this often, when anything changed [default: 60].
+    #[arg(long, env = "MARQUEE_ORIGIN_RECOMMEND_EVERY_SECS")]
+    pub recommend_every_secs: Option<u64>,
     /// Keep blobs (uploads, posters, packages) in this S3 bucket instead of <data-dir>/blobs;
     /// every node of a cluster then shares them.
     #[arg(long, env = "MARQUEE_ORIGIN_S3_BUCKET")]
@@ -153,6 +156,7 @@ pub struct FileConfig {
     pub election_timeout_ms: Option<u64>,
     pub worker_threads: Option<usize>,
     pub progress_window_ms: Option<u64>,
+    pub recommend_every_secs: Option<u64>,
     pub min_free_disk_mb: Option<u64>,
     pub cluster: Option<FileCluster>,
     pub s3: Option<FileS3>,
@@ -224,6 +228,8 @@ pub struct Config {
     pub worker_threads: Option<usize>,
     /// Group commit's window for progress reports; 0 writes each on its own.
     pub progress_window_ms: u64,
+    /// Shortest time between two trainings of the recommendations.
+    pub recommend_every_secs: u64,
     pub min_free_disk_mb: u64,
     pub unsafe_local_reads: bool,
     /// `None`: blobs on the local disk under `<data-dir>/blobs`.
@@ -284,6 +290,11 @@ impl Config {
                 .progress_window_ms
                 .or(file.progress_window_ms)
                 .unwrap_or(crate::raft::group_commit::DEFAULT_WINDOW.as_millis() as u64),
+            recommend_every_secs: cli
+                .recommend_every_secs
+                .or(file.recommend_every_secs)
+                .unwrap_or(60)
+                .max(1),
             min_free_disk_mb: cli
                 .min_free_disk_mb
                 .or(file.min_free_disk_mb)

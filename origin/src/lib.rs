@@ -33,6 +33,7 @@ pub mod policy;
 pub mod profiles;
 pub mod raft;
 pub mod ratings;
+pub mod recommendations;
 pub mod rows;
 #[doc(hidden)]
 pub mod scale_fill;

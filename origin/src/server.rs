@@ -27,9 +27,10 @@ use crate::config::Config;
 use crate::disk::DiskGuard;
 use crate::keys::{self, KeyFileError};
 use crate::raft::{Cluster, GroupCommit, NodeAddrs, OpenError, Options, Replicated, group_commit};
+use crate::recommendations::Recommendations;
 use crate::search::index::SearchIndex;
 use crate::state::Origin;
-use crate::{jobs, media, search, web};
+use crate::{jobs, media, recommendations, search, web};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -124,6 +125,8 @@ pub async fn run(
         SearchIndex::open(Some(&data_dir.join("search")))
             .map_err(|e| ServerError::Search(e.to_string()))?,
     );
+    let recommendations = Arc::new(Recommendations::default());
+    let recommend_every = Duration::from_secs(config.recommend_every_secs);
     let ctx = Ctx {
         raft: raft.clone(),
         blobs,
@@ -144,10 +147,17 @@ pub async fn run(
         peer_blobs: PeerBlobs::new(raft.clone(), shared_blobs),
         disk: Arc::new(DiskGuard::new(&data_dir, min_free)),
         search: search.clone(),
+        recommendations: recommendations.clone(),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(jobs::worker::run(ctx.clone(), stop_rx.clone()));
     let indexer = tokio::spawn(search::index::follow(search, raft.clone(), stop_rx.clone()));
+    let trainer = tokio::spawn(recommendations::train_in_background(
+        recommendations,
+        raft.clone(),
+        recommend_every,
+        stop_rx.clone(),
+    ));
     let drain = Duration::from_secs(ctx.config.drain_timeout_secs);
     let app = app(ctx, prometheus);
 
@@ -197,6 +207,12 @@ pub async fn run(
         .is_err()
     {
         tracing::warn!("search indexer did not stop in time");
+    }
+    if tokio::time::timeout(Duration::from_secs(5), trainer)
+        .await
+        .is_err()
+    {
+        tracing::warn!("recommendation trainer did not stop in time");
     }
     if let Err(e) = raft.shutdown().await {
         tracing::error!(error = %e, "raft shutdown failed");

@@ -19,9 +19,10 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::raft::{GroupCommit, ReadError, Replicated, StoreError, WriteError};
 use crate::state::{Command, DomainCommand, Guarded, Origin, Outcome};
 use crate::{
-    accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings, rows, search,
-    series, subtitles,
+    accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings,
+    recommendations, rows, search, series, subtitles,
 };
+use recommendations::Recommendations;
 use search::index::SearchIndex;
 
 pub use openapi::ApiDoc;
@@ -51,6 +52,8 @@ pub struct Ctx {
     pub disk: Arc<DiskGuard>,
     /// This node's search index, following the replicated catalogue.
     pub search: Arc<SearchIndex>,
+    /// This node's recommendation model, trained in the background.
+    pub recommendations: Arc<Recommendations>,
 }
 
 impl Ctx {

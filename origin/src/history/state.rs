@@ -263,3 +263,21 @@ pub fn history(
     }
     Ok(out)
 }
+
+/// Every profile's progress on every film or episode: (profile id, progress), for training
+/// recommendations in the background.
+pub fn each_progress(
+    tx: &impl Reads,
+    mut f: impl FnMut(&str, &Progress),
+) -> Result<(), StoreError> {
+    PROGRESS.for_each(tx, |k, p| {
+        f(&key::first_part(k), &p);
+        Ok(())
+    })
+}
+
+/// One profile's progress on every film and episode it started.
+pub fn progress_of_profile(tx: &impl Reads, profile_id: &str) -> Result<Vec<Progress>, StoreError> {
+    let rows = PROGRESS.prefix(tx, &profile_prefix(profile_id), false, usize::MAX)?;
+    Ok(rows.into_iter().map(|(_, p)| p).collect())
+}

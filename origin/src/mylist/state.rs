@@ -118,3 +118,11 @@ pub fn titles(tx: &impl Reads, profile_id: &str) -> Result<Vec<String>, StoreErr
 pub fn contains(tx: &impl Reads, profile_id: &str, title_id: &str) -> Result<bool, StoreError> {
     LISTED.contains(tx, &row_key(profile_id, title_id))
 }
+
+/// Every listed title: (profile id, title id), for training recommendations.
+pub fn each_listed(tx: &impl Reads, mut f: impl FnMut(&str, &str)) -> Result<(), StoreError> {
+    LISTED.for_each(tx, |k, _| {
+        f(&key::first_part(k), &key::last_part(k));
+        Ok(())
+    })
+}

@@ -201,6 +201,30 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         self.range(tx, prefix, end.as_deref(), rev, limit)
     }
 
+    /// Calls `f` with every row, in key order, reading a page at a time so a whole-table scan
+    /// (training a model in the background) does not hold the table in memory.
+    pub fn for_each(
+        &self,
+        tx: &impl Reads,
+        mut f: impl FnMut(&[u8], V) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        const PAGE: usize = 1024;
+        let mut start = Vec::new();
+        loop {
+            let rows = self.range(tx, &start, None, false, PAGE)?;
+            let full = rows.len() == PAGE;
+            for (k, v) in rows {
+                f(&k, v)?;
+                start = k;
+            }
+            if !full {
+                return Ok(());
+            }
+            // The least key after the last one read.
+            start.push(0);
+        }
+    }
+
     /// Rows with `start <= key < end`.
     pub fn range(
         &self,
@@ -251,6 +275,12 @@ pub mod key {
             }
         }
         None
+    }
+
+    /// The first 0-separated part of a key, as text.
+    pub fn first_part(key: &[u8]) -> String {
+        let part = key.split(|b| *b == 0).next().unwrap_or(key);
+        String::from_utf8_lossy(part).into_owned()
     }
 
     /// The last 0-separated part of a key, as text.

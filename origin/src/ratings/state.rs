@@ -188,3 +188,14 @@ pub(crate) fn forget_profile(tx: &WriteTransaction, profile_id: &str) -> Result<
     }
     Ok(())
 }
+
+/// Every rating: (profile id, title id, thumb), for training recommendations.
+pub fn each_rating(
+    tx: &impl Reads,
+    mut f: impl FnMut(&str, &str, Thumb),
+) -> Result<(), StoreError> {
+    RATINGS.for_each(tx, |k, r| {
+        f(&key::first_part(k), &key::last_part(k), r.thumb);
+        Ok(())
+    })
+}

@@ -14,7 +14,10 @@ use crate::policy::{self, Maturity};
 use crate::profiles::state::Profile;
 use crate::raft::StoreError;
 use crate::raft::tables::Reads;
-use crate::{history, mylist};
+use std::collections::HashMap;
+
+use crate::recommendations::model::Trained;
+use crate::{history, mylist, recommendations};
 
 /// Cards in a catalogue row.
 const ROW_LENGTH: usize = 30;
@@ -37,6 +40,7 @@ fn catalogue_row(id: String, name: String, titles: Vec<Title>) -> Option<Row> {
         id,
         name,
         items: titles.iter().map(card).collect(),
+        ranked: false,
     })
 }
 
@@ -44,6 +48,7 @@ fn catalogue_row(id: String, name: String, titles: Vec<Title>) -> Option<Row> {
 pub(crate) fn home_rows(
     tx: &impl Reads,
     profile: Option<&Profile>,
+    trained: Option<&Trained>,
 ) -> Result<Vec<Row>, StoreError> {
     let limit = policy::limit_of(profile);
     let allowed = |t: &Title| policy::may_watch(limit, &t.meta.maturity_rating).is_ok();
@@ -55,17 +60,71 @@ pub(crate) fn home_rows(
                 id: "continue-watching".into(),
                 name: format!("Continue watching for {}", p.name),
                 items,
+                ranked: false,
             });
         }
         rows.extend(my_list_row(tx, &p.id, limit)?);
     }
+    let mut affinity = HashMap::new();
+    match profile {
+        Some(p) => {
+            let picks = recommendations::rows::for_profile(tx, trained, p)?;
+            rows.extend(picks.rows);
+            affinity = picks.genre_affinity;
+        }
+        None => {
+            // Anonymous visitors get the charts alone.
+            let charts = trained.map(|t| (&t.top_today, &t.trending));
+            if let Some((top, _)) = charts {
+                let titles = top_titles(tx, top, 10, &allowed)?;
+                if let Some(mut r) =
+                    catalogue_row("top-10".into(), "Top 10 on Marquee today".into(), titles)
+                {
+                    r.ranked = true;
+                    rows.push(r);
+                }
+            }
+        }
+    }
     let new = catalogue::newest(tx, ROW_LENGTH, MAX_SCAN, &allowed)?;
-    rows.extend(catalogue_row("new".into(), "New on Marquee".into(), new));
-    for (genre, _) in genres::top(tx, GENRE_ROWS)? {
+    rows.extend(catalogue_row("new".into(), "New releases".into(), new));
+    // Genre rows: the biggest genres, those the profile likes most first.
+    let mut genres = genres::top(tx, GENRE_ROWS)?;
+    genres.sort_by(|a, b| {
+        let (x, y) = (
+            affinity.get(&a.0).unwrap_or(&0.0),
+            affinity.get(&b.0).unwrap_or(&0.0),
+        );
+        y.total_cmp(x)
+            .then(b.1.cmp(&a.1))
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    for (genre, _) in genres {
         let titles = catalogue::newest_in_genre(tx, &genre, ROW_LENGTH, MAX_SCAN, &allowed)?;
         rows.extend(catalogue_row(format!("genre:{genre}"), genre, titles));
     }
     Ok(rows)
+}
+
+fn top_titles(
+    tx: &impl Reads,
+    ids: &[String],
+    n: usize,
+    allowed: &dyn Fn(&Title) -> bool,
+) -> Result<Vec<Title>, StoreError> {
+    let mut out = Vec::new();
+    for id in ids {
+        if out.len() == n {
+            break;
+        }
+        if let Some(t) = catalogue::title(tx, id)?
+            && t.state == catalogue::TitleState::Ready
+            && allowed(&t)
+        {
+            out.push(t);
+        }
+    }
+    Ok(out)
 }
 
 fn my_list_row(
@@ -97,6 +156,7 @@ fn my_list_row(
     ))]
 pub async fn rows(State(ctx): State<Ctx>, viewer: MaybeViewer) -> ApiResult<axum::Json<Rows>> {
     let profile = viewer.0.as_ref().and_then(|v| v.profile.as_ref());
-    let rows = ctx.read(|tx| home_rows(tx, profile))?;
+    let trained = ctx.recommendations.current();
+    let rows = ctx.read(|tx| home_rows(tx, profile, trained.as_deref()))?;
     Ok(axum::Json(Rows { rows }))
 }

@@ -6,6 +6,7 @@ mod media;
 mod openapi_fuzz;
 mod playback;
 mod profiles;
+mod recommendations;
 mod s3;
 mod search;
 mod series;

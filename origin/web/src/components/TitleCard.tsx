@@ -14,9 +14,11 @@ interface TitleCardProps {
   resume?: boolean;
   /** My List's cards show the list toggle as "remove". */
   listed?: boolean;
+  /** Its place in a chart (Top 10), shown in big numerals. */
+  rank?: number;
 }
 
-export function TitleCard({ card, eager = false, resume = false, listed }: TitleCardProps) {
+export function TitleCard({ card, eager = false, resume = false, listed, rank }: TitleCardProps) {
   const { title, episode, progress } = card;
   const dismiss = useDismissFromRow();
   const duration = formatDuration(title.duration_secs);
@@ -27,6 +29,7 @@ export function TitleCard({ card, eager = false, resume = false, listed }: Title
   const fraction = progress && progress.duration_secs > 0 ? Math.min(1, progress.position_secs / progress.duration_secs) : null;
   const left = progress ? formatDuration(progress.duration_secs - progress.position_secs) : null;
   const label = [
+    rank ? `Number ${rank}` : null,
     resume ? `Resume ${title.name}` : title.name,
     episodeLabel,
     resume && left ? `${left} left` : null,
@@ -38,6 +41,11 @@ export function TitleCard({ card, eager = false, resume = false, listed }: Title
   return (
     <div className="card" data-testid="title-card" data-title-id={title.id} data-kind={title.kind}>
       <Link to={resume ? paths.watch(title.id, episode?.id) : paths.title(title.id)} className="card__link" aria-label={label}>
+        {rank ? (
+          <span className="card__rank" aria-hidden="true" data-testid="card-rank">
+            {rank}
+          </span>
+        ) : null}
         <Poster title={title} decorative loading={eager ? 'eager' : 'lazy'} className="card__poster" />
         <span className="card__info" aria-hidden="true">
           <span className="card__name">{title.name}</span>

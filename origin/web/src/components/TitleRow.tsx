@@ -13,9 +13,11 @@ interface TitleRowProps {
   rowId?: string;
   /** Where the heading leads: the row's full page (a genre's). */
   href?: string;
+  /** A chart (Top 10): each card shows its place in big numerals. */
+  ranked?: boolean;
 }
 
-export function TitleRow({ heading, cards, eager = false, resume = false, rowId, href }: TitleRowProps) {
+export function TitleRow({ heading, cards, eager = false, resume = false, rowId, href, ranked = false }: TitleRowProps) {
   const scroller = useRef<HTMLUListElement>(null);
   const headingId = useId();
   // Arrows show only where there is more to scroll to.
@@ -78,9 +80,9 @@ export function TitleRow({ heading, cards, eager = false, resume = false, rowId,
           <span aria-hidden="true">‹</span>
         </button>
         <ul className="row__list" ref={scroller} onKeyDown={onKeyDown} onScroll={measure}>
-          {cards.map((card) => (
-            <li className="row__item" key={card.title.id}>
-              <TitleCard card={card} eager={eager} resume={resume} />
+          {cards.map((card, i) => (
+            <li className={`row__item${ranked ? ' row__item--ranked' : ''}`} key={card.title.id}>
+              <TitleCard card={card} eager={eager} resume={resume} rank={ranked ? i + 1 : undefined} />
             </li>
           ))}
         </ul>

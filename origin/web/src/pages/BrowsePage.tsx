@@ -37,6 +37,7 @@ export function BrowsePage() {
             eager={i < 2 || row.id === 'new'}
             resume={row.id === 'continue-watching'}
             href={row.id.startsWith('genre:') ? paths.genre(row.id.slice('genre:'.length)) : undefined}
+            ranked={row.ranked === true}
           />
         ))}
       </div>
