@@ -1,8 +1,9 @@
 // Discovery in the browser (issue 7's journey), as steps of the shared world's test: search
-// with a typo from the top bar, filter chips that narrow the results, genre pages, and a kids
-// profile that never sees an R title in results or counts.
+// with a typo from the top bar, filter chips that narrow the results, genre pages, a kids
+// profile that never sees an R title in results or counts, a new profile's onboarding picks,
+// and "Because you watched" following what was watched last.
 import assert from 'node:assert/strict';
-import { call, chooseProfile, titleNamed } from './viewer.mjs';
+import { addProfile, call, chooseProfile, seriousViolations, titleNamed, waitForTime } from './viewer.mjs';
 
 /** Ids of the cards on the results page now. */
 async function resultIds(page) {
@@ -91,6 +92,53 @@ export async function discoveryJourney({ step, world, newPage, log }) {
       assert.ok(!json.titles.some((t) => t.id === quiet.id), `${q}: the R title is a result`);
       const counted = json.facets.maturity.filter((m) => adult.includes(m.value) || ['R', 'TV-MA', 'PG-13'].includes(m.value));
       assert.deepEqual(counted, [], `${q}: an adult rating is counted`);
+    }
+    await chooseProfile(page, 'Alex');
+  });
+
+  await step('a new profile picks three titles and has Top picks at once', async () => {
+    await page.goto(`${world().url}/profiles?manage=1`);
+    await page.getByTestId('who-is-watching').waitFor();
+    await addProfile(page, { name: 'Nova' });
+    await chooseProfile(page, 'Nova');
+    const onboarding = page.getByTestId('onboarding');
+    await onboarding.waitFor({ timeout: 15_000 });
+    const found = await seriousViolations(page);
+    assert.deepEqual(found, [], 'the onboarding panel is accessible');
+    const picks = page.getByTestId('onboarding-pick');
+    for (let i = 0; i < 3; i++) await picks.nth(i).click();
+    assert.equal(await page.locator('[data-testid="onboarding-pick"][aria-pressed="true"]').count(), 3);
+    await page.getByTestId('onboarding-done').click();
+    const row = page.locator('[data-testid="title-row"][data-row-id="top-picks"]');
+    await row.waitFor({ timeout: 15_000 });
+    assert.match(await row.locator('.row__heading').innerText(), /Top picks for Nova/);
+    assert.ok((await row.getByTestId('title-card').count()) > 0, 'the row has titles');
+    await onboarding.waitFor({ state: 'detached' });
+  });
+
+  await step('watching two titles changes "Because you watched"', async () => {
+    const { json: all } = await call(page, 'GET', '/api/v1/titles');
+    const films = all.titles.filter((t) => t.kind === 'film').slice(0, 2);
+    assert.equal(films.length, 2, 'two films to watch');
+    const becauseRows = () =>
+      page.locator('[data-testid="title-row"][data-row-id^="because:"]').evaluateAll((els) => els.map((e) => e.dataset.rowId));
+    for (const film of films) {
+      // The player's progress report is what the rows read: wait for one to be stored.
+      const reported = page.waitForResponse(
+        (r) => r.url().includes(`/api/v1/progress/${film.id}`) && r.request().method() === 'PUT' && r.status() === 204,
+        { timeout: 30_000 },
+      );
+      await page.goto(`${world().url}/watch/${film.id}`);
+      await waitForTime(page, 3);
+      await page.getByTestId('player-back').click();
+      await reported;
+      await page.getByTestId('title-page').waitFor();
+      await page.goto(world().url);
+      await page.getByTestId('browse').waitFor();
+      const rows = await becauseRows();
+      assert.equal(rows[0], `because:${film.id}`, `after watching ${film.name}: ${rows}`);
+      const heading = page.locator(`[data-row-id="because:${film.id}"] .row__heading`);
+      assert.equal(await heading.innerText(), `Because you watched ${film.name}`);
     }
     await chooseProfile(page, 'Alex');
   });

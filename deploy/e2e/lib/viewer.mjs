@@ -77,7 +77,7 @@ async function seekTo(page, secs) {
 
 /** Waits until the player is really playing past `secs`: its controls are up (Shaka has
  * loaded) and frames are coming (a resume sets currentTime before any data arrives). */
-async function waitForTime(page, secs, timeout = 60_000) {
+export async function waitForTime(page, secs, timeout = 60_000) {
   await page.waitForFunction(
     (s) => {
       const v = document.querySelector('[data-testid="player-video"]');
@@ -241,7 +241,8 @@ export async function viewerJourney({ step, world, newPage, log }) {
     await page.getByTestId('thumbs').waitFor();
     assert.equal(await page.getByTestId('thumb-up').getAttribute('aria-pressed'), 'true');
     // The episode list shows where the profile is: S1:E1 watched, S1:E2 started.
-    assert.ok((await page.getByTestId('episode-progress').count()) >= 1, 'episodes show their progress');
+    // (The seasons load after the title: wait for them rather than count too early.)
+    await page.getByTestId('episode-progress').first().waitFor({ timeout: 15_000 });
   });
 
   await step('axe-core finds nothing serious on any page at 360, 768, 1440 and 1920 px', async () => {

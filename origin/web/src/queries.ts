@@ -87,6 +87,17 @@ export function useRating(titleId: string) {
   });
 }
 
+/** Onboarding: the titles a new profile picked are loved in one go, then the rows refresh. */
+export function useOnboardingPicks() {
+  const refresh = useRefresh();
+  return useMutation({
+    mutationFn: async (titleIds: string[]) => {
+      await Promise.all(titleIds.map((id) => api.rate(id, 'love')));
+    },
+    onSettled: () => refresh(),
+  });
+}
+
 export function useDismissFromRow() {
   const refresh = useRefresh();
   return useMutation({ mutationFn: api.dismissFromRow, onSettled: (_d, _e, titleId) => refresh(titleId) });

@@ -5,11 +5,18 @@ import { Hero } from '../components/Hero';
 import { StatusMessage } from '../components/StatusMessage';
 import { TitleRow } from '../components/TitleRow';
 import { featuredTitle } from '../format';
+import { Onboarding, onboardingDismissed } from '../components/Onboarding';
 import { useRows } from '../queries';
+import { useSession } from '../session';
 import { paths } from '../router';
+
+/** Rows that come from what the profile did: with none of them, it is new here. */
+const OWN_ROWS = ['continue-watching', 'my-list', 'top-picks'];
 
 export function BrowsePage() {
   const rows = useRows();
+  const { state } = useSession();
+  const profile = state.status === 'signed-in' ? state.account.profile : null;
 
   if (rows.isPending) return <BrowseSkeleton />;
   if (rows.isError) return <StatusMessage title="We could not load the catalogue" message={messageOf(rows.error)} retry />;
@@ -27,6 +34,14 @@ export function BrowsePage() {
   return (
     <main id="main" className="browse" data-testid="browse">
       <Hero title={featured} />
+      {profile && !profile.kids && !rows.data.some((r) => OWN_ROWS.includes(r.id) || r.id.startsWith('because:')) && !onboardingDismissed(profile.id) ? (
+        <Onboarding
+          key={profile.id}
+          profileId={profile.id}
+          profileName={profile.name}
+          titles={distinctTitles(catalogue.flatMap((r) => r.items.map((c) => c.title)))}
+        />
+      ) : null}
       <div className="browse__rows">
         {rows.data.map((row, i) => (
           <TitleRow
@@ -43,6 +58,11 @@ export function BrowsePage() {
       </div>
     </main>
   );
+}
+
+function distinctTitles<T extends { id: string }>(titles: T[]): T[] {
+  const seen = new Set<string>();
+  return titles.filter((t) => !seen.has(t.id) && seen.add(t.id) !== undefined);
 }
 
 function BrowseSkeleton() {
