@@ -333,6 +333,17 @@ fn checked_changes(current: &TitleMeta, edit: TitleEdit) -> ApiResult<TitleChang
             "give at least one field to change",
         ));
     }
+    let dated = facts
+        .as_ref()
+        .map_or(current.facts.release_date.is_some(), |f| {
+            f.release_date.is_some()
+        });
+    if year.is_some_and(|y| y != current.year) && dated {
+        return Err(ApiError::new(
+            Code::InvalidTitle,
+            "year follows the release date: change facts.release_date instead",
+        ));
+    }
     let merged = validate(NewTitle {
         name: name.unwrap_or_else(|| current.name.clone()),
         synopsis: synopsis.unwrap_or_else(|| current.synopsis.clone()),

@@ -298,9 +298,12 @@ impl<A: App> RaftStateMachine<TypeConfig> for StateMachine<A> {
             .map_err(|e| fail(&e))?;
         let file = snapshot.into_std().await;
         let (state, snapshots, meta) = (self.state.clone(), self.snapshots.clone(), meta.clone());
+        let app = self.app.clone();
         let started = std::time::Instant::now();
         blocking(subject.clone(), ErrorVerb::Write, move || {
-            install(&state, &snapshots, &meta, file, received)
+            install(&state, &snapshots, &meta, file, received)?;
+            // A snapshot from an older leader lacks what this version builds at open.
+            super::upgrade(&state, &*app).map_err(|e| e.to_string())
         })
         .await?;
         metrics::counter!("marquee_origin_raft_snapshots_installed_total").increment(1);

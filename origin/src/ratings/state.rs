@@ -88,8 +88,12 @@ pub fn counts(tx: &impl Reads, title_id: &str) -> Result<ThumbCounts, StoreError
     Ok(COUNTS.get(tx, title_id.as_bytes())?.unwrap_or_default())
 }
 
-/// Counts the thumbs of a state file written before counts were kept.
+/// Counts the thumbs of a state file written before counts were kept: all of them again, so
+/// counts a node kept before the upgrade ran are replaced, not added to.
 pub(crate) fn upgrade(tx: &WriteTransaction) -> Result<(), StoreError> {
+    for (k, _) in COUNTS.prefix(tx, b"", false, usize::MAX)? {
+        COUNTS.remove(tx, &k)?;
+    }
     for (k, rating) in RATINGS.prefix(tx, b"", false, usize::MAX)? {
         let title_id = key::last_part(&k);
         let mut counts = COUNTS.get(tx, title_id.as_bytes())?.unwrap_or_default();

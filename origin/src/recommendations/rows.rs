@@ -144,7 +144,11 @@ pub fn for_profile(
 
     // Because you watched: the titles most like each of the last ones played.
     for (watched, _) in taste.played.iter().take(BECAUSE_ROWS) {
-        let Some(source) = catalogue::title(tx, watched)? else {
+        // A title this profile may no longer see (its limit was lowered) names no row.
+        let Some(source) = catalogue::title(tx, watched)?.filter(|t| {
+            t.state == TitleState::Ready
+                && policy::may_watch(profile.maturity, &t.meta.maturity_rating).is_ok()
+        }) else {
             continue;
         };
         let similar = trained

@@ -161,7 +161,7 @@ fn charts_count_today_and_the_week_and_follow_the_limit() {
 }
 
 #[test]
-fn a_thumb_down_keeps_a_title_out_of_every_row() {
+fn a_thumb_down_keeps_a_title_out_of_the_profiles_own_rows() {
     let (s, trained) = world();
     for (t, thumb) in [("c1", Thumb::Love), ("c2", Thumb::Down)] {
         s.apply(Rate::Rate {

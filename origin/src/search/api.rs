@@ -72,7 +72,7 @@ pub async fn search(
             "search index lags; answering from it as it is"
         );
     }
-    let permit = tokio::time::timeout(QUEUE_WAIT, ctx.search.permits.acquire())
+    let permit = tokio::time::timeout(QUEUE_WAIT, ctx.search.permits.clone().acquire_owned())
         .await
         .map_err(|_| {
             ApiError::new(
@@ -80,9 +80,11 @@ pub async fn search(
                 "every search thread is busy; retry shortly",
             )
         })?;
-    let _permit = permit.map_err(|e| ApiError::internal("search permits", e))?;
+    let permit = permit.map_err(|e| ApiError::internal("search permits", e))?;
     let index = ctx.search.clone();
     let found = tokio::task::spawn_blocking(move || {
+        // Held by the search itself: a client that hangs up does not free its thread early.
+        let _permit = permit;
         req.deadline = Instant::now() + TIME_LIMIT;
         query::run(&index, &req).map(|f| (f, req))
     })
@@ -127,7 +129,7 @@ fn answer(req: &Request, found: Found, titles: Vec<Title>) -> SearchResults {
     let mut facets = Facets::default();
     for (root, values) in found.facets {
         let selected = req.filters.get(root);
-        let mut values: Vec<FacetValue> = values
+        let values: Vec<FacetValue> = values
             .into_iter()
             .map(|(value, count)| FacetValue {
                 selected: selected.is_some_and(|s| s.contains(&value)),
@@ -135,6 +137,10 @@ fn answer(req: &Request, found: Found, titles: Vec<Title>) -> SearchResults {
                 count,
             })
             .collect();
+        // Chosen values stay listed even when rarer than the others shown.
+        let (mut values, rest): (Vec<_>, Vec<_>) = values.into_iter().partition(|v| v.selected);
+        let room = FACET_VALUES.saturating_sub(values.len());
+        values.extend(rest.into_iter().take(room));
         match root {
             facet::YEAR | facet::DECADE | facet::LIKED => {
                 values.sort_by_key(|v| std::cmp::Reverse(number(&v.value)));
@@ -142,9 +148,8 @@ fn answer(req: &Request, found: Found, titles: Vec<Title>) -> SearchResults {
             facet::MATURITY => {
                 values.sort_by_key(|v| RATINGS.iter().position(|r| *r == v.value));
             }
-            _ => {}
+            _ => values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value))),
         }
-        values.truncate(FACET_VALUES);
         let slot = match root {
             facet::GENRE => &mut facets.genre,
             facet::YEAR => &mut facets.year,
@@ -320,7 +325,8 @@ pub(crate) fn parse(raw: &str, limit: policy::Maturity) -> ApiResult<Option<Requ
     if let Some(q) = typed.filter(|q| !q.is_empty()) {
         req.words = schema::words(&q);
         req.words.truncate(MAX_WORDS);
-        if req.words.is_empty() {
+        // Only punctuation: nothing matches it, unless filters say what to browse.
+        if req.words.is_empty() && req.filters.is_empty() && req.years == (None, None) {
             return Ok(None);
         }
     }

@@ -51,7 +51,7 @@ pub struct SearchIndex {
     shown: watch::Sender<u64>,
     /// Searches running at once (each on a blocking thread); more wait their turn, so a burst
     /// of slow queries cannot take every thread.
-    pub(super) permits: Semaphore,
+    pub(super) permits: Arc<Semaphore>,
 }
 
 struct Writer {
@@ -95,7 +95,7 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(Writer { writer, seq }),
             shown: watch::channel(seq.unwrap_or(0)).0,
-            permits: Semaphore::new(threads),
+            permits: Arc::new(Semaphore::new(threads)),
         })
     }
 

@@ -417,16 +417,21 @@ mod parameters {
             parse("q=", Maturity::Age18).unwrap().is_some(),
             "an empty box browses"
         );
+        let filtered = parse("q=-&genre=Drama", Maturity::Age18).unwrap();
+        assert!(
+            filtered.is_some_and(|r| r.words.is_empty()),
+            "with filters: browse them"
+        );
         for (query, needle) in [
-            ("decade=1995", "decade"),
-            ("year=1700", "year"),
-            ("liked=10", "liked"),
-            ("maturity=XXX", "maturity"),
-            ("kind=short", "kind"),
-            ("sort=best", "sort"),
-            ("limit=51", "limit"),
-            ("cursor=bzEwMDAx", "cursor"),
-            ("genre=", "genre"),
+            ("decade=1995", "is not a decade"),
+            ("year=1700", "not a year between 1870 and 2100"),
+            ("liked=10", "50, 75 or 90"),
+            ("maturity=XXX", "maturity: one of"),
+            ("kind=short", "film or series"),
+            ("sort=best", "relevance, newest, rating or az"),
+            ("limit=51", "limit: 1 to 50"),
+            ("cursor=bzEwMDAx", "not one this API gave"),
+            ("genre=", "1 to 40 characters"),
             ("nope=1", "unknown parameter"),
         ] {
             let err = parse(query, Maturity::Age18).unwrap_err();

@@ -98,6 +98,9 @@ async fn what_viewers_watch_together_becomes_a_new_profiles_top_picks() {
         watched(&mut v, &a).await;
         watched(&mut v, &b).await;
     }
+    // One more play of the first film, so the chart has a clear number one.
+    let mut fan = viewer(&origin.base, "fan@example.com").await;
+    watched(&mut fan, &a).await;
 
     let mut pat = viewer(&origin.base, "pat@example.com").await;
     let love = json!({"thumb": "love"}).to_string().into_bytes();

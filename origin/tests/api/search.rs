@@ -47,6 +47,14 @@ async fn admins_facts_are_searchable_at_once_within_the_profiles_limit() {
     .await;
     let edited = expect(admin.patch(&path, facts).await, StatusCode::OK).await;
     assert_eq!(edited["year"], 2001, "{edited}");
+    // The year follows the release date; changing it alone would be silently undone.
+    let year_only = json!({"year": 1999});
+    expect_error(
+        admin.patch(&path, year_only).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_title",
+    )
+    .await;
     assert_eq!(edited["facts"]["original_language"], "fr");
     let renamed = json!({"name": "Amélie of Montmartre", "maturity_rating": "R"});
     expect(admin.patch(&path, renamed).await, StatusCode::OK).await;

@@ -51,12 +51,21 @@ export function SearchBox() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  // On the results page the words are the page's: typing updates it in place.
+  // The box shows the results page's words when the page changes under it (Back, a link).
+  const pageWords = onResults ? (params.get('q') ?? '') : null;
+  const [typed, setTyped] = useState(false);
   useEffect(() => {
-    if (!onResults) return;
+    if (pageWords !== null && !typed) setText(pageWords);
+  }, [pageWords, typed]);
+
+  // On the results page the words are the page's: what is typed updates it in place.
+  useEffect(() => {
+    if (!onResults || !typed) return;
+    setTyped(false);
     if ((params.get('q') ?? '') === settled.trim()) return;
     setParams(withWords(params, settled.trim()), { replace: true });
-  }, [onResults, settled, params, setParams]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- runs when the typing settles
+  }, [settled]);
 
   const titles = preview.data?.titles ?? [];
   const showList = open && !onResults && text.trim() !== '' && (titles.length > 0 || !preview.isFetching);
@@ -65,7 +74,9 @@ export function SearchBox() {
 
   const seeAll = () => {
     setOpen(false);
-    go(paths.search(withWords(new URLSearchParams(), text.trim()).toString()));
+    // On the results page the filters and sort in use stay; elsewhere a search starts afresh.
+    const base = onResults ? params : new URLSearchParams();
+    go(paths.search(withWords(base, text.trim()).toString()));
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
@@ -85,6 +96,7 @@ export function SearchBox() {
         seeAll();
       }
     } else if (event.key === 'Escape') {
+      setActive(-1);
       if (showList) setOpen(false);
       else setText('');
     }
@@ -115,6 +127,7 @@ export function SearchBox() {
         data-testid="search-input"
         onChange={(e) => {
           setText(e.target.value);
+          setTyped(true);
           setOpen(true);
           setActive(-1);
         }}
