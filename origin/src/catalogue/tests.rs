@@ -125,9 +125,15 @@ fn ready(s: &TestState, id: &str, now: u64, genres: &[&str], rating: &str) {
     let mut m = meta();
     m.genres = genres.iter().map(|g| (*g).to_owned()).collect();
     m.maturity_rating = rating.into();
+    create_ready(s, id, m, now);
+}
+
+/// Creates title `id` with `meta` at `now`, packaged and ready to play (for other domains'
+/// tests too).
+pub(crate) fn create_ready(s: &TestState, id: &str, meta: TitleMeta, now: u64) {
     s.apply(Command::CreateTitle {
         id: id.into(),
-        meta: m,
+        meta,
         now,
     })
     .unwrap();

@@ -62,8 +62,17 @@ pub async fn train_in_background(
             })
             .await;
             match res {
-                Ok(Ok(())) => metrics::histogram!("marquee_origin_recommend_train_seconds")
-                    .record(started.elapsed().as_secs_f64()),
+                Ok(Ok(())) => {
+                    metrics::histogram!("marquee_origin_recommend_train_seconds")
+                        .record(started.elapsed().as_secs_f64());
+                    if let Some(t) = recs.current() {
+                        metrics::gauge!("marquee_origin_recommend_titles")
+                            .set(t.titles.len() as f64);
+                        metrics::gauge!("marquee_origin_recommend_profiles").set(t.profiles as f64);
+                        metrics::gauge!("marquee_origin_recommend_interactions")
+                            .set(t.interactions as f64);
+                    }
+                }
                 Ok(Err(e)) => tracing::error!(error = %e, "recommendations could not train"),
                 Err(e) => tracing::error!(error = %e, "recommendation training panicked"),
             }

@@ -43,7 +43,6 @@ pub struct Trained {
     /// Profiles and interactions it learnt from.
     pub profiles: usize,
     pub interactions: usize,
-    pub trained_at_ms: u64,
 }
 
 impl Trained {
@@ -147,6 +146,5 @@ pub fn train(tx: &impl Reads, now_ms: u64) -> Result<Trained, TrainError> {
         model,
         top_today: ranked(today.into_iter().map(|(k, v)| (k, v as f64)).collect())?,
         trending: ranked(trending)?,
-        trained_at_ms: now_ms,
     })
 }

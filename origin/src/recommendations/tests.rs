@@ -3,8 +3,7 @@
 
 use super::model::{self, Trained};
 use super::rows::for_profile;
-use crate::catalogue::state::{self as catalogue, Command};
-use crate::catalogue::tests::meta;
+use crate::catalogue::tests::{create_ready, meta};
 use crate::history::state::{Command as History, Report};
 use crate::policy::Maturity;
 use crate::profiles::state::Profile;
@@ -19,16 +18,7 @@ fn title(s: &TestState, id: &str, genre: &str, rating: &str) {
     m.name = format!("Title {id}");
     m.genres = vec![genre.into()];
     m.maturity_rating = rating.into();
-    s.apply(Command::CreateTitle {
-        id: id.into(),
-        meta: m,
-        now: 1,
-    })
-    .unwrap();
-    s.write(|tx| {
-        catalogue::video_queued(tx, id, "job").unwrap();
-        catalogue::job_finished(tx, id, "job", Ok((60.0, Some("job".into())))).unwrap();
-    });
+    create_ready(s, id, m, 1);
 }
 
 fn watch(s: &TestState, profile: &str, title: &str, ago_ms: u64) {

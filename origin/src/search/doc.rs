@@ -34,7 +34,6 @@ pub struct SearchDoc {
     pub liked_percent: Option<u8>,
     /// How many profiles rated it.
     pub ratings: u64,
-    pub created_at: u64,
 }
 
 impl SearchDoc {
@@ -103,6 +102,5 @@ pub fn of_title(tx: &impl Reads, id: &str) -> Result<Option<SearchDoc>, StoreErr
         maturity: Maturity::of_rating(&m.maturity_rating),
         liked_percent: counts.liked_percent(),
         ratings: counts.total(),
-        created_at: t.created_at,
     }))
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Collector, Count, FacetCollector, FacetCounts, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery,
     Occur, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery,
@@ -101,43 +101,26 @@ pub fn run(index: &SearchIndex, req: &Request) -> Result<Found, SearchError> {
             counts.add_facet(Facet::from_path([root]));
         }
         let top = TopDocs::with_limit(req.page.max(1)).and_offset(req.offset);
+        let searched = Searched {
+            searcher: &searcher,
+            query: &*query,
+            req,
+            passed: &passed,
+        };
         let (addrs, total, facet_counts) = match req.sort {
-            Sort::Relevance => {
-                let c = (top.tweak_score(relevance), Count, counts);
-                let (hits, n, fc) =
-                    searcher.search(&*query, &Deadline::new(c, req.deadline, &passed))?;
-                (addresses(hits), n, fc)
-            }
-            Sort::Newest => {
-                let c = (
-                    top.order_by_u64_field(schema::RELEASED, Order::Desc),
-                    Count,
-                    counts,
-                );
-                let (hits, n, fc) =
-                    searcher.search(&*query, &Deadline::new(c, req.deadline, &passed))?;
-                (addresses(hits), n, fc)
-            }
-            Sort::Rating => {
-                let c = (
-                    top.order_by_u64_field(schema::RATING_RANK, Order::Desc),
-                    Count,
-                    counts,
-                );
-                let (hits, n, fc) =
-                    searcher.search(&*query, &Deadline::new(c, req.deadline, &passed))?;
-                (addresses(hits), n, fc)
-            }
-            Sort::Az => {
-                let c = (
-                    top.order_by_string_fast_field(schema::NAME_SORT, Order::Asc),
-                    Count,
-                    counts,
-                );
-                let (hits, n, fc) =
-                    searcher.search(&*query, &Deadline::new(c, req.deadline, &passed))?;
-                (addresses(hits), n, fc)
-            }
+            Sort::Relevance => searched.run(top.tweak_score(relevance), counts)?,
+            Sort::Newest => searched.run(
+                top.order_by_u64_field(schema::RELEASED, Order::Desc),
+                counts,
+            )?,
+            Sort::Rating => searched.run(
+                top.order_by_u64_field(schema::RATING_RANK, Order::Desc),
+                counts,
+            )?,
+            Sort::Az => searched.run(
+                top.order_by_string_fast_field(schema::NAME_SORT, Order::Asc),
+                counts,
+            )?,
         };
         found.total = total;
         for root in facet::ALL {
@@ -167,8 +150,25 @@ pub fn run(index: &SearchIndex, req: &Request) -> Result<Found, SearchError> {
     Ok(found)
 }
 
-fn addresses<K>(hits: Vec<(K, DocAddress)>) -> Vec<DocAddress> {
-    hits.into_iter().map(|(_, a)| a).collect()
+/// One query run within the request's deadline.
+struct Searched<'a> {
+    searcher: &'a tantivy::Searcher,
+    query: &'a dyn Query,
+    req: &'a Request,
+    passed: &'a Arc<AtomicBool>,
+}
+
+impl Searched<'_> {
+    /// The page `top` orders (whatever its sort key), the total and the facet counts, in one pass.
+    fn run<K: 'static + Send + Sync>(
+        &self,
+        top: impl Collector<Fruit = Vec<(K, DocAddress)>>,
+        counts: FacetCollector,
+    ) -> tantivy::Result<(Vec<DocAddress>, usize, FacetCounts)> {
+        let c = Deadline::new((top, Count, counts), self.req.deadline, self.passed);
+        let (hits, total, facets) = self.searcher.search(self.query, &c)?;
+        Ok((hits.into_iter().map(|(_, a)| a).collect(), total, facets))
+    }
 }
 
 /// Best match first; among equals, the most rated, then the latest released.
@@ -189,7 +189,7 @@ fn relevance(seg: &SegmentReader) -> impl Fn(DocId, Score) -> (Score, u64, u64) 
 }
 
 /// The values counted under `root`, most first (ties by value).
-fn values(counts: &tantivy::collector::FacetCounts, root: &str) -> Vec<(String, u64)> {
+fn values(counts: &FacetCounts, root: &str) -> Vec<(String, u64)> {
     let mut out: Vec<(String, u64)> = counts
         .get(Facet::from_path([root]))
         .filter_map(|(f, n)| Some((f.to_path().last()?.to_string(), n)))

@@ -41,8 +41,8 @@ mod engine {
     use std::time::{Duration, Instant};
 
     use crate::catalogue::facts::{Credit, Facts};
-    use crate::catalogue::state::{self as catalogue, Command, TitleChanges};
-    use crate::catalogue::tests::meta;
+    use crate::catalogue::state::{Command, TitleChanges};
+    use crate::catalogue::tests::{create_ready, meta};
     use crate::policy::Maturity;
     use crate::ratings::state::{Command as Rate, Thumb};
     use crate::search::index::SearchIndex;
@@ -74,16 +74,7 @@ mod engine {
             release_date: Some(date.into()),
             ..facts
         };
-        s.apply(Command::CreateTitle {
-            id: id.into(),
-            meta: m,
-            now: 1,
-        })
-        .unwrap();
-        s.write(|tx| {
-            catalogue::video_queued(tx, id, "job").unwrap();
-            catalogue::job_finished(tx, id, "job", Ok((60.0, Some("job".into())))).unwrap();
-        });
+        create_ready(s, id, m, 1);
     }
 
     fn lang(original: &str, audio: &[&str]) -> Facts {
