@@ -93,6 +93,25 @@ pub struct Cli {
     /// Retrain recommendations at most this often, when anything changed [default: 60].
     #[arg(long, env = "MARQUEE_ORIGIN_RECOMMEND_EVERY_SECS")]
     pub recommend_every_secs: Option<u64>,
+    /// Send notification emails through this SMTP server: smtp://host:port (plain, for a
+    /// local relay), smtp://host:587?tls=required (STARTTLS) or smtps://host:465, with the
+    /// user name in the URL (smtp://user@host) and the password in --smtp-password-file.
+    /// Without it, notifications stay in the app.
+    #[arg(long, env = "MARQUEE_ORIGIN_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// File holding the SMTP password (a file, so it never shows in `ps`).
+    #[arg(long, env = "MARQUEE_ORIGIN_SMTP_PASSWORD_FILE")]
+    pub smtp_password_file: Option<PathBuf>,
+    /// Who notification emails come from [default: Marquee <no-reply@marquee.local>].
+    #[arg(long, env = "MARQUEE_ORIGIN_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// The address viewers open the web app at, for links in emails
+    /// [default: --public-url].
+    #[arg(long, env = "MARQUEE_ORIGIN_VIEWER_URL")]
+    pub viewer_url: Option<String>,
+    /// How often each profile gets its picks digest [default: 604800, a week].
+    #[arg(long, env = "MARQUEE_ORIGIN_DIGEST_EVERY_SECS")]
+    pub digest_every_secs: Option<u64>,
     /// Keep blobs (uploads, posters, packages) in this S3 bucket instead of <data-dir>/blobs;
     /// every node of a cluster then shares them.
     #[arg(long, env = "MARQUEE_ORIGIN_S3_BUCKET")]
@@ -158,6 +177,11 @@ pub struct FileConfig {
     pub progress_window_ms: Option<u64>,
     pub recommend_every_secs: Option<u64>,
     pub min_free_disk_mb: Option<u64>,
+    pub smtp_url: Option<String>,
+    pub smtp_password_file: Option<PathBuf>,
+    pub mail_from: Option<String>,
+    pub viewer_url: Option<String>,
+    pub digest_every_secs: Option<u64>,
     pub cluster: Option<FileCluster>,
     pub s3: Option<FileS3>,
 }
@@ -234,6 +258,11 @@ pub struct Config {
     pub unsafe_local_reads: bool,
     /// `None`: blobs on the local disk under `<data-dir>/blobs`.
     pub s3: Option<S3Config>,
+    /// `None`: no email, notifications stay in the app.
+    pub mail: Option<MailConfig>,
+    /// Where links in emails lead (the web app's address).
+    pub viewer_url: Option<String>,
+    pub digest_every_secs: u64,
     /// `None`: a cluster of one (the embedded default).
     pub cluster: Option<ClusterConfig>,
 }
@@ -263,6 +292,15 @@ impl Config {
         };
         let cluster = resolve_cluster(&cli, file.cluster.unwrap_or_default())?;
         let s3 = resolve_s3(&cli, file.s3.unwrap_or_default())?;
+        let mail = MailConfig::resolve(
+            cli.smtp_url.clone().or(file.smtp_url),
+            cli.smtp_password_file.clone().or(file.smtp_password_file),
+            cli.mail_from.clone().or(file.mail_from),
+        )?;
+        let viewer_url = (cli.viewer_url.clone().or(file.viewer_url))
+            .or_else(|| cli.public_url.clone())
+            .or_else(|| file.public_url.clone())
+            .map(|u| u.trim_end_matches('/').to_owned());
         let data_dir = cli
             .data_dir
             .or(file.data_dir)
@@ -275,6 +313,13 @@ impl Config {
         let config = Self {
             cluster,
             s3,
+            mail,
+            viewer_url,
+            digest_every_secs: cli
+                .digest_every_secs
+                .or(file.digest_every_secs)
+                .unwrap_or(604_800)
+                .max(1),
             unsafe_local_reads: cli.unsafe_local_reads,
             job_lease_secs: cli.job_lease_secs.or(file.job_lease_secs).unwrap_or(30),
             snapshot_every: cli
@@ -404,6 +449,70 @@ impl Config {
 
     pub fn public_key_file(&self) -> PathBuf {
         self.data_dir.join("token-public-key")
+    }
+}
+
+/// How origin sends email. The password is read from its file at start and never printed.
+#[derive(Clone, PartialEq)]
+pub struct MailConfig {
+    pub smtp_url: String,
+    pub password: Option<String>,
+    pub from: String,
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &self.smtp_url)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+impl MailConfig {
+    fn resolve(
+        url: Option<String>,
+        password_file: Option<PathBuf>,
+        from: Option<String>,
+    ) -> Result<Option<Self>, ConfigError> {
+        let Some(url) = url else {
+            return Ok(None);
+        };
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        let parsed = match url::Url::parse(&url) {
+            Ok(u) if ["smtp", "smtps"].contains(&u.scheme()) && u.host_str().is_some() => u,
+            _ => {
+                return bad(format!(
+                    "--smtp-url {url:?} must look like smtp://host:port or smtps://host:465"
+                ));
+            }
+        };
+        if parsed.password().is_some() {
+            return bad(
+                "--smtp-url must not hold the password: put it in --smtp-password-file".into(),
+            );
+        }
+        let password = match password_file {
+            Some(path) => Some(
+                std::fs::read_to_string(&path)
+                    .map_err(|source| ConfigError::Read { path, source })?
+                    .trim()
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        let from = from.unwrap_or_else(|| "Marquee <no-reply@marquee.local>".into());
+        if from.parse::<lettre::message::Mailbox>().is_err() {
+            return bad(format!(
+                "--mail-from {from:?} is not an address such as \"Marquee <no-reply@example.com>\""
+            ));
+        }
+        Ok(Some(Self {
+            smtp_url: url,
+            password,
+            from,
+        }))
     }
 }
 

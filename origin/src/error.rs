@@ -41,6 +41,8 @@ pub enum Code {
     ProfileRequired,
     ListFull,
     TitleNotReady,
+    ComingSoon,
+    AlreadyReleased,
     JobInProgress,
     ClusterChangeRefused,
     TooManyAttempts,
@@ -52,7 +54,7 @@ pub enum Code {
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
-    pub const ALL: [Code; 33] = [
+    pub const ALL: [Code; 35] = [
         Self::InvalidEmail,
         Self::PasswordTooShort,
         Self::PasswordTooLong,
@@ -79,6 +81,8 @@ impl Code {
         Self::ProfileRequired,
         Self::ListFull,
         Self::TitleNotReady,
+        Self::ComingSoon,
+        Self::AlreadyReleased,
         Self::JobInProgress,
         Self::ClusterChangeRefused,
         Self::TooManyAttempts,
@@ -105,6 +109,7 @@ impl Code {
             Self::NotFound => S::NOT_FOUND,
             Self::EmailTaken | Self::TitleNotReady | Self::JobInProgress => S::CONFLICT,
             Self::AlreadyExists | Self::ListFull => S::CONFLICT,
+            Self::ComingSoon | Self::AlreadyReleased => S::CONFLICT,
             Self::ClusterChangeRefused | Self::ProfileLimitReached | Self::ProfileRequired => {
                 S::CONFLICT
             }
@@ -143,6 +148,8 @@ impl Code {
             Self::ProfileRequired => "profile_required",
             Self::ListFull => "list_full",
             Self::TitleNotReady => "title_not_ready",
+            Self::ComingSoon => "coming_soon",
+            Self::AlreadyReleased => "already_released",
             Self::JobInProgress => "job_in_progress",
             Self::ClusterChangeRefused => "cluster_change_refused",
             Self::TooManyAttempts => "too_many_attempts",

@@ -66,6 +66,7 @@ fn title(n: u64) -> Title {
         package_dir: Some(format!("{:032x}", 0xc000_0000_0000u64 + n)),
         markers: Markers::default(),
         created_at: 1_700_000_000 + n,
+        premieres_at: None,
     }
 }
 

@@ -28,6 +28,7 @@ pub mod keys;
 pub mod media;
 pub mod metrics;
 pub mod mylist;
+pub mod notifications;
 pub mod playback;
 pub mod policy;
 pub mod profiles;

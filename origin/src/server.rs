@@ -30,7 +30,7 @@ use crate::raft::{Cluster, GroupCommit, NodeAddrs, OpenError, Options, Replicate
 use crate::recommendations::Recommendations;
 use crate::search::index::SearchIndex;
 use crate::state::Origin;
-use crate::{jobs, media, recommendations, search, web};
+use crate::{jobs, media, notifications, recommendations, search, web};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -61,6 +61,8 @@ pub enum ServerError {
     },
     #[error("cannot open the search index: {0}")]
     Search(String),
+    #[error("cannot set up email: {0}")]
+    Mail(String),
     #[error("could not join the cluster through {via}: {reason}")]
     Join { via: String, reason: String },
 }
@@ -158,6 +160,24 @@ pub async fn run(
         recommend_every,
         stop_rx.clone(),
     ));
+    let mailer = match &ctx.config.mail {
+        Some(mail) => {
+            let viewer_url = ctx
+                .config
+                .viewer_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}"));
+            Some(Arc::new(
+                notifications::mailer::Mailer::new(mail, &viewer_url).map_err(ServerError::Mail)?,
+            ))
+        }
+        None => None,
+    };
+    let notifier = tokio::spawn(notifications::notifier::run(
+        ctx.clone(),
+        mailer,
+        stop_rx.clone(),
+    ));
     let drain = Duration::from_secs(ctx.config.drain_timeout_secs);
     let app = app(ctx, prometheus);
 
@@ -213,6 +233,12 @@ pub async fn run(
         .is_err()
     {
         tracing::warn!("recommendation trainer did not stop in time");
+    }
+    if tokio::time::timeout(Duration::from_secs(5), notifier)
+        .await
+        .is_err()
+    {
+        tracing::warn!("notifier did not stop in time");
     }
     if let Err(e) = raft.shutdown().await {
         tracing::error!(error = %e, "raft shutdown failed");

@@ -78,6 +78,7 @@ fn title(f: &Film) -> Title {
         package_dir: None,
         markers: Markers::default(),
         created_at: 1_700_000_000,
+        premieres_at: None,
     }
 }
 

@@ -19,8 +19,8 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::raft::{GroupCommit, ReadError, Replicated, StoreError, WriteError};
 use crate::state::{Command, DomainCommand, Guarded, Origin, Outcome};
 use crate::{
-    accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings,
-    recommendations, rows, search, series, subtitles,
+    accounts, catalogue, cluster, history, jobs, mylist, notifications, playback, profiles,
+    ratings, recommendations, rows, search, series, subtitles,
 };
 use recommendations::Recommendations;
 use search::index::SearchIndex;
@@ -201,6 +201,21 @@ pub fn router() -> Router<Ctx> {
             put(ratings::api::rate).delete(ratings::api::unrate),
         )
         .route("/rows", get(rows::api::rows))
+        .route("/notifications", get(notifications::api::list))
+        .route("/notifications/read", post(notifications::api::mark_read))
+        .route("/notifications/events", get(notifications::api::events))
+        .route(
+            "/notifications/preferences",
+            get(notifications::api::get_preferences).put(notifications::api::put_preferences),
+        )
+        .route(
+            "/reminders/{title_id}",
+            put(notifications::api::remind).delete(notifications::api::forget_reminder),
+        )
+        .route(
+            "/unsubscribe/{token}",
+            get(notifications::api::unsubscribe_info).post(notifications::api::unsubscribe),
+        )
         .route("/search", get(search::api::search))
         .route("/titles", get(catalogue::api::list))
         .route("/titles/{id}", get(catalogue::api::one))
@@ -221,6 +236,10 @@ pub fn router() -> Router<Ctx> {
         .route(
             "/admin/titles/{id}/markers",
             put(catalogue::api::put_markers),
+        )
+        .route(
+            "/admin/titles/{id}/premiere",
+            put(catalogue::api::put_premiere),
         )
         .route(
             "/admin/titles/{id}/seasons",

@@ -8,8 +8,8 @@ use crate::catalogue::state::{TitleKind, TitleState};
 use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::state::JobState;
 use crate::{
-    accounts, catalogue, cluster, history, jobs, mylist, playback, profiles, ratings, rows, search,
-    series, subtitles,
+    accounts, catalogue, cluster, history, jobs, mylist, notifications, playback, profiles,
+    ratings, rows, search, series, subtitles,
 };
 
 #[derive(OpenApi)]
@@ -22,6 +22,11 @@ use crate::{
         catalogue::api::list, catalogue::api::one, catalogue::api::poster, catalogue::api::create,
         catalogue::api::admin_one, catalogue::api::edit,
         catalogue::api::put_poster, catalogue::api::put_video, catalogue::api::put_markers,
+        catalogue::api::put_premiere,
+        notifications::api::list, notifications::api::mark_read, notifications::api::events,
+        notifications::api::get_preferences, notifications::api::put_preferences,
+        notifications::api::remind, notifications::api::forget_reminder,
+        notifications::api::unsubscribe_info, notifications::api::unsubscribe,
         jobs::api::job, playback::api::playback,
         series::api::seasons, series::api::admin_seasons, series::api::create_season,
         series::api::create_episode, series::api::edit_episode, series::api::put_markers,
@@ -50,6 +55,11 @@ use crate::{
         jobs::wire::Job, playback::wire::PlaybackRequest, playback::wire::Playback,
         playback::wire::PlaybackEdge, cluster::wire::ClusterView, cluster::wire::Member,
         cluster::wire::NewMember, cluster::wire::Role,
+        notifications::wire::Notification, notifications::wire::NotificationList,
+        notifications::wire::MarkRead, notifications::wire::KindPreference,
+        notifications::wire::Preferences, notifications::wire::UnreadEvent,
+        notifications::wire::Unsubscribe, notifications::wire::Premiere,
+        notifications::state::Kind,
         ErrorBody, ErrorDetail, Code, TitleKind, TitleState, JobState,
     )),
     modifiers(&SessionCookie),
@@ -59,6 +69,7 @@ use crate::{
         (name = "titles", description = "The catalogue and playback"),
         (name = "lists", description = "What the chosen profile keeps: My List, ratings, progress and history"),
         (name = "admin", description = "Catalogue management (admins only)"),
+        (name = "notifications", description = "The chosen profile's notification centre, its preferences, reminders, and unsubscribing from emails"),
     )
 )]
 pub struct ApiDoc;

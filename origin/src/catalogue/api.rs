@@ -222,6 +222,7 @@ fn mine(tx: &impl Reads, profile_id: &str, title_id: &str) -> Result<Mine, Store
         progress: history::state::progress(tx, profile_id, title_id)?
             .as_ref()
             .map(ItemProgress::from),
+        reminded: crate::notifications::state::is_reminded(tx, profile_id, title_id)?,
     })
 }
 
@@ -393,6 +394,47 @@ pub async fn put_markers(
         markers,
     };
     let Applied::Title(title) = ctx.apply_guarded(admin.guard, cmd).await?;
+    Ok(axum::Json(Title::from(&*title)))
+}
+
+/// Set when a title premieres (admin): until then it is "coming soon", shown with a "Remind me"
+/// and not playable; at that time, those who asked are reminded. `null` releases it now.
+#[utoipa::path(put, path = "/api/v1/admin/titles/{id}/premiere", security(("session" = [])), tag = "admin", params(("id" = String, Path, description = "Title id")),
+    request_body = crate::notifications::wire::Premiere,
+    responses(
+        (status = 200, description = "Set; the title as it is now", body = Title),
+        (status = 401, description = "unauthenticated: no session, or it ended", body = ErrorBody),
+        (status = 403, description = "forbidden: not an admin", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 422, description = "invalid_title: the time is before 2000 or after 2100", body = ErrorBody),
+        (status = 400, description = "invalid_json: the body is not valid JSON (or empty_body)", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type: wrong Content-Type", body = ErrorBody),
+        (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
+        (status = 507, description = "insufficient_storage: the node's disk is nearly full; nothing was changed", body = ErrorBody),
+    ))]
+pub async fn put_premiere(
+    State(ctx): State<Ctx>,
+    admin: AdminWrite,
+    Path(id): Path<String>,
+    Json(body): Json<crate::notifications::wire::Premiere>,
+) -> ApiResult<axum::Json<Title>> {
+    // 2000-01-01 to 2100-01-01: a typo of milliseconds for seconds is refused, not stored.
+    if body
+        .premieres_at
+        .is_some_and(|at| !(946_684_800..4_102_444_800).contains(&at))
+    {
+        return Err(ApiError::new(
+            Code::InvalidTitle,
+            "premieres_at is Unix seconds between 2000 and 2100",
+        ));
+    }
+    let title = visible_title(&ctx, &id, true).await?;
+    let cmd = Command::SetPremiere {
+        id: title.id,
+        at: body.premieres_at,
+    };
+    let Applied::Title(title) = ctx.apply_guarded(admin.guard, cmd).await?;
+    tracing::info!(title_id = %title.id, premieres_at = ?title.premieres_at, "premiere set");
     Ok(axum::Json(Title::from(&*title)))
 }
 

@@ -76,9 +76,18 @@ pub struct Title {
     #[serde(default)]
     pub markers: Markers,
     pub created_at: u64,
+    /// When viewers may start watching (Unix seconds); until then the title is "coming soon":
+    /// shown, not playable, and viewers may ask to be reminded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub premieres_at: Option<u64>,
 }
 
 impl Title {
+    /// Whether it is announced but not yet out at `now` (Unix seconds).
+    pub fn coming_soon(&self, now: u64) -> bool {
+        self.premieres_at.is_some_and(|at| at > now)
+    }
+
     /// Where the live package starts, e.g. `/media/<id>/<job id>`, without a trailing slash.
     pub fn package_path(&self) -> String {
         match &self.package_dir {
@@ -114,6 +123,12 @@ pub enum Command {
     SetTitleMarkers {
         id: String,
         markers: Markers,
+    },
+    /// Sets or clears when a title premieres; a ready title's release (and the reminders and
+    /// notifications it fires) moves with it.
+    SetPremiere {
+        id: String,
+        at: Option<u64>,
     },
 }
 
@@ -196,6 +211,7 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
                 poster: None,
                 job_id: None,
                 created_at: *now,
+                premieres_at: None,
             };
             put(tx, &title)?;
             Ok(Ok(Applied::Title(Box::new(title))))
@@ -233,6 +249,17 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
                 return Ok(Err(Rejection::TitleNotFound));
             };
             title.markers = *markers;
+            store(tx, &title)?;
+            Ok(Ok(Applied::Title(Box::new(title))))
+        }
+        Command::SetPremiere { id, at } => {
+            let Some(mut title) = TITLES.get(tx, id.as_bytes())? else {
+                return Ok(Err(Rejection::TitleNotFound));
+            };
+            title.premieres_at = *at;
+            if title.state == TitleState::Ready {
+                crate::notifications::state::premiere_moved(tx, &title.id, *at)?;
+            }
             store(tx, &title)?;
             Ok(Ok(Applied::Title(Box::new(title))))
         }
@@ -370,6 +397,7 @@ pub(crate) fn series_playable(tx: &WriteTransaction, id: &str) -> Result<(), Sto
         && title.state != TitleState::Ready
     {
         title.state = TitleState::Ready;
+        crate::notifications::state::title_released(tx, &title)?;
         store(tx, &title)?;
     }
     Ok(())
@@ -391,6 +419,9 @@ pub(crate) fn job_finished(
     }
     match result {
         Ok((duration, package_dir)) => {
+            if title.state != TitleState::Ready {
+                crate::notifications::state::title_released(tx, &title)?;
+            }
             title.state = TitleState::Ready;
             title.duration_secs = Some(duration);
             title.package_dir = package_dir;

@@ -66,6 +66,9 @@ pub struct Title {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewer_rating: Option<ViewerRating>,
     pub created_at: u64,
+    /// When it premieres (Unix seconds): until then it is coming soon and cannot be played.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub premieres_at: Option<u64>,
     /// The chosen profile's marks on this title (on a title page, with a profile chosen).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mine: Option<Mine>,
@@ -98,6 +101,9 @@ pub struct Mine {
     /// For a film: where the profile is in it (a series' is per episode, in its seasons).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<ItemProgress>,
+    /// Whether the profile asked to be reminded when this coming-soon title is out.
+    #[serde(default)]
+    pub reminded: bool,
 }
 
 impl From<&state::Title> for Title {
@@ -127,6 +133,7 @@ impl From<&state::Title> for Title {
             subtitle_languages: Vec::new(),
             viewer_rating: None,
             created_at: t.created_at,
+            premieres_at: t.premieres_at,
             mine: None,
         }
     }

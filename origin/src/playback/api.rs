@@ -108,6 +108,15 @@ pub async fn playback(
             "this title is not ready to play yet",
         ));
     }
+    if let Some(at) = title
+        .premieres_at
+        .filter(|_| title.coming_soon(ids::now_unix()))
+    {
+        return Err(ApiError::new(
+            Code::ComingSoon,
+            format!("this title premieres at {at} (Unix seconds); ask to be reminded instead"),
+        ));
+    }
     // What plays: the film's own package, or one episode's.
     let (media_id, package_path, markers, episode, next_episode) = match episodes {
         None => (

@@ -169,6 +169,7 @@ fn delete(tx: &WriteTransaction, account_id: &str, id: &str) -> Result<Outcome, 
     crate::mylist::state::forget_profile(tx, id)?;
     crate::ratings::state::forget_profile(tx, id)?;
     crate::history::state::forget_profile(tx, id)?;
+    crate::notifications::state::forget_profile(tx, id)?;
     Ok(Ok(Applied::Done))
 }
 
@@ -204,4 +205,17 @@ pub fn of_account(tx: &impl Reads, account_id: &str) -> Result<Vec<Profile>, Sto
         }
     }
     Ok(out)
+}
+
+/// Profile `id`, whoever owns it (for work done on a profile's behalf: notifications).
+pub fn profile(tx: &impl Reads, id: &str) -> Result<Option<Profile>, StoreError> {
+    PROFILES.get(tx, id.as_bytes())
+}
+
+/// Every profile, in id order.
+pub fn each(tx: &impl Reads, mut f: impl FnMut(Profile)) -> Result<(), StoreError> {
+    PROFILES.for_each(tx, |_, p| {
+        f(p);
+        Ok(())
+    })
 }

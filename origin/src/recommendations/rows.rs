@@ -34,12 +34,15 @@ struct Picker<'a, R: Reads> {
     tx: &'a R,
     limit: Maturity,
     skip: HashSet<String>,
+    /// Coming-soon titles are not recommended: they cannot be played yet.
+    now: u64,
 }
 
 impl<R: Reads> Picker<'_, R> {
     fn title(&self, id: &str) -> Result<Option<Title>, StoreError> {
         Ok(catalogue::title(self.tx, id)?.filter(|t| {
             t.state == TitleState::Ready
+                && !t.coming_soon(self.now)
                 && !self.skip.contains(&t.id)
                 && policy::may_watch(self.limit, &t.meta.maturity_rating).is_ok()
         }))
@@ -79,6 +82,7 @@ impl<R: Reads> Picker<'_, R> {
             let have: HashSet<String> = titles.iter().map(|t| t.id.clone()).collect();
             let keep = |t: &Title| {
                 !have.contains(&t.id)
+                    && !t.coming_soon(self.now)
                     && !self.skip.contains(&t.id)
                     && policy::may_watch(self.limit, &t.meta.maturity_rating).is_ok()
             };
@@ -116,6 +120,7 @@ pub fn for_profile(
         tx,
         limit: profile.maturity,
         skip: taste.seen().cloned().collect(),
+        now: crate::ids::now_unix(),
     };
     let genre_affinity = affinity(tx, &taste)?;
     let mut liked_genres: Vec<(&String, &f32)> = genre_affinity.iter().collect();
@@ -192,7 +197,7 @@ pub fn for_profile(
 }
 
 /// How much the profile likes each genre: the weights of the titles it likes, per genre.
-fn affinity(tx: &impl Reads, taste: &Taste) -> Result<HashMap<String, f32>, StoreError> {
+pub(crate) fn affinity(tx: &impl Reads, taste: &Taste) -> Result<HashMap<String, f32>, StoreError> {
     let mut out: HashMap<String, f32> = HashMap::new();
     for (id, w) in &taste.weights {
         if let Some(t) = catalogue::title(tx, id)? {

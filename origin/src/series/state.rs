@@ -280,6 +280,9 @@ pub(crate) fn job_finished(
     }
     match result {
         Ok((duration, package_dir)) => {
+            if episode.state != TitleState::Ready {
+                crate::notifications::state::episode_released(tx, &episode.id)?;
+            }
             episode.state = TitleState::Ready;
             episode.duration_secs = Some(duration);
             episode.package_dir = package_dir;

@@ -17,7 +17,9 @@ use redb::WriteTransaction;
 use serde::{Deserialize, Serialize};
 
 use crate::raft::{App, StoreError};
-use crate::{accounts, catalogue, history, jobs, mylist, profiles, ratings, series, subtitles};
+use crate::{
+    accounts, catalogue, history, jobs, mylist, notifications, profiles, ratings, series, subtitles,
+};
 
 /// Every replicated change, by domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +34,7 @@ pub enum Command {
     Ratings(ratings::state::Command),
     History(history::state::Command),
     Jobs(jobs::state::Command),
+    Notifications(notifications::state::Command),
     /// `{"guard", "command"}`: a change that applies only while its session still may.
     Guarded(Guarded),
 }
@@ -55,6 +58,7 @@ pub enum Outcome {
     Ratings(ratings::state::Outcome),
     History(history::state::Outcome),
     Jobs(jobs::state::Outcome),
+    Notifications(notifications::state::Outcome),
     /// A guarded command whose session could no longer make it; nothing changed.
     Refused(accounts::state::GuardRefusal),
 }
@@ -96,6 +100,7 @@ domain!(MyList, mylist);
 domain!(Ratings, ratings);
 domain!(History, history);
 domain!(Jobs, jobs);
+domain!(Notifications, notifications);
 
 /// The replicated application of an origin node.
 #[derive(Debug, Default)]
@@ -116,6 +121,9 @@ impl App for Origin {
             Command::Ratings(c) => Outcome::Ratings(ratings::state::apply(tx, c)?),
             Command::History(c) => Outcome::History(history::state::apply(tx, c)?),
             Command::Jobs(c) => Outcome::Jobs(jobs::state::apply(tx, c)?),
+            Command::Notifications(c) => {
+                Outcome::Notifications(notifications::state::apply(tx, c)?)
+            }
             Command::Guarded(g) => match accounts::state::check_guard(tx, &g.guard)? {
                 Ok(()) => self.apply(tx, &g.command)?,
                 Err(refusal) => Outcome::Refused(refusal),
