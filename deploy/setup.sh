@@ -83,3 +83,10 @@ ensure_python_tools() {
   fi
   export MARQUEE_SCHEMATHESIS="$venv/bin/schemathesis" MARQUEE_MOTO_SERVER="$venv/bin/moto_server"
 }
+
+# Installs MailDev (npm, pinned in deploy/mail) and exports MARQUEE_MAILDEV: the local SMTP
+# server with a web inbox that `marquee up` and the tests deliver notification emails to.
+ensure_mail_tools() {
+  npm_install "$ROOT/deploy/mail" || return
+  export MARQUEE_MAILDEV="$ROOT/deploy/mail/node_modules/.bin/maildev"
+}

@@ -72,6 +72,7 @@ step "web app build" build_web || exit 1
 step "web unit tests (vitest)" npm test --prefix "$ROOT/origin/web" || true
 step "npm ci (deploy/e2e)" npm_install "$ROOT/deploy/e2e" || exit 1
 step "python tools (schemathesis, moto)" ensure_python_tools || exit 1
+step "mail server (maildev)" ensure_mail_tools || exit 1
 step "cargo fmt --check" cargo fmt --all --check || true
 step "cargo clippy (-D warnings)" cargo clippy --workspace --all-targets -- -D warnings || true
 step "cargo build (bins and tests)" cargo build --workspace --bins --tests || exit 1

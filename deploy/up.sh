@@ -11,6 +11,7 @@ cd "$ROOT"
 ensure_packages
 choose_target_dir
 build_web
+ensure_mail_tools
 log "cargo build --release --bins"
 cargo build --release --bins
 exec "$TARGET_DIR/release/marquee" up "$@"

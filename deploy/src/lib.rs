@@ -18,6 +18,7 @@ pub mod children;
 pub mod cli;
 pub mod cluster;
 pub mod front;
+pub mod mail;
 pub mod ports;
 pub mod poster;
 pub mod seed;

@@ -52,6 +52,8 @@ pub enum UpError {
     Seed(#[from] SeedError),
     #[error("cannot listen for signals: {0}")]
     Signals(std::io::Error),
+    #[error("the mail server: {0}")]
+    Mail(String),
     #[error("cannot pick a free port: {0}")]
     Port(std::io::Error),
 }
@@ -65,6 +67,8 @@ pub struct World {
     pub control_plane_url: String,
     pub edges: Vec<(String, String, String)>,
     pub seeded: Option<SeedReport>,
+    /// The web inbox notification emails land in, when MailDev runs.
+    pub inbox: Option<String>,
 }
 
 /// Runs `marquee up` until stopped. `Ok` after a clean stop on SIGINT/SIGTERM.
@@ -170,8 +174,20 @@ async fn bring_up(
     let cp_url = cp.url.unwrap_or_default();
     wait_healthy(&http, "control-plane", &cp_url).await?;
 
+    let inbox = match crate::mail::find_maildev() {
+        Some(bin) => Some(crate::mail::start(sup, bin, &state.root().join("mail")).await?),
+        None => {
+            eprintln!(
+                "warning: MailDev is not installed (deploy/mail); notifications stay in the app. \
+                 Install it with: npm ci --prefix deploy/mail"
+            );
+            None
+        }
+    };
+    let mail = inbox.as_ref().map(|i| i.smtp_url.as_str());
+
     let (origin_url, origin_nodes) = if args.origin_nodes > 1 {
-        let nodes = start_origin_cluster(sup, bins, state, args, &cp_url).await?;
+        let nodes = start_origin_cluster(sup, bins, state, args, &cp_url, mail).await?;
         for (i, url) in nodes.iter().enumerate() {
             wait_healthy(&http, &format!("origin-{}", i + 1), url).await?;
         }
@@ -181,7 +197,7 @@ async fn bring_up(
             .map_err(UpError::Port)?;
         (front, nodes)
     } else {
-        let url = start_origin(sup, bins, state, args, &cp_url).await?;
+        let url = start_origin(sup, bins, state, args, &cp_url, mail).await?;
         wait_healthy(&http, "origin", &url).await?;
         (url.clone(), vec![url])
     };
@@ -222,6 +238,7 @@ async fn bring_up(
         control_plane_url: cp_url,
         edges,
         seeded,
+        inbox: inbox.map(|i| i.web_url),
     })
 }
 
@@ -231,8 +248,9 @@ async fn start_origin(
     state: &StateDir,
     args: &UpArgs,
     cp_url: &str,
+    mail: Option<&str>,
 ) -> Result<String, UpError> {
-    let argv = origin_args(args, cp_url, args.port, &state.origin_dir());
+    let argv = origin_args(args, cp_url, args.port, &state.origin_dir(), mail);
     let origin = sup
         .spawn(ServiceSpec {
             name: "origin".into(),
@@ -253,6 +271,7 @@ async fn start_origin_cluster(
     state: &StateDir,
     args: &UpArgs,
     cp_url: &str,
+    mail: Option<&str>,
 ) -> Result<Vec<String>, UpError> {
     let secret = state.cluster_secret()?;
     let raft_ports = state.cluster_ports(args.origin_nodes)?;
@@ -261,7 +280,7 @@ async fn start_origin_cluster(
     for (i, raft_port) in raft_ports.iter().enumerate() {
         let n = i as u32 + 1;
         let dir = state.origin_node_dir(n);
-        let mut argv = origin_args(args, cp_url, 0, &dir);
+        let mut argv = origin_args(args, cp_url, 0, &dir, mail);
         argv.extend(os_args(&[
             "--node-id",
             &n.to_string(),
@@ -290,12 +309,13 @@ async fn start_origin_cluster(
 }
 
 /// Flags every origin node gets: where it listens, its data dir, the control-plane, the admin,
-/// the web app and the token lifetime.
+/// the web app, the token lifetime, and the mail server with the address links in emails use.
 fn origin_args(
     args: &UpArgs,
     cp_url: &str,
     port: u16,
     data_dir: &std::path::Path,
+    mail: Option<&str>,
 ) -> Vec<OsString> {
     let mut argv = os_args(&["--listen", &format!("127.0.0.1:{port}")]);
     argv.extend(os_args(&["--data-dir"]));
@@ -318,6 +338,16 @@ fn origin_args(
     }
     if let Some(ttl) = args.token_ttl_secs {
         argv.extend(os_args(&["--token-ttl-secs", &ttl.to_string()]));
+    }
+    if let Some(smtp) = mail {
+        argv.extend(os_args(&["--smtp-url", smtp]));
+        // With a fixed port the viewer's address is known now; with port 0, origin's own is it.
+        if args.port != 0 {
+            argv.extend(os_args(&[
+                "--viewer-url",
+                &format!("http://127.0.0.1:{}", args.port),
+            ]));
+        }
     }
     argv
 }
@@ -451,6 +481,9 @@ fn print_summary(world: &World, state: &StateDir) {
         "  admin: {ADMIN_EMAIL} (password in {})",
         state.admin_password_file().display()
     );
+    if let Some(inbox) = &world.inbox {
+        println!("  inbox: {inbox} (notification emails)");
+    }
     println!("  control-plane: {}", world.control_plane_url);
     for (id, region, url) in &world.edges {
         println!("  edge {id} ({region}): {url}");

@@ -625,3 +625,17 @@ pub fn unsubscribe_link(
 pub fn digest_round(tx: &impl Reads) -> Result<Option<u64>, StoreError> {
     DIGEST.get(tx, b"digest")
 }
+
+/// Titles waiting for their premiere after `now`, soonest first, at most `limit`.
+pub fn upcoming_titles(tx: &impl Reads, now: u64, limit: usize) -> Result<Vec<String>, StoreError> {
+    let start = key::u64(now.saturating_add(1));
+    let mut out = Vec::new();
+    for (_, release) in RELEASES.range(tx, &start, None, false, limit * 4)? {
+        if let Release::Title { title_id } = release
+            && out.len() < limit
+        {
+            out.push(title_id);
+        }
+    }
+    Ok(out)
+}

@@ -6,7 +6,7 @@ use super::wire::{Row, Rows};
 use crate::accounts::MaybeViewer;
 use crate::api::Ctx;
 use crate::catalogue::genres;
-use crate::catalogue::state::{self as catalogue, Title};
+use crate::catalogue::state::{self as catalogue, Title, TitleState};
 use crate::catalogue::wire::Title as TitleWire;
 use crate::error::{ApiResult, ErrorBody};
 use crate::history::wire::ContinueItem;
@@ -51,7 +51,10 @@ pub(crate) fn home_rows(
     trained: Option<&Trained>,
 ) -> Result<Vec<Row>, StoreError> {
     let limit = policy::limit_of(profile);
-    let allowed = |t: &Title| policy::may_watch(limit, &t.meta.maturity_rating).is_ok();
+    let now = crate::ids::now_unix();
+    let visible = |t: &Title| policy::may_watch(limit, &t.meta.maturity_rating).is_ok();
+    // Rows of things to watch hold what can be played; coming-soon titles have a row of their own.
+    let allowed = |t: &Title| visible(t) && !t.coming_soon(now);
     let mut rows = Vec::new();
     if let Some(p) = profile {
         let items = history::api::continue_row(tx, &p.id, p.maturity)?;
@@ -88,6 +91,21 @@ pub(crate) fn home_rows(
     }
     let new = catalogue::newest(tx, ROW_LENGTH, MAX_SCAN, &allowed)?;
     rows.extend(catalogue_row("new".into(), "New releases".into(), new));
+    let mut soon = Vec::new();
+    for id in crate::notifications::state::upcoming_titles(tx, now, ROW_LENGTH)? {
+        if let Some(t) = catalogue::title(tx, &id)?
+            && t.state == TitleState::Ready
+            && t.coming_soon(now)
+            && visible(&t)
+        {
+            soon.push(t);
+        }
+    }
+    rows.extend(catalogue_row(
+        "coming-soon".into(),
+        "Coming soon".into(),
+        soon,
+    ));
     // Genre rows: the biggest genres, those the profile likes most first.
     let mut genres = genres::top(tx, GENRE_ROWS)?;
     genres.sort_by(|a, b| {

@@ -9,7 +9,7 @@ use crate::history::wire::ContinueItem;
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Row {
     /// Stable within a page: `continue-watching`, `my-list`, `top-picks`, `because:<title id>`,
-    /// `top-10`, `trending`, `new`, `genre:<name>`.
+    /// `top-10`, `trending`, `new`, `coming-soon`, `genre:<name>`.
     pub id: String,
     /// What the row is called on screen.
     pub name: String,

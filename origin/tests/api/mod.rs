@@ -3,6 +3,7 @@ mod cluster;
 mod disk;
 mod lists;
 mod media;
+mod notifications;
 mod openapi_fuzz;
 mod playback;
 mod profiles;

@@ -8,6 +8,8 @@ import { AuthPage } from './pages/AuthPage';
 import { BrowsePage } from './pages/BrowsePage';
 import { HistoryPage } from './pages/HistoryPage';
 import { MyListPage } from './pages/MyListPage';
+import { NotificationSettingsPage } from './pages/NotificationSettingsPage';
+import { UnsubscribePage } from './pages/UnsubscribePage';
 import { PlayerPage } from './pages/PlayerPage';
 import { ProfileEditorPage } from './pages/ProfileEditorPage';
 import { SearchPage } from './pages/SearchPage';
@@ -37,6 +39,11 @@ export function App() {
       <Route path="/my-list" element={<Watching title="My List" bar><MyListPage /></Watching>} />
       <Route path="/history" element={<Watching title="Viewing history" bar><HistoryPage /></Watching>} />
       <Route path="/watch/:id" element={<Watching title="Watching"><WatchRoute /></Watching>} />
+      <Route
+        path="/settings/notifications"
+        element={<Watching title="Notification settings" bar><NotificationSettingsPage /></Watching>}
+      />
+      <Route path="/unsubscribe/:token" element={<UnsubscribeRoute />} />
       <Route
         path="*"
         element={
@@ -109,6 +116,13 @@ function EditProfile() {
 function TitleRoute() {
   const { id = '' } = useParams();
   return <TitlePage key={id} id={id} />;
+}
+
+/** Opened from an email, maybe on a device that is not signed in: needs no session. */
+function UnsubscribeRoute() {
+  const { token = '' } = useParams();
+  useDocumentTitle('Unsubscribe');
+  return <UnsubscribePage token={token} />;
 }
 
 function WatchRoute() {

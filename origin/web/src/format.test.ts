@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Title } from './api';
-import { featuredTitle, formatClock, formatDuration } from './format';
+import { featuredTitle, formatClock, formatDuration, isComingSoon, timeAgo } from './format';
 
 const title = (id: string, genres: string[], extra: Partial<Title> = {}): Title => ({
   id,
@@ -47,5 +47,20 @@ describe('featuredTitle', () => {
     expect(featuredTitle(titles, later)).toBe(pick);
     expect(featuredTitle([])).toBeUndefined();
     expect(featuredTitle([title('a', []), title('a', [])])?.id).toBe('a');
+  });
+});
+
+describe('notifications and premieres', () => {
+  const now = Date.UTC(2026, 10, 30, 12, 0, 0);
+  it('say when something came in words', () => {
+    expect(timeAgo(now / 1000 - 20, now)).toBe('just now');
+    expect(timeAgo(now / 1000 - 5 * 60, now)).toBe('5 minutes ago');
+    expect(timeAgo(now / 1000 - 3 * 3600, now)).toBe('3 hours ago');
+    expect(timeAgo(now / 1000 - 86_400, now)).toBe('yesterday');
+  });
+  it('call a title coming soon only before its premiere', () => {
+    expect(isComingSoon({ premieres_at: now / 1000 + 60 }, now)).toBe(true);
+    expect(isComingSoon({ premieres_at: now / 1000 - 60 }, now)).toBe(false);
+    expect(isComingSoon({}, now)).toBe(false);
   });
 });

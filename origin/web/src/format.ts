@@ -47,3 +47,26 @@ export function formatClock(secs: number): string {
 export function formatDate(ms: number): string {
   return new Date(ms).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 }
+
+/** "5 minutes ago", "yesterday": when a notification came, from Unix seconds. */
+export function timeAgo(secs: number, nowMs: number = Date.now()): string {
+  const ago = Math.max(0, nowMs / 1000 - secs);
+  const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+  if (ago < 60) return 'just now';
+  if (ago < 3600) return rtf.format(-Math.floor(ago / 60), 'minute');
+  if (ago < 86_400) return rtf.format(-Math.floor(ago / 3600), 'hour');
+  return rtf.format(-Math.floor(ago / 86_400), 'day');
+}
+
+/** Whether a title is announced but not out yet (it cannot be played; "Remind me" instead). */
+export function isComingSoon(title: Pick<Title, 'premieres_at'>, nowMs: number = Date.now()): boolean {
+  return title.premieres_at != null && title.premieres_at * 1000 > nowMs;
+}
+
+/** "Coming 14 Dec at 18:00": a premiere in the viewer's locale and time zone. */
+export function formatPremiere(secs: number): string {
+  const at = new Date(secs * 1000);
+  const day = at.toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+  const time = at.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return `Coming ${day} at ${time}`;
+}

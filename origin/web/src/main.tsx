@@ -14,6 +14,7 @@ import './styles/player.css';
 import './styles/profiles.css';
 import './styles/lists.css';
 import './styles/search.css';
+import './styles/notifications.css';
 import './styles/kids.css';
 import './styles/tv.css';
 

@@ -13,6 +13,8 @@ export const keys = {
   myList: ['my-list'] as const,
   history: ['history'] as const,
   search: (params: string) => ['search', params] as const,
+  notifications: ['notifications'] as const,
+  notificationPreferences: ['notification-preferences'] as const,
 };
 
 export const useProfiles = () => useQuery({ queryKey: keys.profiles, queryFn: api.profiles });
@@ -111,4 +113,35 @@ export function useHideFromHistory() {
 /** After playing: the rows and the title's progress are stale. */
 export function useAfterWatching() {
   return useRefresh();
+}
+
+export const useNotifications = (enabled: boolean) =>
+  useQuery({ queryKey: keys.notifications, queryFn: api.notifications, enabled });
+
+export function useMarkRead() {
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: api.markRead,
+    onSettled: () => queries.invalidateQueries({ queryKey: keys.notifications }),
+  });
+}
+
+export const useNotificationPreferences = () =>
+  useQuery({ queryKey: keys.notificationPreferences, queryFn: api.notificationPreferences });
+
+export function useSetNotificationPreferences() {
+  const queries = useQueryClient();
+  return useMutation({
+    mutationFn: api.setNotificationPreferences,
+    onSuccess: (kinds) => queries.setQueryData(keys.notificationPreferences, kinds),
+  });
+}
+
+/** "Remind me" on a coming-soon title. */
+export function useReminderToggle(titleId: string) {
+  const refresh = useRefresh();
+  return useMutation({
+    mutationFn: (on: boolean) => (on ? api.remind(titleId) : api.forgetReminder(titleId)),
+    onSettled: () => refresh(titleId),
+  });
 }

@@ -23,6 +23,8 @@ export const paths = {
   search: (params = '') => (params ? `/search?${params}` : '/search'),
   genre: (name: string) => `/genre/${enc(name)}`,
   history: () => '/history',
+  notificationSettings: () => '/settings/notifications',
+  unsubscribe: (token: string) => `/unsubscribe/${enc(token)}`,
   profiles: (next?: string) => (next && next !== '/' ? `/profiles?next=${enc(next)}` : '/profiles'),
   manageProfiles: () => '/profiles?manage=1',
   newProfile: () => '/profiles/new',

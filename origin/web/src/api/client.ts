@@ -3,7 +3,9 @@
 import type {
   Account,
   History,
+  KindPreference,
   NewProfile,
+  NotificationList,
   Playback,
   Profile,
   ProfileEdit,
@@ -13,6 +15,7 @@ import type {
   Seasons,
   Thumb,
   Title,
+  Unsubscribe,
 } from './types';
 
 /** An API failure with the server's stable code and a sentence a viewer can read. */
@@ -125,7 +128,20 @@ export const api = {
   hideFromHistory: (id: string) => request<void>('DELETE', `/history/${enc(id)}`),
   /** A search: `params` is the query string (q, filters, sort, cursor) as the search page keeps it. */
   search: (params: string) => request<SearchResults>('GET', `/search${params ? `?${params}` : ''}`),
+  notifications: () => request<NotificationList>('GET', '/notifications'),
+  markRead: (which: { ids: string[] } | { all: true }) => request<void>('POST', '/notifications/read', which),
+  notificationPreferences: async (): Promise<KindPreference[]> =>
+    (await request<{ kinds: KindPreference[] }>('GET', '/notifications/preferences')).kinds,
+  setNotificationPreferences: async (kinds: KindPreference[]): Promise<KindPreference[]> =>
+    (await request<{ kinds: KindPreference[] }>('PUT', '/notifications/preferences', { kinds })).kinds,
+  remind: (titleId: string) => request<void>('PUT', `/reminders/${enc(titleId)}`),
+  forgetReminder: (titleId: string) => request<void>('DELETE', `/reminders/${enc(titleId)}`),
+  unsubscribeInfo: (token: string) => request<Unsubscribe>('GET', `/unsubscribe/${enc(token)}`),
+  unsubscribe: (token: string) => request<Unsubscribe>('POST', `/unsubscribe/${enc(token)}`),
 };
+
+/** The live stream of the bell's count (server-sent events). */
+export const NOTIFICATION_EVENTS_URL = '/api/v1/notifications/events';
 
 /**
  * The last progress report as the player closes (tab closed, navigated away): a keepalive

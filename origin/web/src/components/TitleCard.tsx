@@ -1,7 +1,7 @@
 // One card in a row or grid: the poster links to the title page (or, on "Continue watching",
 // straight back into the player), with its progress, and beside it the card's own actions.
 import type { Card } from '../api';
-import { formatDuration } from '../format';
+import { formatDuration, formatPremiere, isComingSoon } from '../format';
 import { useDismissFromRow } from '../queries';
 import { Link, paths } from '../router';
 import { ListButton } from './ListButton';
@@ -23,7 +23,8 @@ export function TitleCard({ card, eager = false, resume = false, listed, rank }:
   const dismiss = useDismissFromRow();
   const duration = formatDuration(title.duration_secs);
   const episodeLabel = episode ? `S${episode.season}:E${episode.number} ${episode.name}` : null;
-  const facts = [title.year ? String(title.year) : null, title.maturity_rating, episode ? null : duration]
+  const premiere = isComingSoon(title) && title.premieres_at != null ? formatPremiere(title.premieres_at) : null;
+  const facts = [premiere, title.year ? String(title.year) : null, title.maturity_rating, episode ? null : duration]
     .filter(Boolean)
     .join(' · ');
   const fraction = progress && progress.duration_secs > 0 ? Math.min(1, progress.position_secs / progress.duration_secs) : null;

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { Account } from '../api';
 import { Link, NavLink, paths } from '../router';
 import { AccountMenu } from './AccountMenu';
+import { NotificationBell } from './NotificationBell';
 import { SearchBox } from './SearchBox';
 
 export function Wordmark() {
@@ -45,6 +46,7 @@ export function TopBar({ account }: { account: Account }) {
         </nav>
       ) : null}
       {account.profile ? <SearchBox /> : null}
+      {account.profile ? <NotificationBell /> : null}
       <AccountMenu account={account} />
     </header>
   );

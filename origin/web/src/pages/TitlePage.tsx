@@ -1,14 +1,15 @@
 // One title: poster, facts, synopsis, Play or Resume, My List, thumbs; for a series a season
 // picker and its episodes with progress; more titles of the same genres.
-import { useState, type CSSProperties } from 'react';
+import { useEffect, useState, type CSSProperties } from 'react';
 import { ApiError, messageOf, type Card, type Episode, type Seasons, type Title } from '../api';
 import { PlayIcon } from '../components/Hero';
 import { ListButton } from '../components/ListButton';
+import { RemindButton } from '../components/RemindButton';
 import { Poster } from '../components/Poster';
 import { StatusMessage } from '../components/StatusMessage';
 import { Thumbs } from '../components/Thumbs';
 import { TitleRow } from '../components/TitleRow';
-import { formatDuration, hueOf, kindLabel } from '../format';
+import { formatDuration, formatPremiere, hueOf, isComingSoon, kindLabel } from '../format';
 import { useRows, useSeasons, useTitle } from '../queries';
 import { Link, paths } from '../router';
 import { Credits } from '../components/Credits';
@@ -39,6 +40,16 @@ export function TitlePage({ id }: { id: string }) {
   const isSeries = title.data?.kind === 'series';
   const seasons = useSeasons(id, isSeries);
   const rows = useRows();
+  // A coming-soon title becomes playable at its premiere: look again then.
+  const premiere = title.data?.premieres_at;
+  const refetch = title.refetch;
+  useEffect(() => {
+    if (premiere == null) return;
+    const wait = premiere * 1000 - Date.now();
+    if (wait <= 0 || wait > 2 ** 31 - 1) return;
+    const timer = window.setTimeout(() => void refetch(), wait + 500);
+    return () => window.clearTimeout(timer);
+  }, [premiere, refetch]);
 
   if (title.isPending)
     return <main id="main" className="title-page title-page--loading" aria-busy="true" aria-label="Loading title" />;
@@ -56,6 +67,7 @@ export function TitlePage({ id }: { id: string }) {
   const t = title.data;
   const duration = formatDuration(t.duration_secs);
   const note = STATE_NOTES[t.state];
+  const comingSoon = isComingSoon(t);
   const similar = similarCards(t, rows.data?.flatMap((r) => (r.id.startsWith('genre:') || r.id === 'new' ? r.items : [])) ?? []);
   const up = isSeries ? nextUp(seasons.data) : null;
   const progress = t.mine?.progress;
@@ -113,8 +125,15 @@ export function TitlePage({ id }: { id: string }) {
               {note}
             </p>
           ) : null}
+          {comingSoon && t.premieres_at != null ? (
+            <p className="title-page__premiere" data-testid="premiere">
+              {formatPremiere(t.premieres_at)}
+            </p>
+          ) : null}
           <div className="hero__actions">
-            {t.state === 'ready' && (!isSeries || up) ? (
+            {comingSoon ? (
+              t.mine ? <RemindButton titleId={t.id} name={t.name} reminded={t.mine.reminded ?? false} /> : null
+            ) : t.state === 'ready' && (!isSeries || up) ? (
               <Link to={paths.watch(t.id, up?.episode.id)} className="button button--primary" data-testid="title-play">
                 <PlayIcon /> {up ? `${up.resume ? 'Resume' : 'Play'} S${up.episode.season}:E${up.episode.number}` : resumeFilm ? 'Resume' : 'Play'}
               </Link>
