@@ -1,7 +1,8 @@
 // Starts and stops a local Marquee world (`marquee up`) for end-to-end tests.
 //
 // Relies on `marquee up` printing, on stdout, `Marquee is up: http://127.0.0.1:PORT` once the
-// catalogue is packaged and `  edge <id> (<region>): <url>` per edge, and stopping everything
+// catalogue is packaged, `  edge <id> (<region>): <url>` per edge and `  inbox: <url>` (the
+// mail server's web inbox) after it, and stopping everything
 // cleanly (exit 0) on SIGINT.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
@@ -59,6 +60,7 @@ export function startWorld({ stateDir, webDir, extraArgs = [], env = {}, logFile
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const file = createWriteStream(logFile, { flags: 'a' });
   const edges = [];
+  let inbox = null;
   let exited = null;
   const exit = new Promise((done) =>
     child.on('exit', (code, signal) => {
@@ -74,6 +76,8 @@ export function startWorld({ stateDir, webDir, extraArgs = [], env = {}, logFile
       log(`[marquee ${stream}] ${line}`);
       const edge = line.match(/^\s*edge (\S+) \(([^)]+)\): (http:\/\/\S+)/);
       if (edge) edges.push({ id: edge[1], region: edge[2], url: edge[3], port: Number(new URL(edge[3]).port) });
+      const mail = line.match(/^\s*inbox: (http:\/\/\S+)/);
+      if (mail) inbox = mail[1];
       const up = line.match(/Marquee is up: (http:\/\/\S+)/);
       if (up) {
         clearTimeout(timer);
@@ -105,7 +109,7 @@ export function startWorld({ stateDir, webDir, extraArgs = [], env = {}, logFile
   };
 
   return ready.then(
-    (url) => ({ url, port: Number(new URL(url).port), edges, stop, process: child }),
+    (url) => ({ url, port: Number(new URL(url).port), edges, inbox, stateDir, stop, process: child }),
     async (error) => {
       await stop(15_000);
       throw error;

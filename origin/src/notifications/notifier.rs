@@ -96,10 +96,9 @@ async fn digest(ctx: &Ctx, mail: bool, now: u64) -> Result<(), ApiError> {
         digest_round: Some(current),
         ..Delivery::default()
     };
-    match done {
-        // A new cluster starts counting: its first digest goes out at the next round.
-        None => deliver(ctx, Vec::new(), mail, last).await,
-        Some(r) if r < current => {
+    match digest_step(done, current) {
+        DigestStep::Start => deliver(ctx, Vec::new(), mail, last).await,
+        DigestStep::Draft => {
             let notes = draft(ctx, move |tx, c| {
                 let trained = c.recommendations.current();
                 drafts::digest(tx, &Audience::read(tx)?, trained.as_deref(), current, now)
@@ -107,7 +106,24 @@ async fn digest(ctx: &Ctx, mail: bool, now: u64) -> Result<(), ApiError> {
             .await?;
             deliver(ctx, notes, mail, last).await
         }
-        Some(_) => Ok(()),
+        DigestStep::Wait => Ok(()),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum DigestStep {
+    /// A new cluster starts counting: its first digest goes out at the next round, not now.
+    Start,
+    /// A round began since the last digest: draft this one (missed rounds are not caught up).
+    Draft,
+    Wait,
+}
+
+pub(super) fn digest_step(done: Option<u64>, current: u64) -> DigestStep {
+    match done {
+        None => DigestStep::Start,
+        Some(r) if r < current => DigestStep::Draft,
+        Some(_) => DigestStep::Wait,
     }
 }
 

@@ -402,3 +402,54 @@ async fn an_email_has_a_stable_message_id_and_one_click_unsubscribe() {
     assert!(raw.contains("https://watch.example/title/t"), "the link");
     assert!(raw.contains("&lt;3"), "HTML escaped in the HTML part");
 }
+
+#[test]
+fn a_digest_round_starts_counting_then_drafts_once_per_round() {
+    use super::notifier::{DigestStep, digest_step};
+    assert_eq!(digest_step(None, 7), DigestStep::Start);
+    assert_eq!(digest_step(Some(7), 7), DigestStep::Wait);
+    assert_eq!(
+        digest_step(Some(5), 7),
+        DigestStep::Draft,
+        "missed rounds make one digest"
+    );
+}
+
+#[test]
+fn the_digest_names_each_profiles_picks_unless_it_wants_none() {
+    let s = world();
+    for id in ["d1", "d2", "d3"] {
+        film(&s, id, "Drama", "PG");
+    }
+    film(&s, "r1", "Drama", "R");
+    watch(&s, "adult", "d1");
+    watch(&s, "kid", "d1");
+    let mut off = Preferences::default();
+    off.set(
+        Kind::Digest,
+        Channels {
+            in_app: false,
+            email: false,
+        },
+    );
+    s.apply(Command::SetPreferences {
+        profile_id: "kid".into(),
+        preferences: off,
+    })
+    .unwrap();
+    let notes = s.read(|tx| drafts::digest(tx, &Audience::read(tx)?, None, 9, NOW));
+    assert_eq!(notes.len(), 1, "the kid turned it off: {notes:?}");
+    let n = &notes[0];
+    assert_eq!((n.profile_id.as_str(), n.kind), ("adult", Kind::Digest));
+    assert_eq!(n.headline, "This week's picks for Name of adult");
+    assert!(n.body.starts_with("Chosen for you: Film "), "{}", n.body);
+    assert!(
+        !n.body.contains("Film d1"),
+        "not what it watched: {}",
+        n.body
+    );
+    assert_eq!(
+        n.id,
+        state::notification_id(Kind::Digest, "digest@9", "adult")
+    );
+}

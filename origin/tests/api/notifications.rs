@@ -200,7 +200,11 @@ async fn remind_me_notifies_in_the_app_and_by_one_email_that_can_unsubscribe() {
     )
     .await;
     let rows = expect(viewer.get("/api/v1/rows").await, StatusCode::OK).await;
-    assert_eq!(row_titles(&rows, "coming-soon"), [id.clone()], "{rows}");
+    assert_eq!(
+        row_titles(&rows, "coming-soon"),
+        std::slice::from_ref(&id),
+        "{rows}"
+    );
     assert!(
         !row_titles(&rows, "new").contains(&id),
         "not playable yet: {rows}"
@@ -335,5 +339,58 @@ async fn remind_me_notifies_in_the_app_and_by_one_email_that_can_unsubscribe() {
     metrics_with(&base, &["marquee_origin_mail_sent_total 1\n"]).await;
     assert_eq!(mail.inbox().await.len(), 1);
     drop(stream);
+    origin.stop();
+}
+
+#[tokio::test]
+async fn the_weekly_digest_reaches_the_centre_and_the_inbox_once_a_round() {
+    let mail = MailDev::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = format!("smtp://127.0.0.1:{}", mail.smtp);
+    // A "week" of 3 seconds: the first round starts the count, the next one sends.
+    let origin = start_origin(
+        &dir.path().join("data"),
+        &["--smtp-url", &smtp, "--digest-every-secs", "3"],
+    );
+    let base = origin.base.clone();
+    let (mut admin, first) = ready_title(&base, dir.path()).await;
+    let video = super::util::make_video(dir.path());
+    let second = super::recommendations::film(&mut admin, "Second Pattern", &video).await;
+    let mut viewer = super::recommendations::viewer(&base, "digest@example.com").await;
+    let body = json!({"thumb": "love"}).to_string().into_bytes();
+    let rate = format!("/api/v1/ratings/{first}");
+    expect(
+        viewer.put(&rate, "application/json", body).await,
+        StatusCode::OK,
+    )
+    .await;
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let digest = loop {
+        let centre = expect(viewer.get("/api/v1/notifications").await, StatusCode::OK).await;
+        if let Some(n) = centre["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["kind"] == "digest")
+        {
+            break n.clone();
+        }
+        assert!(Instant::now() < deadline, "no digest: {centre}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(digest["headline"], "This week's picks for Sam");
+    assert_eq!(digest["body"], "Chosen for you: Second Pattern.");
+    assert_eq!(digest["title_id"], second);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !mail
+        .inbox()
+        .await
+        .iter()
+        .any(|e| e["subject"] == "This week's picks for Sam")
+    {
+        assert!(Instant::now() < deadline, "the digest email did not arrive");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     origin.stop();
 }

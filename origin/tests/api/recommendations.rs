@@ -11,7 +11,7 @@ use super::util::{
     Client, choose, expect, make_video, new_title, ready_title, sign_up, start_origin, wait_for_job,
 };
 
-async fn film(admin: &mut Client, name: &str, video: &[u8]) -> String {
+pub(super) async fn film(admin: &mut Client, name: &str, video: &[u8]) -> String {
     let t = expect(
         admin.post("/api/v1/admin/titles", new_title(name)).await,
         StatusCode::CREATED,
@@ -29,7 +29,7 @@ async fn film(admin: &mut Client, name: &str, video: &[u8]) -> String {
 }
 
 /// A signed-up viewer with a profile chosen.
-async fn viewer(base: &str, email: &str) -> Client {
+pub(super) async fn viewer(base: &str, email: &str) -> Client {
     let mut c = Client::new(base);
     sign_up(&mut c, email).await;
     let p = expect(
