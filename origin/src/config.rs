@@ -109,6 +109,10 @@ pub struct Cli {
     /// [default: --public-url].
     #[arg(long, env = "MARQUEE_ORIGIN_VIEWER_URL")]
     pub viewer_url: Option<String>,
+    /// TOML file mapping client address prefixes to countries ("203.0.113.0/24" = "NZ"; the
+    /// longest prefix wins), for "Top 10 in <country> today". Without it charts are global.
+    #[arg(long, env = "MARQUEE_ORIGIN_COUNTRY_PREFIXES")]
+    pub country_prefixes: Option<PathBuf>,
     /// How often each profile gets its picks digest [default: 604800, a week].
     #[arg(long, env = "MARQUEE_ORIGIN_DIGEST_EVERY_SECS")]
     pub digest_every_secs: Option<u64>,
@@ -182,6 +186,7 @@ pub struct FileConfig {
     pub mail_from: Option<String>,
     pub viewer_url: Option<String>,
     pub digest_every_secs: Option<u64>,
+    pub country_prefixes: Option<PathBuf>,
     pub cluster: Option<FileCluster>,
     pub s3: Option<FileS3>,
 }
@@ -263,6 +268,8 @@ pub struct Config {
     /// Where links in emails lead (the web app's address).
     pub viewer_url: Option<String>,
     pub digest_every_secs: u64,
+    /// Address prefixes → countries (`None`: every viewer is in no known country).
+    pub country_prefixes: Option<PathBuf>,
     /// `None`: a cluster of one (the embedded default).
     pub cluster: Option<ClusterConfig>,
 }
@@ -315,6 +322,7 @@ impl Config {
             s3,
             mail,
             viewer_url,
+            country_prefixes: cli.country_prefixes.clone().or(file.country_prefixes),
             digest_every_secs: cli
                 .digest_every_secs
                 .or(file.digest_every_secs)
@@ -483,9 +491,10 @@ impl MailConfig {
         let parsed = match url::Url::parse(&url) {
             Ok(u) if ["smtp", "smtps"].contains(&u.scheme()) && u.host_str().is_some() => u,
             _ => {
-                return bad(format!(
-                    "--smtp-url {url:?} must look like smtp://host:port or smtps://host:465"
-                ));
+                // The URL is not repeated: it might hold a password.
+                return bad(
+                    "--smtp-url must look like smtp://host:port or smtps://host:465".to_owned(),
+                );
             }
         };
         if parsed.password().is_some() {

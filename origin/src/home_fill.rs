@@ -105,6 +105,7 @@ pub fn fill(
                 duration_secs: 5_400.0,
                 credits_start_secs: None,
                 now_ms: 1_790_000_000_000 + n,
+                country: None,
             };
             apply(&txn, &Command::RecordProgress(report))?.ok();
         }

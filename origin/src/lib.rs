@@ -20,6 +20,7 @@ pub mod cluster;
 pub mod config;
 pub mod disk;
 pub mod error;
+pub mod geo;
 pub mod history;
 pub mod home_fill;
 pub mod ids;

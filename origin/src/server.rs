@@ -61,6 +61,8 @@ pub enum ServerError {
     },
     #[error("cannot open the search index: {0}")]
     Search(String),
+    #[error("--country-prefixes: {0}")]
+    Countries(String),
     #[error("cannot set up email: {0}")]
     Mail(String),
     #[error("could not join the cluster through {via}: {reason}")]
@@ -129,6 +131,9 @@ pub async fn run(
     );
     let recommendations = Arc::new(Recommendations::default());
     let recommend_every = Duration::from_secs(config.recommend_every_secs);
+    let countries = crate::geo::Countries::load(config.country_prefixes.as_deref())
+        .map_err(ServerError::Countries)?;
+    let countries = Arc::new(countries);
     let ctx = Ctx {
         raft: raft.clone(),
         blobs,
@@ -150,6 +155,7 @@ pub async fn run(
         disk: Arc::new(DiskGuard::new(&data_dir, min_free)),
         search: search.clone(),
         recommendations: recommendations.clone(),
+        countries,
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(jobs::worker::run(ctx.clone(), stop_rx.clone()));

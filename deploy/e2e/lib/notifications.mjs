@@ -43,14 +43,17 @@ export async function notificationsJourney({ step, world, newPage, log }) {
     const { json: me } = await call(page, 'GET', '/api/v1/me');
     const { json: before } = await call(page, 'GET', '/api/v1/notifications');
 
-    // The admin announces the premiere a little ahead: long enough to ask for a reminder.
-    const premiere = Math.floor(Date.now() / 1000) + 20;
-    const r = await fetch(`${world().url}/api/v1/admin/titles/${glasswing.id}/premiere`, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/json', Cookie: await adminCookie(world()) },
-      body: JSON.stringify({ premieres_at: premiere }),
-    });
-    assert.equal(r.status, 200, `set the premiere: ${await r.text()}`);
+    // The admin announces the premiere for tomorrow.
+    const admin = await adminCookie(world());
+    const setPremiere = async (at) => {
+      const r = await fetch(`${world().url}/api/v1/admin/titles/${glasswing.id}/premiere`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json', Cookie: admin },
+        body: JSON.stringify({ premieres_at: at }),
+      });
+      assert.equal(r.status, 200, `set the premiere: ${await r.text()}`);
+    };
+    await setPremiere(Math.floor(Date.now() / 1000) + 86_400);
 
     await page.goto(`${world().url}/title/${glasswing.id}`);
     await page.getByTestId('premiere').waitFor();
@@ -59,6 +62,9 @@ export async function notificationsJourney({ step, world, newPage, log }) {
     const remind = page.getByTestId('remind-me');
     await remind.click();
     await page.waitForFunction(() => document.querySelector('[data-testid="remind-me"]')?.getAttribute('aria-pressed') === 'true');
+    // Then brings it forward to a few seconds from now, while the viewer looks at the page.
+    const premiere = Math.floor(Date.now() / 1000) + 5;
+    await setPremiere(premiere);
     log(`reminder set; the premiere is at ${new Date(premiere * 1000).toISOString()}`);
 
     // The bell counts the reminder as it is delivered, without a reload.

@@ -54,6 +54,8 @@ pub struct Ctx {
     pub search: Arc<SearchIndex>,
     /// This node's recommendation model, trained in the background.
     pub recommendations: Arc<Recommendations>,
+    /// Client address prefixes → countries.
+    pub countries: Arc<crate::geo::Countries>,
 }
 
 impl Ctx {

@@ -2,7 +2,7 @@
 //! for the chosen profile.
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::IntoResponse;
@@ -104,6 +104,8 @@ pub(crate) fn find_item(tx: &impl Reads, id: &str) -> Result<Option<Item>, Store
 pub async fn report(
     State(ctx): State<Ctx>,
     w: Watching,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
     Path(id): Path<String>,
     Json(body): Json<ProgressReport>,
 ) -> ApiResult<StatusCode> {
@@ -142,6 +144,10 @@ pub async fn report(
         duration_secs: duration,
         credits_start_secs: item.credits_start_secs(),
         now_ms: now_unix_ms(),
+        country: ctx
+            .countries
+            .of(crate::geo::client_ip(&headers, peer))
+            .map(str::to_owned),
     };
     let key = format!("progress/{}/{}", report.profile_id, report.item_id);
     ctx.apply_batched(&key, Command::RecordProgress(report))

@@ -26,6 +26,9 @@ pub struct Progress {
     pub finished: bool,
     /// Unix milliseconds of the report.
     pub updated_at_ms: u64,
+    /// Where the viewer was (ISO 3166-1 alpha-2), when the address table knew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// A title's latest item for a profile: what "Continue watching" shows for it.
@@ -69,6 +72,9 @@ pub struct Report {
     /// The item's credits marker, if it has one.
     pub credits_start_secs: Option<f64>,
     pub now_ms: u64,
+    /// Where the viewer was (for the country's Top 10), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 impl Report {
@@ -146,6 +152,7 @@ fn record(tx: &WriteTransaction, r: &Report) -> Result<(), StoreError> {
         duration_secs: r.duration_secs,
         finished: r.finished(),
         updated_at_ms: r.now_ms,
+        country: r.country.clone(),
     };
     PROGRESS.put(tx, &k, &progress)?;
     HISTORY.put(tx, &by_time(&r.profile_id, r.now_ms, &r.item_id), &())?;

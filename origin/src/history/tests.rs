@@ -12,6 +12,7 @@ fn report(title: &str, item: &str, position: f64, now_ms: u64) -> Command {
         duration_secs: 100.0,
         credits_start_secs: None,
         now_ms,
+        country: None,
     })
 }
 
@@ -64,6 +65,7 @@ fn finished_means_into_the_credits_or_else_95_percent() {
         duration_secs: 100.0,
         credits_start_secs: None,
         now_ms: 1,
+        country: None,
     };
     assert!(!r.finished());
     r.position_secs = 95.0;

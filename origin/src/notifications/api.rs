@@ -31,6 +31,7 @@ impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> Self {
         match r {
             Rejection::UnknownLink => ApiError::not_found("unsubscribe link"),
+            Rejection::AlreadyReleased => ApiError::new(Code::AlreadyReleased, r.to_string()),
         }
     }
 }
@@ -125,13 +126,16 @@ pub async fn events(
         async move {
             loop {
                 if last.is_some() {
+                    // Wake for applied entries only (not heartbeats or replication progress).
+                    let seen = applied.borrow_and_update().last_applied;
                     tokio::select! {
-                        changed = applied.changed() => changed.ok()?,
+                        changed = applied.wait_for(|m| m.last_applied != seen) => {
+                            changed.ok()?;
+                        }
                         () = tokio::time::sleep_until(until) => return None,
                     }
                     // Several entries often apply in a burst: look once they have.
                     tokio::time::sleep(Duration::from_millis(100)).await;
-                    applied.borrow_and_update();
                 }
                 let now = ctx
                     .read(|tx| {

@@ -96,8 +96,9 @@ pub fn releases(
         if show.state != TitleState::Ready || show.coming_soon(now) {
             continue;
         }
-        // One a day per season: a second drop the same day is the same news.
-        let event = format!("{series_id}/s{season}@{}", now / 86_400);
+        // Named by its first episode: a round redone (by a new leader) is the same event.
+        let first = eps.iter().map(|e| e.id.as_str()).min().unwrap_or_default();
+        let event = format!("{series_id}/s{season}/{first}");
         let body = match eps.as_slice() {
             [one] => format!(
                 "Season {season}, episode {}: \u{201c}{}\u{201d} is ready to watch.",
@@ -217,7 +218,7 @@ pub fn digest(
         if !wants.in_app && !wants.email {
             continue;
         }
-        let rows = recs::for_profile(tx, trained, p)?.rows;
+        let rows = recs::for_profile(tx, trained, p, None)?.rows;
         let Some(row) = rows
             .iter()
             .find(|r| r.id == "top-picks")

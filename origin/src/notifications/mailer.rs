@@ -4,7 +4,6 @@
 
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::state::{Kind, OutboxMail};
@@ -29,14 +28,15 @@ pub struct SendFailure {
 
 impl Mailer {
     pub fn new(config: &MailConfig, viewer_url: &str) -> Result<Self, String> {
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&config.smtp_url)
-            .map_err(|e| format!("--smtp-url: {e}"))?;
+        // lettre reads the user and password from the URL (decoding them); the password comes
+        // from its file and is put in only here, never in anything printed.
+        let mut url = url::Url::parse(&config.smtp_url).map_err(|e| format!("--smtp-url: {e}"))?;
         if let Some(password) = &config.password {
-            let user = url::Url::parse(&config.smtp_url)
-                .map(|u| u.username().to_owned())
-                .unwrap_or_default();
-            builder = builder.credentials(Credentials::new(user, password.clone()));
+            url.set_password(Some(password))
+                .map_err(|()| "--smtp-url: this URL cannot carry a password".to_owned())?;
         }
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())
+            .map_err(|_| "--smtp-url: not a URL lettre can use".to_owned())?;
         Ok(Self {
             transport: builder
                 .timeout(Some(std::time::Duration::from_secs(20)))

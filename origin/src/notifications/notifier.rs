@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 use super::drafts::{self, Audience};
 use super::mailer::Mailer;
-use super::state::{self, Applied, Command, Delivery, Notification, Release};
+use super::state::{self, Applied, Command, Delivery, Notification};
 use crate::api::Ctx;
 use crate::error::ApiError;
 use crate::ids::{now_unix, random_hex};
@@ -25,6 +25,7 @@ const MAILS_PER_ROUND: usize = 50;
 const DIGEST_OFFSET_SECS: u64 = 4 * 86_400 + 9 * 3_600;
 
 pub async fn run(ctx: Ctx, mailer: Option<Arc<Mailer>>, mut stop: watch::Receiver<bool>) {
+    let stopping = stop.clone();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -36,18 +37,22 @@ pub async fn run(ctx: Ctx, mailer: Option<Arc<Mailer>>, mut stop: watch::Receive
         if status.leader_id != Some(status.node_id) {
             continue;
         }
-        if let Err(e) = round(&ctx, mailer.as_deref()).await {
+        if let Err(e) = round(&ctx, mailer.as_deref(), &stopping).await {
             tracing::warn!(error = %e.body().error.message, "notification round failed; retrying");
         }
     }
 }
 
-async fn round(ctx: &Ctx, mailer: Option<&Mailer>) -> Result<(), ApiError> {
+async fn round(
+    ctx: &Ctx,
+    mailer: Option<&Mailer>,
+    stop: &watch::Receiver<bool>,
+) -> Result<(), ApiError> {
     let now = now_unix();
     announce(ctx, mailer.is_some(), now).await?;
     digest(ctx, mailer.is_some(), now).await?;
     if let Some(mailer) = mailer {
-        send_mail(ctx, mailer, now).await?;
+        send_mail(ctx, mailer, now, stop).await?;
     }
     Ok(())
 }
@@ -68,13 +73,6 @@ async fn announce(ctx: &Ctx, mail: bool, now: u64) -> Result<(), ApiError> {
     if due.is_empty() {
         return Ok(());
     }
-    let reminded = due
-        .iter()
-        .filter_map(|(_, r)| match r {
-            Release::Title { title_id } => Some(title_id.clone()),
-            Release::Episode { .. } => None,
-        })
-        .collect();
     let announced = due.iter().map(|(k, _)| k.clone()).collect();
     let notes = draft(ctx, move |tx, _| {
         drafts::releases(tx, &Audience::read(tx)?, &due, now)
@@ -82,7 +80,6 @@ async fn announce(ctx: &Ctx, mail: bool, now: u64) -> Result<(), ApiError> {
     .await?;
     let last = Delivery {
         announced,
-        reminded,
         ..Delivery::default()
     };
     deliver(ctx, notes, mail, last).await
@@ -169,7 +166,15 @@ fn delivered(applied: Applied) -> usize {
     }
 }
 
-async fn send_mail(ctx: &Ctx, mailer: &Mailer, now: u64) -> Result<(), ApiError> {
+/// Claims a batch, sends it, and settles each email. An email whose outcome could not be
+/// recorded stays claimed (not sent again: at most once); one not sent because the node is
+/// stopping goes back to the outbox for the next leader.
+async fn send_mail(
+    ctx: &Ctx,
+    mailer: &Mailer,
+    now: u64,
+    stop: &watch::Receiver<bool>,
+) -> Result<(), ApiError> {
     let ids = ctx.read(|tx| state::sendable(tx, now, MAILS_PER_ROUND))?;
     if ids.is_empty() {
         return Ok(());
@@ -183,6 +188,13 @@ async fn send_mail(ctx: &Ctx, mailer: &Mailer, now: u64) -> Result<(), ApiError>
         return Ok(());
     };
     for id in claimed {
+        if *stop.borrow() {
+            let back = Command::MailRetry { id, not_before: 0 };
+            if let Err(e) = ctx.apply(back).await {
+                tracing::warn!(error = %e.body().error.message, "could not hand an email back");
+            }
+            continue;
+        }
         let Some(mail) = ctx.read(|tx| state::outbox_mail(tx, &id))? else {
             continue;
         };
@@ -208,7 +220,9 @@ async fn send_mail(ctx: &Ctx, mailer: &Mailer, now: u64) -> Result<(), ApiError>
                 Command::MailDone { id }
             }
         };
-        ctx.apply(done).await?;
+        if let Err(e) = ctx.apply(done).await {
+            tracing::warn!(error = %e.body().error.message, "an email's outcome was not recorded; it stays claimed");
+        }
     }
     let unconfirmed = ctx.read(state::unconfirmed_mail)?;
     metrics::gauge!("marquee_origin_mail_unconfirmed").set(unconfirmed as f64);

@@ -225,8 +225,6 @@ pub struct Delivery {
     pub salt: String,
     /// Keys of [`RELEASES`] rows now announced.
     pub announced: Vec<Vec<u8>>,
-    /// Titles whose reminders fired.
-    pub reminded: Vec<String>,
     pub digest_round: Option<u64>,
 }
 
@@ -244,6 +242,8 @@ pub enum Applied {
 pub enum Rejection {
     #[error("this unsubscribe link is not one Marquee sent")]
     UnknownLink,
+    #[error("this title is out already: watch it now")]
+    AlreadyReleased,
 }
 
 pub type Outcome = Result<Applied, Rejection>;
@@ -256,6 +256,9 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
             on,
         } => {
             let (mine, theirs) = reminder_keys(profile_id, title_id);
+            if *on && !RELEASE_DUE.contains(tx, title_id.as_bytes())? {
+                return Ok(Err(Rejection::AlreadyReleased));
+            }
             if *on {
                 REMINDERS.put(tx, &mine, &())?;
                 REMINDERS_BY_TITLE.put(tx, &theirs, &())?;
@@ -277,9 +280,15 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
         Command::ClaimMail { ids, node, now } => {
             let mut claimed = Vec::new();
             for id in ids {
-                if let Some(mut mail) = OUTBOX.get(tx, id.as_bytes())?
-                    && matches!(mail.state, MailState::Pending { not_before } if not_before <= *now)
-                {
+                let Some(mut mail) = OUTBOX.get(tx, id.as_bytes())? else {
+                    continue;
+                };
+                // The profile was deleted since: its email goes with it.
+                if profiles::state::profile(tx, &mail.notification.profile_id)?.is_none() {
+                    OUTBOX.remove(tx, id.as_bytes())?;
+                    continue;
+                }
+                if matches!(mail.state, MailState::Pending { not_before } if not_before <= *now) {
                     mail.state = MailState::Claimed {
                         node: *node,
                         at: *now,
@@ -310,6 +319,10 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
             let Some(link) = UNSUBSCRIBE.get(tx, token.as_bytes())? else {
                 return Ok(Err(Rejection::UnknownLink));
             };
+            if profiles::state::profile(tx, &link.profile_id)?.is_none() {
+                UNSUBSCRIBE.remove(tx, token.as_bytes())?;
+                return Ok(Err(Rejection::UnknownLink));
+            }
             let mut prefs = preferences(tx, &link.profile_id)?;
             let channels = prefs.of(link.kind);
             prefs.set(
@@ -350,6 +363,14 @@ fn deliver(tx: &WriteTransaction, d: &Delivery) -> Result<usize, StoreError> {
         let Some(profile) = profiles::state::profile(tx, &n.profile_id)? else {
             continue;
         };
+        // A reminder that fires is done; one set after this was drafted stays for the next.
+        if n.kind == Kind::Reminder
+            && let Some(title_id) = &n.title_id
+        {
+            let (mine, theirs) = reminder_keys(&n.profile_id, title_id);
+            REMINDERS.remove(tx, &mine)?;
+            REMINDERS_BY_TITLE.remove(tx, &theirs)?;
+        }
         new += 1;
         let channels = preferences(tx, &n.profile_id)?.of(n.kind);
         let mut kept = Vec::new();
@@ -386,14 +407,6 @@ fn deliver(tx: &WriteTransaction, d: &Delivery) -> Result<usize, StoreError> {
             RELEASE_DUE.remove(tx, title_id.as_bytes())?;
         }
         RELEASES.remove(tx, k)?;
-    }
-    for title_id in &d.reminded {
-        let prefix = key::join(&[title_id.as_bytes(), b""]);
-        for (k, ()) in REMINDERS_BY_TITLE.prefix(tx, &prefix, false, usize::MAX)? {
-            let (mine, theirs) = reminder_keys(&key::last_part(&k), title_id);
-            REMINDERS.remove(tx, &mine)?;
-            REMINDERS_BY_TITLE.remove(tx, &theirs)?;
-        }
     }
     if let Some(round) = d.digest_round {
         DIGEST.put(tx, b"digest", &round)?;

@@ -55,6 +55,7 @@ fn watch(s: &TestState, profile: &str, title: &str) {
         duration_secs: 60.0,
         credits_start_secs: None,
         now_ms: NOW * 1000,
+        country: None,
     }))
     .unwrap();
 }
@@ -76,13 +77,6 @@ fn run_round(s: &TestState, now: u64, mail: bool) -> Vec<Notification> {
         mail,
         salt: "salt".into(),
         announced: due.iter().map(|(k, _)| k.clone()).collect(),
-        reminded: due
-            .iter()
-            .filter_map(|(_, r)| match r {
-                state::Release::Title { title_id } => Some(title_id.clone()),
-                state::Release::Episode { .. } => None,
-            })
-            .collect(),
         digest_round: None,
     };
     s.apply(Command::Deliver(Box::new(delivery))).unwrap();
@@ -451,5 +445,35 @@ fn the_digest_names_each_profiles_picks_unless_it_wants_none() {
     assert_eq!(
         n.id,
         state::notification_id(Kind::Digest, "digest@9", "adult")
+    );
+}
+
+#[test]
+fn only_reminders_that_fired_go_and_a_released_title_takes_none() {
+    let s = world();
+    film(&s, "out", "Drama", "PG");
+    let remind = |profile: &str, title: &str| Command::Remind {
+        profile_id: profile.into(),
+        title_id: title.into(),
+        on: true,
+    };
+    // Queued at once (no premiere) until the notifier announces it.
+    s.apply(remind("adult", "out")).unwrap();
+    let due = s.read(|tx| state::due_releases(tx, NOW, 10));
+    let notes = s.read(|tx| drafts::releases(tx, &Audience::read(tx)?, &due, NOW));
+    // The kid asks between the draft and its delivery: the kid's reminder stays.
+    s.apply(remind("kid", "out")).unwrap();
+    let d = Delivery {
+        notifications: notes,
+        announced: due.iter().map(|(k, _)| k.clone()).collect(),
+        ..Delivery::default()
+    };
+    s.apply(Command::Deliver(Box::new(d))).unwrap();
+    assert!(!s.read(|tx| state::is_reminded(tx, "adult", "out")), "fired");
+    assert!(s.read(|tx| state::is_reminded(tx, "kid", "out")), "never fired");
+    assert_eq!(
+        s.apply(remind("adult", "out")),
+        Err(state::Rejection::AlreadyReleased),
+        "announced: nothing left to remind of"
     );
 }

@@ -1,6 +1,6 @@
 //! Playback: steer the viewer to edges and hand out a signed, path-scoped token.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
@@ -19,17 +19,6 @@ use crate::raft::tables::Reads;
 use crate::series::state::{self as series, Episode as StoredEpisode};
 use crate::series::wire::Episode;
 use crate::{history, policy, profiles};
-
-/// The client address steering should place: the first `X-Forwarded-For` hop when an edge
-/// forwarded the request, else the peer. Only the choice of edge depends on it.
-fn client_ip(headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(peer.ip())
-}
 
 /// Start playing a title: manifest URLs on the steered edges with a signed token.
 #[utoipa::path(post, path = "/api/v1/titles/{id}/playback", security(("session" = [])), tag = "titles", params(("id" = String, Path, description = "Title id")),
@@ -135,7 +124,7 @@ pub async fn playback(
             next.as_ref().map(Episode::from),
         ),
     };
-    let ip = client_ip(&headers, peer);
+    let ip = crate::geo::client_ip(&headers, peer);
     let answer = steering::steer(
         &ctx.http,
         ctx.config.control_plane.as_deref(),

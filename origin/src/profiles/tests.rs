@@ -192,6 +192,7 @@ fn deleting_a_profile_deletes_its_list_ratings_progress_and_history_and_no_one_e
                 duration_secs: 60.0,
                 credits_start_secs: None,
                 now_ms: 1,
+                country: None,
             },
         ))
         .unwrap();

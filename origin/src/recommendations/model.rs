@@ -2,7 +2,7 @@
 //! titles, and what is popular now (today's top 10, what is trending). Trained from the
 //! replicated state alone, so every node trains the same model from the same state.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use marquee_recommend::Interactions;
 use marquee_recommend::ease::{Ease, FitError, Params};
@@ -38,6 +38,8 @@ pub struct Trained {
     pub model: Option<Ease>,
     /// Titles most profiles played in the last day, most first.
     pub top_today: Vec<String>,
+    /// The same per country (ISO 3166-1 alpha-2) the plays came from.
+    pub top_today_in: HashMap<String, Vec<String>>,
     /// Plays over the last week, each counted less the older it is, most first.
     pub trending: Vec<String>,
     /// Profiles and interactions it learnt from.
@@ -92,6 +94,20 @@ pub fn train(tx: &impl Reads, now_ms: u64) -> Result<Trained, TrainError> {
             }
         }
     }
+    // Today's plays by country: country → title → the profiles that played it.
+    let mut today_in: HashMap<String, HashMap<String, HashSet<String>>> = HashMap::new();
+    crate::history::state::each_progress(tx, |profile, p| {
+        if let Some(country) = &p.country
+            && now_ms.saturating_sub(p.updated_at_ms) < DAY_MS
+        {
+            today_in
+                .entry(country.clone())
+                .or_default()
+                .entry(p.title_id.clone())
+                .or_default()
+                .insert(profile.to_owned());
+        }
+    })?;
     let ready = |id: &str| -> Result<bool, StoreError> {
         Ok(catalogue::title(tx, id)?.is_some_and(|t| t.state == TitleState::Ready))
     };
@@ -138,7 +154,16 @@ pub fn train(tx: &impl Reads, now_ms: u64) -> Result<Trained, TrainError> {
         }
         Ok(out)
     };
+    let mut top_today_in = HashMap::new();
+    for (country, titles) in &today_in {
+        let counts = titles
+            .iter()
+            .map(|(id, who)| (id.as_str(), who.len() as f64))
+            .collect();
+        top_today_in.insert(country.clone(), ranked(counts)?);
+    }
     Ok(Trained {
+        top_today_in,
         interactions: data.len(),
         profiles: profiles.len(),
         titles,

@@ -110,10 +110,12 @@ fn row(id: String, name: String, titles: &[Title], ranked: bool) -> Option<Row> 
     })
 }
 
+/// `country`: where the viewer is now (ISO 3166-1 alpha-2), for its own Top 10.
 pub fn for_profile(
     tx: &impl Reads,
     trained: Option<&Trained>,
     profile: &Profile,
+    country: Option<&str>,
 ) -> Result<ForProfile, StoreError> {
     let taste = signals::of_profile(tx, &profile.id)?;
     let picker = Picker {
@@ -171,13 +173,8 @@ pub fn for_profile(
         ..picker
     };
     if let Some(t) = trained {
-        let top = everyone.pick(&t.top_today, TOP)?;
-        rows.extend(row(
-            "top-10".into(),
-            "Top 10 on Marquee today".into(),
-            &top,
-            true,
-        ));
+        let (name, top) = top_ten(t, country, |chart| everyone.pick(chart, TOP))?;
+        rows.extend(row("top-10".into(), name, &top, true));
         let shown: HashSet<&String> = top.iter().map(|t| &t.id).collect();
         let trending = everyone.pick(
             t.trending.iter().filter(|id| !shown.contains(id)),
@@ -194,6 +191,25 @@ pub fn for_profile(
         rows,
         genre_affinity,
     })
+}
+
+/// The Top 10 row's name and titles: the viewer's country's chart when it has one this profile
+/// may see, else everyone's. `pick` turns a chart into the titles shown.
+pub(crate) fn top_ten(
+    trained: &Trained,
+    country: Option<&str>,
+    pick: impl Fn(&[String]) -> Result<Vec<Title>, StoreError>,
+) -> Result<(String, Vec<Title>), StoreError> {
+    if let Some(code) = country
+        && let Some(chart) = trained.top_today_in.get(code)
+        && let Some(place) = crate::geo::display_name(code)
+    {
+        let titles = pick(chart)?;
+        if !titles.is_empty() {
+            return Ok((format!("Top 10 in {place} today"), titles));
+        }
+    }
+    Ok(("Top 10 on Marquee today".into(), pick(&trained.top_today)?))
 }
 
 /// How much the profile likes each genre: the weights of the titles it likes, per genre.

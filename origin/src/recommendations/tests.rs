@@ -30,6 +30,7 @@ fn watch(s: &TestState, profile: &str, title: &str, ago_ms: u64) {
         duration_secs: 60.0,
         credits_start_secs: None,
         now_ms: NOW_MS - ago_ms,
+        country: None,
     }))
     .unwrap();
 }
@@ -97,7 +98,7 @@ fn a_loved_title_brings_its_kind_first_and_a_watched_one_its_neighbours() {
     })
     .unwrap();
     let p = profile("pat", Maturity::Age18);
-    let rows = s.read(|tx| for_profile(tx, Some(&trained), &p)).rows;
+    let rows = s.read(|tx| for_profile(tx, Some(&trained), &p, None)).rows;
     let picks = ids(&rows, "top-picks");
     assert_eq!(
         &picks[..2],
@@ -108,7 +109,7 @@ fn a_loved_title_brings_its_kind_first_and_a_watched_one_its_neighbours() {
     assert_eq!(rows[0].name, "Top picks for Pat");
 
     watch(&s, "pat", "c1", 1_000);
-    let rows = s.read(|tx| for_profile(tx, Some(&trained), &p)).rows;
+    let rows = s.read(|tx| for_profile(tx, Some(&trained), &p, None)).rows;
     let mut because = ids(&rows, "because:c1");
     because.truncate(2);
     because.sort();
@@ -137,7 +138,9 @@ fn charts_count_today_and_the_week_and_follow_the_limit() {
         "the dramas were watched over a week ago"
     );
     let kid = profile("kid", Maturity::Age7);
-    let rows = s.read(|tx| for_profile(tx, Some(&trained), &kid)).rows;
+    let rows = s
+        .read(|tx| for_profile(tx, Some(&trained), &kid, None))
+        .rows;
     let top = rows.iter().find(|r| r.id == "top-10").unwrap();
     assert!(top.ranked);
     let mut top: Vec<&str> = top.items.iter().map(|c| c.title.id.as_str()).collect();
@@ -163,10 +166,63 @@ fn a_thumb_down_keeps_a_title_out_of_the_profiles_own_rows() {
         .unwrap();
     }
     let p = profile("pat", Maturity::Age18);
-    let rows = s.read(|tx| for_profile(tx, Some(&trained), &p)).rows;
+    let rows = s.read(|tx| for_profile(tx, Some(&trained), &p, None)).rows;
     assert!(!ids(&rows, "top-picks").contains(&"c2".to_owned()));
     assert_eq!(ids(&rows, "top-picks")[0], "c3");
     // Without a model yet (a fresh node), the genres the profile likes fill the row.
-    let rows = s.read(|tx| for_profile(tx, None, &p)).rows;
+    let rows = s.read(|tx| for_profile(tx, None, &p, None)).rows;
     assert_eq!(ids(&rows, "top-picks"), ["c3"]);
+}
+
+#[test]
+fn each_country_has_its_own_top_10_and_others_get_everyones() {
+    let s = TestState::new();
+    for id in ["kiwi", "baguette", "both"] {
+        title(&s, id, "Drama", "PG");
+    }
+    let play = |profile: &str, title: &str, country: &str| {
+        s.apply(History::RecordProgress(Report {
+            profile_id: profile.into(),
+            title_id: title.into(),
+            item_id: title.into(),
+            position_secs: 10.0,
+            duration_secs: 60.0,
+            credits_start_secs: None,
+            now_ms: NOW_MS - 60_000,
+            country: Some(country.into()),
+        }))
+        .unwrap();
+    };
+    for v in 0..3 {
+        play(&format!("nz{v}"), "kiwi", "NZ");
+        play(&format!("fr{v}"), "baguette", "FR");
+        play(&format!("fr{v}"), "both", "FR");
+    }
+    play("nz0", "both", "NZ");
+    let trained = s.read(|tx| {
+        model::train(tx, NOW_MS).map_err(|e| crate::raft::StoreError::Other(e.to_string()))
+    });
+    assert_eq!(trained.top_today_in["NZ"], ["kiwi", "both"]);
+    assert_eq!(trained.top_today_in["FR"], ["baguette", "both"]);
+    let p = profile("pat", Maturity::Age18);
+    let top = |country| {
+        let rows = s
+            .read(|tx| for_profile(tx, Some(&trained), &p, country))
+            .rows;
+        let row = rows.into_iter().find(|r| r.id == "top-10").unwrap();
+        let ids: Vec<String> = row.items.iter().map(|c| c.title.id.clone()).collect();
+        (row.name, ids)
+    };
+    assert_eq!(
+        top(Some("NZ")),
+        (
+            "Top 10 in New Zealand today".into(),
+            vec!["kiwi".into(), "both".into()]
+        )
+    );
+    assert_eq!(top(Some("FR")).0, "Top 10 in France today");
+    let (name, ids) = top(Some("JP"));
+    assert_eq!(name, "Top 10 on Marquee today", "no plays from Japan yet");
+    assert_eq!(ids[0], "both", "everyone's chart: four profiles played it");
+    assert_eq!(top(None).0, "Top 10 on Marquee today");
 }

@@ -1,6 +1,6 @@
 //! `GET /api/v1/rows`: every row of the home page for the session's profile.
 
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 
 use super::wire::{Row, Rows};
 use crate::accounts::MaybeViewer;
@@ -49,6 +49,7 @@ pub(crate) fn home_rows(
     tx: &impl Reads,
     profile: Option<&Profile>,
     trained: Option<&Trained>,
+    country: Option<&str>,
 ) -> Result<Vec<Row>, StoreError> {
     let limit = policy::limit_of(profile);
     let now = crate::ids::now_unix();
@@ -71,18 +72,17 @@ pub(crate) fn home_rows(
     let mut affinity = HashMap::new();
     match profile {
         Some(p) => {
-            let picks = recommendations::rows::for_profile(tx, trained, p)?;
+            let picks = recommendations::rows::for_profile(tx, trained, p, country)?;
             rows.extend(picks.rows);
             affinity = picks.genre_affinity;
         }
         None => {
-            // Anonymous visitors get the charts alone.
-            let charts = trained.map(|t| (&t.top_today, &t.trending));
-            if let Some((top, _)) = charts {
-                let titles = top_titles(tx, top, 10, &allowed)?;
-                if let Some(mut r) =
-                    catalogue_row("top-10".into(), "Top 10 on Marquee today".into(), titles)
-                {
+            // Anonymous visitors get the chart alone.
+            if let Some(t) = trained {
+                let (name, titles) = recommendations::rows::top_ten(t, country, |chart| {
+                    top_titles(tx, chart, 10, &allowed)
+                })?;
+                if let Some(mut r) = catalogue_row("top-10".into(), name, titles) {
                     r.ranked = true;
                     rows.push(r);
                 }
@@ -172,9 +172,15 @@ fn my_list_row(
         (status = 200, description = "The rows in page order (empty ones left out)", body = Rows),
         (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),
     ))]
-pub async fn rows(State(ctx): State<Ctx>, viewer: MaybeViewer) -> ApiResult<axum::Json<Rows>> {
+pub async fn rows(
+    State(ctx): State<Ctx>,
+    viewer: MaybeViewer,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<axum::Json<Rows>> {
     let profile = viewer.0.as_ref().and_then(|v| v.profile.as_ref());
     let trained = ctx.recommendations.current();
-    let rows = ctx.read(|tx| home_rows(tx, profile, trained.as_deref()))?;
+    let country = ctx.countries.of(crate::geo::client_ip(&headers, peer));
+    let rows = ctx.read(|tx| home_rows(tx, profile, trained.as_deref(), country))?;
     Ok(axum::Json(Rows { rows }))
 }

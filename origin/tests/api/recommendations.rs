@@ -88,13 +88,30 @@ async fn rows_when(c: &mut Client, ready: impl Fn(&Value) -> bool) -> Value {
 #[tokio::test]
 async fn what_viewers_watch_together_becomes_a_new_profiles_top_picks() {
     let tmp = tempfile::tempdir().unwrap();
-    let origin = start_origin(&tmp.path().join("origin"), &["--recommend-every-secs", "1"]);
+    // Two countries by address prefix: the watchers are in New Zealand, one viewer in France.
+    let countries = tmp.path().join("countries.toml");
+    std::fs::write(
+        &countries,
+        "\"203.0.113.0/24\" = \"NZ\"\n\"198.51.100.0/24\" = \"FR\"\n",
+    )
+    .unwrap();
+    let countries = countries.to_str().unwrap();
+    let origin = start_origin(
+        &tmp.path().join("origin"),
+        &[
+            "--recommend-every-secs",
+            "1",
+            "--country-prefixes",
+            countries,
+        ],
+    );
     let (mut admin, a) = ready_title(&origin.base, tmp.path()).await;
     let video = make_video(tmp.path());
     let b = film(&mut admin, "Second Pattern", &video).await;
     let c = film(&mut admin, "Third Pattern", &video).await;
     for n in 0..3 {
         let mut v = viewer(&origin.base, &format!("watcher{n}@example.com")).await;
+        v.forwarded_for = Some(format!("203.0.113.{}", 10 + n));
         watched(&mut v, &a).await;
         watched(&mut v, &b).await;
     }
@@ -137,5 +154,27 @@ async fn what_viewers_watch_together_becomes_a_new_profiles_top_picks() {
         std::slice::from_ref(&b),
         "the same genre, not what it has seen"
     );
+
+    // Each country's chart counts the plays made there; a viewer elsewhere gets everyone's.
+    let mut fr = viewer(&origin.base, "fr@example.com").await;
+    fr.forwarded_for = Some("198.51.100.7".into());
+    watched(&mut fr, &c).await;
+    let chart_named =
+        |name: &'static str| move |r: &Value| row(r, "top-10").is_some_and(|t| t["name"] == name);
+    let mut in_france = Client::new(&origin.base);
+    in_france.forwarded_for = Some("198.51.100.20".into());
+    let rows = rows_when(&mut in_france, chart_named("Top 10 in France today")).await;
+    assert_eq!(titles(row(&rows, "top-10")), std::slice::from_ref(&c));
+    let mut in_nz = Client::new(&origin.base);
+    in_nz.forwarded_for = Some("203.0.113.99".into());
+    let rows = rows_when(&mut in_nz, chart_named("Top 10 in New Zealand today")).await;
+    let mut nz = titles(row(&rows, "top-10"));
+    nz.sort();
+    let mut want = vec![a.clone(), b.clone()];
+    want.sort();
+    assert_eq!(nz, want, "what the watchers in New Zealand played");
+    let mut elsewhere = Client::new(&origin.base);
+    elsewhere.forwarded_for = Some("192.0.2.1".into());
+    rows_when(&mut elsewhere, chart_named("Top 10 on Marquee today")).await;
     origin.stop();
 }

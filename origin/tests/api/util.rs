@@ -174,6 +174,8 @@ pub struct Client {
     pub base: String,
     http: reqwest::Client,
     pub cookie: Option<String>,
+    /// Sent as `X-Forwarded-For`, as a proxy in front would: where the viewer seems to be.
+    pub forwarded_for: Option<String>,
 }
 
 impl Client {
@@ -182,6 +184,7 @@ impl Client {
             base: base.to_owned(),
             http: reqwest::Client::new(),
             cookie: None,
+            forwarded_for: None,
         }
     }
 
@@ -194,6 +197,9 @@ impl Client {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(c) = &self.cookie {
             req = req.header(COOKIE, format!("marquee_session={c}"));
+        }
+        if let Some(ip) = &self.forwarded_for {
+            req = req.header("x-forwarded-for", ip);
         }
         if let Some((ctype, bytes)) = body {
             if !ctype.is_empty() {

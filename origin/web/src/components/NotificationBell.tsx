@@ -7,20 +7,27 @@ import { timeAgo } from '../format';
 import { keys, useMarkRead, useNotifications } from '../queries';
 import { paths, useGo } from '../router';
 
-/** The unread count as the server streams it; a new notification refreshes the list. */
+/** The unread count as the server streams it. A new notification refreshes the list, and the
+ * rows and title pages on screen: it usually means something came out. */
 function useUnreadCount(): number {
   const queries = useQueryClient();
   const [unread, setUnread] = useState(0);
   useEffect(() => {
     // EventSource reconnects by itself after a network error or the server ending the stream.
     const source = new EventSource(NOTIFICATION_EVENTS_URL);
-    let newest: string | undefined;
+    // `null` until the stream's first event: what was there before is not news.
+    let newest: string | undefined | null = null;
     source.addEventListener('unread', (event) => {
       const data = JSON.parse((event as MessageEvent<string>).data) as UnreadEvent;
       setUnread(data.unread);
       if (data.newest_id !== newest) {
-        newest = data.newest_id ?? undefined;
+        const first = newest === null;
+        newest = data.newest_id;
         void queries.invalidateQueries({ queryKey: keys.notifications });
+        if (!first) {
+          void queries.invalidateQueries({ queryKey: keys.rows });
+          void queries.invalidateQueries({ queryKey: ['title'] });
+        }
       }
     });
     return () => source.close();
@@ -67,6 +74,9 @@ export function NotificationBell() {
 
   return (
     <div className="bell" ref={root}>
+      <span className="visually-hidden" role="status" aria-live="polite">
+        {unread > 0 ? `${unread} unread notification${unread === 1 ? '' : 's'}` : ''}
+      </span>
       <button
         ref={button}
         type="button"

@@ -9,7 +9,7 @@ export function RemindButton({ titleId, name, reminded }: { titleId: string; nam
       type="button"
       className={`button ${on ? 'button--secondary' : 'button--primary'}`}
       aria-pressed={on}
-      aria-label={on ? `Reminder set for ${name}; select to cancel it` : `Remind me when ${name} is out`}
+      aria-label={`Remind me when ${name} is out`}
       onClick={() => toggle.mutate(!on)}
       disabled={toggle.isPending}
       data-testid="remind-me"

@@ -40,14 +40,19 @@ export function TitlePage({ id }: { id: string }) {
   const isSeries = title.data?.kind === 'series';
   const seasons = useSeasons(id, isSeries);
   const rows = useRows();
-  // A coming-soon title becomes playable at its premiere: look again then.
+  // A coming-soon title becomes playable at its premiere: the page changes then (and asks the
+  // server again, in case the premiere moved).
   const premiere = title.data?.premieres_at;
   const refetch = title.refetch;
+  const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (premiere == null) return;
     const wait = premiere * 1000 - Date.now();
     if (wait <= 0 || wait > 2 ** 31 - 1) return;
-    const timer = window.setTimeout(() => void refetch(), wait + 500);
+    const timer = window.setTimeout(() => {
+      setNow(Date.now());
+      void refetch();
+    }, wait + 500);
     return () => window.clearTimeout(timer);
   }, [premiere, refetch]);
 
@@ -67,7 +72,7 @@ export function TitlePage({ id }: { id: string }) {
   const t = title.data;
   const duration = formatDuration(t.duration_secs);
   const note = STATE_NOTES[t.state];
-  const comingSoon = isComingSoon(t);
+  const comingSoon = isComingSoon(t, Math.max(now, Date.now()));
   const similar = similarCards(t, rows.data?.flatMap((r) => (r.id.startsWith('genre:') || r.id === 'new' ? r.items : [])) ?? []);
   const up = isSeries ? nextUp(seasons.data) : null;
   const progress = t.mine?.progress;
