@@ -119,6 +119,23 @@ impl StateDir {
         self.root.join("media-cache")
     }
 
+    /// Origin's table of address prefixes → countries: written on first run with the local
+    /// world's addresses in Ireland (the `eu-west` region the control-plane puts them in), then
+    /// the operator's to edit.
+    pub fn country_prefixes(&self) -> Result<PathBuf, StateError> {
+        let path = self.root.join("countries.toml");
+        if !path.exists() {
+            let text = "# Client address prefix = ISO 3166-1 country code; the longest prefix wins.\n\
+                        # Origin names \"Top 10 in <country> today\" by it. Edit and restart.\n\
+                        \"127.0.0.0/8\" = \"IE\"\n\"::1/128\" = \"IE\"\n";
+            std::fs::write(&path, text).map_err(|source| StateError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        Ok(path)
+    }
+
     pub fn admin_password_file(&self) -> PathBuf {
         self.root.join("admin-password")
     }

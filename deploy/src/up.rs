@@ -250,7 +250,9 @@ async fn start_origin(
     cp_url: &str,
     mail: Option<&str>,
 ) -> Result<String, UpError> {
-    let argv = origin_args(args, cp_url, args.port, &state.origin_dir(), mail);
+    let mut argv = origin_args(args, cp_url, args.port, &state.origin_dir(), mail);
+    argv.push("--country-prefixes".into());
+    argv.push(state.country_prefixes()?.into_os_string());
     let origin = sup
         .spawn(ServiceSpec {
             name: "origin".into(),
@@ -281,6 +283,8 @@ async fn start_origin_cluster(
         let n = i as u32 + 1;
         let dir = state.origin_node_dir(n);
         let mut argv = origin_args(args, cp_url, 0, &dir, mail);
+        argv.push("--country-prefixes".into());
+        argv.push(state.country_prefixes()?.into_os_string());
         argv.extend(os_args(&[
             "--node-id",
             &n.to_string(),

@@ -469,8 +469,14 @@ fn only_reminders_that_fired_go_and_a_released_title_takes_none() {
         ..Delivery::default()
     };
     s.apply(Command::Deliver(Box::new(d))).unwrap();
-    assert!(!s.read(|tx| state::is_reminded(tx, "adult", "out")), "fired");
-    assert!(s.read(|tx| state::is_reminded(tx, "kid", "out")), "never fired");
+    assert!(
+        !s.read(|tx| state::is_reminded(tx, "adult", "out")),
+        "fired"
+    );
+    assert!(
+        s.read(|tx| state::is_reminded(tx, "kid", "out")),
+        "never fired"
+    );
     assert_eq!(
         s.apply(remind("adult", "out")),
         Err(state::Rejection::AlreadyReleased),
