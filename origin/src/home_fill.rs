@@ -91,6 +91,10 @@ pub fn fill(
         done += end - start;
         progress(done, total);
     }
+    // The plays spread over the week before now, so charts (today, trending) have something.
+    const WEEK_MS: u64 = 7 * 86_400_000;
+    let first_ms = crate::ids::now_unix_ms().saturating_sub(WEEK_MS);
+    let step_ms = WEEK_MS / history_rows.max(1);
     for start in (0..history_rows).step_by(ROWS_PER_TXN as usize) {
         let end = (start + ROWS_PER_TXN).min(history_rows);
         let txn = db.begin_write()?;
@@ -104,7 +108,7 @@ pub fn fill(
                 position_secs: (n % 5_000) as f64,
                 duration_secs: 5_400.0,
                 credits_start_secs: None,
-                now_ms: 1_790_000_000_000 + n,
+                now_ms: first_ms + n * step_ms.max(1),
                 country: None,
             };
             apply(&txn, &Command::RecordProgress(report))?.ok();

@@ -1,5 +1,7 @@
 //! Home page data: one profile's whole home page (`GET /api/v1/rows`: Continue watching, My
-//! List, New, twelve genre rows) from an origin node holding 100 k titles and 1 M history rows,
+//! List, Top picks, Because you watched, Top 10, Trending now, New, twelve genre rows) from an
+//! origin node holding 100 k titles and 1 M history rows (the plays of the past week, which the
+//! node's model trains on before the measurement starts),
 //! beside the skeleton's way of building the same page (`GET /api/v1/titles`, the whole
 //! catalogue, rows made in the browser), alternating rounds. Target: p99 under 20 ms.
 
@@ -113,9 +115,49 @@ async fn run(args: Args) -> anyhow::Result<()> {
             )
             .await?;
     }
-    let page = viewer
-        .send(&http, Method::GET, "/api/v1/rows", None)
+    // The recommendation rows need the model trained on the million plays: wait for them.
+    let trained_by = Instant::now() + std::time::Duration::from_secs(900);
+    let page = loop {
+        let page = viewer
+            .send(&http, Method::GET, "/api/v1/rows", None)
+            .await?;
+        let ids: Vec<&str> = page["rows"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|x| x["id"].as_str()).collect())
+            .unwrap_or_default();
+        if ["top-picks", "top-10", "trending"]
+            .iter()
+            .all(|id| ids.contains(id))
+        {
+            eprintln!("  rows: {}", ids.join(", "));
+            break page;
+        }
+        anyhow::ensure!(
+            Instant::now() < trained_by,
+            "no recommendation rows within 15 minutes: {ids:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await?
+        .text()
         .await?;
+    let stat = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+    };
+    if let (Some(sum), Some(count)) = (
+        stat("marquee_origin_recommend_train_seconds_sum"),
+        stat("marquee_origin_recommend_train_seconds_count"),
+    ) {
+        eprintln!(
+            "  training on {history} plays: {:.2} s a run ({count} runs)",
+            sum / count.max(1.0)
+        );
+    }
     let rows = page["rows"].as_array().map_or(0, Vec::len);
     let cards: usize = page["rows"].as_array().map_or(0, |r| {
         r.iter()

@@ -1,10 +1,11 @@
 // The profile button in the top bar and its menu: who is watching, switch or manage profiles,
 // sign out. A kids profile's menu only switches profile.
-import { useEffect, useId, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { Account } from '../api';
 import { paths, useGo } from '../router';
 import { useSession } from '../session';
 import { Avatar } from './Avatar';
+import { usePopover } from './usePopover';
 
 export function AccountMenu({ account }: { account: Account }) {
   const { signOut } = useSession();
@@ -20,24 +21,10 @@ export function AccountMenu({ account }: { account: Account }) {
   const kids = profile?.kids === true;
 
   useEffect(() => {
-    if (!open) return;
-    firstItem.current?.focus();
-    const onPointer = (event: PointerEvent) => {
-      if (root.current && !root.current.contains(event.target as Node)) setOpen(false);
-    };
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') {
-        setOpen(false);
-        button.current?.focus();
-      }
-    };
-    document.addEventListener('pointerdown', onPointer);
-    document.addEventListener('keydown', onKey);
-    return () => {
-      document.removeEventListener('pointerdown', onPointer);
-      document.removeEventListener('keydown', onKey);
-    };
+    if (open) firstItem.current?.focus();
   }, [open]);
+  const close = useCallback(() => setOpen(false), []);
+  usePopover(open, close, root, button);
 
   const to = (path: string) => () => {
     setOpen(false);

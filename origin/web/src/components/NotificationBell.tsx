@@ -1,11 +1,12 @@
 // The bell in the top bar: the unread count, live from the server's event stream, and a panel
 // with the profile's notifications. Opening an item marks it read and goes where it leads.
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useId, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { NOTIFICATION_EVENTS_URL, type AppNotification, type UnreadEvent } from '../api';
 import { timeAgo } from '../format';
 import { keys, useMarkRead, useNotifications } from '../queries';
 import { paths, useGo } from '../router';
+import { usePopover } from './usePopover';
 
 /** The unread count as the server streams it. A new notification refreshes the list, and the
  * rows and title pages on screen: it usually means something came out. */
@@ -45,24 +46,8 @@ export function NotificationBell() {
   const button = useRef<HTMLButtonElement>(null);
   const panelId = useId();
 
-  useEffect(() => {
-    if (!open) return;
-    const onPointer = (event: PointerEvent) => {
-      if (root.current && !root.current.contains(event.target as Node)) setOpen(false);
-    };
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') {
-        setOpen(false);
-        button.current?.focus();
-      }
-    };
-    document.addEventListener('pointerdown', onPointer);
-    document.addEventListener('keydown', onKey);
-    return () => {
-      document.removeEventListener('pointerdown', onPointer);
-      document.removeEventListener('keydown', onKey);
-    };
-  }, [open]);
+  const close = useCallback(() => setOpen(false), []);
+  usePopover(open, close, root, button);
 
   const openItem = (n: AppNotification) => {
     if (!n.read) markRead.mutate({ ids: [n.id] });
