@@ -58,6 +58,7 @@ use crate::{
         notifications::wire::Notification, notifications::wire::NotificationList,
         notifications::wire::MarkRead, notifications::wire::KindPreference,
         notifications::wire::Preferences, notifications::wire::UnreadEvent,
+        notifications::wire::UnreadMessage,
         notifications::wire::Unsubscribe, notifications::wire::Premiere,
         notifications::state::Kind,
         ErrorBody, ErrorDetail, Code, TitleKind, TitleState, JobState,

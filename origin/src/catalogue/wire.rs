@@ -102,7 +102,7 @@ pub struct Mine {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<ItemProgress>,
     /// Whether the profile asked to be reminded when this coming-soon title is out.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reminded: bool,
 }
 

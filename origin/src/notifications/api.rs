@@ -110,7 +110,7 @@ pub async fn mark_read(
 /// one whenever the count or the newest notification changes.
 #[utoipa::path(get, path = "/api/v1/notifications/events", security(("session" = [])), tag = "notifications",
     responses(
-        (status = 200, description = "text/event-stream of `unread` events", body = UnreadEvent, content_type = "text/event-stream"),
+        (status = 200, description = "text/event-stream of `unread` events, each's data an `UnreadEvent`", body = super::wire::UnreadMessage, content_type = "text/event-stream"),
         (status = 401, description = "unauthenticated: no session, or it ended", body = ErrorBody),
         (status = 409, description = "profile_required: choose who's watching first", body = ErrorBody),
         (status = 503, description = "unavailable: no Raft leader could confirm this right now; retry shortly", body = ErrorBody),

@@ -68,6 +68,16 @@ pub struct UnreadEvent {
     pub newest_id: Option<String>,
 }
 
+/// One message of the live stream as it travels: `event: unread` and a `data` line holding an
+/// [`UnreadEvent`] as JSON.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UnreadMessage {
+    /// Always `unread`.
+    pub event: String,
+    /// An `UnreadEvent`, as JSON.
+    pub data: String,
+}
+
 /// What an unsubscribe link turns off.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Unsubscribe {
