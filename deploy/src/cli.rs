@@ -33,6 +33,77 @@ pub enum Command {
     /// cluster). New nodes usually join by themselves (`marquee-origin --join`); `add` is for
     /// a node started without it.
     Cluster(ClusterArgs),
+    /// The deployment's certificate authority: every service's certificate is issued by it.
+    ///
+    /// `marquee ca init` makes it once (an ECDSA key and a 10-year certificate that may sign
+    /// service certificates only); `marquee ca issue` gives a service its certificate, named by
+    /// a URI `spiffe://marquee/<service>/<id>` and valid for the hosts it serves (90 days;
+    /// issue again to renew). Trust `ca.pem` to trust the deployment.
+    Ca(CaArgs),
+    /// Edges of the fleet. `add` issues an edge's certificate from the deployment's CA.
+    Edge(EdgeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CaArgs {
+    /// Where the CA's certificate (ca.pem) and key (ca-key.pem, mode 0600) live.
+    #[arg(
+        long,
+        global = true,
+        env = "MARQUEE_CA_DIR",
+        default_value = ".marquee/ca"
+    )]
+    pub ca_dir: PathBuf,
+    #[command(subcommand)]
+    pub action: CaAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum CaAction {
+    /// Create the CA (refuses to replace one: it signs every certificate of the deployment).
+    Init {
+        /// The CA's name, as certificates show their issuer.
+        #[arg(long, default_value = "Marquee deployment CA")]
+        name: String,
+    },
+    /// Issue (or renew) a service's certificate and key into --out.
+    Issue {
+        #[arg(long, value_enum)]
+        service: crate::ca::Service,
+        /// The service's id: lowercase letters, digits and '-' (an edge id, an origin node).
+        #[arg(long)]
+        id: String,
+        /// A DNS name or IP address it serves on (repeatable).
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+        /// Directory for `<service>-<id>.pem` and `<service>-<id>-key.pem`.
+        #[arg(long, default_value = ".marquee/certs")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EdgeArgs {
+    #[command(subcommand)]
+    pub action: EdgeAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum EdgeAction {
+    /// Issue the certificate an edge proves its id with (to viewers over HTTPS, and to the
+    /// control-plane and origin over mutual TLS).
+    Add {
+        /// The edge's id, e.g. edge-eu-west-1.
+        id: String,
+        /// A DNS name or IP address viewers reach it at (repeatable).
+        #[arg(long = "host", required = true)]
+        hosts: Vec<String>,
+        #[arg(long, env = "MARQUEE_CA_DIR", default_value = ".marquee/ca")]
+        ca_dir: PathBuf,
+        /// Directory for `edge-<id>.pem` and `edge-<id>-key.pem`.
+        #[arg(long, default_value = ".marquee/certs")]
+        out: PathBuf,
+    },
 }
 
 /// 1, 3 or 5: an even count tolerates no more failures than one node fewer.

@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod binaries;
+pub mod ca;
 pub mod catalogue;
 pub mod children;
 pub mod cli;

@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use marquee_deploy::cli::{CaAction, CaArgs, EdgeAction, EdgeArgs};
 use marquee_deploy::{Cli, Command};
 
 #[tokio::main]
@@ -21,6 +22,8 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Ca(args) => report("marquee ca", run_ca(args)),
+        Command::Edge(args) => report("marquee edge", run_edge(args)),
         Command::Cluster(args) => match marquee_deploy::cluster::run(args).await {
             Ok(out) => {
                 print!("{out}");
@@ -31,5 +34,65 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+fn report(what: &str, result: Result<String, marquee_deploy::ca::CaError>) -> ExitCode {
+    match result {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{what}: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn issued(i: &marquee_deploy::ca::Issued) -> String {
+    format!(
+        "issued {}\n  certificate: {}\n  key: {}\n",
+        i.identity,
+        i.cert.display(),
+        i.key.display()
+    )
+}
+
+fn run_ca(args: CaArgs) -> Result<String, marquee_deploy::ca::CaError> {
+    let ca = marquee_deploy::ca::CaDir::new(&args.ca_dir);
+    match args.action {
+        CaAction::Init { name } => {
+            let cert = ca.init(&name)?;
+            Ok(format!(
+                "created the CA \"{name}\": trust {} to trust this deployment\n",
+                cert.display()
+            ))
+        }
+        CaAction::Issue {
+            service,
+            id,
+            hosts,
+            out,
+        } => Ok(issued(&ca.issue(service, &id, &hosts, &out)?)),
+    }
+}
+
+fn run_edge(args: EdgeArgs) -> Result<String, marquee_deploy::ca::CaError> {
+    match args.action {
+        EdgeAction::Add {
+            id,
+            hosts,
+            ca_dir,
+            out,
+        } => {
+            let ca = marquee_deploy::ca::CaDir::new(ca_dir);
+            Ok(issued(&ca.issue(
+                marquee_deploy::ca::Service::Edge,
+                &id,
+                &hosts,
+                &out,
+            )?))
+        }
     }
 }
