@@ -56,25 +56,34 @@ pub fn find_web_dir(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(dir) = explicit {
         return Some(dir.to_path_buf());
     }
-    let mut starts: Vec<PathBuf> = Vec::new();
-    if let Ok(cwd) = std::env::current_dir() {
-        starts.push(cwd);
-    }
-    if let Some(dir) = own_dir() {
-        starts.push(dir);
-    }
-    let built_from = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if let Some(repo) = built_from.parent() {
-        starts.push(repo.to_path_buf());
-    }
-    starts.iter().find_map(|start| web_dir_above(start))
+    find_above(web_dir_in)
 }
 
+/// `dir/origin/web/dist` when it holds a built app.
+fn web_dir_in(dir: &Path) -> Option<PathBuf> {
+    let dist = dir.join("origin").join("web").join("dist");
+    dist.join("index.html").is_file().then_some(dist)
+}
+
+#[cfg(test)]
 fn web_dir_above(start: &Path) -> Option<PathBuf> {
-    start.ancestors().find_map(|dir| {
-        let dist = dir.join("origin").join("web").join("dist");
-        dist.join("index.html").is_file().then_some(dist)
-    })
+    start.ancestors().find_map(web_dir_in)
+}
+
+/// The first directory `found` accepts, walking up from the working directory, then from this
+/// executable's directory, then from the source tree this binary was built from.
+pub fn find_above(found: impl Fn(&Path) -> Option<PathBuf>) -> Option<PathBuf> {
+    let mut starts: Vec<PathBuf> = Vec::new();
+    starts.extend(std::env::current_dir().ok());
+    starts.extend(own_dir());
+    starts.extend(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .map(Path::to_path_buf),
+    );
+    starts
+        .iter()
+        .find_map(|start| start.ancestors().find_map(&found))
 }
 
 #[cfg(test)]

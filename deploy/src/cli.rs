@@ -46,16 +46,33 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct CaArgs {
-    /// Where the CA's certificate (ca.pem) and key (ca-key.pem, mode 0600) live.
+    #[command(flatten)]
+    pub ca: CaDirArg,
+    #[command(subcommand)]
+    pub action: CaAction,
+}
+
+/// Where the CA's certificate (ca.pem) and key (ca-key.pem, mode 0600) live.
+#[derive(Debug, Clone, Args)]
+pub struct CaDirArg {
     #[arg(
-        long,
+        long = "ca-dir",
         global = true,
         env = "MARQUEE_CA_DIR",
         default_value = ".marquee/ca"
     )]
-    pub ca_dir: PathBuf,
-    #[command(subcommand)]
-    pub action: CaAction,
+    pub dir: PathBuf,
+}
+
+/// What a certificate is issued for, and where it is written.
+#[derive(Debug, Clone, Args)]
+pub struct IssueArgs {
+    /// A DNS name or IP address the service is reached at (repeatable; at least one).
+    #[arg(long = "host", required = true)]
+    pub hosts: Vec<String>,
+    /// Directory for `<service>-<id>.pem` and `<service>-<id>-key.pem`.
+    #[arg(long, default_value = ".marquee/certs")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -73,17 +90,15 @@ pub enum CaAction {
         /// The service's id: lowercase letters, digits and '-' (an edge id, an origin node).
         #[arg(long)]
         id: String,
-        /// A DNS name or IP address it serves on (repeatable).
-        #[arg(long = "host")]
-        hosts: Vec<String>,
-        /// Directory for `<service>-<id>.pem` and `<service>-<id>-key.pem`.
-        #[arg(long, default_value = ".marquee/certs")]
-        out: PathBuf,
+        #[command(flatten)]
+        target: IssueArgs,
     },
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct EdgeArgs {
+    #[command(flatten)]
+    pub ca: CaDirArg,
     #[command(subcommand)]
     pub action: EdgeAction,
 }
@@ -95,14 +110,8 @@ pub enum EdgeAction {
     Add {
         /// The edge's id, e.g. edge-eu-west-1.
         id: String,
-        /// A DNS name or IP address viewers reach it at (repeatable).
-        #[arg(long = "host", required = true)]
-        hosts: Vec<String>,
-        #[arg(long, env = "MARQUEE_CA_DIR", default_value = ".marquee/ca")]
-        ca_dir: PathBuf,
-        /// Directory for `edge-<id>.pem` and `edge-<id>-key.pem`.
-        #[arg(long, default_value = ".marquee/certs")]
-        out: PathBuf,
+        #[command(flatten)]
+        target: IssueArgs,
     },
 }
 

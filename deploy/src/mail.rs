@@ -22,19 +22,9 @@ pub fn find_maildev() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("MARQUEE_MAILDEV") {
         return Some(p.into());
     }
-    let mut starts: Vec<PathBuf> = Vec::new();
-    starts.extend(std::env::current_dir().ok());
-    starts.extend(binaries::own_dir());
-    starts.extend(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .map(Path::to_path_buf),
-    );
-    starts.iter().find_map(|start| {
-        start.ancestors().find_map(|dir| {
-            let bin = dir.join("deploy/mail/node_modules/.bin/maildev");
-            bin.is_file().then_some(bin)
-        })
+    binaries::find_above(|dir| {
+        let bin = dir.join("deploy/mail/node_modules/.bin/maildev");
+        bin.is_file().then_some(bin)
     })
 }
 

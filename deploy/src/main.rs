@@ -60,7 +60,7 @@ fn issued(i: &marquee_deploy::ca::Issued) -> String {
 }
 
 fn run_ca(args: CaArgs) -> Result<String, marquee_deploy::ca::CaError> {
-    let ca = marquee_deploy::ca::CaDir::new(&args.ca_dir);
+    let ca = marquee_deploy::ca::CaDir::new(&args.ca.dir);
     match args.action {
         CaAction::Init { name } => {
             let cert = ca.init(&name)?;
@@ -72,27 +72,24 @@ fn run_ca(args: CaArgs) -> Result<String, marquee_deploy::ca::CaError> {
         CaAction::Issue {
             service,
             id,
-            hosts,
-            out,
-        } => Ok(issued(&ca.issue(service, &id, &hosts, &out)?)),
+            target,
+        } => Ok(issued(&ca.issue(
+            service,
+            &id,
+            &target.hosts,
+            &target.out,
+        )?)),
     }
 }
 
 fn run_edge(args: EdgeArgs) -> Result<String, marquee_deploy::ca::CaError> {
+    let ca = marquee_deploy::ca::CaDir::new(&args.ca.dir);
     match args.action {
-        EdgeAction::Add {
-            id,
-            hosts,
-            ca_dir,
-            out,
-        } => {
-            let ca = marquee_deploy::ca::CaDir::new(ca_dir);
-            Ok(issued(&ca.issue(
-                marquee_deploy::ca::Service::Edge,
-                &id,
-                &hosts,
-                &out,
-            )?))
-        }
+        EdgeAction::Add { id, target } => Ok(issued(&ca.issue(
+            marquee_deploy::ca::Service::Edge,
+            &id,
+            &target.hosts,
+            &target.out,
+        )?)),
     }
 }
