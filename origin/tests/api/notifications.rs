@@ -12,26 +12,16 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::util::{
-    Client, choose, expect, expect_error, metrics_with, ready_title, sign_up, start_origin,
+    Client, choose, expect, expect_error, free_port, installed_tool, metrics_with, ready_title,
+    sign_up, start_origin,
 };
 
-/// `maildev`, from `MARQUEE_MAILDEV` (set by deploy/test.sh) or PATH.
-pub fn maildev_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("MARQUEE_MAILDEV") {
-        return p.into();
-    }
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|p| p.join("maildev"))
-                .find(|p| p.is_file())
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "maildev is not installed: run deploy/test.sh (it installs it into \
-                 deploy/mail/node_modules), or set MARQUEE_MAILDEV"
-            )
-        })
+fn maildev_bin() -> PathBuf {
+    installed_tool(
+        "MARQUEE_MAILDEV",
+        "maildev",
+        "`npm ci --prefix deploy/mail` and set MARQUEE_MAILDEV",
+    )
 }
 
 fn now_secs() -> u64 {
@@ -39,14 +29,6 @@ fn now_secs() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 struct MailDev {

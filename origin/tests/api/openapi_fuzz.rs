@@ -11,22 +11,12 @@ use super::util::{ADMIN_EMAIL, Client, sign_up, start_origin};
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
                       response_schema_conformance";
 
-/// schemathesis, from `MARQUEE_SCHEMATHESIS` (set by deploy/test.sh) or PATH.
 fn schemathesis() -> PathBuf {
-    if let Some(path) = std::env::var_os("MARQUEE_SCHEMATHESIS") {
-        return path.into();
-    }
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join("schemathesis"))
-            .find(|p| p.is_file())
-    });
-    found.unwrap_or_else(|| {
-        panic!(
-            "schemathesis is not installed: run deploy/test.sh (it installs it), or \
-             `pip install schemathesis==4.32.5` and put it on PATH"
-        )
-    })
+    super::util::installed_tool(
+        "MARQUEE_SCHEMATHESIS",
+        "schemathesis",
+        "`pip install schemathesis==4.32.5` and put it on PATH",
+    )
 }
 
 fn fuzz(base: &str, cookie: Option<&str>, seconds: u32, log_dir: &Path) {

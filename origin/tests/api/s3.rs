@@ -11,23 +11,12 @@ use reqwest::StatusCode;
 use super::media::media_token;
 use super::util::{ready_title, start_origin};
 
-/// `moto_server`, from `MARQUEE_MOTO_SERVER` (set by deploy/test.sh) or PATH.
 fn moto_server() -> PathBuf {
-    if let Some(p) = std::env::var_os("MARQUEE_MOTO_SERVER") {
-        return p.into();
-    }
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|p| p.join("moto_server"))
-                .find(|p| p.is_file())
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "moto_server is not installed: run deploy/test.sh (it installs it), or \
-                 `pip install 'moto[server]==5.2.5'` and put it on PATH"
-            )
-        })
+    super::util::installed_tool(
+        "MARQUEE_MOTO_SERVER",
+        "moto_server",
+        "`pip install 'moto[server]==5.2.5'` and put it on PATH",
+    )
 }
 
 struct Moto {
@@ -37,11 +26,7 @@ struct Moto {
 
 impl Moto {
     async fn start() -> Moto {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = super::util::free_port();
         let child = Command::new(moto_server())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())

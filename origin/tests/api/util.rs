@@ -411,3 +411,29 @@ pub async fn choose(c: &mut Client, profile: &Value) {
         resp.text().await.unwrap()
     );
 }
+
+/// A tool the tests drive, from `env_var` (set by deploy/test.sh, which installs it) or PATH;
+/// panics saying how to install it (`hint`) when it is neither.
+pub fn installed_tool(env_var: &str, name: &str, hint: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(env_var) {
+        return p.into();
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(name))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| {
+            panic!("{name} is not installed: run deploy/test.sh (it installs it), or {hint}")
+        })
+}
+
+/// A port free on loopback right now, for a helper server the test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
