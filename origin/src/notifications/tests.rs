@@ -8,9 +8,9 @@ use super::state::{
 use crate::accounts::state::{Command as Accounts, NewAccount};
 use crate::catalogue::state::{self as catalogue, Command as Catalogue};
 use crate::catalogue::tests::{create_ready, meta};
-use crate::history::state::{Command as History, Report};
 use crate::policy::Maturity;
 use crate::profiles::state::{Command as Profiles, Profile};
+use crate::recommendations::tests::{title as film, watch};
 use crate::state::testing::TestState;
 
 const NOW: u64 = 1_800_000_000;
@@ -46,27 +46,7 @@ fn world() -> TestState {
     s
 }
 
-fn watch(s: &TestState, profile: &str, title: &str) {
-    s.apply(History::RecordProgress(Report {
-        profile_id: profile.into(),
-        title_id: title.into(),
-        item_id: title.into(),
-        position_secs: 59.0,
-        duration_secs: 60.0,
-        credits_start_secs: None,
-        now_ms: NOW * 1000,
-        country: None,
-    }))
-    .unwrap();
-}
-
-fn film(s: &TestState, id: &str, genre: &str, rating: &str) {
-    let mut m = meta();
-    m.name = format!("Film {id}");
-    m.genres = vec![genre.into()];
-    m.maturity_rating = rating.into();
-    create_ready(s, id, m, 1);
-}
+// `watch` ends a title at NOW_MS = NOW × 1000.
 
 /// Drafts what is due at `now` and delivers it as the leader would.
 fn run_round(s: &TestState, now: u64, mail: bool) -> Vec<Notification> {
@@ -165,8 +145,8 @@ fn new_episodes_reach_viewers_of_the_series_and_genre_news_respects_the_limit() 
     show.genres = vec!["Crime".into()];
     create_ready(&s, "show", show, 1);
     film(&s, "crime1", "Crime", "R");
-    watch(&s, "adult", "show");
-    watch(&s, "adult", "crime1");
+    watch(&s, "adult", "show", 0);
+    watch(&s, "adult", "crime1", 0);
     run_round(&s, NOW, false);
 
     // Two episodes of season 2 land together: one notification, for the one who watched.
@@ -207,7 +187,7 @@ fn new_episodes_reach_viewers_of_the_series_and_genre_news_respects_the_limit() 
     // A new crime film: the adult, who likes crime, hears of it; an R film is not for the kid.
     film(&s, "crime2", "Crime", "R");
     film(&s, "crime3", "Crime", "PG");
-    watch(&s, "kid", "crime3");
+    watch(&s, "kid", "crime3", 0);
     let notes = run_round(&s, NOW, false);
     let crime2: Vec<_> = notes
         .iter()
@@ -218,7 +198,7 @@ fn new_episodes_reach_viewers_of_the_series_and_genre_news_respects_the_limit() 
         (crime2[0].profile_id.as_str(), crime2[0].kind),
         ("adult", Kind::GenreRelease)
     );
-    assert_eq!(crime2[0].headline, "New in Crime: Film crime2");
+    assert_eq!(crime2[0].headline, "New in Crime: Title crime2");
     // Genre news is not emailed by default, and this cluster sends no email anyway.
     assert!(s.read(|tx| state::sendable(tx, NOW, 10)).is_empty());
 }
@@ -416,8 +396,8 @@ fn the_digest_names_each_profiles_picks_unless_it_wants_none() {
         film(&s, id, "Drama", "PG");
     }
     film(&s, "r1", "Drama", "R");
-    watch(&s, "adult", "d1");
-    watch(&s, "kid", "d1");
+    watch(&s, "adult", "d1", 0);
+    watch(&s, "kid", "d1", 0);
     let mut off = Preferences::default();
     off.set(
         Kind::Digest,
@@ -436,9 +416,9 @@ fn the_digest_names_each_profiles_picks_unless_it_wants_none() {
     let n = &notes[0];
     assert_eq!((n.profile_id.as_str(), n.kind), ("adult", Kind::Digest));
     assert_eq!(n.headline, "This week's picks for Name of adult");
-    assert!(n.body.starts_with("Chosen for you: Film "), "{}", n.body);
+    assert!(n.body.starts_with("Chosen for you: Title "), "{}", n.body);
     assert!(
-        !n.body.contains("Film d1"),
+        !n.body.contains("Title d1"),
         "not what it watched: {}",
         n.body
     );

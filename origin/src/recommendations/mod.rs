@@ -6,7 +6,7 @@ pub mod model;
 pub mod rows;
 pub mod signals;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

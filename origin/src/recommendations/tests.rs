@@ -13,7 +13,8 @@ use crate::state::testing::TestState;
 
 const NOW_MS: u64 = 1_800_000_000_000;
 
-fn title(s: &TestState, id: &str, genre: &str, rating: &str) {
+/// A ready film `Title <id>` of one genre and rating (for other domains' tests too).
+pub(crate) fn title(s: &TestState, id: &str, genre: &str, rating: &str) {
     let mut m = meta();
     m.name = format!("Title {id}");
     m.genres = vec![genre.into()];
@@ -21,7 +22,8 @@ fn title(s: &TestState, id: &str, genre: &str, rating: &str) {
     create_ready(s, id, m, 1);
 }
 
-fn watch(s: &TestState, profile: &str, title: &str, ago_ms: u64) {
+/// `profile` watched `title` to its end `ago_ms` before `NOW_MS` (1.8e12).
+pub(crate) fn watch(s: &TestState, profile: &str, title: &str, ago_ms: u64) {
     s.apply(History::RecordProgress(Report {
         profile_id: profile.into(),
         title_id: title.into(),
