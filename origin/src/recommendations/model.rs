@@ -2,7 +2,7 @@
 //! titles, and what is popular now (today's top 10, what is trending). Trained from the
 //! replicated state alone, so every node trains the same model from the same state.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use marquee_recommend::Interactions;
 use marquee_recommend::ease::{Ease, FitError, Params};
@@ -79,7 +79,14 @@ pub fn train(tx: &impl Reads, now_ms: u64) -> Result<Trained, TrainError> {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     let mut today: HashMap<&str, usize> = HashMap::new();
     let mut trending: HashMap<&str, f64> = HashMap::new();
+    // Today's plays by the country they came from: country → title → profiles.
+    let mut today_in: HashMap<&str, HashMap<&str, f64>> = HashMap::new();
     for taste in tastes.values() {
+        for (id, (at, country)) in &taste.played_in {
+            if now_ms.saturating_sub(*at) < DAY_MS {
+                *today_in.entry(country).or_default().entry(id).or_default() += 1.0;
+            }
+        }
         for id in taste.weights.keys() {
             *counts.entry(id).or_default() += 1;
         }
@@ -94,20 +101,6 @@ pub fn train(tx: &impl Reads, now_ms: u64) -> Result<Trained, TrainError> {
             }
         }
     }
-    // Today's plays by country: country → title → the profiles that played it.
-    let mut today_in: HashMap<String, HashMap<String, HashSet<String>>> = HashMap::new();
-    crate::history::state::each_progress(tx, |profile, p| {
-        if let Some(country) = &p.country
-            && now_ms.saturating_sub(p.updated_at_ms) < DAY_MS
-        {
-            today_in
-                .entry(country.clone())
-                .or_default()
-                .entry(p.title_id.clone())
-                .or_default()
-                .insert(profile.to_owned());
-        }
-    })?;
     let ready = |id: &str| -> Result<bool, StoreError> {
         Ok(catalogue::title(tx, id)?.is_some_and(|t| t.state == TitleState::Ready))
     };
@@ -155,12 +148,8 @@ pub fn train(tx: &impl Reads, now_ms: u64) -> Result<Trained, TrainError> {
         Ok(out)
     };
     let mut top_today_in = HashMap::new();
-    for (country, titles) in &today_in {
-        let counts = titles
-            .iter()
-            .map(|(id, who)| (id.as_str(), who.len() as f64))
-            .collect();
-        top_today_in.insert(country.clone(), ranked(counts)?);
+    for (country, titles) in today_in {
+        top_today_in.insert(country.to_owned(), ranked(titles)?);
     }
     Ok(Trained {
         top_today_in,

@@ -25,6 +25,8 @@ pub struct Taste {
     pub disliked: HashSet<String>,
     /// Titles played, most recent first, with when (ms).
     pub played: Vec<(String, u64)>,
+    /// Titles played from a known country: title id → when and where its latest such play was.
+    pub played_in: HashMap<String, (u64, String)>,
 }
 
 impl Taste {
@@ -40,6 +42,12 @@ impl Taste {
         let e = self.weights.entry(p.title_id.clone()).or_insert(0.0);
         // A series' episodes: the best-watched one speaks for it.
         *e = e.max(w);
+        if let Some(country) = &p.country {
+            let last = self.played_in.entry(p.title_id.clone()).or_default();
+            if p.updated_at_ms >= last.0 {
+                *last = (p.updated_at_ms, country.clone());
+            }
+        }
         match self.played.iter_mut().find(|(t, _)| *t == p.title_id) {
             Some((_, at)) => *at = (*at).max(p.updated_at_ms),
             None => self.played.push((p.title_id.clone(), p.updated_at_ms)),
