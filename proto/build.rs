@@ -3,6 +3,7 @@
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "proto/marquee/v1/edge.proto",
+        "proto/marquee/v1/purge.proto",
         "proto/marquee/v1/steering.proto",
         "proto/marquee/v1/token.proto",
     ];

@@ -128,6 +128,14 @@ impl FromStr for RegionPrefix {
     }
 }
 
+/// In the config file, as on the command line: `"CIDR=REGION"`.
+impl<'de> serde::Deserialize<'de> for RegionPrefix {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// Longest-prefix-match table from client address to region.
 #[derive(Debug, Clone, Default)]
 pub struct RegionMap {

@@ -1,41 +1,83 @@
-//! Errors the HTTP API answers, mapped to status codes in one place.
+//! Errors the HTTP API answers, mapped to status codes in one place. Every answer is JSON:
+//! `{"error":{"code":"…","message":"…"}}`, the code stable for machines, the message for people.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::registry::HeartbeatError;
 
-/// Every failure a client can cause. All are the client's to fix (4xx) and carry a plain-text
-/// reason; nothing here is a server fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     #[error("bad heartbeat: {0}")]
     Heartbeat(#[from] HeartbeatError),
+    #[error(
+        "the client certificate names {certificate}, but the heartbeat is for edge {claimed:?}: an edge reports for itself only"
+    )]
+    NotThisEdge {
+        certificate: String,
+        claimed: String,
+    },
+    #[error("{who} may not {action}; only {allowed} may")]
+    Forbidden {
+        who: String,
+        action: &'static str,
+        allowed: &'static str,
+    },
+    #[error("no client certificate: every caller needs one issued by the deployment CA")]
+    Unauthenticated,
     #[error("client_ip {0:?} is not an IPv4 or IPv6 address")]
     BadClientIp(String),
     #[error("client_ip or region is required")]
     NoClientLocation,
     #[error("limit {0:?} must be a whole number from 1 to {max}", max = crate::server::MAX_LIMIT)]
     BadLimit(String),
+    #[error("{0:?} is not an edge id: use 1 to 63 lowercase letters, digits and '-'")]
+    BadEdgeId(String),
+    #[error("the decision could not be saved, so nothing changed: {0}")]
+    NotSaved(String),
+    #[error("bad purge: {0}")]
+    Purge(#[from] crate::purge::PurgeError),
+    #[error("the body is not the JSON this endpoint takes: {0}")]
+    BadJson(String),
+    #[error("after {0:?} must be the whole number of the last purge applied")]
+    BadAfter(String),
 }
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
+            Self::Heartbeat(HeartbeatError::Replayed { .. }) => StatusCode::CONFLICT,
             Self::Heartbeat(_)
             | Self::BadClientIp(_)
             | Self::NoClientLocation
-            | Self::BadLimit(_) => StatusCode::BAD_REQUEST,
+            | Self::BadLimit(_)
+            | Self::BadEdgeId(_)
+            | Self::Purge(_)
+            | Self::BadJson(_)
+            | Self::BadAfter(_) => StatusCode::BAD_REQUEST,
+            Self::NotThisEdge { .. } | Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::NotSaved(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
-    /// Stable short code for logs and metric labels.
+    /// Stable short code for answers, logs and metric labels.
     pub fn code(&self) -> &'static str {
         match self {
+            Self::Heartbeat(HeartbeatError::Replayed { .. }) => "heartbeat_replayed",
+            Self::Heartbeat(HeartbeatError::ClockSkew { .. }) => "heartbeat_clock_skew",
             Self::Heartbeat(_) => "bad_heartbeat",
+            Self::NotThisEdge { .. } => "identity_mismatch",
+            Self::Forbidden { .. } => "forbidden",
+            Self::Unauthenticated => "unauthenticated",
             Self::BadClientIp(_) => "bad_client_ip",
             Self::NoClientLocation => "no_client_location",
             Self::BadLimit(_) => "bad_limit",
+            Self::BadEdgeId(_) => "bad_edge_id",
+            Self::NotSaved(_) => "not_saved",
+            Self::Purge(_) => "bad_purge",
+            Self::BadJson(_) => "bad_json",
+            Self::BadAfter(_) => "bad_after",
         }
     }
 }
@@ -43,6 +85,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         tracing::debug!(code = self.code(), reason = %self, "request refused");
-        (self.status(), format!("{self}\n")).into_response()
+        let body = serde_json::json!({
+            "error": { "code": self.code(), "message": self.to_string() }
+        });
+        (self.status(), axum::Json(body)).into_response()
     }
 }

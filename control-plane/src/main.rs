@@ -5,24 +5,28 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use marquee_control_plane::{AppState, Config, router, run_sweeper};
+use marquee_control_plane::{AppState, Args, Config, router, run_sweeper};
+use marquee_tls::{ClientAuth, DEFAULT_RELOAD_EVERY, Tls};
 use metrics_exporter_prometheus::PrometheusBuilder;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = Config::parse();
+    let args = Args::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    if let Err(e) = config.validate() {
-        eprintln!("marquee-control-plane: {e}");
-        return ExitCode::from(2);
-    }
+    let config = match args.resolve() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("marquee-control-plane: {e}");
+            return ExitCode::from(2);
+        }
+    };
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -36,7 +40,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let prometheus = PrometheusBuilder::new()
         .install_recorder()
         .context("installing the metrics recorder")?;
-    let state = AppState::new(&config, Some(prometheus));
+    let state = AppState::new(&config, Some(prometheus)).context("loading the saved drains")?;
+    let tls = Tls::load(&config.tls)?;
+    let server_config = tls.server_config(ClientAuth::Required, &[b"h2", b"http/1.1"])?;
+    tls.spawn_reloader(DEFAULT_RELOAD_EVERY);
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -44,6 +51,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(
         %addr,
+        identity = %tls.identity(),
         edge_timeout_ms = config.edge_timeout_ms,
         region_prefixes = config.region_prefixes.len(),
         default_region = %config.default_region,
@@ -53,10 +61,15 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let sweeper = tokio::spawn(run_sweeper(state.clone(), shutdown_rx));
 
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal());
-    println!("marquee-control-plane listening on http://{addr}");
+    let server = marquee_tls::server::serve(
+        listener,
+        std::sync::Arc::new(server_config),
+        router(state),
+        shutdown_signal(),
+    );
+    println!("marquee-control-plane listening on https://{addr}");
     std::io::stdout().flush()?;
-    server.await.context("serving HTTP")?;
+    server.await;
 
     let _ = shutdown_tx.send(true);
     sweeper.await.context("joining the expiry sweeper")?;

@@ -10,7 +10,8 @@ use crate::registry::EdgeRecord;
 
 /// Ranks edges for a client in `client_region`.
 ///
-/// Only edges heard from within `timeout` and not draining are eligible. Same-region edges come
+/// Only edges heard from within `timeout`, not shutting down and not drained by an operator
+/// are eligible. Same-region edges come
 /// first, then every other region; within each group lower load first, ties by `edge_id` so
 /// that equal edges always come back in the same order. At most `limit` edges are returned.
 ///
@@ -25,7 +26,7 @@ pub fn rank<'a>(
 ) -> Vec<RankedEdge> {
     let mut eligible: Vec<(&EdgeRecord, bool, f64)> = edges
         .into_iter()
-        .filter(|r| r.is_fresh(now, timeout) && !r.status.draining)
+        .filter(|r| r.is_steerable(now, timeout))
         .map(|r| (r, r.status.region == client_region, r.status.load()))
         .collect();
     eligible.sort_by(compare);
@@ -78,8 +79,10 @@ mod tests {
                     capacity_rps: capacity,
                     active_requests: active,
                     draining: false,
+                    sent_at_unix_ms: 0,
                 },
                 last_seen: now - Duration::from_millis(age_ms),
+                drained: false,
             });
         }
 

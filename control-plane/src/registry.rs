@@ -3,7 +3,7 @@
 //! Pure state: callers pass `now`, so expiry and health are deterministic in tests. The async
 //! shell in [`crate::server`] wraps it in a mutex.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use axum::http::Uri;
@@ -13,6 +13,9 @@ use marquee_proto::v1::EdgeHeartbeat;
 const MAX_NAME_LEN: usize = 128;
 /// Longest public URL accepted.
 const MAX_URL_LEN: usize = 2048;
+/// A heartbeat stamped further than this from the control-plane's clock is refused: it was
+/// held back and replayed, or the edge's clock is wrong (and so are its token checks).
+pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
 /// Load assumed for an edge that does not know its capacity: neither preferred over a
 /// lightly loaded edge nor pushed behind a busy one.
 pub const MODERATE_LOAD: f64 = 0.5;
@@ -32,6 +35,27 @@ pub enum HeartbeatError {
     TooLong { field: &'static str, max: usize },
     #[error("public_url {0:?} is not an absolute http:// or https:// URL")]
     BadPublicUrl(String),
+    #[error("sent_at_unix_ms {got} is not after the last accepted heartbeat's ({last}): a replay")]
+    Replayed { last: u64, got: u64 },
+    #[error(
+        "sent_at_unix_ms {got} is more than {max_s} s from the control-plane's clock ({now}): check the edge's clock",
+        max_s = MAX_CLOCK_SKEW_MS / 1000
+    )]
+    ClockSkew { got: u64, now: u64 },
+}
+
+impl HeartbeatError {
+    /// Stable short code for answers and the rejection metric.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Undecodable => "undecodable",
+            Self::MissingEdgeId | Self::MissingRegion | Self::MissingPublicUrl => "missing_field",
+            Self::TooLong { .. } => "too_long",
+            Self::BadPublicUrl(_) => "bad_public_url",
+            Self::Replayed { .. } => "replayed",
+            Self::ClockSkew { .. } => "clock_skew",
+        }
+    }
 }
 
 /// A heartbeat that passed validation, as the registry stores it.
@@ -45,6 +69,8 @@ pub struct EdgeStatus {
     pub capacity_rps: u32,
     pub active_requests: u32,
     pub draining: bool,
+    /// The edge's clock when it sent the heartbeat; each must be later than the last.
+    pub sent_at_unix_ms: u64,
 }
 
 impl EdgeStatus {
@@ -60,6 +86,7 @@ impl EdgeStatus {
             capacity_rps: hb.capacity_rps,
             active_requests: hb.active_requests,
             draining: hb.draining,
+            sent_at_unix_ms: hb.sent_at_unix_ms,
         })
     }
 
@@ -117,6 +144,8 @@ fn validate_url(url: String) -> Result<String, HeartbeatError> {
 pub struct EdgeRecord {
     pub status: EdgeStatus,
     pub last_seen: Instant,
+    /// An operator took it out of steering (`marquee edge drain`).
+    pub drained: bool,
 }
 
 impl EdgeRecord {
@@ -124,22 +153,76 @@ impl EdgeRecord {
     pub fn is_fresh(&self, now: Instant, timeout: Duration) -> bool {
         now.saturating_duration_since(self.last_seen) <= timeout
     }
+
+    /// May be handed to viewers: fresh, not shutting down, not drained by an operator.
+    pub fn is_steerable(&self, now: Instant, timeout: Duration) -> bool {
+        self.is_fresh(now, timeout) && !self.status.draining && !self.drained
+    }
 }
 
-/// Every edge heard from and not yet expired, by edge id.
+/// Every edge heard from and not yet expired, by edge id, and the operator's drains.
 #[derive(Debug, Default)]
 pub struct Registry {
     edges: HashMap<String, EdgeRecord>,
+    /// Kept apart from the records: a drain outlives the edge's restarts and expiry.
+    drained: BTreeSet<String>,
+    /// The last accepted `sent_at_unix_ms` per edge, kept past expiry so an old heartbeat
+    /// cannot bring an edge back.
+    last_sent: HashMap<String, u64>,
 }
 
 impl Registry {
-    /// Records a heartbeat received at `now`; a later one replaces the earlier.
-    pub fn record(&mut self, status: EdgeStatus, now: Instant) {
+    /// Records a heartbeat received at `now` (the control-plane's clock is `now_unix_ms`); a
+    /// later one replaces the earlier. One that is not newer than the last, or far from the
+    /// control-plane's clock, is refused and changes nothing.
+    pub fn record(
+        &mut self,
+        status: EdgeStatus,
+        now: Instant,
+        now_unix_ms: u64,
+    ) -> Result<(), HeartbeatError> {
+        let got = status.sent_at_unix_ms;
+        if got.abs_diff(now_unix_ms) > MAX_CLOCK_SKEW_MS {
+            return Err(HeartbeatError::ClockSkew {
+                got,
+                now: now_unix_ms,
+            });
+        }
+        if let Some(&last) = self.last_sent.get(&status.edge_id)
+            && got <= last
+        {
+            return Err(HeartbeatError::Replayed { last, got });
+        }
+        self.last_sent.insert(status.edge_id.clone(), got);
         let record = EdgeRecord {
             last_seen: now,
+            drained: self.drained.contains(&status.edge_id),
             status,
         };
         self.edges.insert(record.status.edge_id.clone(), record);
+        Ok(())
+    }
+
+    /// An operator's drain (`true`) or its end; returns whether anything changed.
+    pub fn set_drained(&mut self, edge_id: &str, drained: bool) -> bool {
+        let changed = if drained {
+            self.drained.insert(edge_id.to_owned())
+        } else {
+            self.drained.remove(edge_id)
+        };
+        if let Some(r) = self.edges.get_mut(edge_id) {
+            r.drained = drained;
+        }
+        changed
+    }
+
+    /// Edges an operator drained, whether or not they are heard from.
+    pub fn drained(&self) -> &BTreeSet<String> {
+        &self.drained
+    }
+
+    pub fn get(&self, edge_id: &str) -> Option<&EdgeRecord> {
+        self.edges.get(edge_id)
     }
 
     /// Drops edges not heard from within `timeout`; returns their ids, sorted.
@@ -166,7 +249,7 @@ impl Registry {
         let mut counts = BTreeMap::new();
         for r in self.edges.values() {
             let entry = counts.entry(r.status.region.clone()).or_insert(0);
-            if r.is_fresh(now, timeout) && !r.status.draining {
+            if r.is_steerable(now, timeout) {
                 *entry += 1;
             }
         }
@@ -185,6 +268,22 @@ mod tests {
             public_url: url.into(),
             ..Default::default()
         }
+    }
+
+    /// Records with a sent-at stamp later than every earlier one, as a live edge sends.
+    fn record(reg: &mut Registry, status: EdgeStatus, at: Instant) {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static CLOCK: AtomicU64 = AtomicU64::new(1);
+        let stamp = CLOCK.fetch_add(1, Ordering::Relaxed);
+        reg.record(
+            EdgeStatus {
+                sent_at_unix_ms: stamp,
+                ..status
+            },
+            at,
+            stamp,
+        )
+        .expect("accepted");
     }
 
     fn status(id: &str, region: &str) -> EdgeStatus {
@@ -255,8 +354,12 @@ mod tests {
         let t0 = Instant::now();
         let timeout = Duration::from_millis(800);
         let mut reg = Registry::default();
-        reg.record(status("old", "eu"), t0);
-        reg.record(status("new", "us"), t0 + Duration::from_millis(500));
+        record(&mut reg, status("old", "eu"), t0);
+        record(
+            &mut reg,
+            status("new", "us"),
+            t0 + Duration::from_millis(500),
+        );
         assert!(reg.expire(t0 + timeout, timeout).is_empty());
         assert_eq!(
             reg.expire(t0 + Duration::from_millis(801), timeout),
@@ -270,16 +373,20 @@ mod tests {
     fn later_heartbeat_replaces_earlier() {
         let t0 = Instant::now();
         let mut reg = Registry::default();
-        reg.record(status("e", "eu"), t0);
+        record(&mut reg, status("e", "eu"), t0);
         let mut moved = status("e", "us");
         moved.draining = true;
-        reg.record(moved.clone(), t0 + Duration::from_secs(1));
+        record(&mut reg, moved.clone(), t0 + Duration::from_secs(1));
         let all: Vec<_> = reg.edges().cloned().collect();
         assert_eq!(
             all,
             vec![EdgeRecord {
-                status: moved,
-                last_seen: t0 + Duration::from_secs(1)
+                status: EdgeStatus {
+                    sent_at_unix_ms: all[0].status.sent_at_unix_ms,
+                    ..moved
+                },
+                last_seen: t0 + Duration::from_secs(1),
+                drained: false,
             }]
         );
     }
@@ -290,15 +397,61 @@ mod tests {
         let now = t0 + Duration::from_secs(5);
         let timeout = Duration::from_secs(1);
         let mut reg = Registry::default();
-        reg.record(status("a", "eu"), now);
+        record(&mut reg, status("a", "eu"), now);
         let mut draining = status("b", "eu");
         draining.draining = true;
-        reg.record(draining, now);
-        reg.record(status("c", "us"), t0);
+        record(&mut reg, draining, now);
+        record(&mut reg, status("c", "us"), t0);
         let counts = reg.healthy_by_region(now, timeout);
         assert_eq!(
             counts.into_iter().collect::<Vec<_>>(),
             vec![("eu".to_owned(), 1), ("us".to_owned(), 0)]
         );
+    }
+
+    #[test]
+    fn replayed_and_skewed_heartbeats_are_refused_and_change_nothing() {
+        let t0 = Instant::now();
+        let mut reg = Registry::default();
+        let at = |ms| EdgeStatus {
+            sent_at_unix_ms: ms,
+            ..status("e", "eu")
+        };
+        let now_ms = 1_000_000_000;
+        reg.record(at(now_ms), t0, now_ms).unwrap();
+        assert_eq!(
+            reg.record(at(now_ms), t0 + Duration::from_secs(1), now_ms),
+            Err(HeartbeatError::Replayed {
+                last: now_ms,
+                got: now_ms
+            })
+        );
+        assert!(matches!(
+            reg.record(at(now_ms + MAX_CLOCK_SKEW_MS + 1), t0, now_ms),
+            Err(HeartbeatError::ClockSkew { .. })
+        ));
+        assert_eq!(reg.get("e").unwrap().last_seen, t0, "nothing changed");
+        // Even after the edge expired, its old heartbeat cannot bring it back.
+        reg.expire(t0 + Duration::from_secs(60), Duration::from_secs(1));
+        assert!(reg.record(at(now_ms - 1), t0, now_ms).is_err());
+        assert!(reg.get("e").is_none());
+    }
+
+    #[test]
+    fn an_operator_drain_outlives_the_edges_restarts() {
+        let t0 = Instant::now();
+        let timeout = Duration::from_secs(5);
+        let mut reg = Registry::default();
+        assert!(
+            reg.set_drained("e", true),
+            "an edge not heard from yet can be drained"
+        );
+        record(&mut reg, status("e", "eu"), t0);
+        assert!(!reg.get("e").unwrap().is_steerable(t0, timeout));
+        record(&mut reg, status("e", "eu"), t0);
+        assert!(reg.get("e").unwrap().drained);
+        assert!(reg.set_drained("e", false));
+        assert!(!reg.set_drained("e", false), "no change the second time");
+        assert!(reg.get("e").unwrap().is_steerable(t0, timeout));
     }
 }

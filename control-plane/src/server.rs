@@ -1,18 +1,23 @@
-//! The async shell: axum routes over the shared registry, and the expiry sweeper.
+//! The async shell: axum routes over the shared registry, and the expiry sweeper. Every route
+//! reads the caller's identity from its verified certificate ([`PeerIdentity`], put there by
+//! [`marquee_tls::server::serve`]) and checks it before anything else.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use marquee_proto::PROTOBUF_CONTENT_TYPE;
 use marquee_proto::v1::{EdgeHeartbeat, HeartbeatAck, SteeringAnswer};
+use marquee_tls::server::PeerIdentity;
+use marquee_tls::{Identity, Service};
 use metrics_exporter_prometheus::PrometheusHandle;
 use prost::Message;
 use serde::{Deserialize, Serialize};
@@ -22,6 +27,7 @@ use crate::cidr::RegionMap;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics as m;
+use crate::purge::PurgeLog;
 use crate::ranker::rank;
 use crate::registry::{EdgeStatus, HeartbeatError, Registry};
 
@@ -41,6 +47,37 @@ pub struct AppState {
     heartbeat_interval_ms: u32,
     edge_timeout_ms: u32,
     prometheus: Option<PrometheusHandle>,
+    /// Where operators' drains are kept (`drained.json`), when configured.
+    drained_file: Option<PathBuf>,
+    purges: PurgeHub,
+}
+
+/// The purge log and who has applied how much of it.
+struct PurgeHub {
+    log: Mutex<PurgeLog>,
+    /// The newest seq, for edges waiting on a poll.
+    latest: watch::Sender<u64>,
+    /// The seq each edge last polled after (it has applied everything up to it).
+    applied: Mutex<HashMap<String, u64>>,
+    /// Bumped at every poll, for purges waiting on edges.
+    polled: watch::Sender<u64>,
+    file: Option<PathBuf>,
+}
+
+impl PurgeHub {
+    fn load(file: Option<PathBuf>) -> Result<Self, std::io::Error> {
+        let log: PurgeLog = match &file {
+            Some(f) => load_json(f)?.unwrap_or_default(),
+            None => PurgeLog::default(),
+        };
+        Ok(Self {
+            latest: watch::Sender::new(log.latest()),
+            log: Mutex::new(log),
+            applied: Mutex::default(),
+            polled: watch::Sender::new(0),
+            file,
+        })
+    }
 }
 
 #[derive(Default)]
@@ -51,17 +88,32 @@ struct Inner {
 }
 
 impl AppState {
-    /// `prometheus` renders `/metrics`; without it `/metrics` answers an empty body.
-    pub fn new(config: &Config, prometheus: Option<PrometheusHandle>) -> Arc<Self> {
-        Arc::new(Self {
-            inner: Mutex::default(),
+    /// `prometheus` renders `/metrics`; without it `/metrics` answers an empty body. Drains
+    /// saved in the state directory are loaded.
+    pub fn new(
+        config: &Config,
+        prometheus: Option<PrometheusHandle>,
+    ) -> Result<Arc<Self>, std::io::Error> {
+        let drained_file = config.state_dir.as_ref().map(|d| d.join("drained.json"));
+        let mut inner = Inner::default();
+        if let Some(file) = &drained_file {
+            let drained: BTreeSet<String> = load_json(file)?.unwrap_or_default();
+            for id in drained {
+                inner.registry.set_drained(&id, true);
+            }
+        }
+        let purges = PurgeHub::load(config.state_dir.as_ref().map(|d| d.join("purges.json")))?;
+        Ok(Arc::new(Self {
+            inner: Mutex::new(inner),
             regions: config.region_map(),
             default_region: config.default_region.trim().to_owned(),
             edge_timeout: config.edge_timeout(),
             heartbeat_interval_ms: config.heartbeat_interval_ms,
             edge_timeout_ms: config.edge_timeout_ms,
             prometheus,
-        })
+            drained_file,
+            purges,
+        }))
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -97,6 +149,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/heartbeat", post(heartbeat))
         .route("/v1/steer", get(steer))
         .route("/v1/edges", get(edges))
+        .route("/v1/edges/{id}/drain", post(drain))
+        .route("/v1/edges/{id}/restore", post(restore))
+        .route("/v1/purge", post(purge))
+        .route("/v1/purges", get(purges))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_HEARTBEAT_BYTES))
@@ -131,29 +187,63 @@ fn protobuf(msg: &impl Message) -> Response {
     ([(CONTENT_TYPE, PROTOBUF_CONTENT_TYPE)], msg.encode_to_vec()).into_response()
 }
 
-async fn heartbeat(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
-    let result = EdgeHeartbeat::decode(body)
-        .map_err(|_| HeartbeatError::Undecodable)
-        .and_then(EdgeStatus::from_heartbeat);
-    let status = match result {
-        Ok(status) => status,
-        Err(e) => {
-            m::heartbeat("rejected");
-            return Err(e.into());
-        }
-    };
-    m::heartbeat("accepted");
-    tracing::trace!(edge_id = %status.edge_id, region = %status.region, "heartbeat");
-    let now = Instant::now();
-    {
-        let mut inner = state.lock();
-        inner.registry.record(status, now);
-        state.publish_health(&mut inner, now);
+/// The caller's identity, if it is one of `allowed`.
+fn caller<'a>(
+    peer: &'a PeerIdentity,
+    action: &'static str,
+    allowed: &[Service],
+    allowed_text: &'static str,
+) -> Result<&'a Identity, ApiError> {
+    let who = peer.0.as_ref().ok_or(ApiError::Unauthenticated)?;
+    if allowed.contains(&who.service) {
+        Ok(who)
+    } else {
+        Err(ApiError::Forbidden {
+            who: who.to_string(),
+            action,
+            allowed: allowed_text,
+        })
     }
+}
+
+async fn heartbeat(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerIdentity>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let result = accept_heartbeat(&state, &peer, body);
+    match &result {
+        Ok(()) => m::heartbeat("accepted", "ok"),
+        Err(e) => {
+            m::heartbeat("rejected", e.code());
+            // A refusal is news to an operator (a misconfigured or hostile caller).
+            tracing::warn!(peer = ?peer.0, code = e.code(), reason = %e, "heartbeat refused");
+        }
+    }
+    result?;
     Ok(protobuf(&HeartbeatAck {
         next_heartbeat_ms: state.heartbeat_interval_ms,
         edge_timeout_ms: state.edge_timeout_ms,
     }))
+}
+
+fn accept_heartbeat(state: &AppState, peer: &PeerIdentity, body: Bytes) -> Result<(), ApiError> {
+    let edge = caller(peer, "send heartbeats", &[Service::Edge], "edges")?;
+    let status = EdgeHeartbeat::decode(body)
+        .map_err(|_| HeartbeatError::Undecodable)
+        .and_then(EdgeStatus::from_heartbeat)?;
+    if status.edge_id != edge.id {
+        return Err(ApiError::NotThisEdge {
+            certificate: edge.to_string(),
+            claimed: status.edge_id,
+        });
+    }
+    tracing::trace!(edge_id = %status.edge_id, region = %status.region, "heartbeat");
+    let now = Instant::now();
+    let mut inner = state.lock();
+    inner.registry.record(status, now, unix_ms())?;
+    state.publish_health(&mut inner, now);
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,11 +253,20 @@ struct SteerParams {
     limit: Option<String>,
 }
 
+const FLEET_READERS: &[Service] = &[Service::Origin, Service::Operator];
+
 async fn steer(
     State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerIdentity>,
     Query(params): Query<SteerParams>,
 ) -> Result<Response, ApiError> {
-    let answer = steering_answer(&state, params, Instant::now());
+    let answer = caller(
+        &peer,
+        "steer viewers",
+        FLEET_READERS,
+        "origin and operators",
+    )
+    .and_then(|_| steering_answer(&state, params, Instant::now()));
     m::steering_request(match &answer {
         Ok(_) => "ok",
         Err(e) => e.code(),
@@ -247,9 +346,15 @@ pub struct EdgeView {
     pub load: Option<f64>,
     pub active_requests: u32,
     pub capacity_rps: u32,
+    /// An operator took it out of steering.
+    pub drained: bool,
 }
 
-async fn edges(State(state): State<Arc<AppState>>) -> axum::Json<Vec<EdgeView>> {
+async fn edges(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerIdentity>,
+) -> Result<axum::Json<Vec<EdgeView>>, ApiError> {
+    caller(&peer, "list edges", FLEET_READERS, "origin and operators")?;
     let now = Instant::now();
     let inner = state.lock();
     let mut rows: Vec<EdgeView> = inner
@@ -265,13 +370,226 @@ async fn edges(State(state): State<Arc<AppState>>) -> axum::Json<Vec<EdgeView>> 
             load: (r.status.capacity_rps > 0).then(|| r.status.load()),
             active_requests: r.status.active_requests,
             capacity_rps: r.status.capacity_rps,
+            drained: r.drained,
         })
         .collect();
     rows.sort_by(|a, b| a.edge_id.cmp(&b.edge_id));
-    axum::Json(rows)
+    Ok(axum::Json(rows))
 }
 
-async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+/// What `drain` and `restore` answer.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct DrainAnswer {
+    pub edge_id: String,
+    pub drained: bool,
+    /// False when the edge already was in that state.
+    pub changed: bool,
+}
+
+async fn drain(
+    state: State<Arc<AppState>>,
+    peer: Extension<PeerIdentity>,
+    id: Path<String>,
+) -> Result<axum::Json<DrainAnswer>, ApiError> {
+    set_drained(state, peer, id, true)
+}
+
+async fn restore(
+    state: State<Arc<AppState>>,
+    peer: Extension<PeerIdentity>,
+    id: Path<String>,
+) -> Result<axum::Json<DrainAnswer>, ApiError> {
+    set_drained(state, peer, id, false)
+}
+
+/// Operators only: an edge cannot drain itself or another (it stops by shutting down).
+fn set_drained(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerIdentity>,
+    Path(edge_id): Path<String>,
+    drained: bool,
+) -> Result<axum::Json<DrainAnswer>, ApiError> {
+    let who = caller(&peer, "drain edges", &[Service::Operator], "operators")?;
+    Identity::new(Service::Edge, &edge_id).map_err(|_| ApiError::BadEdgeId(edge_id.clone()))?;
+    let now = Instant::now();
+    let mut inner = state.lock();
+    let mut after = inner.registry.drained().clone();
+    let changed = if drained {
+        after.insert(edge_id.clone())
+    } else {
+        after.remove(&edge_id)
+    };
+    // Saved first: a drain the next restart would forget is not done.
+    if changed && let Some(file) = &state.drained_file {
+        save_json(file, &after).map_err(|e| ApiError::NotSaved(e.to_string()))?;
+    }
+    inner.registry.set_drained(&edge_id, drained);
+    state.publish_health(&mut inner, now);
+    tracing::info!(%edge_id, drained, by = %who, "operator changed an edge's drain");
+    Ok(axum::Json(DrainAnswer {
+        edge_id,
+        drained,
+        changed,
+    }))
+}
+
+/// A JSON file written by [`save_json`]; `None` when it does not exist yet.
+fn load_json<T: serde::de::DeserializeOwned>(
+    file: &std::path::Path,
+) -> Result<Option<T>, std::io::Error> {
+    match std::fs::read(file) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{}: {e}", file.display()),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Written beside and renamed over, so a crash leaves the old contents or the new.
+fn save_json(file: &std::path::Path, value: &impl Serialize) -> Result<(), std::io::Error> {
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = file.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(value)?)?;
+    std::fs::rename(&tmp, file)
+}
+
+/// `POST /v1/purge`: what to drop, and how long to wait for the edges to confirm.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurgeRequest {
+    #[serde(default)]
+    pub paths: Vec<String>,
+    #[serde(default)]
+    pub titles: Vec<String>,
+    /// Wait up to this long for every live edge to apply it [default 2000, at most 10000].
+    pub wait_ms: Option<u64>,
+}
+
+/// The answer: the purge's number, the edges that applied it, those that had not yet.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct PurgeAnswer {
+    pub seq: u64,
+    pub applied_by: Vec<String>,
+    pub pending: Vec<String>,
+    pub waited_ms: u64,
+}
+
+/// A long poll is held this long when there is nothing new.
+const POLL_HOLD: Duration = Duration::from_secs(20);
+
+async fn purge(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerIdentity>,
+    body: Bytes,
+) -> Result<axum::Json<PurgeAnswer>, ApiError> {
+    let who = caller(&peer, "purge", FLEET_READERS, "origin and operators")?;
+    let req: PurgeRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadJson(e.to_string()))?;
+    let targets = crate::purge::targets(&req.paths, &req.titles)?;
+    let count = targets.len();
+    let seq = {
+        let hub = &state.purges;
+        let mut log = hub.log.lock().unwrap_or_else(|p| p.into_inner());
+        let mut next = log.clone();
+        let seq = next.add(targets);
+        // Saved first: a purge a restarted control-plane forgot would leave edges serving it.
+        if let Some(file) = &hub.file {
+            save_json(file, &next).map_err(|e| ApiError::NotSaved(e.to_string()))?;
+        }
+        *log = next;
+        hub.latest.send_replace(seq);
+        seq
+    };
+    m::purges(count);
+    tracing::info!(seq, count, by = %who, "purge ordered");
+    let started = Instant::now();
+    let limit = Duration::from_millis(req.wait_ms.unwrap_or(2000).min(10_000));
+    let mut polled = state.purges.polled.subscribe();
+    loop {
+        let (applied_by, pending) = purge_progress(&state, seq);
+        let waited = started.elapsed();
+        if pending.is_empty() || waited >= limit {
+            return Ok(axum::Json(PurgeAnswer {
+                seq,
+                applied_by,
+                pending,
+                waited_ms: waited.as_millis() as u64,
+            }));
+        }
+        let _ = tokio::time::timeout(limit - waited, polled.changed()).await;
+    }
+}
+
+/// Live edges (heard from within the timeout) that have and have not applied purge `seq`.
+fn purge_progress(state: &AppState, seq: u64) -> (Vec<String>, Vec<String>) {
+    let now = Instant::now();
+    let live: Vec<String> = state
+        .lock()
+        .registry
+        .edges()
+        .filter(|r| r.is_fresh(now, state.edge_timeout))
+        .map(|r| r.status.edge_id.clone())
+        .collect();
+    let applied = state
+        .purges
+        .applied
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let (mut done, mut pending): (Vec<String>, Vec<String>) = live
+        .into_iter()
+        .partition(|id| applied.get(id).is_some_and(|&a| a >= seq));
+    done.sort();
+    pending.sort();
+    (done, pending)
+}
+
+#[derive(Debug, Deserialize)]
+struct PollParams {
+    after: Option<String>,
+}
+
+/// `GET /v1/purges?after=SEQ`, edges only: answers at once when there is something newer than
+/// SEQ, else when there is, or after [`POLL_HOLD`] with nothing.
+async fn purges(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerIdentity>,
+    Query(params): Query<PollParams>,
+) -> Result<Response, ApiError> {
+    let edge = caller(&peer, "poll purges", &[Service::Edge], "edges")?;
+    let raw = params.after.unwrap_or_default();
+    let after: u64 = raw.trim().parse().map_err(|_| ApiError::BadAfter(raw))?;
+    let hub = &state.purges;
+    hub.applied
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(edge.id.clone(), after);
+    hub.polled.send_modify(|n| *n = n.wrapping_add(1));
+    let mut latest = hub.latest.subscribe();
+    if *latest.borrow_and_update() == after {
+        let _ = tokio::time::timeout(POLL_HOLD, latest.wait_for(|l| *l != after)).await;
+    }
+    let batch = hub
+        .log
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .since(after);
+    Ok(protobuf(&batch))
+}
+
+/// Any service of the deployment may scrape (Prometheus with an operator certificate).
+async fn metrics(
+    State(state): State<Arc<AppState>>,
+    Extension(peer): Extension<PeerIdentity>,
+) -> Response {
+    if peer.0.is_none() {
+        return ApiError::Unauthenticated.into_response();
+    }
     let body = state
         .prometheus
         .as_ref()

@@ -40,7 +40,8 @@ pub enum Command {
     /// a URI `spiffe://marquee/<service>/<id>` and valid for the hosts it serves (90 days;
     /// issue again to renew). Trust `ca.pem` to trust the deployment.
     Ca(CaArgs),
-    /// Edges of the fleet. `add` issues an edge's certificate from the deployment's CA.
+    /// Edges of the fleet: `add` issues an edge's certificate from the deployment's CA;
+    /// `list`, `drain` and `restore` ask the control-plane with the operator's certificate.
     Edge(EdgeArgs),
 }
 
@@ -85,8 +86,9 @@ pub enum CaAction {
     },
     /// Issue (or renew) a service's certificate and key into --out.
     Issue {
-        #[arg(long, value_enum)]
-        service: crate::ca::Service,
+        /// edge, origin, control-plane or operator (a person's tool, e.g. `marquee edge drain`).
+        #[arg(long)]
+        service: marquee_tls::Service,
         /// The service's id: lowercase letters, digits and '-' (an edge id, an origin node).
         #[arg(long)]
         id: String,
@@ -113,6 +115,48 @@ pub enum EdgeAction {
         #[command(flatten)]
         target: IssueArgs,
     },
+    /// List the edges the control-plane knows: region, state, load, last heartbeat.
+    List {
+        #[command(flatten)]
+        fleet: FleetArgs,
+    },
+    /// Stop steering viewers to an edge (maintenance, a bad node). Kept across control-plane
+    /// restarts until `marquee edge restore`.
+    Drain {
+        /// The edge's id.
+        id: String,
+        #[command(flatten)]
+        fleet: FleetArgs,
+    },
+    /// Steer viewers to a drained edge again.
+    Restore {
+        /// The edge's id.
+        id: String,
+        #[command(flatten)]
+        fleet: FleetArgs,
+    },
+}
+
+/// How the operator reaches the control-plane: its URL and the operator's certificate. The
+/// defaults are the local world's (`marquee up` writes them into the state directory).
+#[derive(Debug, Clone, Args)]
+pub struct FleetArgs {
+    /// The control-plane's URL [default: the one in <state-dir>/control-plane-url].
+    #[arg(long, env = "MARQUEE_CONTROL_PLANE")]
+    pub control_plane: Option<String>,
+    /// The local world's state directory, where the defaults below are found.
+    #[arg(long, env = "MARQUEE_STATE_DIR", default_value = ".marquee")]
+    pub state_dir: PathBuf,
+    /// An operator certificate (`marquee ca issue --service operator`)
+    /// [default: <state-dir>/certs/operator-marquee.pem].
+    #[arg(long)]
+    pub tls_cert: Option<PathBuf>,
+    /// Its key [default: <state-dir>/certs/operator-marquee-key.pem].
+    #[arg(long)]
+    pub tls_key: Option<PathBuf>,
+    /// The deployment CA [default: <state-dir>/ca/ca.pem].
+    #[arg(long)]
+    pub tls_ca: Option<PathBuf>,
 }
 
 /// 1, 3 or 5: an even count tolerates no more failures than one node fewer.

@@ -13,13 +13,14 @@
 
 pub mod api;
 pub mod binaries;
-pub mod ca;
 pub mod catalogue;
 pub mod children;
 pub mod cli;
 pub mod cluster;
+pub mod fleet;
 pub mod front;
 pub mod mail;
+pub mod pki;
 pub mod ports;
 pub mod poster;
 pub mod seed;

@@ -23,7 +23,7 @@ async fn main() -> ExitCode {
             }
         },
         Command::Ca(args) => report("marquee ca", run_ca(args)),
-        Command::Edge(args) => report("marquee edge", run_edge(args)),
+        Command::Edge(args) => run_edge(args).await,
         Command::Cluster(args) => match marquee_deploy::cluster::run(args).await {
             Ok(out) => {
                 print!("{out}");
@@ -37,7 +37,7 @@ async fn main() -> ExitCode {
     }
 }
 
-fn report(what: &str, result: Result<String, marquee_deploy::ca::CaError>) -> ExitCode {
+fn report(what: &str, result: Result<String, marquee_tls::ca::CaError>) -> ExitCode {
     match result {
         Ok(out) => {
             print!("{out}");
@@ -50,7 +50,7 @@ fn report(what: &str, result: Result<String, marquee_deploy::ca::CaError>) -> Ex
     }
 }
 
-fn issued(i: &marquee_deploy::ca::Issued) -> String {
+fn issued(i: &marquee_tls::ca::Issued) -> String {
     format!(
         "issued {}\n  certificate: {}\n  key: {}\n",
         i.identity,
@@ -59,8 +59,8 @@ fn issued(i: &marquee_deploy::ca::Issued) -> String {
     )
 }
 
-fn run_ca(args: CaArgs) -> Result<String, marquee_deploy::ca::CaError> {
-    let ca = marquee_deploy::ca::CaDir::new(&args.ca.dir);
+fn run_ca(args: CaArgs) -> Result<String, marquee_tls::ca::CaError> {
+    let ca = marquee_tls::ca::CaDir::new(&args.ca.dir);
     match args.action {
         CaAction::Init { name } => {
             let cert = ca.init(&name)?;
@@ -82,14 +82,29 @@ fn run_ca(args: CaArgs) -> Result<String, marquee_deploy::ca::CaError> {
     }
 }
 
-fn run_edge(args: EdgeArgs) -> Result<String, marquee_deploy::ca::CaError> {
-    let ca = marquee_deploy::ca::CaDir::new(&args.ca.dir);
-    match args.action {
-        EdgeAction::Add { id, target } => Ok(issued(&ca.issue(
-            marquee_deploy::ca::Service::Edge,
-            &id,
-            &target.hosts,
-            &target.out,
-        )?)),
+async fn run_edge(args: EdgeArgs) -> ExitCode {
+    use marquee_deploy::fleet;
+    let result = match args.action {
+        EdgeAction::Add { id, target } => {
+            let ca = marquee_tls::ca::CaDir::new(&args.ca.dir);
+            return report(
+                "marquee edge",
+                ca.issue(marquee_tls::Service::Edge, &id, &target.hosts, &target.out)
+                    .map(|i| issued(&i)),
+            );
+        }
+        EdgeAction::List { fleet } => fleet::list(&fleet).await,
+        EdgeAction::Drain { id, fleet } => fleet::set_drained(&fleet, &id, true).await,
+        EdgeAction::Restore { id, fleet } => fleet::set_drained(&fleet, &id, false).await,
+    };
+    match result {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("marquee edge: error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

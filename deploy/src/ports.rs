@@ -12,16 +12,19 @@ pub fn free_port() -> io::Result<u16> {
 }
 
 /// Reads the URL out of the line a service prints once it accepts connections:
-/// `marquee-<service> listening on http://127.0.0.1:PORT` (docs/interfaces.md).
+/// `marquee-<service> listening on http(s)://127.0.0.1:PORT` (docs/interfaces.md).
 /// Returns `None` for any other line, including another service's.
 pub fn parse_listening_line(binary: &str, line: &str) -> Option<String> {
     let rest = line.trim().strip_prefix(binary)?;
     let url = rest.strip_prefix(" listening on ")?.trim();
-    let authority = url.strip_prefix("http://")?;
+    let (scheme, authority) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
     let host_port = authority.trim_end_matches('/');
     // Accept only a real socket address, so a stray log line cannot pass for the handshake.
     host_port.parse::<SocketAddr>().ok()?;
-    Some(format!("http://{host_port}"))
+    Some(format!("{scheme}://{host_port}"))
 }
 
 /// The `host:port` part of an `http://host:port` URL.
@@ -69,13 +72,21 @@ mod tests {
             .as_deref(),
             Some("http://127.0.0.1:9")
         );
+        assert_eq!(
+            parse_listening_line(
+                "marquee-control-plane",
+                "marquee-control-plane listening on https://127.0.0.1:9"
+            )
+            .as_deref(),
+            Some("https://127.0.0.1:9")
+        );
     }
 
     #[test]
     fn rejects_other_lines() {
         for line in [
             "marquee-edge listening on http://127.0.0.1:80",
-            "marquee-origin listening on https://127.0.0.1:80",
+            "marquee-origin listening on ftp://127.0.0.1:80",
             "marquee-origin listening on http://localhost:80",
             "marquee-origin listening on http://127.0.0.1:notaport",
             "marquee-origin started",

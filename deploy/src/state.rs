@@ -10,6 +10,10 @@
 //!                                 cluster finds itself
 //! <state>/edges/<edge-id>/        each edge's disk cache
 //! <state>/media-cache/<slug>.mp4  generated demo clips
+//! <state>/ca/                     the local deployment's CA (ca.pem; ca-key.pem is 0600)
+//! <state>/certs/                  every service's certificate, reissued at each start
+//! <state>/control-plane/          the control-plane's saved decisions (drained edges)
+//! <state>/control-plane-url       where `marquee edge list|drain` find the control-plane
 //! ```
 
 use std::io::Write;
@@ -105,6 +109,10 @@ impl StateDir {
         }
         ports.truncate(nodes as usize);
         Ok(ports)
+    }
+
+    pub fn control_plane_url_file(&self) -> PathBuf {
+        self.root.join("control-plane-url")
     }
 
     pub fn token_public_key_file(&self) -> PathBuf {

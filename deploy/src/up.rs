@@ -13,10 +13,12 @@ use crate::binaries::{self, Binaries, MissingBinaries};
 use crate::catalogue::DEMO_TITLES;
 use crate::children::{ChildError, ExitEvents, ServiceSpec, Supervisor, Verbosity};
 use crate::cli::UpArgs;
+use crate::pki::{LocalPki, OPERATOR_ID, PkiError, control_plane_client, tls_flags};
 use crate::ports::{authority, free_port};
 use crate::seed::{self, SeedError, SeedReport};
 use crate::state::{ADMIN_EMAIL, StateDir, StateError};
 use crate::video::CLIP_SECONDS;
+use marquee_tls::Service;
 
 /// The two edges of the local world: one per region, so steering has a choice to make.
 pub const EDGES: [(&str, &str); 2] = [("edge-eu-west-1", "eu-west"), ("edge-us-east-1", "us-east")];
@@ -56,6 +58,13 @@ pub enum UpError {
     Mail(String),
     #[error("cannot pick a free port: {0}")]
     Port(std::io::Error),
+    #[error("the local world's certificates: {0}")]
+    Pki(#[from] PkiError),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// What is running, for the summary.
@@ -65,10 +74,21 @@ pub struct World {
     /// Each origin node's own URL when origin runs as a cluster (the front door is `origin_url`).
     pub origin_nodes: Vec<String>,
     pub control_plane_url: String,
-    pub edges: Vec<(String, String, String)>,
+    pub edges: Vec<RunningEdge>,
     pub seeded: Option<SeedReport>,
     /// The web inbox notification emails land in, when MailDev runs.
     pub inbox: Option<String>,
+}
+
+/// An edge of the local world.
+#[derive(Debug, Clone)]
+pub struct RunningEdge {
+    pub id: String,
+    pub region: String,
+    /// Plain HTTP on loopback: what viewers on this machine are steered to.
+    pub url: String,
+    /// HTTPS with HTTP/1.1 and HTTP/2, and HTTP/3 on the same port.
+    pub https_url: String,
 }
 
 /// Runs `marquee up` until stopped. `Ok` after a clean stop on SIGINT/SIGTERM.
@@ -156,23 +176,36 @@ async fn bring_up(
     args: &UpArgs,
 ) -> Result<World, UpError> {
     let http = reqwest::Client::new();
+    let pki = LocalPki::prepare(state)?;
+    let operator = pki.issue(Service::Operator, OPERATOR_ID)?;
+    let cp_http = control_plane_client(&operator)?;
+    let mut cp_args = os_args(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--region-prefix",
+        "127.0.0.0/8=eu-west",
+        "--default-region",
+        "eu-west",
+        "--state-dir",
+    ]);
+    cp_args.push(state.root().join("control-plane").into_os_string());
+    cp_args.extend(tls_flags(&pki.issue(Service::ControlPlane, "local")?));
     let cp = sup
         .spawn(ServiceSpec {
             name: "control-plane".into(),
             program: bins.control_plane.clone(),
-            args: os_args(&[
-                "--listen",
-                "127.0.0.1:0",
-                "--region-prefix",
-                "127.0.0.0/8=eu-west",
-                "--default-region",
-                "eu-west",
-            ]),
+            args: cp_args,
             handshake: Some(binaries::CONTROL_PLANE.into()),
         })
         .await?;
     let cp_url = cp.url.unwrap_or_default();
-    wait_healthy(&http, "control-plane", &cp_url).await?;
+    wait_healthy(&cp_http, "control-plane", &cp_url).await?;
+    // `marquee edge list|drain` find the local world's control-plane here.
+    let url_file = state.control_plane_url_file();
+    std::fs::write(&url_file, format!("{cp_url}\n")).map_err(|source| UpError::Write {
+        path: url_file,
+        source,
+    })?;
 
     let inbox = match crate::mail::find_maildev() {
         Some(bin) => Some(crate::mail::start(sup, bin, &state.root().join("mail")).await?),
@@ -187,7 +220,7 @@ async fn bring_up(
     let mail = inbox.as_ref().map(|i| i.smtp_url.as_str());
 
     let (origin_url, origin_nodes) = if args.origin_nodes > 1 {
-        let nodes = start_origin_cluster(sup, bins, state, args, &cp_url, mail).await?;
+        let nodes = start_origin_cluster(sup, bins, state, &pki, args, &cp_url, mail).await?;
         for (i, url) in nodes.iter().enumerate() {
             wait_healthy(&http, &format!("origin-{}", i + 1), url).await?;
         }
@@ -197,7 +230,7 @@ async fn bring_up(
             .map_err(UpError::Port)?;
         (front, nodes)
     } else {
-        let url = start_origin(sup, bins, state, args, &cp_url, mail).await?;
+        let url = start_origin(sup, bins, state, &pki, args, &cp_url, mail).await?;
         wait_healthy(&http, "origin", &url).await?;
         (url.clone(), vec![url])
     };
@@ -205,19 +238,19 @@ async fn bring_up(
 
     let mut edges = Vec::new();
     for (id, region) in EDGES {
-        let url = start_edge(
+        let edge = start_edge(
             sup,
             bins,
             state,
-            id,
-            region,
+            &pki,
+            (id, region),
             &origin_nodes,
             &cp_url,
             &public_key,
         )
         .await?;
-        wait_healthy(&http, id, &url).await?;
-        edges.push((id.to_string(), region.to_string(), url));
+        wait_healthy(&http, id, &edge.url).await?;
+        edges.push(edge);
     }
 
     let api = Api::new(&origin_url)?;
@@ -246,11 +279,13 @@ async fn start_origin(
     sup: &mut Supervisor,
     bins: &Binaries,
     state: &StateDir,
+    pki: &LocalPki,
     args: &UpArgs,
     cp_url: &str,
     mail: Option<&str>,
 ) -> Result<String, UpError> {
     let mut argv = origin_args(args, cp_url, args.port, &state.origin_dir(), mail);
+    argv.extend(tls_flags(&pki.issue(Service::Origin, "origin-1")?));
     argv.push("--country-prefixes".into());
     argv.push(state.country_prefixes()?.into_os_string());
     let origin = sup
@@ -271,6 +306,7 @@ async fn start_origin_cluster(
     sup: &mut Supervisor,
     bins: &Binaries,
     state: &StateDir,
+    pki: &LocalPki,
     args: &UpArgs,
     cp_url: &str,
     mail: Option<&str>,
@@ -283,6 +319,9 @@ async fn start_origin_cluster(
         let n = i as u32 + 1;
         let dir = state.origin_node_dir(n);
         let mut argv = origin_args(args, cp_url, 0, &dir, mail);
+        argv.extend(tls_flags(
+            &pki.issue(Service::Origin, &format!("origin-{n}"))?,
+        ));
         argv.push("--country-prefixes".into());
         argv.push(state.country_prefixes()?.into_os_string());
         argv.extend(os_args(&[
@@ -361,19 +400,23 @@ async fn start_edge(
     sup: &mut Supervisor,
     bins: &Binaries,
     state: &StateDir,
-    id: &str,
-    region: &str,
+    pki: &LocalPki,
+    (id, region): (&str, &str),
     origin_nodes: &[String],
     cp_url: &str,
     public_key: &str,
-) -> Result<String, UpError> {
+) -> Result<RunningEdge, UpError> {
     let origins: Vec<&str> = origin_nodes.iter().map(|u| authority(u)).collect();
     let port = free_port().map_err(UpError::Port)?;
+    let tls_port = free_port().map_err(UpError::Port)?;
     let listen = format!("127.0.0.1:{port}");
+    let tls_listen = format!("127.0.0.1:{tls_port}");
     let url = format!("http://{listen}");
     let mut argv = os_args(&[
         "--listen",
         &listen,
+        "--tls-listen",
+        &tls_listen,
         "--origin",
         &origins.join(","),
         "--control-plane",
@@ -394,6 +437,7 @@ async fn start_edge(
         "--cache-dir",
     ]);
     argv.push(state.edge_cache_dir(id).into_os_string());
+    argv.extend(tls_flags(&pki.issue(Service::Edge, id)?));
     sup.spawn(ServiceSpec {
         name: id.into(),
         program: bins.edge.clone(),
@@ -401,7 +445,12 @@ async fn start_edge(
         handshake: None,
     })
     .await?;
-    Ok(url)
+    Ok(RunningEdge {
+        id: id.into(),
+        region: region.into(),
+        url,
+        https_url: format!("https://localhost:{tls_port}"),
+    })
 }
 
 /// Polls `GET {url}/healthz` until it answers 200.
@@ -489,9 +538,16 @@ fn print_summary(world: &World, state: &StateDir) {
         println!("  inbox: {inbox} (notification emails)");
     }
     println!("  control-plane: {}", world.control_plane_url);
-    for (id, region, url) in &world.edges {
-        println!("  edge {id} ({region}): {url}");
+    for edge in &world.edges {
+        println!(
+            "  edge {} ({}): {} (HTTPS and HTTP/3: {})",
+            edge.id, edge.region, edge.url, edge.https_url
+        );
     }
+    println!(
+        "  CA: {} (trust it to use the HTTPS addresses; see the README)",
+        state.root().join("ca").join("ca.pem").display()
+    );
     println!("  state: {}", state.root().display());
     println!("Press Ctrl-C to stop.");
 }

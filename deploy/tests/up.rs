@@ -103,7 +103,11 @@ impl Up {
                 } else if let Some(url) = line.trim().strip_prefix("control-plane: ") {
                     cp = Some(url.trim().to_string());
                 } else if line.trim().starts_with("edge ") {
-                    let url = line.rsplit(' ').next().unwrap_or_default();
+                    // `edge <id> (<region>): <http url> (HTTPS and HTTP/3: <https url>)`
+                    let url = line
+                        .split_whitespace()
+                        .find(|w| w.starts_with("http://"))
+                        .unwrap_or_default();
                     edges.push(url.to_string());
                 } else if line.starts_with("Press Ctrl-C") {
                     return;
@@ -150,6 +154,18 @@ struct Summary {
     edges: Vec<String>,
 }
 
+/// The operator's client `marquee up` issued a certificate for: the control-plane answers
+/// mutual TLS only.
+fn operator(state: &std::path::Path) -> reqwest::Client {
+    let files = marquee_tls::TlsFiles::in_dir(
+        state.join("certs"),
+        state.join("ca").join("ca.pem"),
+        marquee_tls::Service::Operator,
+        marquee_deploy::pki::OPERATOR_ID,
+    );
+    marquee_deploy::pki::control_plane_client(&files).expect("operator client")
+}
+
 async fn healthz(http: &reqwest::Client, url: &str) -> bool {
     match http.get(format!("{url}/healthz")).send().await {
         Ok(r) => r.status().is_success(),
@@ -192,19 +208,21 @@ async fn up_runs_the_world_and_stops_cleanly() {
     let mut up = Up::start(&state, &["--no-seed", "--port", "0"]);
     let world = up.summary().await;
     assert_eq!(world.edges.len(), 2, "two edges in the summary");
-    for url in [
-        &world.origin,
-        &world.control_plane,
-        &world.edges[0],
-        &world.edges[1],
-    ] {
+    for url in [&world.origin, &world.edges[0], &world.edges[1]] {
         assert!(healthz(&http, url).await, "{url}/healthz should answer 200");
     }
+    let operator = operator(&state);
+    assert!(world.control_plane.starts_with("https://"));
+    assert!(healthz(&operator, &world.control_plane).await);
+    assert!(
+        !healthz(&http, &world.control_plane).await,
+        "the control-plane serves only clients with a certificate of the deployment"
+    );
 
     // Both edges register with the control-plane through their heartbeats.
     let mut registered = String::new();
     for _ in 0..40 {
-        registered = http
+        registered = operator
             .get(format!("{}/v1/edges", world.control_plane))
             .send()
             .await
@@ -222,6 +240,35 @@ async fn up_runs_the_world_and_stops_cleanly() {
         "control-plane should know both edges: {registered}"
     );
 
+    // The operator's commands find the local world's control-plane by themselves.
+    let edge_cmd = |args: &[&str]| {
+        let out = std::process::Command::new(marquee())
+            .arg("edge")
+            .args(args)
+            .arg("--state-dir")
+            .arg(&state)
+            .output()
+            .expect("marquee edge");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "marquee edge {args:?}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let listed = edge_cmd(&["list"]);
+    assert!(listed.starts_with("EDGE"), "{listed}");
+    assert_eq!(listed.matches("serving").count(), 2, "{listed}");
+    assert!(edge_cmd(&["drain", "edge-eu-west-1"]).contains("drained"));
+    let listed = edge_cmd(&["list"]);
+    let eu = listed
+        .lines()
+        .find(|l| l.starts_with("edge-eu-west-1"))
+        .expect("eu edge listed");
+    assert!(eu.contains("drained"), "{listed}");
+    assert!(edge_cmd(&["restore", "edge-eu-west-1"]).contains("restored"));
+
     let password_file = state.join("admin-password");
     let password = std::fs::read_to_string(&password_file).expect("admin-password written");
     assert!(password.trim().len() >= 16);
@@ -233,14 +280,10 @@ async fn up_runs_the_world_and_stops_cleanly() {
         "exit after SIGINT: {status}; stderr: {}",
         up.stderr()
     );
-    for url in [
-        &world.origin,
-        &world.control_plane,
-        &world.edges[0],
-        &world.edges[1],
-    ] {
+    for url in [&world.origin, &world.edges[0], &world.edges[1]] {
         assert!(!healthz(&http, url).await, "{url} still answers after stop");
     }
+    assert!(!healthz(&operator, &world.control_plane).await);
 
     // Second run on the same state: same admin password (sign-in works, else `up` fails),
     // then an edge that dies must make `up` fail and name it.
@@ -456,9 +499,11 @@ async fn services_stop_when_up_is_killed() {
         "services outlived a killed `marquee up`: {survivors:?}"
     );
     let http = reqwest::Client::new();
-    for url in [&world.origin, &world.control_plane, &world.edges[0]] {
+    for url in [&world.origin, &world.edges[0]] {
         assert!(!healthz(&http, url).await, "{url} still answers");
     }
+    let operator = operator(&dir.path().join("state"));
+    assert!(!healthz(&operator, &world.control_plane).await);
 }
 
 /// `marquee up --origin-nodes 3`: a 3-node origin cluster behind one URL. `marquee cluster

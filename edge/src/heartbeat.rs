@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use marquee_proto::PROTOBUF_CONTENT_TYPE;
 use marquee_proto::v1::{EdgeHeartbeat, HeartbeatAck};
+use marquee_tls::{Service, Tls};
 use prost::Message;
 use tokio::sync::watch;
 
@@ -68,20 +69,24 @@ pub fn next_interval(ack: Option<&HeartbeatAck>) -> Duration {
     }
 }
 
+/// The HTTPS client heartbeats go out on: this edge's certificate (renewals included), and
+/// only a server whose certificate the deployment CA issued to a control-plane.
+pub fn client(tls: &Tls) -> Result<reqwest::Client, anyhow::Error> {
+    let config = tls.client_config(Some(Service::ControlPlane), &[])?;
+    Ok(reqwest::Client::builder()
+        .use_preconfigured_tls(config)
+        .timeout(REQUEST_TIMEOUT)
+        .build()?)
+}
+
 /// Sends heartbeats until `shutdown` turns true, then sends one last `draining` heartbeat.
 pub async fn run(
+    client: reqwest::Client,
     control_plane: String,
     id: Identity,
     stats: Arc<Stats>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let client = match reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build() {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build the heartbeat HTTP client; no heartbeats");
-            return;
-        }
-    };
     let url = format!("{control_plane}/v1/heartbeat");
     let mut last_warn: Option<Instant> = None;
     let mut failing = false;
@@ -148,7 +153,7 @@ mod tests {
         let id = Identity {
             edge_id: "e1".into(),
             region: "eu".into(),
-            public_url: "http://x".into(),
+            public_url: "https://x".into(),
             capacity_rps: 9,
         };
         let stats = Stats::default();
@@ -158,7 +163,7 @@ mod tests {
         let hb = heartbeat(&id, &stats, true, UNIX_EPOCH + Duration::from_millis(1234));
         assert_eq!(hb.edge_id, "e1");
         assert_eq!(hb.region, "eu");
-        assert_eq!(hb.public_url, "http://x");
+        assert_eq!(hb.public_url, "https://x");
         assert_eq!(hb.capacity_rps, 9);
         assert_eq!(hb.active_requests, 1);
         assert_eq!(hb.requests_total, 2);

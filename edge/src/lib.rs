@@ -18,11 +18,13 @@
 
 pub mod config;
 pub mod fill;
+pub mod h3;
 pub mod heartbeat;
 pub mod metrics;
 pub mod origins;
 pub mod policy;
 pub mod proxy;
+pub mod purge;
 pub mod route;
 pub mod storage;
 pub mod tokens;

@@ -1,6 +1,7 @@
 //! `marquee-edge`: see `edge/README.md` for flags, headers and metrics.
 
 use std::net::{SocketAddr, TcpStream};
+use std::os::unix::fs::PermissionsExt;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,9 +11,13 @@ use clap::Parser;
 use marquee_edge::heartbeat::{self, Identity};
 use marquee_edge::metrics::{self as edge_metrics, Stats};
 use marquee_edge::origins::OriginSet;
+use marquee_edge::purge::{self, Purges};
 use marquee_edge::tokens::TokenGate;
-use marquee_edge::{Args, Config, EdgeProxy, HybridStorage};
+use marquee_edge::{Args, Config, EdgeProxy, HybridStorage, h3};
+use marquee_tls::{Service, Tls};
 use pingora_cache::lock::{CacheKeyLockImpl, CacheLock};
+use pingora_core::apps::HttpServerOptions;
+use pingora_core::listeners::tls::TlsSettings;
 use pingora_core::server::configuration::ServerConf;
 use pingora_core::server::{ExecutionPhase, RunArgs, Server};
 use tokio::sync::watch;
@@ -62,6 +67,16 @@ fn run(config: Config) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the background runtime")?;
+    marquee_tls::install_default_provider();
+    let tls = match &config.tls {
+        Some(files) => Some(Tls::load(files).context("loading the edge's certificate")?),
+        None => None,
+    };
+    let edge_id = edge_id(&config, tls.as_deref())?;
+    if let Some(tls) = &tls {
+        let _runtime = background.enter();
+        tls.spawn_reloader(config.tls_reload);
+    }
     std::fs::create_dir_all(&config.cache_dir)
         .with_context(|| format!("creating cache dir {}", config.cache_dir.display()))?;
     let storage = background.block_on(HybridStorage::build(
@@ -73,19 +88,41 @@ fn run(config: Config) -> anyhow::Result<()> {
     let storage: &'static HybridStorage = Box::leak(Box::new(storage));
     let lock: &'static CacheKeyLockImpl = Box::leak(CacheLock::new_boxed(CACHE_LOCK_AGE_TIMEOUT));
     let stats = Arc::new(Stats::default());
+    let purges = Arc::new(Purges::load(&config.cache_dir));
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    match &config.control_plane {
-        Some(cp) => {
+    let h3_shutdown = shutdown_rx.clone();
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| config.default_public_url());
+    match (&config.control_plane, &tls) {
+        (Some(cp), Some(tls)) => {
             let id = Identity {
-                edge_id: config.edge_id.clone(),
+                edge_id: edge_id.clone(),
                 region: config.region.clone(),
-                public_url: config.public_url.clone(),
+                public_url: public_url.clone(),
                 capacity_rps: config.capacity_rps,
             };
-            background.spawn(heartbeat::run(cp.clone(), id, stats.clone(), shutdown_rx));
+            let client = heartbeat::client(tls).context("building the heartbeat client")?;
+            let poller = purge::client(tls).context("building the purge client")?;
+            background.spawn(purge::follow(
+                poller,
+                cp.clone(),
+                purges.clone(),
+                storage,
+                shutdown_rx.clone(),
+            ));
+            background.spawn(heartbeat::run(
+                client,
+                cp.clone(),
+                id,
+                stats.clone(),
+                shutdown_rx,
+            ));
         }
-        None => tracing::warn!("no --control-plane given: this edge sends no heartbeats"),
+        (Some(_), None) => unreachable!("the config requires TLS with a control-plane"),
+        (None, _) => tracing::warn!("no --control-plane given: this edge sends no heartbeats"),
     }
     let upkeep = prometheus.clone();
     background.spawn(async move {
@@ -111,9 +148,43 @@ fn run(config: Config) -> anyhow::Result<()> {
         lock,
         stats,
         prometheus,
+        purges,
+        alt_svc: config.tls_listen.map(|addr| alt_svc(addr.port())),
     };
     let mut service = pingora_proxy::http_proxy_service(&server.configuration, proxy);
-    service.add_tcp(&config.listen.to_string());
+    if let Some(app) = service.app_logic_mut() {
+        // Plain listeners take HTTP/2 with prior knowledge too (HTTP/1.1 otherwise).
+        let mut options = HttpServerOptions::default();
+        options.h2c = true;
+        app.server_options = Some(options);
+    }
+    if let Some(listen) = config.listen {
+        service.add_tcp(&listen.to_string());
+    }
+    // HTTP/3 reaches the proxy through a private socket (see `h3`).
+    let h3 = match (config.tls_listen, &tls) {
+        (Some(addr), Some(tls)) => {
+            let socket = h3::bridge_socket_path();
+            let _ = std::fs::remove_file(&socket);
+            service.add_uds(
+                socket.to_str().context("temp dir path is not UTF-8")?,
+                Some(std::fs::Permissions::from_mode(0o600)),
+            );
+            let endpoint = {
+                let _runtime = background.enter();
+                h3::bind(addr, tls).with_context(|| format!("opening UDP {addr} for HTTP/3"))?
+            };
+            Some((endpoint, socket))
+        }
+        _ => None,
+    };
+    if let (Some(addr), Some(tls)) = (config.tls_listen, &tls) {
+        let mut settings =
+            TlsSettings::intermediate("", "").map_err(|e| anyhow::anyhow!("TLS settings: {e}"))?;
+        settings.set_cert_resolver(tls.key());
+        settings.enable_h2();
+        service.add_tls_with_settings(&addr.to_string(), None, settings);
+    }
     server.add_service(service);
 
     // Heartbeats report `draining` as soon as a shutdown starts.
@@ -129,8 +200,12 @@ fn run(config: Config) -> anyhow::Result<()> {
             }
         }
     });
-    announce_when_listening(config.listen);
-    tracing::info!(listen = %config.listen, origins = ?config.origins, edge_id = %config.edge_id, "edge starting");
+    if let Some((endpoint, socket)) = &h3 {
+        let bridge = h3::Bridge::new(socket.clone());
+        background.spawn(h3::serve(endpoint.clone(), bridge, h3_shutdown));
+    }
+    announce_when_listening(config.listen, config.tls_listen);
+    tracing::info!(listen = ?config.listen, tls_listen = ?config.tls_listen, origins = ?config.origins, %edge_id, "edge starting");
     server.run(RunArgs::default());
 
     tracing::info!("edge stopped serving; closing the cache");
@@ -139,21 +214,63 @@ fn run(config: Config) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let _ = tokio::time::timeout(Duration::from_secs(2), storage.close()).await;
     });
+    if let Some((_, socket)) = &h3 {
+        let _ = std::fs::remove_file(socket);
+    }
     background.shutdown_timeout(Duration::from_secs(1));
     Ok(())
 }
 
-/// Prints the one stdout line callers wait for, once the listener accepts connections.
-fn announce_when_listening(listen: SocketAddr) {
+/// Prints the stdout lines callers wait for once the listeners accept connections: the plain
+/// one first (`http://`), then the HTTPS one (`https://`). Pingora opens every listener of the
+/// service at once, so with a plain listener only that one is probed (a bare TCP probe of the
+/// TLS port would be an aborted handshake).
+fn announce_when_listening(listen: Option<SocketAddr>, tls_listen: Option<SocketAddr>) {
     std::thread::spawn(move || {
+        let Some(probe) = listen.or(tls_listen) else {
+            return;
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if TcpStream::connect_timeout(&listen, Duration::from_millis(200)).is_ok() {
-                println!("marquee-edge listening on http://{listen}");
+        while TcpStream::connect_timeout(&probe, Duration::from_millis(200)).is_err() {
+            if Instant::now() >= deadline {
+                tracing::error!(%probe, "listener did not come up within 30 s");
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        tracing::error!(%listen, "listener did not come up within 30 s");
+        if let Some(addr) = listen {
+            println!("marquee-edge listening on http://{addr}");
+        }
+        if let Some(addr) = tls_listen {
+            println!("marquee-edge listening on https://{addr}");
+        }
     });
+}
+
+/// `Alt-Svc` tells browsers HTTP/3 is on the same port over UDP, for a day.
+fn alt_svc(port: u16) -> http::HeaderValue {
+    http::HeaderValue::from_str(&format!("h3=\":{port}\"; ma=86400"))
+        .unwrap_or_else(|_| http::HeaderValue::from_static("clear"))
+}
+
+/// The id heartbeats carry: the one the certificate names. A configured id that differs is a
+/// mistake the control-plane would refuse every heartbeat for, so the edge does not start.
+fn edge_id(config: &Config, tls: Option<&Tls>) -> anyhow::Result<String> {
+    let named = tls.map(|t| t.identity());
+    if let Some(named) = named
+        && named.service != Service::Edge
+    {
+        anyhow::bail!(
+            "the certificate names {named}, not an edge: issue one with `marquee edge add ID`"
+        );
+    }
+    match (&config.edge_id, named) {
+        (Some(id), Some(named)) if *id != named.id => anyhow::bail!(
+            "--edge-id is {id:?} but the certificate names edge {:?}: heartbeats would be refused; use the certificate's id or issue one for {id:?}",
+            named.id
+        ),
+        (Some(id), _) => Ok(id.clone()),
+        (None, Some(named)) => Ok(named.id.clone()),
+        (None, None) => Ok("edge-1".to_owned()),
+    }
 }

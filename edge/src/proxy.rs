@@ -22,6 +22,7 @@ use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_proxy::{ProxyHttp, RangeType, Session};
 
 use crate::config::MAX_OBJECT_BYTES;
+use crate::h3::CLIENT_ADDR_HEADER as H3_CLIENT_ADDR;
 use crate::metrics::{ORIGIN_FAILOVERS, ORIGIN_FETCH_SECONDS, Stats, TOKEN_REJECTIONS};
 use crate::origins::OriginSet;
 use crate::policy::{Served, StorePolicy, cache_status, result_label, store_policy};
@@ -29,8 +30,6 @@ use crate::route::{Refusal, Route, classify, redact_token};
 use crate::storage::{BodyHit, HybridStorage};
 use crate::tokens::TokenGate;
 
-/// How long a stored object may still be served while origin is failing.
-const STALE_IF_ERROR_SECS: u32 = 300;
 /// Most ranges one request may ask for (multipart answers beyond this are refused by pingora).
 const MAX_RANGES: usize = 16;
 const CORS_EXPOSE: &str = "Cache-Status, Content-Length, Content-Range, Age";
@@ -44,6 +43,20 @@ pub struct EdgeProxy {
     pub lock: &'static CacheKeyLockImpl,
     pub stats: Arc<Stats>,
     pub prometheus: PrometheusHandle,
+    /// Purge generations, part of every cache key.
+    pub purges: Arc<crate::purge::Purges>,
+    /// `Alt-Svc` for HTTPS answers when HTTP/3 is served (browsers ignore it on plain HTTP).
+    pub alt_svc: Option<http::HeaderValue>,
+}
+
+/// HTTP/3 requests arrive from this process's own bridge, over its Unix socket.
+fn from_h3_bridge(session: &Session) -> bool {
+    session.client_addr().is_some_and(|a| a.as_unix().is_some())
+}
+
+/// Whether the viewer's connection is TLS (Alt-Svc is only meaningful there).
+fn over_tls(session: &Session) -> bool {
+    session.digest().is_some_and(|d| d.ssl_digest.is_some())
 }
 
 /// Per-request state.
@@ -137,6 +150,10 @@ impl ProxyHttp for EdgeProxy {
     async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
         self.stats.request_started();
         ctx.counted = true;
+        if !from_h3_bridge(session) {
+            // Only the bridge may say who the viewer is.
+            session.req_header_mut().remove_header(H3_CLIENT_ADDR);
+        }
         let method = session.req_header().method.clone();
         let path = session.req_header().uri.path().to_owned();
         match classify(&method, &path) {
@@ -182,7 +199,7 @@ impl ProxyHttp for EdgeProxy {
     /// The stripped path only: no token, no host, no query, so every viewer shares one copy.
     fn cache_key_callback(&self, _session: &Session, ctx: &mut Ctx) -> Result<CacheKey> {
         match &ctx.upstream_path {
-            Some(path) => Ok(CacheKey::new(path.as_bytes(), "")),
+            Some(path) => Ok(self.purges.key(path)),
             None => Error::e_explain(
                 ErrorType::InternalError,
                 "cache key asked for an ungated request",
@@ -317,15 +334,18 @@ impl ProxyHttp for EdgeProxy {
             set_cookie,
             vary_star,
         ) {
-            StorePolicy::Store { ttl } => {
+            StorePolicy::Store(freshness) => {
                 let now = SystemTime::now();
-                let fresh_until = now.checked_add(ttl).unwrap_or(now + Duration::from_secs(1));
+                let fresh_until = now
+                    .checked_add(freshness.ttl)
+                    .unwrap_or(now + Duration::from_secs(1));
+                let secs = |d: Duration| u32::try_from(d.as_secs()).unwrap_or(u32::MAX);
                 ctx.stored = true;
                 Ok(RespCacheable::Cacheable(CacheMeta::new(
                     fresh_until,
                     now,
-                    0,
-                    STALE_IF_ERROR_SECS,
+                    secs(freshness.stale_while_revalidate),
+                    secs(freshness.stale_if_error),
                     resp.clone(),
                 )))
             }
@@ -353,6 +373,11 @@ impl ProxyHttp for EdgeProxy {
         ctx.result = Some(result_label(served));
         resp.insert_header("cache-status", cache_status(served))?;
         cors(resp)?;
+        if let Some(alt_svc) = &self.alt_svc
+            && over_tls(session)
+        {
+            resp.insert_header(header::ALT_SVC, alt_svc.clone())?;
+        }
         Ok(())
     }
 
@@ -367,6 +392,18 @@ impl ProxyHttp for EdgeProxy {
             ctx.body_bytes += b.len() as u64;
         }
         Ok(None)
+    }
+
+    /// Stale copies are served while one request revalidates (`error` is `None`: within the
+    /// object's stale-while-revalidate) and whenever origin cannot answer (within its
+    /// stale-if-error): a viewer's own disconnect is the only error that gets no stale copy.
+    fn should_serve_stale(
+        &self,
+        _session: &mut Session,
+        _ctx: &mut Ctx,
+        error: Option<&Error>,
+    ) -> bool {
+        error.is_none_or(|e| e.esource() != &ErrorSource::Downstream)
     }
 
     async fn fail_to_proxy(

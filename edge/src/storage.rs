@@ -123,6 +123,11 @@ impl HybridStorage {
         })
     }
 
+    /// Drops one object from both tiers (a purge by path).
+    pub fn remove(&self, key: &CacheKey) {
+        self.cache.remove(&key.combined());
+    }
+
     /// Stops foyer, flushing what it buffers.
     pub async fn close(&self) {
         if let Err(e) = self.cache.close().await {

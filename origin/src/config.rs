@@ -27,9 +27,20 @@ pub struct Cli {
     /// Directory for the replicated store, blobs and keys; created if absent [default: marquee-origin-data].
     #[arg(long, env = "MARQUEE_ORIGIN_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Control-plane base URL used to steer playback to edges, e.g. http://127.0.0.1:7000.
+    /// Control-plane base URL used to steer playback to edges, e.g. https://127.0.0.1:7000
+    /// (mutual TLS: needs --tls-cert, --tls-key and --tls-ca).
     #[arg(long, env = "MARQUEE_ORIGIN_CONTROL_PLANE")]
     pub control_plane: Option<String>,
+    /// This node's certificate (PEM), issued by `marquee ca issue --service origin`; origin
+    /// presents it to the control-plane.
+    #[arg(long, env = "MARQUEE_ORIGIN_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "MARQUEE_ORIGIN_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// The deployment CA (PEM): the control-plane must hold a certificate it issued.
+    #[arg(long, env = "MARQUEE_ORIGIN_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
     /// Built web app to serve, with SPA fallback to index.html [default: origin/web/dist].
     #[arg(long, env = "MARQUEE_ORIGIN_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
@@ -165,6 +176,9 @@ pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     pub control_plane: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_ca: Option<PathBuf>,
     pub web_dir: Option<PathBuf>,
     pub admin_emails: Option<Vec<String>>,
     pub token_key_file: Option<PathBuf>,
@@ -240,6 +254,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub control_plane: Option<String>,
+    /// This node's certificate, key and the deployment CA (for the control-plane).
+    pub tls: Option<marquee_tls::TlsFiles>,
     pub web_dir: PathBuf,
     /// Normalised (lowercase) admin emails.
     pub admin_emails: Vec<String>,
@@ -365,6 +381,19 @@ impl Config {
                 .control_plane
                 .or(file.control_plane)
                 .map(|u| u.trim_end_matches('/').to_owned()),
+            tls: match (
+                cli.tls_cert.or(file.tls_cert),
+                cli.tls_key.or(file.tls_key),
+                cli.tls_ca.or(file.tls_ca),
+            ) {
+                (Some(cert), Some(key), Some(ca)) => Some(marquee_tls::TlsFiles { cert, key, ca }),
+                (None, None, None) => None,
+                _ => {
+                    return Err(ConfigError::Invalid(
+                        "--tls-cert, --tls-key and --tls-ca go together: give all three".into(),
+                    ));
+                }
+            },
             web_dir: cli
                 .web_dir
                 .or(file.web_dir)
@@ -426,10 +455,17 @@ impl Config {
         if self.max_upload_bytes == 0 {
             return bad("--max-upload-bytes must be positive");
         }
-        if let Some(cp) = &self.control_plane
-            && !(cp.starts_with("http://") || cp.starts_with("https://"))
-        {
-            return bad("--control-plane must be an http:// or https:// URL");
+        if let Some(cp) = &self.control_plane {
+            if !cp.starts_with("https://") {
+                return bad(
+                    "--control-plane must be an https:// URL: the control-plane speaks mutual TLS only",
+                );
+            }
+            if self.tls.is_none() {
+                return bad(
+                    "--control-plane needs this node's certificate: pass --tls-cert, --tls-key and --tls-ca (issue them with `marquee ca issue --service origin --id ID --host HOST`)",
+                );
+            }
         }
         if let Some(e) = self
             .admin_emails

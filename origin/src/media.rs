@@ -19,7 +19,9 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::ids;
 
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-pub const SHORT: &str = "public, max-age=60";
+/// Manifests and small files: a minute fresh, then served stale for 30 s while one request
+/// refreshes them, and for a day while origin cannot answer (RFC 5861).
+pub const SHORT: &str = "public, max-age=60, stale-while-revalidate=30, stale-if-error=86400";
 
 /// How long past its expiry origin still takes a forwarded token. The edge checked it strictly
 /// a moment before; the slack absorbs clock skew between hosts and a slow cache fill.

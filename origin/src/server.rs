@@ -61,6 +61,8 @@ pub enum ServerError {
     },
     #[error("cannot open the search index: {0}")]
     Search(String),
+    #[error("this node's certificate: {0}")]
+    Tls(#[from] marquee_tls::TlsError),
     #[error("--country-prefixes: {0}")]
     Countries(String),
     #[error("cannot set up email: {0}")]
@@ -134,6 +136,7 @@ pub async fn run(
     let countries = crate::geo::Countries::load(config.country_prefixes.as_deref())
         .map_err(ServerError::Countries)?;
     let countries = Arc::new(countries);
+    let config_tls = config.tls.clone();
     let ctx = Ctx {
         raft: raft.clone(),
         blobs,
@@ -143,6 +146,7 @@ pub async fn run(
         http: reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .build()?,
+        control_plane: control_plane_client(config_tls.as_ref())?,
         passwords: Arc::new(PasswordThrottle::new(hash_slots())),
         jobs_wake: Arc::new(Notify::new()),
         // A zero window still starts the committer (job progress uses it); progress reports
@@ -262,6 +266,21 @@ pub async fn run(
 
 /// Small answers go out at once: without it a response written in two pieces waits for the
 /// peer's delayed ACK (Go's servers, etcd among them, set this on every connection).
+/// The client origin asks the control-plane with: this node's certificate (reloaded when
+/// renewed) and only a control-plane's certificate from the deployment CA accepted.
+fn control_plane_client(
+    tls: Option<&marquee_tls::TlsFiles>,
+) -> Result<reqwest::Client, ServerError> {
+    let builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(2));
+    let Some(files) = tls else {
+        return Ok(builder.build()?);
+    };
+    let tls = marquee_tls::Tls::load(files)?;
+    tls.spawn_reloader(marquee_tls::DEFAULT_RELOAD_EVERY);
+    let config = tls.client_config(Some(marquee_tls::Service::ControlPlane), &[])?;
+    Ok(builder.use_preconfigured_tls(config).build()?)
+}
+
 fn no_delay(tcp: &mut tokio::net::TcpStream) {
     if let Err(e) = tcp.set_nodelay(true) {
         tracing::debug!(error = %e, "cannot set TCP_NODELAY");

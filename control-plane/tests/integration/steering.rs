@@ -13,7 +13,7 @@ async fn each_region_is_steered_to_its_own_edge_first() -> anyhow::Result<()> {
     assert_eq!(eu.client_region, "eu-west");
     let ids: Vec<_> = eu.edges.iter().map(|e| e.edge_id.as_str()).collect();
     assert_eq!(ids, ["edge-eu", "edge-us"]);
-    assert_eq!(eu.edges[0].public_url, "http://edge-eu.test:8080");
+    assert_eq!(eu.edges[0].public_url, "https://edge-eu.test:8443");
     assert!(eu.generated_at_unix_ms > 0);
 
     assert_eq!(

@@ -2,6 +2,9 @@
 //! real heartbeat receiver, all on port 0 / free ports, driven over HTTP.
 
 mod caching;
+mod freshness;
 mod ops;
+mod protocols;
+mod purges;
 mod tokens;
 mod util;

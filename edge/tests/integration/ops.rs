@@ -25,6 +25,11 @@ async fn heartbeats_carry_identity_and_load_and_end_with_draining_on_sigterm() {
 
     let first = sink.wait_for(Duration::from_secs(10), |_| true).await;
     assert_eq!(first.edge_id, "edge-test-1");
+    // Sent with the edge's own certificate, over mutual TLS.
+    assert_eq!(
+        sink.senders()[0],
+        Some(marquee_tls::Identity::new(marquee_tls::Service::Edge, "edge-test-1").unwrap())
+    );
     assert_eq!(first.region, "test-region");
     assert_eq!(first.public_url, edge.base);
     assert_eq!(first.capacity_rps, 500);
@@ -82,7 +87,7 @@ async fn unreachable_control_plane_does_not_stop_serving() {
     let path = "/media/t1/manifest.mpd";
     let body = origin.put(path, 1000, Some(MANIFEST_CC), Duration::ZERO);
     let s = signer("k1");
-    let dead = format!("http://127.0.0.1:{}", free_port());
+    let dead = format!("https://127.0.0.1:{}", free_port());
     let edge = Edge::start(
         origin.addr,
         &s,

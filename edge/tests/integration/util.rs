@@ -4,18 +4,21 @@ use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures::StreamExt;
 use marquee_proto::token::TokenSigner;
 use marquee_proto::v1::{EdgeHeartbeat, HeartbeatAck, PlaybackClaims};
+use marquee_tls::ca::CaDir;
+use marquee_tls::server::PeerIdentity;
+use marquee_tls::{ClientAuth, Identity, Service, Tls, TlsFiles};
 use prost::Message;
 
 pub const SEGMENT_CC: &str = "public, max-age=31536000, immutable";
@@ -59,15 +62,37 @@ struct OriginState {
 pub struct Origin {
     pub addr: SocketAddr,
     state: OriginState,
+    /// The accept loop and every connection's task, so [`Origin::kill`] can end them all.
+    tasks: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
 }
 
-/// Serves `app` on a free loopback port for the rest of the test.
-async fn serve_on_loopback(app: Router) -> SocketAddr {
+/// Serves `app` on a free loopback port, each connection on a task listed in `tasks` (axum's
+/// `serve` cannot drop open keep-alive connections, which a killed origin must).
+async fn serve_on_loopback(
+    app: Router,
+    tasks: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+) -> SocketAddr {
+    use tower::ServiceExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    let conns = tasks.clone();
+    let accept = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let app = app.clone();
+            let conn = tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| app.clone().oneshot(req));
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
+                .await;
+            });
+            conns.lock().expect("lock").push(conn.abort_handle());
+        }
+    });
+    tasks.lock().expect("lock").push(accept.abort_handle());
     addr
 }
 
@@ -77,8 +102,16 @@ impl Origin {
         let app = Router::new()
             .route("/media/{*rest}", get(serve_media))
             .with_state(state.clone());
-        let addr = serve_on_loopback(app).await;
-        Origin { addr, state }
+        let tasks = Arc::default();
+        let addr = serve_on_loopback(app, Arc::clone(&tasks)).await;
+        Origin { addr, state, tasks }
+    }
+
+    /// Origin dies: the listener closes and every open connection is dropped.
+    pub fn kill(&self) {
+        for task in self.tasks.lock().expect("lock").drain(..) {
+            task.abort();
+        }
     }
 
     /// Adds an object at `path` (starting with `/media/`) and returns its bytes.
@@ -199,27 +232,116 @@ async fn serve_media(
     (headers, axum::body::Body::from_stream(stream)).into_response()
 }
 
-/// A loopback control-plane stand-in that decodes and keeps every heartbeat.
+/// The test process's deployment CA: every edge and control-plane stand-in of these tests
+/// gets its certificate here.
+pub struct Pki {
+    pub dir: PathBuf,
+    pub ca: CaDir,
+}
+
+pub fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("marquee-edge-tests-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let ca = CaDir::new(dir.join("ca"));
+        ca.init("Edge tests CA").expect("CA");
+        Pki { dir, ca }
+    })
+}
+
+impl Pki {
+    /// Issues `service` `id` for 127.0.0.1 into `out`.
+    pub fn issue(&self, service: Service, id: &str, out: &std::path::Path) -> TlsFiles {
+        self.ca
+            .issue(service, id, &["127.0.0.1".into()], out)
+            .expect("issue");
+        TlsFiles::in_dir(out, self.ca.cert_path(), service, id)
+    }
+
+    /// A client trusting this CA (a viewer: no certificate of its own).
+    pub fn viewer(&self, http2_only: bool) -> reqwest::Client {
+        let tls = Tls::load(&self.issue(Service::Operator, "viewer", &self.dir.join("viewer")))
+            .expect("tls");
+        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(tls.roots())
+        .with_no_client_auth();
+        config.alpn_protocols = if http2_only {
+            vec![b"h2".to_vec()]
+        } else {
+            vec![b"http/1.1".to_vec()]
+        };
+        let mut builder = reqwest::Client::builder()
+            .use_preconfigured_tls(config)
+            .timeout(Duration::from_secs(30));
+        if http2_only {
+            builder = builder.http2_prior_knowledge();
+        }
+        builder.build().expect("client")
+    }
+}
+
+/// Heartbeats received, each with the identity its sender's certificate named.
+type Received = Arc<Mutex<Vec<(Option<Identity>, EdgeHeartbeat)>>>;
+
+/// A loopback control-plane stand-in over mutual TLS that decodes and keeps every heartbeat
+/// with the identity its sender's certificate names.
 pub struct HeartbeatSink {
     pub url: String,
-    received: Arc<Mutex<Vec<EdgeHeartbeat>>>,
+    received: Received,
+    _dir: tempfile::TempDir,
 }
 
 impl HeartbeatSink {
     pub async fn start() -> HeartbeatSink {
-        let received: Arc<Mutex<Vec<EdgeHeartbeat>>> = Arc::default();
+        let dir = tempfile::tempdir().expect("tmp");
+        let files = pki().issue(Service::ControlPlane, "cp", dir.path());
+        let tls = Tls::load(&files).expect("tls");
+        let config = tls
+            .server_config(ClientAuth::Required, &[b"h2", b"http/1.1"])
+            .expect("server config");
+        let received: Received = Arc::default();
         let app = Router::new()
             .route("/v1/heartbeat", post(receive))
             .with_state(received.clone());
-        let addr = serve_on_loopback(app).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(marquee_tls::server::serve(
+            listener,
+            Arc::new(config),
+            app,
+            std::future::pending(),
+        ));
         HeartbeatSink {
-            url: format!("http://{addr}"),
+            url: format!("https://{addr}"),
             received,
+            _dir: dir,
         }
     }
 
     pub fn received(&self) -> Vec<EdgeHeartbeat> {
-        self.received.lock().expect("lock").clone()
+        self.received
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(_, hb)| hb.clone())
+            .collect()
+    }
+
+    /// Who sent the heartbeats, by their certificates.
+    pub fn senders(&self) -> Vec<Option<Identity>> {
+        self.received
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(who, _)| who.clone())
+            .collect()
     }
 
     /// Waits until a heartbeat satisfies `pred`, or panics after `timeout`.
@@ -244,7 +366,8 @@ impl HeartbeatSink {
 }
 
 async fn receive(
-    State(received): State<Arc<Mutex<Vec<EdgeHeartbeat>>>>,
+    State(received): State<Received>,
+    Extension(peer): Extension<PeerIdentity>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -262,7 +385,7 @@ async fn receive(
     let Ok(hb) = EdgeHeartbeat::decode(body) else {
         return (StatusCode::BAD_REQUEST, "not an EdgeHeartbeat").into_response();
     };
-    received.lock().expect("lock").push(hb);
+    received.lock().expect("lock").push((peer.0, hb));
     let ack = HeartbeatAck {
         next_heartbeat_ms: 200,
         edge_timeout_ms: 6000,
@@ -312,6 +435,8 @@ pub struct EdgeOptions {
     pub capture_stderr: bool,
     /// The cache folder; a fresh one per edge when `None`.
     pub cache_dir: Option<PathBuf>,
+    /// The edge's id (and its certificate's) [default: edge-test-1].
+    pub edge_id: Option<String>,
 }
 
 impl Default for EdgeOptions {
@@ -322,13 +447,18 @@ impl Default for EdgeOptions {
             extra: Vec::new(),
             capture_stderr: false,
             cache_dir: None,
+            edge_id: None,
         }
     }
 }
 
 /// The running edge; killed when dropped.
 pub struct Edge {
+    pub id: String,
+    /// Plain HTTP.
     pub base: String,
+    /// HTTPS (TCP) and HTTP/3 (UDP) on the same port.
+    pub tls_base: String,
     pub child: Child,
     work: tempfile::TempDir,
 }
@@ -348,13 +478,24 @@ impl Edge {
     pub async fn start(origin: SocketAddr, signer: &TokenSigner, opts: EdgeOptions) -> Edge {
         let work = tempfile::tempdir().expect("tempdir");
         let port = free_port();
+        let tls_port = free_port();
+        let edge_id = opts.edge_id.clone().unwrap_or_else(|| "edge-test-1".into());
+        let tls = pki().issue(Service::Edge, &edge_id, &work.path().join("certs"));
         let mut cmd = Command::new(edge_binary());
         cmd.arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
+            .arg("--tls-listen")
+            .arg(format!("127.0.0.1:{tls_port}"))
+            .arg("--tls-cert")
+            .arg(&tls.cert)
+            .arg("--tls-key")
+            .arg(&tls.key)
+            .arg("--tls-ca")
+            .arg(&tls.ca)
             .arg("--origin")
             .arg(origin.to_string())
             .arg("--edge-id")
-            .arg("edge-test-1")
+            .arg(&edge_id)
             .arg("--region")
             .arg("test-region")
             .arg("--public-url")
@@ -389,7 +530,9 @@ impl Edge {
         }
         let child = cmd.spawn().expect("spawn marquee-edge");
         let edge = Edge {
+            id: edge_id,
             base: format!("http://127.0.0.1:{port}"),
+            tls_base: format!("https://127.0.0.1:{tls_port}"),
             child,
             work,
         };
@@ -413,6 +556,26 @@ impl Edge {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The edge's certificate as it is on disk now (DER).
+    pub fn certificate_der(&self) -> Vec<u8> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let files = TlsFiles::in_dir(
+            self.work.path().join("certs"),
+            pki().ca.cert_path(),
+            Service::Edge,
+            &self.id,
+        );
+        CertificateDer::from_pem_file(&files.cert)
+            .expect("cert")
+            .to_vec()
+    }
+
+    /// `marquee edge add` again: a new certificate and key into the same files.
+    pub fn renew_certificate(&self) {
+        pki().issue(Service::Edge, &self.id, &self.work.path().join("certs"));
     }
 
     /// What the edge logged so far (with `capture_stderr`).
@@ -446,4 +609,79 @@ pub async fn fetch(url: &str) -> (u16, String, Bytes) {
     let status = resp.status().as_u16();
     let cs = cache_status(&resp);
     (status, cs, resp.bytes().await.expect("body"))
+}
+
+/// The real `marquee-control-plane`, built beside this test binary, with a certificate from
+/// [`pki`]; killed when dropped.
+pub struct RealControlPlane {
+    pub url: String,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for RealControlPlane {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl RealControlPlane {
+    pub fn start() -> RealControlPlane {
+        use std::io::BufRead;
+        let exe = std::env::current_exe().expect("test exe");
+        let bin = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("target dir")
+            .join("marquee-control-plane");
+        assert!(
+            bin.is_file(),
+            "{} is missing: build it with `cargo build -p marquee-control-plane` first",
+            bin.display()
+        );
+        let dir = tempfile::tempdir().expect("tmp");
+        let files = pki().issue(Service::ControlPlane, "cp", dir.path());
+        let mut child = Command::new(bin)
+            .args(["--listen", "127.0.0.1:0", "--default-region", "test-region"])
+            .arg("--tls-cert")
+            .arg(&files.cert)
+            .arg("--tls-key")
+            .arg(&files.key)
+            .arg("--tls-ca")
+            .arg(&files.ca)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn control-plane");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read");
+        let url = line
+            .trim()
+            .strip_prefix("marquee-control-plane listening on ")
+            .unwrap_or_else(|| panic!("unexpected line {line:?}"))
+            .to_owned();
+        RealControlPlane {
+            url,
+            child,
+            _dir: dir,
+        }
+    }
+
+    /// A client of the control-plane as `service` `id`.
+    pub fn client(&self, service: Service, id: &str) -> reqwest::Client {
+        let out = pki().dir.join(format!("clients-{id}"));
+        let tls = Tls::load(&pki().issue(service, id, &out)).expect("tls");
+        let config = tls
+            .client_config(Some(Service::ControlPlane), &[])
+            .expect("config");
+        reqwest::Client::builder()
+            .use_preconfigured_tls(config)
+            .timeout(Duration::from_secs(15))
+            .build()
+            .expect("client")
+    }
 }

@@ -40,6 +40,9 @@ pub struct Ctx {
     /// Checks the playback tokens edges forward on `/media` fetches (this origin's own key).
     pub media_tokens: Arc<TokenVerifier>,
     pub http: reqwest::Client,
+    /// Mutual TLS to the control-plane with this node's certificate (plain `http` when none is
+    /// configured, which the config allows only without a control-plane).
+    pub control_plane: reqwest::Client,
     /// Failed sign-ins per email and concurrent password hashing.
     pub passwords: Arc<PasswordThrottle>,
     /// Woken when a job is queued, so the worker starts without polling delay.

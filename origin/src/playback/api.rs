@@ -126,7 +126,7 @@ pub async fn playback(
     };
     let ip = crate::geo::client_ip(&headers, peer);
     let answer = steering::steer(
-        &ctx.http,
+        &ctx.control_plane,
         ctx.config.control_plane.as_deref(),
         ip,
         req.region.as_deref(),

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::util::{ADMIN_EMAIL, Client, PASSWORD, expect, expect_error, ready_title, start_origin};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-const SHORT: &str = "public, max-age=60";
+const SHORT: &str = "public, max-age=60, stale-while-revalidate=30, stale-if-error=86400";
 
 /// A playback token for `/media/{title_id}/`, signed with the origin's own key (as the
 /// playback API would; edges forward such a token on every origin fetch).

@@ -5,6 +5,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use marquee_proto::token::{TokenRejection, TokenVerifier, split_token_path};
 use marquee_proto::v1::EdgeHeartbeat;
+use marquee_tls::ca::CaDir;
+use marquee_tls::{Service, Tls, TlsFiles};
 use prost::Message;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -31,8 +33,84 @@ fn control_plane_bin() -> PathBuf {
     bin
 }
 
-pub(super) fn start_control_plane(dir: &std::path::Path) -> Proc {
-    let args: Vec<String> = [
+/// A real control-plane over mutual TLS, with a CA that also issued origin's and a test edge's
+/// certificates.
+pub(super) struct ControlPlane {
+    /// Kept so the process lives as long as the test.
+    _proc: Proc,
+    pub base: String,
+    ca: CaDir,
+    certs: PathBuf,
+}
+
+impl ControlPlane {
+    fn issue(&self, service: Service, id: &str) -> TlsFiles {
+        self.ca
+            .issue(service, id, &["127.0.0.1".into()], &self.certs)
+            .expect("issue");
+        TlsFiles::in_dir(&self.certs, self.ca.cert_path(), service, id)
+    }
+
+    /// The flags that let origin steer through this control-plane.
+    pub fn origin_flags(&self) -> Vec<String> {
+        let tls = self.issue(Service::Origin, "origin-1");
+        let mut flags = vec!["--control-plane".to_owned(), self.base.clone()];
+        for (flag, path) in [
+            ("--tls-cert", &tls.cert),
+            ("--tls-key", &tls.key),
+            ("--tls-ca", &tls.ca),
+        ] {
+            flags.push(flag.to_owned());
+            flags.push(path.to_string_lossy().into_owned());
+        }
+        flags
+    }
+
+    /// Reports edge-test-1 at [`EDGE_URL`], as that edge would, with its certificate.
+    pub async fn heartbeat(&self) {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let hb = EdgeHeartbeat {
+            edge_id: "edge-test-1".into(),
+            region: "eu-west".into(),
+            public_url: EDGE_URL.into(),
+            capacity_rps: 1000,
+            sent_at_unix_ms: now_ms,
+            ..Default::default()
+        };
+        let tls = Tls::load(&self.issue(Service::Edge, "edge-test-1")).expect("tls");
+        let config = tls
+            .client_config(Some(Service::ControlPlane), &[])
+            .expect("client config");
+        let resp = reqwest::Client::builder()
+            .use_preconfigured_tls(config)
+            .build()
+            .unwrap()
+            .post(format!("{}/v1/heartbeat", self.base))
+            .header("content-type", marquee_proto::PROTOBUF_CONTENT_TYPE)
+            .body(hb.encode_to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            StatusCode::OK,
+            "heartbeat refused: {}",
+            resp.text().await.unwrap_or_default()
+        );
+    }
+}
+
+pub(super) fn start_control_plane(dir: &std::path::Path) -> ControlPlane {
+    let ca = CaDir::new(dir.join("ca"));
+    ca.init("Test CA").expect("CA");
+    let certs = dir.join("certs");
+    ca.issue(Service::ControlPlane, "cp", &["127.0.0.1".into()], &certs)
+        .expect("issue");
+    let tls = TlsFiles::in_dir(&certs, ca.cert_path(), Service::ControlPlane, "cp");
+    let mut args: Vec<String> = [
         "--listen",
         "127.0.0.1:0",
         "--region-prefix",
@@ -43,35 +121,21 @@ pub(super) fn start_control_plane(dir: &std::path::Path) -> Proc {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    Proc::spawn(&control_plane_bin(), &args, dir.join("control-plane.log"))
-}
-
-pub(super) async fn heartbeat(cp: &str) {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    let hb = EdgeHeartbeat {
-        edge_id: "edge-test-1".into(),
-        region: "eu-west".into(),
-        public_url: EDGE_URL.into(),
-        capacity_rps: 1000,
-        sent_at_unix_ms: now_ms,
-        ..Default::default()
-    };
-    let resp = reqwest::Client::new()
-        .post(format!("{cp}/v1/heartbeat"))
-        .header("content-type", marquee_proto::PROTOBUF_CONTENT_TYPE)
-        .body(hb.encode_to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        resp.status(),
-        StatusCode::OK,
-        "heartbeat refused: {}",
-        resp.text().await.unwrap_or_default()
-    );
+    for (flag, path) in [
+        ("--tls-cert", &tls.cert),
+        ("--tls-key", &tls.key),
+        ("--tls-ca", &tls.ca),
+    ] {
+        args.push(flag.to_owned());
+        args.push(path.to_string_lossy().into_owned());
+    }
+    let proc = Proc::spawn(&control_plane_bin(), &args, dir.join("control-plane.log"));
+    ControlPlane {
+        base: proc.base.clone(),
+        _proc: proc,
+        ca,
+        certs,
+    }
 }
 
 #[tokio::test]
@@ -79,7 +143,10 @@ async fn playback_answers_edge_urls_with_a_token_the_edge_accepts() {
     let tmp = tempfile::tempdir().unwrap();
     let cp = start_control_plane(tmp.path());
     let data = tmp.path().join("origin");
-    let origin = start_origin(&data, &["--control-plane", &cp.base, "--token-kid", "k7"]);
+    let mut flags = cp.origin_flags();
+    flags.extend(["--token-kid".to_owned(), "k7".to_owned()]);
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let origin = start_origin(&data, &flags);
     let (mut admin, id) = ready_title(&origin.base, tmp.path()).await;
     let path = format!("/api/v1/titles/{id}/playback");
 
@@ -101,7 +168,7 @@ async fn playback_answers_edge_urls_with_a_token_the_edge_accepts() {
     )
     .await;
 
-    heartbeat(&cp.base).await;
+    cp.heartbeat().await;
     let play = expect(
         viewer.post(&path, json!({"region": "eu-west"})).await,
         StatusCode::OK,

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::playback::{EDGE_URL, heartbeat, start_control_plane};
+use super::playback::{EDGE_URL, start_control_plane};
 use super::util::{
     ADMIN_EMAIL, Client, expect, expect_error, make_video, new_title, sign_up, start_origin,
     wait_for_job_at,
@@ -20,7 +20,9 @@ async fn add_episode(admin: &mut Client, series: &str, season: u16, number: u16)
 async fn a_series_plays_episode_by_episode_with_markers_and_the_next_one() {
     let tmp = tempfile::tempdir().unwrap();
     let cp = start_control_plane(tmp.path());
-    let origin = start_origin(&tmp.path().join("origin"), &["--control-plane", &cp.base]);
+    let flags = cp.origin_flags();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let origin = start_origin(&tmp.path().join("origin"), &flags);
     let mut admin = Client::new(&origin.base);
     sign_up(&mut admin, ADMIN_EMAIL).await;
     let mut series = new_title("Tide Pools");
@@ -210,7 +212,7 @@ async fn a_series_plays_episode_by_episode_with_markers_and_the_next_one() {
     assert_eq!(admin_tree["seasons"][1]["episodes"][0]["id"], s2e1.as_str());
 
     // Playing the series starts its first episode, tells the next, and carries the markers.
-    heartbeat(&cp.base).await;
+    cp.heartbeat().await;
     let play_path = format!("/api/v1/titles/{show}/playback");
     let play = expect(viewer.post(&play_path, json!({})).await, StatusCode::OK).await;
     assert_eq!(play["episode"]["id"], e1.as_str(), "{play}");

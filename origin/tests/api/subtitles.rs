@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::playback::{EDGE_URL, heartbeat, start_control_plane};
+use super::playback::{EDGE_URL, start_control_plane};
 use super::util::{
     ADMIN_EMAIL, Client, expect, expect_error, make_video, new_title, sign_up, start_origin,
     wait_for_job,
@@ -30,7 +30,9 @@ async fn package_file(base: &str, play: &Value, url: &str) -> (StatusCode, Strin
 async fn subtitles_go_into_the_package_and_a_change_repackages_it() {
     let tmp = tempfile::tempdir().unwrap();
     let cp = start_control_plane(tmp.path());
-    let origin = start_origin(&tmp.path().join("origin"), &["--control-plane", &cp.base]);
+    let flags = cp.origin_flags();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let origin = start_origin(&tmp.path().join("origin"), &flags);
     let mut admin = Client::new(&origin.base);
     sign_up(&mut admin, ADMIN_EMAIL).await;
     let title = expect(
@@ -118,7 +120,7 @@ async fn subtitles_go_into_the_package_and_a_change_repackages_it() {
     .await;
     wait_for_job(&mut admin, &id).await;
 
-    heartbeat(&cp.base).await;
+    cp.heartbeat().await;
     let mut viewer = Client::new(&origin.base);
     sign_up(&mut viewer, "viewer@example.com").await;
     let play_path = format!("/api/v1/titles/{id}/playback");
@@ -153,6 +155,8 @@ async fn subtitles_go_into_the_package_and_a_change_repackages_it() {
     .await;
     assert_eq!(job["state"], "queued");
     wait_for_job(&mut admin, &id).await;
+    // Repackaging outlasts the control-plane's edge timeout: the edge reports again.
+    cp.heartbeat().await;
     let play = expect(viewer.post(&play_path, json!({})).await, StatusCode::OK).await;
     let (_, master) = package_file(&origin.base, &play, play["hls_url"].as_str().unwrap()).await;
     assert!(
@@ -180,6 +184,8 @@ async fn subtitles_go_into_the_package_and_a_change_repackages_it() {
         admin.delete(&subs("en")).await.status(),
         StatusCode::NO_CONTENT
     );
+    // Repackaging outlasts the control-plane's edge timeout: the edge reports again.
+    cp.heartbeat().await;
     let play = expect(viewer.post(&play_path, json!({})).await, StatusCode::OK).await;
     let (_, master) = package_file(&origin.base, &play, play["hls_url"].as_str().unwrap()).await;
     assert!(

@@ -1,10 +1,10 @@
 //! The deployment's own certificate authority (rcgen): `marquee ca init` makes it once, and
-//! every service's certificate is issued by it (`marquee edge add`, `marquee cert issue`).
-//! A service is who its certificate says: a URI name `spiffe://marquee/<service>/<id>` (the
-//! SPIFFE form, so tools that know it read it), beside the DNS names and addresses it serves.
+//! every service's certificate is issued by it (`marquee edge add`, `marquee ca issue`).
+//! A service is who its certificate says: a URI name `spiffe://marquee/<service>/<id>` (see
+//! [`crate::identity`]), beside the DNS names and addresses it serves.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -12,8 +12,8 @@ use rcgen::{
 };
 use rustls::pki_types::ServerName;
 
-/// The trust domain in every service's URI name.
-pub const TRUST_DOMAIN: &str = "marquee";
+use crate::identity::{Identity, Service};
+
 /// A CA lives ten years; a service's certificate 90 days (reissue with the same command).
 const CA_LIFETIME: Duration = Duration::from_secs(10 * 365 * 86_400);
 pub const LEAF_LIFETIME: Duration = Duration::from_secs(90 * 86_400);
@@ -37,29 +37,6 @@ pub enum CaError {
     BadHost(String),
     #[error("certificate: {0}")]
     Cert(#[from] rcgen::Error),
-}
-
-/// What a certificate is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Service {
-    Edge,
-    Origin,
-    ControlPlane,
-}
-
-impl Service {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Service::Edge => "edge",
-            Service::Origin => "origin",
-            Service::ControlPlane => "control-plane",
-        }
-    }
-}
-
-/// The URI name that says who holds a certificate.
-pub fn identity_uri(service: Service, id: &str) -> String {
-    format!("spiffe://{TRUST_DOMAIN}/{}/{id}", service.as_str())
 }
 
 /// The files of a CA directory.
@@ -125,9 +102,24 @@ impl CaDir {
         hosts: &[String],
         out: &Path,
     ) -> Result<Issued, CaError> {
-        check_id(id)?;
+        let (from, to) = validity(LEAF_LIFETIME);
+        self.issue_valid(service, id, hosts, out, from.into(), to.into())
+    }
+
+    /// [`CaDir::issue`] with a chosen validity: tests use it for expired and not-yet-valid
+    /// certificates.
+    pub fn issue_valid(
+        &self,
+        service: Service,
+        id: &str,
+        hosts: &[String],
+        out: &Path,
+        not_before: SystemTime,
+        not_after: SystemTime,
+    ) -> Result<Issued, CaError> {
+        let identity = Identity::new(service, id).map_err(|_| CaError::BadId(id.to_owned()))?;
         let issuer = self.issuer()?;
-        let identity = identity_uri(service, id);
+        let identity = identity.uri();
         let mut names = vec![SanType::URI(identity.as_str().try_into()?)];
         for host in hosts {
             // What a TLS client would accept as a name to connect to, and nothing else.
@@ -154,9 +146,8 @@ impl CaDir {
             ExtendedKeyUsagePurpose::ClientAuth,
         ];
         params.use_authority_key_identifier_extension = true;
-        let (from, to) = validity(LEAF_LIFETIME);
-        params.not_before = from;
-        params.not_after = to;
+        params.not_before = not_before.into();
+        params.not_after = not_after.into();
         let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &issuer)?;
         create_dir(out)?;
@@ -190,20 +181,6 @@ impl CaDir {
 fn validity(lifetime: Duration) -> (time::OffsetDateTime, time::OffsetDateTime) {
     let now = time::OffsetDateTime::now_utc();
     (now - Duration::from_secs(3600), now + lifetime)
-}
-
-/// Ids name files and URI paths: keep them to DNS-label characters.
-fn check_id(id: &str) -> Result<(), CaError> {
-    let ok = (1..=63).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !id.starts_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(CaError::BadId(id.to_owned()))
-    }
 }
 
 fn create_dir(dir: &Path) -> Result<(), CaError> {
