@@ -18,6 +18,13 @@ pub const SERVED_BYTES: &str = "marquee_edge_served_bytes_total";
 pub const ORIGIN_FETCH_SECONDS: &str = "marquee_edge_origin_fetch_duration_seconds";
 /// Fills that moved to another origin node after one refused a connection.
 pub const ORIGIN_FAILOVERS: &str = "marquee_edge_origin_failovers_total";
+/// Content misses by `reason`: `cold` (not in the cache) or `expired` (cached, no longer fresh).
+pub const MISSES: &str = "marquee_edge_cache_misses_total";
+/// Health misses: origin could not answer, by `kind` (`connect`, `status_5xx`, `broken`).
+pub const ORIGIN_ERRORS: &str = "marquee_edge_origin_errors_total";
+/// Stale copies served, by `reason`: `revalidating` (stale-while-revalidate) or
+/// `origin_error` (stale-if-error, origin down).
+pub const STALE_SERVED: &str = "marquee_edge_stale_served_total";
 /// Requests being served right now.
 pub const ACTIVE_REQUESTS: &str = "marquee_edge_active_requests";
 /// Heartbeats that did not reach the control-plane.
@@ -47,6 +54,15 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
         "Origin time to response header."
     );
     metrics::describe_gauge!(ACTIVE_REQUESTS, "Requests being served.");
+    metrics::describe_counter!(MISSES, "Content misses by reason (cold, expired).");
+    metrics::describe_counter!(
+        ORIGIN_ERRORS,
+        "Health misses: origin could not answer (connect, status_5xx, broken)."
+    );
+    metrics::describe_counter!(
+        STALE_SERVED,
+        "Stale copies served (revalidating, origin_error)."
+    );
     metrics::describe_counter!(
         HEARTBEAT_FAILURES,
         "Heartbeats that failed to reach the control-plane."
@@ -57,6 +73,12 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
         metrics::counter!(SERVED_BYTES, "result" => result).absolute(0);
     }
     metrics::counter!(HEARTBEAT_FAILURES).absolute(0);
+    for reason in ["cold", "expired"] {
+        metrics::counter!(MISSES, "reason" => reason).absolute(0);
+    }
+    for kind in ["connect", "status_5xx", "broken"] {
+        metrics::counter!(ORIGIN_ERRORS, "kind" => kind).absolute(0);
+    }
     metrics::gauge!(ACTIVE_REQUESTS).set(0.0);
     Ok(handle)
 }

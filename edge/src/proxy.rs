@@ -23,7 +23,10 @@ use pingora_proxy::{ProxyHttp, RangeType, Session};
 
 use crate::config::MAX_OBJECT_BYTES;
 use crate::h3::CLIENT_ADDR_HEADER as H3_CLIENT_ADDR;
-use crate::metrics::{ORIGIN_FAILOVERS, ORIGIN_FETCH_SECONDS, Stats, TOKEN_REJECTIONS};
+use crate::metrics::{
+    MISSES, ORIGIN_ERRORS, ORIGIN_FAILOVERS, ORIGIN_FETCH_SECONDS, STALE_SERVED, Stats,
+    TOKEN_REJECTIONS,
+};
 use crate::origins::OriginSet;
 use crate::policy::{Served, StorePolicy, cache_status, result_label, store_policy};
 use crate::route::{Refusal, Route, classify, redact_token};
@@ -263,6 +266,7 @@ impl ProxyHttp for EdgeProxy {
             ctx.tried.push(origin);
             tracing::warn!(%origin, peer = %peer, "origin node refused a connection; trying the next");
             metrics::counter!(ORIGIN_FAILOVERS).increment(1);
+            metrics::counter!(ORIGIN_ERRORS, "kind" => "connect").increment(1);
         }
         if ctx.tried.len() < self.origins.addrs().len() {
             e.set_retry(true);
@@ -298,7 +302,7 @@ impl ProxyHttp for EdgeProxy {
     async fn upstream_response_filter(
         &self,
         _session: &mut Session,
-        _upstream_response: &mut ResponseHeader,
+        upstream_response: &mut ResponseHeader,
         ctx: &mut Ctx,
     ) -> Result<()> {
         if let Some(sent) = ctx.origin_sent.take() {
@@ -306,6 +310,9 @@ impl ProxyHttp for EdgeProxy {
         }
         if let Some(origin) = ctx.origin {
             self.origins.mark_up(origin);
+        }
+        if upstream_response.status.is_server_error() {
+            metrics::counter!(ORIGIN_ERRORS, "kind" => "status_5xx").increment(1);
         }
         Ok(())
     }
@@ -362,7 +369,8 @@ impl ProxyHttp for EdgeProxy {
         resp: &mut ResponseHeader,
         ctx: &mut Ctx,
     ) -> Result<()> {
-        let served = match session.cache.phase() {
+        let phase = session.cache.phase();
+        let served = match phase {
             CachePhase::Hit | CachePhase::Revalidated => Served::Hit {
                 disk: ctx.from_disk,
             },
@@ -370,6 +378,17 @@ impl ProxyHttp for EdgeProxy {
             CachePhase::Miss | CachePhase::Expired => Served::Miss { stored: ctx.stored },
             _ => Served::Miss { stored: false },
         };
+        match phase {
+            CachePhase::Miss => metrics::counter!(MISSES, "reason" => "cold").increment(1),
+            CachePhase::Expired => metrics::counter!(MISSES, "reason" => "expired").increment(1),
+            CachePhase::StaleUpdating => {
+                metrics::counter!(STALE_SERVED, "reason" => "revalidating").increment(1);
+            }
+            CachePhase::Stale => {
+                metrics::counter!(STALE_SERVED, "reason" => "origin_error").increment(1);
+            }
+            _ => {}
+        }
         ctx.result = Some(result_label(served));
         resp.insert_header("cache-status", cache_status(served))?;
         cors(resp)?;
@@ -420,7 +439,10 @@ impl ProxyHttp for EdgeProxy {
                 ErrorSource::Downstream,
             ) => (0, ""),
             (_, ErrorSource::Downstream) => (400, "bad_request"),
-            (_, ErrorSource::Upstream) => (502, "origin_unavailable"),
+            (_, ErrorSource::Upstream) => {
+                metrics::counter!(ORIGIN_ERRORS, "kind" => "broken").increment(1);
+                (502, "origin_unavailable")
+            }
             _ => (500, "internal"),
         };
         if code > 0 {
