@@ -43,7 +43,7 @@ const MIN_TITLES = 12;
 
 const log = (line) => process.stderr.write(`${line}\n`);
 
-test('marquee skeleton: sign up, browse, play through an edge, cache, tokens, restart', { timeout: 15 * 60_000 }, async (t) => {
+test('marquee skeleton: sign up, browse, play through an edge, cache, tokens, restart', { timeout: 28 * 60_000 }, async (t) => {
   marqueeBinary(); // fails first, with how to set MARQUEE_BIN
   // Loaded here so a missing `npm ci` in deploy/e2e is a readable failure, not an import crash.
   const { launchBrowser } = await import('./lib/browser.mjs').catch((e) => {
