@@ -37,7 +37,7 @@ import { notificationsJourney } from './lib/notifications.mjs';
 
 // Playback tokens live this long, so step 4 can watch one expire without a long wait.
 const TOKEN_TTL_SECS = 30;
-const UP_TIMEOUT_MS = Number(process.env.MARQUEE_E2E_UP_TIMEOUT_SECS ?? 900) * 1000;
+const UP_TIMEOUT_MS = Number(process.env.MARQUEE_E2E_UP_TIMEOUT_SECS ?? 1200) * 1000;
 const PLAY_TIMEOUT_MS = 60_000;
 const MIN_TITLES = 12;
 
