@@ -51,8 +51,7 @@ pub enum TlsError {
 
 /// The three files a service needs: its certificate chain, its private key, and the CA that
 /// issued every certificate of the deployment.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFiles {
     pub cert: PathBuf,
     pub key: PathBuf,
@@ -114,10 +113,6 @@ impl Tls {
             provider,
             identity,
         }))
-    }
-
-    pub fn files(&self) -> &TlsFiles {
-        &self.files
     }
 
     /// Who this service's certificate says it is.
