@@ -54,24 +54,36 @@ pub fn bind(addr: SocketAddr, tls: &Tls) -> anyhow::Result<quinn::Endpoint> {
     Ok(quinn::Endpoint::server(config, addr)?)
 }
 
-/// One HTTP/2 connection to Pingora, reopened when it closes.
+/// One HTTP/2 connection to Pingora, reopened when it closes. Requests read it without a lock;
+/// only reopening takes one.
 pub struct Bridge {
     socket: PathBuf,
-    conn: Mutex<Option<SendRequest<BridgeBody>>>,
+    current: arc_swap::ArcSwapOption<SendRequest<BridgeBody>>,
+    reconnect: Mutex<()>,
 }
 
 impl Bridge {
     pub fn new(socket: PathBuf) -> Arc<Self> {
         Arc::new(Self {
             socket,
-            conn: Mutex::new(None),
+            current: arc_swap::ArcSwapOption::empty(),
+            reconnect: Mutex::new(()),
         })
     }
 
+    fn open(&self) -> Option<SendRequest<BridgeBody>> {
+        let current = self.current.load();
+        current.as_deref().filter(|s| !s.is_closed()).cloned()
+    }
+
     async fn sender(&self) -> anyhow::Result<SendRequest<BridgeBody>> {
-        let mut conn = self.conn.lock().await;
-        if let Some(sender) = conn.as_ref().filter(|s| !s.is_closed()) {
-            return Ok(sender.clone());
+        if let Some(sender) = self.open() {
+            return Ok(sender);
+        }
+        let _reconnecting = self.reconnect.lock().await;
+        // Another request may have reopened it while this one waited.
+        if let Some(sender) = self.open() {
+            return Ok(sender);
         }
         let stream = tokio::net::UnixStream::connect(&self.socket).await?;
         let (sender, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
@@ -85,7 +97,7 @@ impl Bridge {
                 tracing::debug!(error = %e, "HTTP/3 bridge connection ended");
             }
         });
-        *conn = Some(sender.clone());
+        self.current.store(Some(Arc::new(sender.clone())));
         Ok(sender)
     }
 
