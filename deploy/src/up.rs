@@ -14,7 +14,7 @@ use crate::catalogue::DEMO_TITLES;
 use crate::children::{ChildError, ExitEvents, ServiceSpec, Supervisor, Verbosity};
 use crate::cli::UpArgs;
 use crate::pki::{LocalPki, OPERATOR_ID, PkiError, control_plane_client, tls_flags};
-use crate::ports::{authority, free_port};
+use crate::ports::free_port;
 use crate::seed::{self, SeedError, SeedReport};
 use crate::state::{ADMIN_EMAIL, StateDir, StateError};
 use crate::video::CLIP_SECONDS;
@@ -219,8 +219,9 @@ async fn bring_up(
     };
     let mail = inbox.as_ref().map(|i| i.smtp_url.as_str());
 
-    let (origin_url, origin_nodes) = if args.origin_nodes > 1 {
-        let nodes = start_origin_cluster(sup, bins, state, &pki, args, &cp_url, mail).await?;
+    let (origin_url, origin_nodes, services) = if args.origin_nodes > 1 {
+        let started = start_origin_cluster(sup, bins, state, &pki, args, &cp_url, mail).await?;
+        let (nodes, services): (Vec<String>, Vec<String>) = started.into_iter().unzip();
         for (i, url) in nodes.iter().enumerate() {
             wait_healthy(&http, &format!("origin-{}", i + 1), url).await?;
         }
@@ -228,11 +229,11 @@ async fn bring_up(
         let front = crate::front::start(listen, nodes.clone())
             .await
             .map_err(UpError::Port)?;
-        (front, nodes)
+        (front, nodes, services)
     } else {
-        let url = start_origin(sup, bins, state, &pki, args, &cp_url, mail).await?;
+        let (url, services) = start_origin(sup, bins, state, &pki, args, &cp_url, mail).await?;
         wait_healthy(&http, "origin", &url).await?;
-        (url.clone(), vec![url])
+        (url.clone(), vec![url], vec![services])
     };
     let public_key = read_public_key(state).await?;
 
@@ -244,7 +245,7 @@ async fn bring_up(
             state,
             &pki,
             (id, region),
-            &origin_nodes,
+            &services,
             &cp_url,
             &public_key,
         )
@@ -283,9 +284,10 @@ async fn start_origin(
     args: &UpArgs,
     cp_url: &str,
     mail: Option<&str>,
-) -> Result<String, UpError> {
+) -> Result<(String, String), UpError> {
     let mut argv = origin_args(args, cp_url, args.port, &state.origin_dir(), mail);
     argv.extend(tls_flags(&pki.issue(Service::Origin, "origin-1")?));
+    let services = services_listener(&mut argv)?;
     argv.push("--country-prefixes".into());
     argv.push(state.country_prefixes()?.into_os_string());
     let origin = sup
@@ -296,12 +298,23 @@ async fn start_origin(
             handshake: Some(binaries::ORIGIN.into()),
         })
         .await?;
-    Ok(origin.url.unwrap_or_default())
+    Ok((origin.url.unwrap_or_default(), services))
+}
+
+/// Adds `--internal-listen` on a free loopback port: the mutual-TLS listener edges fill from.
+/// Returns its URL as edges' `--origin` takes it.
+fn services_listener(argv: &mut Vec<OsString>) -> Result<String, UpError> {
+    let port = free_port().map_err(UpError::Port)?;
+    argv.extend(os_args(&[
+        "--internal-listen",
+        &format!("127.0.0.1:{port}"),
+    ]));
+    Ok(format!("https://127.0.0.1:{port}"))
 }
 
 /// Starts `--origin-nodes` origin nodes as one cluster: node 1 forms it (on a fresh state),
 /// the others join it; every node signs playback tokens with node 1's key. Returns each node's
-/// API URL. On a restart the nodes find each other on the Raft ports kept in the state dir.
+/// API URL and services URL. On a restart the nodes find each other on the Raft ports kept in the state dir.
 async fn start_origin_cluster(
     sup: &mut Supervisor,
     bins: &Binaries,
@@ -310,7 +323,7 @@ async fn start_origin_cluster(
     args: &UpArgs,
     cp_url: &str,
     mail: Option<&str>,
-) -> Result<Vec<String>, UpError> {
+) -> Result<Vec<(String, String)>, UpError> {
     let secret = state.cluster_secret()?;
     let raft_ports = state.cluster_ports(args.origin_nodes)?;
     let first_raft = format!("127.0.0.1:{}", raft_ports[0]);
@@ -324,6 +337,7 @@ async fn start_origin_cluster(
         ));
         argv.push("--country-prefixes".into());
         argv.push(state.country_prefixes()?.into_os_string());
+        let services = services_listener(&mut argv)?;
         argv.extend(os_args(&[
             "--node-id",
             &n.to_string(),
@@ -346,7 +360,7 @@ async fn start_origin_cluster(
                 handshake: Some(binaries::ORIGIN.into()),
             })
             .await?;
-        urls.push(node.url.unwrap_or_default());
+        urls.push((node.url.unwrap_or_default(), services));
     }
     Ok(urls)
 }
@@ -402,11 +416,10 @@ async fn start_edge(
     state: &StateDir,
     pki: &LocalPki,
     (id, region): (&str, &str),
-    origin_nodes: &[String],
+    origin_services: &[String],
     cp_url: &str,
     public_key: &str,
 ) -> Result<RunningEdge, UpError> {
-    let origins: Vec<&str> = origin_nodes.iter().map(|u| authority(u)).collect();
     let port = free_port().map_err(UpError::Port)?;
     let tls_port = free_port().map_err(UpError::Port)?;
     let listen = format!("127.0.0.1:{port}");
@@ -418,7 +431,7 @@ async fn start_edge(
         "--tls-listen",
         &tls_listen,
         "--origin",
-        &origins.join(","),
+        &origin_services.join(","),
         "--control-plane",
         cp_url,
         "--edge-id",

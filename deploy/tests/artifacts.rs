@@ -201,8 +201,13 @@ async fn each_service_starts_from_its_systemd_unit_and_the_fleet_forms() {
     let countries = dir.join("countries.toml");
     std::fs::write(&countries, "\"127.0.0.0/8\" = \"IE\"\n").expect("countries");
     let data = dir.join("origin-data");
+    let services = free_port();
     let mut env = vec![
         s("MARQUEE_ORIGIN_LISTEN", "127.0.0.1:0"),
+        s(
+            "MARQUEE_ORIGIN_INTERNAL_LISTEN",
+            &format!("127.0.0.1:{services}"),
+        ),
         s("MARQUEE_ORIGIN_DATA_DIR", &data.display().to_string()),
         s(
             "MARQUEE_ORIGIN_WEB_DIR",
@@ -227,7 +232,7 @@ async fn each_service_starts_from_its_systemd_unit_and_the_fleet_forms() {
         s("MARQUEE_EDGE_TLS_LISTEN", &format!("127.0.0.1:{tls_port}")),
         s(
             "MARQUEE_EDGE_ORIGIN",
-            origin.url.trim_start_matches("http://"),
+            &format!("https://127.0.0.1:{services}"),
         ),
         s("MARQUEE_EDGE_CONTROL_PLANE", &cp.url),
         s(

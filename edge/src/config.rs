@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use crate::origins::OriginAddr;
 use clap::Parser;
 use marquee_proto::token::TokenVerifier;
 use marquee_tls::TlsFiles;
@@ -55,12 +56,14 @@ pub struct Args {
     #[arg(long, env = "MARQUEE_EDGE_TLS_RELOAD_SECS")]
     pub tls_reload_secs: Option<u64>,
 
-    /// Origin node (plain HTTP/1.1) that cache misses are fetched from, e.g. 127.0.0.1:8080.
-    /// Repeat it (env: comma-separated) for every node of an origin cluster, nearest first: a
-    /// fill goes to the first node that accepts a connection.
+    /// Origin node that cache misses are fetched from: https://HOST:PORT (origin's services
+    /// listener, mutual TLS with this edge's certificate; HOST must be in origin's certificate)
+    /// or HOST:PORT (plain HTTP, for a loopback-only world). Repeat it (env: comma-separated)
+    /// for every node of an origin cluster, nearest first: a fill goes to the first node that
+    /// accepts a connection.
     #[arg(long = "origin", env = "MARQUEE_EDGE_ORIGIN", value_delimiter = ',')]
     #[serde(default)]
-    pub origins: Vec<SocketAddr>,
+    pub origins: Vec<OriginAddr>,
 
     /// Control-plane base URL heartbeats are POSTed to (`{url}/v1/heartbeat`), over mutual
     /// TLS, e.g. https://127.0.0.1:7000. Without it the edge serves but is never steered to.
@@ -163,7 +166,7 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     pub tls_reload: std::time::Duration,
     /// Origin nodes, in order of preference (never empty).
-    pub origins: Vec<SocketAddr>,
+    pub origins: Vec<OriginAddr>,
     pub control_plane: Option<String>,
     /// As configured; checked against the certificate at start.
     pub edge_id: Option<String>,
@@ -237,6 +240,9 @@ impl Args {
         }
         if tls.is_none() && tls_listen.is_some() {
             return Err(ConfigError::NoTls("--tls-listen"));
+        }
+        if tls.is_none() && origins.iter().any(|o| o.tls_name.is_some()) {
+            return Err(ConfigError::NoTls("an https:// --origin"));
         }
         let cache_disk_mb = self.cache_disk_mb.or(file.cache_disk_mb).unwrap_or(2048);
         if cache_disk_mb < 64 {

@@ -21,6 +21,7 @@ pub mod fill;
 pub mod h3;
 pub mod heartbeat;
 pub mod metrics;
+pub mod origin_tls;
 pub mod origins;
 pub mod policy;
 pub mod proxy;

@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::Parser;
 use marquee_edge::heartbeat::{self, Identity};
 use marquee_edge::metrics::{self as edge_metrics, Stats};
+use marquee_edge::origin_tls::OriginTls;
 use marquee_edge::origins::OriginSet;
 use marquee_edge::purge::{self, Purges};
 use marquee_edge::tokens::TokenGate;
@@ -143,6 +144,7 @@ fn run(config: Config) -> anyhow::Result<()> {
     server.bootstrap();
     let proxy = EdgeProxy {
         origins: Arc::new(OriginSet::new(config.origins.clone())),
+        origin_tls: tls.as_deref().map(OriginTls::new),
         gate: TokenGate::new(config.verifier.clone()),
         storage,
         lock,

@@ -27,6 +27,7 @@ use crate::metrics::{
     MISSES, ORIGIN_ERRORS, ORIGIN_FAILOVERS, ORIGIN_FETCH_SECONDS, STALE_SERVED, Stats,
     TOKEN_REJECTIONS,
 };
+use crate::origin_tls::OriginTls;
 use crate::origins::OriginSet;
 use crate::policy::{Served, StorePolicy, cache_status, result_label, store_policy};
 use crate::route::{Refusal, Route, classify, redact_token};
@@ -41,6 +42,8 @@ const CORS_EXPOSE: &str = "Cache-Status, Content-Length, Content-Range, Age";
 pub struct EdgeProxy {
     /// Origin nodes; a fill goes to the first that accepts a connection.
     pub origins: Arc<OriginSet>,
+    /// The edge's certificate for https:// origin nodes (`None`: every node is plain HTTP).
+    pub origin_tls: Option<OriginTls>,
     pub gate: TokenGate,
     pub storage: &'static HybridStorage,
     pub lock: &'static CacheKeyLockImpl,
@@ -250,7 +253,14 @@ impl ProxyHttp for EdgeProxy {
         })?;
         ctx.origin = Some(origin);
         ctx.origin_sent = Some(Instant::now());
-        Ok(Box::new(HttpPeer::new(origin, false, String::new())))
+        let peer = match (self.origins.tls_name(origin), &self.origin_tls) {
+            (Some(name), Some(tls)) => tls.peer(origin, name),
+            (Some(_), None) => {
+                return Error::e_explain(ErrorType::InternalError, "no certificate for TLS fills");
+            }
+            (None, _) => HttpPeer::new(origin, false, String::new()),
+        };
+        Ok(Box::new(peer))
     }
 
     fn fail_to_connect(

@@ -41,6 +41,11 @@ pub struct Cli {
     /// The deployment CA (PEM): the control-plane must hold a certificate it issued.
     #[arg(long, env = "MARQUEE_ORIGIN_TLS_CA")]
     pub tls_ca: Option<PathBuf>,
+    /// Address of the services' listener: the same API and media over mutual TLS, for edges
+    /// filling their caches and other Marquee services (needs --tls-cert, --tls-key, --tls-ca;
+    /// port 0 picks a free port). Without it, edges fill over the public listener.
+    #[arg(long, env = "MARQUEE_ORIGIN_INTERNAL_LISTEN")]
+    pub internal_listen: Option<SocketAddr>,
     /// Built web app to serve, with SPA fallback to index.html [default: origin/web/dist].
     #[arg(long, env = "MARQUEE_ORIGIN_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
@@ -152,8 +157,9 @@ pub struct Cli {
     /// cluster of one.
     #[arg(long, env = "MARQUEE_ORIGIN_CLUSTER_LISTEN")]
     pub cluster_listen: Option<SocketAddr>,
-    /// Address other members use to reach this node's Raft RPC listener
-    /// [default: http://<cluster listen address>].
+    /// Address other members use to reach this node's Raft RPC listener; with --tls-cert the
+    /// members speak mutual TLS and a bare HOST:PORT means https
+    /// [default: http(s)://<cluster listen address>].
     #[arg(long, env = "MARQUEE_ORIGIN_CLUSTER_ADVERTISE")]
     pub cluster_advertise: Option<String>,
     /// File holding the cluster secret (at least 16 characters) every member shares; needed
@@ -179,6 +185,7 @@ pub struct FileConfig {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub tls_ca: Option<PathBuf>,
+    pub internal_listen: Option<SocketAddr>,
     pub web_dir: Option<PathBuf>,
     pub admin_emails: Option<Vec<String>>,
     pub token_key_file: Option<PathBuf>,
@@ -256,6 +263,8 @@ pub struct Config {
     pub control_plane: Option<String>,
     /// This node's certificate, key and the deployment CA (for the control-plane).
     pub tls: Option<marquee_tls::TlsFiles>,
+    /// The mutual-TLS listener for edges and other services.
+    pub internal_listen: Option<SocketAddr>,
     pub web_dir: PathBuf,
     /// Normalised (lowercase) admin emails.
     pub admin_emails: Vec<String>,
@@ -394,6 +403,7 @@ impl Config {
                     ));
                 }
             },
+            internal_listen: cli.internal_listen.or(file.internal_listen),
             web_dir: cli
                 .web_dir
                 .or(file.web_dir)
@@ -454,6 +464,11 @@ impl Config {
         }
         if self.max_upload_bytes == 0 {
             return bad("--max-upload-bytes must be positive");
+        }
+        if self.internal_listen.is_some() && self.tls.is_none() {
+            return bad(
+                "--internal-listen serves mutual TLS: pass --tls-cert, --tls-key and --tls-ca too",
+            );
         }
         if let Some(cp) = &self.control_plane {
             if !cp.starts_with("https://") {

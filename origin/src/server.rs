@@ -18,6 +18,7 @@ use tokio::sync::{Notify, watch};
 use tower_http::trace::TraceLayer;
 
 use marquee_proto::token::TokenVerifier;
+use marquee_tls::{ClientAuth, Service};
 
 use crate::accounts::throttle::PasswordThrottle;
 use crate::api::{self, Ctx};
@@ -106,21 +107,24 @@ pub async fn run(
     // Make the sign-in decoy hash now, so the first unknown-email sign-in is not slower.
     tokio::task::spawn_blocking(crate::accounts::auth::decoy_hash);
 
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServerError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
-        addr: config.listen,
-        source,
-    })?;
+    let (listener, addr) = bind(config.listen).await?;
     let api_url = config
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let (raft, rpc_server) = open_raft(&config, api_url, &blobs).await?;
+    let tls = match &config.tls {
+        Some(files) => {
+            let tls = marquee_tls::Tls::load(files)?;
+            tls.spawn_reloader(marquee_tls::DEFAULT_RELOAD_EVERY);
+            Some(tls)
+        }
+        None => None,
+    };
+    let internal = match config.internal_listen {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
+    let (raft, rpc_server) = open_raft(&config, api_url, &blobs, tls.as_deref()).await?;
 
     let min_free = config.min_free_disk_mb << 20;
     let shared_blobs = blobs.is_shared();
@@ -136,7 +140,6 @@ pub async fn run(
     let countries = crate::geo::Countries::load(config.country_prefixes.as_deref())
         .map_err(ServerError::Countries)?;
     let countries = Arc::new(countries);
-    let config_tls = config.tls.clone();
     let ctx = Ctx {
         raft: raft.clone(),
         blobs,
@@ -146,7 +149,7 @@ pub async fn run(
         http: reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .build()?,
-        control_plane: control_plane_client(config_tls.as_ref())?,
+        control_plane: control_plane_client(tls.as_deref())?,
         passwords: Arc::new(PasswordThrottle::new(hash_slots())),
         jobs_wake: Arc::new(Notify::new()),
         // A zero window still starts the committer (job progress uses it); progress reports
@@ -190,6 +193,8 @@ pub async fn run(
     ));
     let drain = Duration::from_secs(ctx.config.drain_timeout_secs);
     let app = app(ctx, prometheus);
+    // Edges fill and services call over mutual TLS: the same app, any deployment identity.
+    let internal_app = app.clone();
 
     let mut stop = stop_rx;
     let serve = axum::serve(
@@ -203,6 +208,21 @@ pub async fn run(
     let mut server = tokio::spawn(serve);
     println!("marquee-origin listening on http://{addr}");
     tracing::info!(%addr, "listening");
+    let internal_server = match (internal, &tls) {
+        (Some((listener, internal_addr)), Some(tls)) => {
+            let config = tls.server_config(ClientAuth::Required, &[b"h2", b"http/1.1"])?;
+            let mut stop = stop_tx.subscribe();
+            let stopped = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            let serve =
+                marquee_tls::server::serve(listener, Arc::new(config), internal_app, stopped);
+            println!("marquee-origin services listener on https://{internal_addr}");
+            tracing::info!(%internal_addr, "services listener (mutual TLS)");
+            Some(tokio::spawn(serve))
+        }
+        _ => None,
+    };
 
     let early = tokio::select! {
         () = shutdown => None,
@@ -256,6 +276,13 @@ pub async fn run(
     if let Some(rpc) = rpc_server {
         rpc.abort();
     }
+    if let Some(internal) = internal_server
+        && tokio::time::timeout(Duration::from_secs(6), internal)
+            .await
+            .is_err()
+    {
+        tracing::warn!("services listener did not stop in time");
+    }
     tracing::info!("stopped");
     match served {
         Ok(Ok(())) => Ok(()),
@@ -268,17 +295,21 @@ pub async fn run(
 /// peer's delayed ACK (Go's servers, etcd among them, set this on every connection).
 /// The client origin asks the control-plane with: this node's certificate (reloaded when
 /// renewed) and only a control-plane's certificate from the deployment CA accepted.
-fn control_plane_client(
-    tls: Option<&marquee_tls::TlsFiles>,
-) -> Result<reqwest::Client, ServerError> {
-    let builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(2));
-    let Some(files) = tls else {
-        return Ok(builder.build()?);
+fn control_plane_client(tls: Option<&marquee_tls::Tls>) -> Result<reqwest::Client, ServerError> {
+    let builder = match tls {
+        Some(tls) => tls.http_client(Some(Service::ControlPlane))?,
+        None => reqwest::Client::builder(),
     };
-    let tls = marquee_tls::Tls::load(files)?;
-    tls.spawn_reloader(marquee_tls::DEFAULT_RELOAD_EVERY);
-    let config = tls.client_config(Some(marquee_tls::Service::ControlPlane), &[])?;
-    Ok(builder.use_preconfigured_tls(config).build()?)
+    Ok(builder.connect_timeout(Duration::from_secs(2)).build()?)
+}
+
+async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), ServerError> {
+    let bind_error = |source| ServerError::Bind { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(bind_error)?;
+    let bound = listener.local_addr().map_err(bind_error)?;
+    Ok((listener, bound))
 }
 
 fn no_delay(tcp: &mut tokio::net::TcpStream) {
@@ -294,6 +325,7 @@ async fn open_raft(
     config: &Config,
     api_url: String,
     blobs: &BlobStore,
+    tls: Option<&marquee_tls::Tls>,
 ) -> Result<(Replicated<Origin>, Option<tokio::task::JoinHandle<()>>), ServerError> {
     let Some(cluster) = &config.cluster else {
         let opts = Options {
@@ -310,20 +342,21 @@ async fn open_raft(
             path: cluster.secret_file.display().to_string(),
             source,
         })?;
-    let listener = tokio::net::TcpListener::bind(cluster.listen)
-        .await
-        .map_err(|source| ServerError::Bind {
-            addr: cluster.listen,
-            source,
-        })?;
-    let rpc_addr = listener.local_addr().map_err(|source| ServerError::Bind {
-        addr: cluster.listen,
-        source,
-    })?;
-    let advertise = cluster
-        .advertise
-        .clone()
-        .unwrap_or_else(|| format!("http://{rpc_addr}"));
+    let (listener, rpc_addr) = bind(cluster.listen).await?;
+    // With certificates, members call each other over mutual TLS and accept only origins.
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let advertise = match &cluster.advertise {
+        Some(a) if a.contains("://") => a.clone(),
+        Some(a) => format!("{scheme}://{a}"),
+        None => format!("{scheme}://{rpc_addr}"),
+    };
+    let (peer_tls, rpc_tls) = match tls {
+        Some(tls) => (
+            Some(Arc::new(tls.client_config(Some(Service::Origin), &[])?)),
+            Some(Arc::new(tls.server_config(ClientAuth::Required, &[])?)),
+        ),
+        None => (None, None),
+    };
     let me = NodeAddrs::new(advertise, api_url);
     let opts = Options {
         cluster: Cluster::Http {
@@ -333,6 +366,7 @@ async fn open_raft(
         unsafe_local_reads: config.unsafe_local_reads,
         snapshot_every: config.snapshot_every,
         election_timeout_ms: config.election_timeout_ms,
+        peer_tls,
         ..Options::default()
     };
     if config.unsafe_local_reads {
@@ -343,6 +377,11 @@ async fn open_raft(
     let (router_tx, router_rx) = tokio::sync::oneshot::channel::<axum::Router>();
     let rpc_server = tokio::spawn(async move {
         let Ok(router) = router_rx.await else { return };
+        if let Some(config) = rpc_tls {
+            let router = marquee_tls::server::allow_only(router, &[Service::Origin]);
+            return marquee_tls::server::serve(listener, config, router, std::future::pending())
+                .await;
+        }
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener.tap_io(no_delay), service).await {
             tracing::error!(error = %e, "raft RPC listener failed");
@@ -353,7 +392,7 @@ async fn open_raft(
     let peers = PeerBlobs::new(raft.clone(), blobs.is_shared());
     let peer_blobs = crate::blob::peers::router(blobs.clone(), Arc::from(secret.trim()), peers);
     let _ = router_tx.send(raft.rpc_router().merge(peer_blobs));
-    println!("marquee-origin raft rpc at http://{rpc_addr}");
+    println!("marquee-origin raft rpc at {scheme}://{rpc_addr}");
     tracing::info!(%rpc_addr, node_id = config.node_id, "raft RPC listening");
     if raft.is_member() && raft.own_addrs().as_ref() != Some(&me) {
         // Restarted at other addresses: tell the cluster, once it has a leader.
@@ -374,8 +413,14 @@ async fn open_raft(
     if let Some(via) = &cluster.join
         && !raft.is_member()
     {
+        // A bare HOST:PORT means the scheme this node's members speak.
+        let via = if via.contains("://") {
+            via.clone()
+        } else {
+            format!("{scheme}://{via}")
+        };
         tracing::info!(%via, "joining the cluster");
-        raft.join_via(via, config.node_id, me)
+        raft.join_via(&via, config.node_id, me)
             .await
             .map_err(|e| ServerError::Join {
                 via: via.clone(),

@@ -205,3 +205,63 @@ async fn served_certificate(addr: SocketAddr) -> Vec<u8> {
         .expect("handshake");
     stream.get_ref().1.peer_certificates().expect("test step")[0].to_vec()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fills_reach_origin_over_mutual_tls_with_the_renewed_certificate() {
+    let origin = Origin::start_mtls().await;
+    let s = signer("k1");
+    let edge = Edge::start(
+        &origin.origin_arg,
+        &s,
+        EdgeOptions {
+            extra: vec!["--tls-reload-secs".into(), "1".into()],
+            ..Default::default()
+        },
+    )
+    .await;
+    let token = token_for(&s, "t1", "p1");
+    let body = origin.put(
+        "/media/t1/seg-0.m4s",
+        64 << 10,
+        Some(SEGMENT_CC),
+        Duration::ZERO,
+    );
+    let (status, cache, got) = fetch(&edge.url(&token, "/media/t1/seg-0.m4s")).await;
+    assert_eq!(
+        (status, got),
+        (200, body),
+        "filled over mutual TLS ({cache})"
+    );
+    assert_eq!(
+        origin.client_certificates().last(),
+        Some(&edge.certificate_der()),
+        "the edge presents its own certificate to origin"
+    );
+
+    // Origin's services listener takes no client without a certificate from the CA.
+    let anonymous = pki()
+        .viewer(false)
+        .get(format!("{}/media/t1/seg-0.m4s", origin.origin_arg))
+        .send()
+        .await;
+    assert!(anonymous.is_err(), "a client without a certificate got in");
+
+    // A renewed edge certificate reaches the next fills without a restart.
+    edge.renew_certificate();
+    let renewed = edge.certificate_der();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    for n in 1.. {
+        let path = format!("/media/t1/seg-{n}.m4s");
+        let body = origin.put(&path, 1024, Some(SEGMENT_CC), Duration::ZERO);
+        let (status, _, got) = fetch(&edge.url(&token, &path)).await;
+        assert_eq!((status, got), (200, body));
+        if origin.client_certificates().last() == Some(&renewed) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fills still use the old certificate"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

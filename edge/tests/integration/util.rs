@@ -61,6 +61,10 @@ struct OriginState {
 /// A loopback origin serving `/media/...` objects and counting fetches per path.
 pub struct Origin {
     pub addr: SocketAddr,
+    /// What an edge's `--origin` says: `HOST:PORT`, or `https://HOST:PORT` over mutual TLS.
+    pub origin_arg: String,
+    /// Over mutual TLS: each connection's client certificate (DER), in order.
+    client_certs: SeenCertificates,
     state: OriginState,
     /// The accept loop and every connection's task, so [`Origin::kill`] can end them all.
     tasks: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
@@ -68,9 +72,14 @@ pub struct Origin {
 
 /// Serves `app` on a free loopback port, each connection on a task listed in `tasks` (axum's
 /// `serve` cannot drop open keep-alive connections, which a killed origin must).
+/// Client certificates (DER) a mutual-TLS listener was shown, in order.
+type SeenCertificates = Arc<Mutex<Vec<Vec<u8>>>>;
+
+/// With `tls`, connections are mutual TLS and each client's leaf certificate is recorded.
 async fn serve_on_loopback(
     app: Router,
     tasks: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+    tls: Option<(tokio_rustls::TlsAcceptor, SeenCertificates)>,
 ) -> SocketAddr {
     use tower::ServiceExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -81,13 +90,30 @@ async fn serve_on_loopback(
     let accept = tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             let app = app.clone();
+            let tls = tls.clone();
             let conn = tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req| app.clone().oneshot(req));
-                let _ = hyper_util::server::conn::auto::Builder::new(
+                let http = hyper_util::server::conn::auto::Builder::new(
                     hyper_util::rt::TokioExecutor::new(),
-                )
-                .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
-                .await;
+                );
+                let Some((acceptor, seen)) = tls else {
+                    let io = hyper_util::rt::TokioIo::new(tcp);
+                    let _ = http.serve_connection(io, service).await;
+                    return;
+                };
+                let Ok(stream) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                if let Some(leaf) = stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                {
+                    seen.lock().expect("lock").push(leaf.to_vec());
+                }
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = http.serve_connection(io, service).await;
             });
             conns.lock().expect("lock").push(conn.abort_handle());
         }
@@ -98,13 +124,51 @@ async fn serve_on_loopback(
 
 impl Origin {
     pub async fn start() -> Origin {
+        Self::start_with(false).await
+    }
+
+    /// The origin's services listener: mutual TLS with a certificate from the test CA naming
+    /// origin "origin-test" for 127.0.0.1; clients without one are refused in the handshake.
+    pub async fn start_mtls() -> Origin {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(mtls: bool) -> Origin {
         let state = OriginState::default();
         let app = Router::new()
             .route("/media/{*rest}", get(serve_media))
             .with_state(state.clone());
         let tasks = Arc::default();
-        let addr = serve_on_loopback(app, Arc::clone(&tasks)).await;
-        Origin { addr, state, tasks }
+        let client_certs = SeenCertificates::default();
+        let tls = mtls.then(|| {
+            let dir = pki().dir.join("origin-test");
+            let tls = Tls::load(&pki().issue(Service::Origin, "origin-test", &dir)).expect("tls");
+            let config = tls
+                .server_config(ClientAuth::Required, &[b"http/1.1"])
+                .expect("server config");
+            (
+                tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+                client_certs.clone(),
+            )
+        });
+        let addr = serve_on_loopback(app, Arc::clone(&tasks), tls).await;
+        let origin_arg = if mtls {
+            format!("https://127.0.0.1:{}", addr.port())
+        } else {
+            addr.to_string()
+        };
+        Origin {
+            addr,
+            origin_arg,
+            client_certs,
+            state,
+            tasks,
+        }
+    }
+
+    /// The client certificates (DER) the connections so far presented (mutual TLS only).
+    pub fn client_certificates(&self) -> Vec<Vec<u8>> {
+        self.client_certs.lock().expect("lock").clone()
     }
 
     /// Origin dies: the listener closes and every open connection is dropped.
@@ -475,7 +539,12 @@ pub fn edge_binary() -> PathBuf {
 }
 
 impl Edge {
-    pub async fn start(origin: SocketAddr, signer: &TokenSigner, opts: EdgeOptions) -> Edge {
+    /// `origin` as `--origin` takes it: an address, or [`Origin::origin_arg`].
+    pub async fn start(
+        origin: impl std::fmt::Display,
+        signer: &TokenSigner,
+        opts: EdgeOptions,
+    ) -> Edge {
         let work = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         let tls_port = free_port();

@@ -71,10 +71,8 @@ pub struct PeerBlobs {
 
 impl PeerBlobs {
     pub fn new(raft: Replicated<Origin>, shared: bool) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(2))
-            .build()
-            .unwrap_or_default();
+        // The raft peer client: blobs are copied over the same (mutual TLS) RPC listener.
+        let http = raft.peer_client().unwrap_or_default();
         Self { raft, http, shared }
     }
 

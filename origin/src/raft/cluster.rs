@@ -86,15 +86,17 @@ pub(crate) enum CallError {
 }
 
 impl Peers {
-    pub(crate) fn new(secret: std::sync::Arc<str>) -> Self {
+    pub(crate) fn new(secret: std::sync::Arc<str>, client: reqwest::Client) -> Self {
         Self {
-            client: reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(2))
-                .build()
-                .unwrap_or_default(),
+            client,
             secret,
             streams: std::sync::Arc::new(stream::Pool::new()),
         }
+    }
+
+    /// The HTTP client peers are called with (plain or mutual TLS).
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     pub(crate) async fn call<Req: Serialize, Resp: serde::de::DeserializeOwned>(
@@ -135,6 +137,13 @@ impl Peers {
             return Ok(Err(Refusal::Fatal(
                 "the peer refused the cluster secret".into(),
             )));
+        }
+        if resp.status() == reqwest::StatusCode::FORBIDDEN {
+            // Mutual TLS: the certificate is not an origin's; asking again will not help.
+            let why = resp.text().await.unwrap_or_default();
+            return Ok(Err(Refusal::Fatal(format!(
+                "the peer refused this node's certificate: {why}"
+            ))));
         }
         if !resp.status().is_success() {
             return Err(CallError::Unknown(format!(

@@ -59,9 +59,10 @@ pub struct HttpNetwork {
 }
 
 impl HttpNetwork {
-    pub fn new(secret: &str) -> Self {
+    /// `client` is the node's peer client ([`super::peer_client`]): plain or mutual TLS.
+    pub fn new(secret: &str, client: reqwest::Client) -> Self {
         Self {
-            client: reqwest::Client::new(),
+            client,
             secret: secret.into(),
         }
     }
@@ -327,6 +328,7 @@ pub(crate) fn router(
     raft: Raft,
     proposals: WriteQueue<Refusal>,
     secret: Option<Arc<str>>,
+    peers: Option<cluster::Peers>,
     state: Arc<StateDb>,
     node_id: NodeId,
     contact: Arc<LeaderContact>,
@@ -340,7 +342,7 @@ pub(crate) fn router(
         raft,
         proposals,
         reads,
-        peers: secret.clone().map(cluster::Peers::new),
+        peers,
         secret,
         state,
         node_id,
@@ -549,7 +551,7 @@ mod tests {
     #[tokio::test]
     async fn an_answer_slower_than_the_rpc_ttl_still_arrives() {
         let addr = fake_peer(Duration::from_millis(150), usize::MAX).await;
-        let mut net = HttpNetwork::new("a-secret-for-this-test");
+        let mut net = HttpNetwork::new("a-secret-for-this-test", reqwest::Client::new());
         let mut peer = net.new_client(2, &addr.into()).await;
         let ttl = RPCOption::new(Duration::from_millis(100));
         let answer = peer.append_entries(heartbeat(), ttl).await;
@@ -569,7 +571,7 @@ mod tests {
     #[tokio::test]
     async fn appends_share_a_stream_and_survive_the_peer_closing_it() {
         let addr = fake_peer(Duration::ZERO, 2).await;
-        let mut net = HttpNetwork::new("a-secret-for-this-test");
+        let mut net = HttpNetwork::new("a-secret-for-this-test", reqwest::Client::new());
         let mut peer = net.new_client(2, &addr.into()).await;
         let ttl = RPCOption::new(Duration::from_secs(5));
         for n in 0..5 {

@@ -99,6 +99,19 @@ pub use tables::StoreError;
 pub use types::NodeAddrs;
 use types::{CommandJson, NodeId, OutcomeJson, Raft};
 
+/// The client for calling peers: plain HTTP, or mutual TLS with `tls`. Connecting gives up
+/// after 2 s (a down peer must not hold up a forwarded call for long).
+fn peer_client(tls: Option<&rustls::ClientConfig>) -> Result<reqwest::Client, OpenError> {
+    let builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(2));
+    let builder = match tls {
+        Some(config) => builder.use_preconfigured_tls(config.clone()),
+        None => builder,
+    };
+    builder
+        .build()
+        .map_err(|e| OpenError::Config(format!("cannot build the peer HTTP client: {e}")))
+}
+
 /// Shortest accepted [`Cluster::Http`] secret.
 pub const MIN_SECRET_LEN: usize = 16;
 /// Deadline for sending and installing one snapshot chunk ([`http::SNAPSHOT_CHUNK_BYTES`]).
@@ -349,11 +362,17 @@ impl<A: App> Replicated<A> {
                 (Raft::new(node_id, config, net, log, sm).await, None)
             }
             Cluster::Http { secret, .. } => {
-                let net = HttpNetwork::new(secret);
-                let secret = Some(Arc::<str>::from(secret.as_str()));
-                (Raft::new(node_id, config, net, log, sm).await, secret)
+                let client = peer_client(opts.peer_tls.as_deref())?;
+                let net = HttpNetwork::new(secret, client.clone());
+                let secret = Arc::<str>::from(secret.as_str());
+                let peers = Peers::new(secret.clone(), client);
+                (
+                    Raft::new(node_id, config, net, log, sm).await,
+                    Some((secret, peers)),
+                )
             }
         };
+        let (secret, peers) = secret.unzip();
         let raft = raft.map_err(|e| OpenError::Raft(e.to_string()))?;
         // The queues' tasks hold the node weakly, so dropping the last handle still ends them.
         let leader = raft.clone();
@@ -373,7 +392,7 @@ impl<A: App> Replicated<A> {
                 node_id,
                 raft,
                 state,
-                peers: secret.clone().map(Peers::new),
+                peers,
                 secret,
                 unsafe_local_reads: opts.unsafe_local_reads,
                 closed: Mutex::new(Some(closed)),
@@ -702,6 +721,12 @@ impl<A: App> Replicated<A> {
         self.inner.secret.clone()
     }
 
+    /// The client this node calls its peers with (mutual TLS when configured); `None` for a
+    /// single node.
+    pub fn peer_client(&self) -> Option<reqwest::Client> {
+        self.inner.peers.as_ref().map(|p| p.client().clone())
+    }
+
     /// This node's addresses as the membership records them.
     pub fn own_addrs(&self) -> Option<NodeAddrs> {
         let m = self.inner.raft.metrics().borrow().clone();
@@ -850,6 +875,7 @@ impl<A: App> Replicated<A> {
             self.inner.raft.clone(),
             self.inner.proposals.clone(),
             self.inner.secret.clone(),
+            self.inner.peers.clone(),
             self.inner.state.clone(),
             self.inner.node_id,
             self.inner.contact.clone(),

@@ -32,6 +32,8 @@ pub struct Options {
     /// leader watch ([`super::leader_watch`]) can start an election.
     #[doc(hidden)]
     pub timer_elections: bool,
+    /// TLS for calling peers (mutual TLS with this node's certificate); `None`: plain HTTP.
+    pub peer_tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 /// How this node reaches its peers.
@@ -66,6 +68,7 @@ impl Default for Options {
             cluster: Cluster::SingleNode,
             unsafe_local_reads: false,
             timer_elections: true,
+            peer_tls: None,
         }
     }
 }

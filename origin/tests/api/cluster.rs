@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use marquee_tls::{Service, Tls, TlsFiles};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -319,4 +320,115 @@ async fn a_packaging_job_survives_the_loss_of_its_node() {
     for n in nodes {
         n.proc.stop();
     }
+}
+
+/// `--tls-cert/--tls-key/--tls-ca` for `id` of `service`, issued for 127.0.0.1.
+fn tls_args(ca: &marquee_tls::ca::CaDir, dir: &Path, service: Service, id: &str) -> Vec<String> {
+    ca.issue(service, id, &["127.0.0.1".into()], dir)
+        .expect("issue");
+    let files = TlsFiles::in_dir(dir, ca.cert_path(), service, id);
+    [
+        ("--tls-cert", &files.cert),
+        ("--tls-key", &files.key),
+        ("--tls-ca", &files.ca),
+    ]
+    .into_iter()
+    .flat_map(|(flag, path)| [flag.to_owned(), path.display().to_string()])
+    .collect()
+}
+
+fn with(base: Vec<String>, more: &[&str]) -> Vec<String> {
+    more.iter().map(|s| s.to_string()).chain(base).collect()
+}
+
+/// With certificates, members call each other over mutual TLS and take only origins' calls;
+/// the services listener serves edges and refuses a client without a certificate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_talk_mutual_tls_and_take_no_other_service() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ca = marquee_tls::ca::CaDir::new(tmp.path().join("ca"));
+    ca.init("Cluster test CA").expect("CA");
+    let certs = tmp.path().join("certs");
+    let secret = secret_file(tmp.path(), SECRET);
+    let tls1 = tls_args(&ca, &certs, Service::Origin, "origin-1");
+    let n1_args = with(tls1, &["--bootstrap", "--internal-listen", "127.0.0.1:0"]);
+    let n1 = start(tmp.path(), 1, &secret, &strs(&n1_args));
+    assert!(n1.rpc.starts_with("https://"), "raft over TLS: {}", n1.rpc);
+    let tls2 = tls_args(&ca, &certs, Service::Origin, "origin-2");
+    let n2_args = with(tls2, &["--join", &n1.rpc]);
+    let n2 = start(tmp.path(), 2, &secret, &strs(&n2_args));
+
+    // A write on node 2 is forwarded to the leader over mutual TLS and read back on node 1.
+    let mut on_n2 = Client::new(&n2.proc.base);
+    sign_up(&mut on_n2, ADMIN_EMAIL).await;
+    let title = expect(
+        on_n2
+            .post("/api/v1/admin/titles", new_title("Over TLS"))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let mut on_n1 = Client::new(&n1.proc.base);
+    on_n1.cookie.clone_from(&on_n2.cookie);
+    let path = format!("/api/v1/titles/{}", title["id"].as_str().unwrap());
+    let seen = expect(on_n1.get(&path).await, StatusCode::OK).await;
+    assert_eq!(seen["name"], "Over TLS");
+    let view = cluster_view(&mut on_n1).await;
+    assert_eq!(view["members"].as_array().unwrap().len(), 2, "{view}");
+
+    // An edge's certificate (and the secret) does not make a member: refused at once, logged.
+    let edge = tls_args(&ca, &certs, Service::Edge, "edge-9");
+    let stranger = with(edge, &["--join", &n1.rpc]);
+    let stranger = cluster_args(9, &secret, &strs(&stranger));
+    let (code, stderr) = origin_fails(&tmp.path().join("stranger"), &strs(&stranger));
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("refused this node's certificate"),
+        "{stderr}"
+    );
+    assert!(
+        n1.proc.stderr().contains("peer not allowed here"),
+        "the refusal is logged"
+    );
+
+    // The services listener: an edge's certificate gets in, no certificate does not.
+    let services = n1
+        .proc
+        .printed_after("services listener on ")
+        .expect("node 1 prints its services listener");
+    let edge_files = TlsFiles::in_dir(&certs, ca.cert_path(), Service::Edge, "edge-9");
+    let edge_tls = Tls::load(&edge_files).expect("edge tls");
+    let as_edge = edge_tls
+        .http_client(Some(Service::Origin))
+        .expect("client")
+        .build()
+        .unwrap();
+    let health = as_edge
+        .get(format!("{services}/healthz"))
+        .send()
+        .await
+        .expect("an edge reaches the services listener");
+    assert_eq!(health.status(), StatusCode::OK);
+    let roots = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(edge_tls.roots())
+    .with_no_client_auth();
+    let anonymous = reqwest::Client::builder()
+        .use_preconfigured_tls(roots)
+        .build()
+        .unwrap()
+        .get(format!("{services}/healthz"))
+        .send()
+        .await;
+    assert!(anonymous.is_err(), "a client without a certificate got in");
+    for n in [n1, n2] {
+        n.proc.stop();
+    }
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }

@@ -31,7 +31,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
 pub use identity::{Identity, IdentityError, Service};
-pub use reload::ReloadingKey;
+pub use reload::{KeyDer, ReloadingKey};
 
 /// How often certificate files are checked for a renewal.
 pub const DEFAULT_RELOAD_EVERY: Duration = Duration::from_secs(10);
@@ -94,6 +94,7 @@ pub struct Tls {
     files: TlsFiles,
     key: Arc<ReloadingKey>,
     roots: Arc<RootCertStore>,
+    ca_der: Vec<CertificateDer<'static>>,
     provider: Arc<rustls::crypto::CryptoProvider>,
     identity: Identity,
 }
@@ -103,6 +104,7 @@ impl Tls {
     /// Marquee identity and the CA parses.
     pub fn load(files: &TlsFiles) -> Result<Arc<Self>, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let ca_der = load::certificates(&files.ca)?;
         let roots = Arc::new(load::roots(&files.ca)?);
         let key = ReloadingKey::load(&files.cert, &files.key, provider.clone())?;
         let identity = key.identity();
@@ -110,6 +112,7 @@ impl Tls {
             files: files.clone(),
             key: Arc::new(key),
             roots,
+            ca_der,
             provider,
             identity,
         }))
@@ -127,6 +130,11 @@ impl Tls {
 
     pub fn roots(&self) -> Arc<RootCertStore> {
         self.roots.clone()
+    }
+
+    /// The deployment CA's certificates as DER (for TLS stacks that take raw bytes).
+    pub fn ca_der(&self) -> &[CertificateDer<'static>] {
+        &self.ca_der
     }
 
     /// The verifier of clients' certificates against the deployment CA.
@@ -179,6 +187,15 @@ impl Tls {
             .with_client_cert_resolver(self.key.clone());
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         Ok(config)
+    }
+
+    /// An HTTP client builder dialling with [`Tls::client_config`]: this service's
+    /// certificate, reloaded when renewed, and only servers the deployment CA issued (naming
+    /// `expect`, when given).
+    #[cfg(feature = "reqwest")]
+    pub fn http_client(&self, expect: Option<Service>) -> Result<reqwest::ClientBuilder, TlsError> {
+        let config = self.client_config(expect, &[])?;
+        Ok(reqwest::Client::builder().use_preconfigured_tls(config))
     }
 
     /// Checks the files again; true when a new certificate was loaded. A file that does not

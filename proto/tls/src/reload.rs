@@ -30,7 +30,17 @@ pub struct ReloadingKey {
 #[derive(Debug)]
 struct Loaded {
     key: Arc<CertifiedKey>,
+    der: Arc<KeyDer>,
     identity: Identity,
+}
+
+/// The loaded certificate chain and private key as DER, for TLS stacks that take raw bytes
+/// rather than a rustls resolver (Pingora's upstream peers).
+#[derive(Debug)]
+pub struct KeyDer {
+    /// Leaf first.
+    pub chain: Vec<Vec<u8>>,
+    pub key: Vec<u8>,
 }
 
 fn stamp(paths: [&Path; 2]) -> Stamp {
@@ -48,6 +58,10 @@ fn load_pair(cert: &Path, key: &Path, provider: &CryptoProvider) -> Result<Loade
     };
     let identity = Identity::from_cert(&chain[0]).map_err(|e| bad(e.to_string()))?;
     let private = load::private_key(key)?;
+    let der = Arc::new(KeyDer {
+        chain: chain.iter().map(|c| c.to_vec()).collect(),
+        key: private.secret_der().to_vec(),
+    });
     let certified = CertifiedKey::from_der(chain, private, provider).map_err(|e| {
         bad(format!(
             "does not go with the key in {}: {e}",
@@ -56,6 +70,7 @@ fn load_pair(cert: &Path, key: &Path, provider: &CryptoProvider) -> Result<Loade
     })?;
     Ok(Loaded {
         key: Arc::new(certified),
+        der,
         identity,
     })
 }
@@ -79,6 +94,11 @@ impl ReloadingKey {
 
     pub fn certified_key(&self) -> Arc<CertifiedKey> {
         self.current.load().key.clone()
+    }
+
+    /// The current certificate and key as DER; a new `Arc` after each reload.
+    pub fn key_der(&self) -> Arc<KeyDer> {
+        self.current.load().der.clone()
     }
 
     /// Loads the files again when their size or time changed. A renewal must keep the

@@ -116,3 +116,41 @@ pub fn refusal_reason(e: &std::io::Error) -> &'static str {
         _ => "handshake_failed",
     }
 }
+
+/// Lets through only requests whose verified client certificate names one of `services`;
+/// the rest get 403 `peer_not_allowed` (a listener that requires client certificates still
+/// accepts every service of the deployment, so each says which it serves).
+pub fn allow_only(router: Router, services: &'static [crate::Service]) -> Router {
+    router.layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+            let peer = req.extensions().get::<PeerIdentity>().cloned();
+            match peer.as_ref().and_then(|p| p.0.as_ref()) {
+                Some(id) if services.contains(&id.service) => next.run(req).await,
+                named => {
+                    let who = named.map_or("no certificate".to_owned(), |id| id.to_string());
+                    tracing::warn!(peer = %who, path = %req.uri().path(), "peer not allowed here");
+                    refuse_peer(&who, services)
+                }
+            }
+        },
+    ))
+}
+
+fn refuse_peer(who: &str, services: &[crate::Service]) -> axum::response::Response {
+    let allowed: Vec<&str> = services.iter().map(|s| s.as_str()).collect();
+    let message = format!(
+        "{who} may not call this listener (it serves: {})",
+        allowed.join(", ")
+    );
+    let body = format!(
+        r#"{{"error":{{"code":"peer_not_allowed","message":"{}"}}}}"#,
+        message.replace('\\', "\\\\").replace('"', "\\\"")
+    );
+    let mut resp = axum::response::Response::new(axum::body::Body::from(body));
+    *resp.status_mut() = axum::http::StatusCode::FORBIDDEN;
+    resp.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    resp
+}
