@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::registry::HeartbeatError;
+use crate::token_keys::KeyError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -41,6 +42,10 @@ pub enum ApiError {
     BadJson(String),
     #[error("after {0:?} must be the whole number of the last purge applied")]
     BadAfter(String),
+    #[error("wait_ms {0:?} must be a whole number of milliseconds up to 30000")]
+    BadWait(String),
+    #[error(transparent)]
+    TokenKey(#[from] crate::token_keys::KeyError),
 }
 
 impl ApiError {
@@ -54,10 +59,16 @@ impl ApiError {
             | Self::BadEdgeId(_)
             | Self::Purge(_)
             | Self::BadJson(_)
-            | Self::BadAfter(_) => StatusCode::BAD_REQUEST,
+            | Self::BadAfter(_)
+            | Self::BadWait(_) => StatusCode::BAD_REQUEST,
             Self::NotThisEdge { .. } | Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::NotSaved(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TokenKey(e) => match e {
+                KeyError::BadKid(_) | KeyError::BadKey => StatusCode::BAD_REQUEST,
+                KeyError::Conflict(_) => StatusCode::CONFLICT,
+                KeyError::Unknown(_) => StatusCode::NOT_FOUND,
+            },
         }
     }
 
@@ -78,6 +89,12 @@ impl ApiError {
             Self::Purge(_) => "bad_purge",
             Self::BadJson(_) => "bad_json",
             Self::BadAfter(_) => "bad_after",
+            Self::BadWait(_) => "bad_wait",
+            Self::TokenKey(e) => match e {
+                KeyError::BadKid(_) | KeyError::BadKey => "bad_token_key",
+                KeyError::Conflict(_) => "token_key_conflict",
+                KeyError::Unknown(_) => "unknown_token_key",
+            },
         }
     }
 }

@@ -9,7 +9,9 @@
 //! `GET /v1/steer?client_ip=…` which edges a viewer should use and gets a
 //! [`SteeringAnswer`](marquee_proto::v1::SteeringAnswer): healthy, non-draining edges, the
 //! client's own region first, each group by load. The client's region comes from an explicit
-//! `region` hint or the longest `--region-prefix` matching its address.
+//! `region` hint or the longest `--region-prefix` matching its address. Origin rotates its
+//! playback-token key through [`token_keys`]: a new key reaches every edge before origin signs
+//! with it.
 //!
 //! The decisions are pure and tested without I/O; [`server`] is the thin async shell:
 //!
@@ -37,7 +39,7 @@
 //! ```
 //!
 //! Coming later (see `docs/interfaces.md` and the architecture map): active health probes,
-//! HLS/DASH content steering, token-key distribution.
+//! HLS/DASH content steering.
 
 pub mod cidr;
 pub mod config;
@@ -47,6 +49,8 @@ pub mod purge;
 pub mod ranker;
 pub mod registry;
 pub mod server;
+pub mod token_keys;
+mod token_keys_api;
 
 pub use cidr::{Cidr, CidrError, RegionMap, RegionPrefix};
 pub use config::{Args, Config, ConfigError};

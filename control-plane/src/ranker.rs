@@ -80,6 +80,7 @@ mod tests {
                     active_requests: active,
                     draining: false,
                     sent_at_unix_ms: 0,
+                    token_keys_version: 0,
                 },
                 last_seen: now - Duration::from_millis(age_ms),
                 drained: false,

@@ -71,6 +71,8 @@ pub struct EdgeStatus {
     pub draining: bool,
     /// The edge's clock when it sent the heartbeat; each must be later than the last.
     pub sent_at_unix_ms: u64,
+    /// The token key set version the edge verifies with ([`crate::token_keys`]).
+    pub token_keys_version: u64,
 }
 
 impl EdgeStatus {
@@ -87,6 +89,7 @@ impl EdgeStatus {
             active_requests: hb.active_requests,
             draining: hb.draining,
             sent_at_unix_ms: hb.sent_at_unix_ms,
+            token_keys_version: hb.token_keys_version,
         })
     }
 

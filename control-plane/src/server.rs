@@ -30,6 +30,8 @@ use crate::metrics as m;
 use crate::purge::PurgeLog;
 use crate::ranker::rank;
 use crate::registry::{EdgeStatus, HeartbeatError, Registry};
+use crate::token_keys::TokenKeys;
+use crate::token_keys_api;
 
 /// Edges returned when the client asks for no particular number.
 pub const DEFAULT_LIMIT: usize = 4;
@@ -50,6 +52,39 @@ pub struct AppState {
     /// Where operators' drains are kept (`drained.json`), when configured.
     drained_file: Option<PathBuf>,
     purges: PurgeHub,
+    pub(crate) token_keys: KeyHub,
+    /// Bumped at every accepted heartbeat, for callers waiting on edges to catch up.
+    pub(crate) heartbeats: watch::Sender<u64>,
+}
+
+/// The published token keys, saved in the state directory.
+pub(crate) struct KeyHub {
+    pub(crate) keys: Mutex<TokenKeys>,
+    pub(crate) file: Option<PathBuf>,
+}
+
+impl KeyHub {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, TokenKeys> {
+        self.keys.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies `change` to a copy, saves it, then makes it current: a key change a restarted
+    /// control-plane forgot would strand edges or tokens.
+    pub(crate) fn change<T>(
+        &self,
+        change: impl FnOnce(&mut TokenKeys) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut keys = self.lock();
+        let mut next = keys.clone();
+        let out = change(&mut next)?;
+        if next != *keys {
+            if let Some(file) = &self.file {
+                save_json(file, &next).map_err(|e| ApiError::NotSaved(e.to_string()))?;
+            }
+            *keys = next;
+        }
+        Ok(out)
+    }
 }
 
 /// The purge log and who has applied how much of it.
@@ -81,8 +116,8 @@ impl PurgeHub {
 }
 
 #[derive(Default)]
-struct Inner {
-    registry: Registry,
+pub(crate) struct Inner {
+    pub(crate) registry: Registry,
     /// Every region ever seen, so a region whose last edge left reports 0, not a stale count.
     regions_seen: BTreeSet<String>,
 }
@@ -103,6 +138,14 @@ impl AppState {
             }
         }
         let purges = PurgeHub::load(config.state_dir.as_ref().map(|d| d.join("purges.json")))?;
+        let keys_file = config.state_dir.as_ref().map(|d| d.join("token-keys.json"));
+        let token_keys = KeyHub {
+            keys: Mutex::new(match &keys_file {
+                Some(f) => load_json(f)?.unwrap_or_default(),
+                None => TokenKeys::default(),
+            }),
+            file: keys_file,
+        };
         Ok(Arc::new(Self {
             inner: Mutex::new(inner),
             regions: config.region_map(),
@@ -113,10 +156,12 @@ impl AppState {
             prometheus,
             drained_file,
             purges,
+            token_keys,
+            heartbeats: watch::Sender::new(0),
         }))
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the registry half-updated (every update
         // is a single insert/remove), so a poisoned lock is still safe to use.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -131,7 +176,21 @@ impl AppState {
         }
         m::edges_expired(gone.len());
         self.publish_health(&mut inner, now);
+        drop(inner);
+        let swept = self
+            .token_keys
+            .change(|keys| Ok(keys.sweep(unix_ms() / 1000)));
+        match swept {
+            Ok(true) => tracing::info!("retired token keys dropped from the set"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "retired token keys not dropped yet"),
+        }
         gone
+    }
+
+    /// The edge timeout: an edge heard from within it is live.
+    pub(crate) fn edge_timeout(&self) -> Duration {
+        self.edge_timeout
     }
 
     fn publish_health(&self, inner: &mut Inner, now: Instant) {
@@ -153,6 +212,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/edges/{id}/restore", post(restore))
         .route("/v1/purge", post(purge))
         .route("/v1/purges", get(purges))
+        .route("/v1/token-keys", get(token_keys_api::set))
+        .route(
+            "/v1/token-keys/{kid}",
+            get(token_keys_api::status).put(token_keys_api::publish),
+        )
+        .route("/v1/token-keys/{kid}/retire", post(token_keys_api::retire))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_HEARTBEAT_BYTES))
@@ -183,12 +248,12 @@ pub async fn run_sweeper(state: Arc<AppState>, mut shutdown: watch::Receiver<boo
     tracing::debug!("expiry sweeper stopped");
 }
 
-fn protobuf(msg: &impl Message) -> Response {
+pub(crate) fn protobuf(msg: &impl Message) -> Response {
     ([(CONTENT_TYPE, PROTOBUF_CONTENT_TYPE)], msg.encode_to_vec()).into_response()
 }
 
 /// The caller's identity, if it is one of `allowed`.
-fn caller<'a>(
+pub(crate) fn caller<'a>(
     peer: &'a PeerIdentity,
     action: &'static str,
     allowed: &[Service],
@@ -221,9 +286,11 @@ async fn heartbeat(
         }
     }
     result?;
+    state.heartbeats.send_modify(|n| *n = n.wrapping_add(1));
     Ok(protobuf(&HeartbeatAck {
         next_heartbeat_ms: state.heartbeat_interval_ms,
         edge_timeout_ms: state.edge_timeout_ms,
+        token_keys_version: state.token_keys.lock().version(),
     }))
 }
 
@@ -253,7 +320,7 @@ struct SteerParams {
     limit: Option<String>,
 }
 
-const FLEET_READERS: &[Service] = &[Service::Origin, Service::Operator];
+pub(crate) const FLEET_READERS: &[Service] = &[Service::Origin, Service::Operator];
 
 async fn steer(
     State(state): State<Arc<AppState>>,
@@ -598,7 +665,7 @@ async fn metrics(
     ([(CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
-fn unix_ms() -> u64 {
+pub(crate) fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

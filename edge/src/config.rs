@@ -85,8 +85,8 @@ pub struct Args {
     pub public_url: Option<String>,
 
     /// Playback-token public key as KID=BASE64URL (origin prints it at start and writes it to
-    /// <data-dir>/token-public-key). Repeat the flag to accept several keys during rotation;
-    /// in the env var separate keys with commas.
+    /// <data-dir>/token-public-key); repeatable (env: comma-separated). With --control-plane it
+    /// is optional: the control-plane's key set (origin's rotations) replaces these once fetched.
     #[arg(
         long = "token-public-key",
         env = "MARQUEE_EDGE_TOKEN_PUBLIC_KEY",
@@ -129,7 +129,8 @@ pub enum ConfigError {
     File { path: PathBuf, reason: String },
     #[error(
         "no playback-token public key given: pass --token-public-key KID=BASE64URL \
-         (origin prints `token public key: k1=...` at start) or set MARQUEE_EDGE_TOKEN_PUBLIC_KEY"
+         (origin prints `token public key: k1=...` at start) or set MARQUEE_EDGE_TOKEN_PUBLIC_KEY, \
+         or pass --control-plane to take the keys from it"
     )]
     NoTokenKeys,
     #[error("{0}")]
@@ -214,7 +215,9 @@ impl Args {
         };
         let keys = either(self.token_public_keys, file.token_public_keys);
         let keys: Vec<&String> = keys.iter().filter(|k| !k.trim().is_empty()).collect();
-        if keys.is_empty() {
+        // With a control-plane the keys come from it; given ones serve until they arrive.
+        let has_control_plane = self.control_plane.is_some() || file.control_plane.is_some();
+        if keys.is_empty() && !has_control_plane {
             return Err(ConfigError::NoTokenKeys);
         }
         let mut verifier = TokenVerifier::default();
@@ -241,7 +244,7 @@ impl Args {
         if tls.is_none() && tls_listen.is_some() {
             return Err(ConfigError::NoTls("--tls-listen"));
         }
-        if tls.is_none() && origins.iter().any(|o| o.tls_name.is_some()) {
+        if tls.is_none() && origins.iter().any(|o| o.tls) {
             return Err(ConfigError::NoTls("an https:// --origin"));
         }
         let cache_disk_mb = self.cache_disk_mb.or(file.cache_disk_mb).unwrap_or(2048);
@@ -335,6 +338,13 @@ mod tests {
         let err = args(&[]).validate().err().expect("must fail");
         assert!(matches!(err, ConfigError::NoTokenKeys));
         assert!(err.to_string().contains("--token-public-key"));
+        // With a control-plane the keys come from it.
+        let mut with_cp = vec!["--control-plane", "https://cp:7000"];
+        with_cp.extend(TLS);
+        let c = args(&with_cp)
+            .validate()
+            .expect("keys come from the control-plane");
+        assert!(c.verifier.is_empty());
     }
 
     #[test]

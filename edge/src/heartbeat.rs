@@ -1,4 +1,7 @@
-//! Heartbeats to the control-plane: who this edge is and how loaded it is.
+//! Heartbeats to the control-plane: who this edge is and how loaded it is, and which
+//! playback-token key set it verifies with. When the acknowledgement names another key set,
+//! the edge fetches it (`GET /v1/token-keys`), installs it, and reports at once, so origin can
+//! start signing with a new key moments after every edge has it.
 //!
 //! Runs on its own runtime (Pingora owns the main thread). A control-plane that cannot be
 //! reached never stops the edge from serving: failures are logged at most every
@@ -8,12 +11,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use marquee_proto::PROTOBUF_CONTENT_TYPE;
-use marquee_proto::v1::{EdgeHeartbeat, HeartbeatAck};
+use marquee_proto::v1::{EdgeHeartbeat, HeartbeatAck, TokenKeySet};
 use marquee_tls::{Service, Tls};
 use prost::Message;
 use tokio::sync::watch;
 
 use crate::metrics::{HEARTBEAT_FAILURES, Stats};
+use crate::tokens::TokenGate;
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
 const WARN_EVERY: Duration = Duration::from_secs(30);
@@ -35,12 +39,20 @@ pub enum HeartbeatError {
     Unreachable(#[from] reqwest::Error),
     #[error("control-plane answered {status}: {reason}")]
     Refused { status: u16, reason: String },
-    #[error("control-plane answer is not a HeartbeatAck: {0}")]
+    #[error("control-plane answer is not the protobuf message expected: {0}")]
     BadAck(#[from] prost::DecodeError),
+    #[error(transparent)]
+    BadKeys(#[from] crate::tokens::BadKeySet),
 }
 
 /// Builds the heartbeat message for the current state.
-pub fn heartbeat(id: &Identity, stats: &Stats, draining: bool, now: SystemTime) -> EdgeHeartbeat {
+pub fn heartbeat(
+    id: &Identity,
+    stats: &Stats,
+    draining: bool,
+    token_keys_version: u64,
+    now: SystemTime,
+) -> EdgeHeartbeat {
     let snap = stats.snapshot();
     EdgeHeartbeat {
         edge_id: id.edge_id.clone(),
@@ -55,6 +67,7 @@ pub fn heartbeat(id: &Identity, stats: &Stats, draining: bool, now: SystemTime) 
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64),
         draining,
+        token_keys_version,
     }
 }
 
@@ -85,14 +98,22 @@ pub async fn run(
     control_plane: String,
     id: Identity,
     stats: Arc<Stats>,
+    gate: Arc<TokenGate>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let url = format!("{control_plane}/v1/heartbeat");
+    let keys_url = format!("{control_plane}/v1/token-keys");
     let mut last_warn: Option<Instant> = None;
     let mut failing = false;
     loop {
         let draining = *shutdown.borrow();
-        let msg = heartbeat(&id, &stats, draining, SystemTime::now());
+        let msg = heartbeat(
+            &id,
+            &stats,
+            draining,
+            gate.keys_version(),
+            SystemTime::now(),
+        );
         let ack = match send(&client, &url, &msg).await {
             Ok(ack) => {
                 if failing {
@@ -114,11 +135,44 @@ pub async fn run(
         if draining {
             return;
         }
+        if let Some(ack) = &ack
+            && ack.token_keys_version != gate.keys_version()
+        {
+            match refresh_keys(&client, &keys_url, &gate).await {
+                // Tell the control-plane now: origin may be waiting on this edge.
+                Ok(()) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "token keys not fetched; keeping the current ones")
+                }
+            }
+        }
         tokio::select! {
             _ = tokio::time::sleep(next_interval(ack.as_ref())) => {}
             _ = shutdown.changed() => {}
         }
     }
+}
+
+/// Fetches the control-plane's token key set and installs it.
+async fn refresh_keys(
+    client: &reqwest::Client,
+    url: &str,
+    gate: &TokenGate,
+) -> Result<(), HeartbeatError> {
+    let resp = client.get(url).send().await?;
+    let status = resp.status();
+    let body = resp.bytes().await?;
+    if !status.is_success() {
+        let reason = String::from_utf8_lossy(&body).chars().take(200).collect();
+        return Err(HeartbeatError::Refused {
+            status: status.as_u16(),
+            reason,
+        });
+    }
+    let set = TokenKeySet::decode(body)?;
+    gate.install(&set)?;
+    tracing::info!(version = set.version, kids = ?gate.kids(), "token keys installed");
+    Ok(())
 }
 
 async fn send(
@@ -160,7 +214,13 @@ mod tests {
         stats.request_started();
         stats.request_started();
         stats.request_finished("hit", 1);
-        let hb = heartbeat(&id, &stats, true, UNIX_EPOCH + Duration::from_millis(1234));
+        let hb = heartbeat(
+            &id,
+            &stats,
+            true,
+            7,
+            UNIX_EPOCH + Duration::from_millis(1234),
+        );
         assert_eq!(hb.edge_id, "e1");
         assert_eq!(hb.region, "eu");
         assert_eq!(hb.public_url, "https://x");
@@ -170,6 +230,7 @@ mod tests {
         assert_eq!(hb.cache_hits_total, 1);
         assert_eq!(hb.sent_at_unix_ms, 1234);
         assert!(hb.draining);
+        assert_eq!(hb.token_keys_version, 7);
     }
 
     #[test]
@@ -177,7 +238,7 @@ mod tests {
         assert_eq!(next_interval(None), DEFAULT_INTERVAL);
         let ack = |ms| HeartbeatAck {
             next_heartbeat_ms: ms,
-            edge_timeout_ms: 0,
+            ..Default::default()
         };
         assert_eq!(next_interval(Some(&ack(500))), Duration::from_millis(500));
         assert_eq!(next_interval(Some(&ack(0))), DEFAULT_INTERVAL);

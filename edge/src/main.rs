@@ -11,7 +11,7 @@ use clap::Parser;
 use marquee_edge::heartbeat::{self, Identity};
 use marquee_edge::metrics::{self as edge_metrics, Stats};
 use marquee_edge::origin_tls::OriginTls;
-use marquee_edge::origins::OriginSet;
+use marquee_edge::origins::{OriginAddr, OriginSet};
 use marquee_edge::purge::{self, Purges};
 use marquee_edge::tokens::TokenGate;
 use marquee_edge::{Args, Config, EdgeProxy, HybridStorage, h3};
@@ -91,6 +91,7 @@ fn run(config: Config) -> anyhow::Result<()> {
     let stats = Arc::new(Stats::default());
     let purges = Arc::new(Purges::load(&config.cache_dir));
 
+    let gate = Arc::new(TokenGate::new(config.verifier.clone()));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let h3_shutdown = shutdown_rx.clone();
     let public_url = config
@@ -119,6 +120,7 @@ fn run(config: Config) -> anyhow::Result<()> {
                 cp.clone(),
                 id,
                 stats.clone(),
+                gate.clone(),
                 shutdown_rx,
             ));
         }
@@ -140,12 +142,18 @@ fn run(config: Config) -> anyhow::Result<()> {
         graceful_shutdown_timeout_seconds: Some(1),
         ..Default::default()
     };
+    let resolved_origins = config
+        .origins
+        .iter()
+        .map(OriginAddr::resolve)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
     let proxy = EdgeProxy {
-        origins: Arc::new(OriginSet::new(config.origins.clone())),
+        origins: Arc::new(OriginSet::new(resolved_origins)),
         origin_tls: tls.as_deref().map(OriginTls::new),
-        gate: TokenGate::new(config.verifier.clone()),
+        gate: gate.clone(),
         storage,
         lock,
         stats,

@@ -11,12 +11,37 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const DOWN_FOR_MS: u64 = 5_000;
 
 /// An origin node as configured: `HOST:PORT` (plain HTTP) or `https://HOST:PORT` (mutual TLS
-/// with the edge's certificate; HOST is the name the node's certificate must carry).
+/// with the edge's certificate; HOST is the name the node's certificate must carry). Host names
+/// are looked up when the edge starts ([`OriginAddr::resolve`]), not when the file is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OriginAddr {
+    /// As written, without brackets around an IPv6 address.
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+}
+
+/// A configured node with its address looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedOrigin {
     pub addr: SocketAddr,
     /// The server name to verify; `None` for plain HTTP.
     pub tls_name: Option<String>,
+}
+
+impl OriginAddr {
+    /// Looks the host up (the first address it has).
+    pub fn resolve(&self) -> Result<ResolvedOrigin, String> {
+        let addr = (self.host.as_str(), self.port)
+            .to_socket_addrs()
+            .map_err(|e| format!("origin {self}: cannot look up {:?} ({e})", self.host))?
+            .next()
+            .ok_or_else(|| format!("origin {self}: {:?} has no address", self.host))?;
+        Ok(ResolvedOrigin {
+            addr,
+            tls_name: self.tls.then(|| self.host.clone()),
+        })
+    }
 }
 
 impl FromStr for OriginAddr {
@@ -33,28 +58,28 @@ impl FromStr for OriginAddr {
             }
             None => (s, false),
         };
-        let addr = authority
-            .to_socket_addrs()
-            .map_err(|e| format!("origin {s:?}: not a reachable HOST:PORT ({e})"))?
-            .next()
-            .ok_or_else(|| format!("origin {s:?}: the host name resolves to no address"))?;
-        let host = authority
-            .rsplit_once(':')
-            .map_or(authority, |(host, _)| host)
-            .trim_start_matches('[')
-            .trim_end_matches(']');
+        let bad = || format!("origin {s:?}: write HOST:PORT or https://HOST:PORT");
+        let (host, port) = authority.rsplit_once(':').ok_or_else(bad)?;
+        let port: u16 = port.parse().ok().filter(|p| *p != 0).ok_or_else(bad)?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(bad());
+        }
         Ok(Self {
-            addr,
-            tls_name: tls.then(|| host.to_owned()),
+            host: host.to_owned(),
+            port,
+            tls,
         })
     }
 }
 
 impl fmt::Display for OriginAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.tls_name {
-            Some(name) => write!(f, "https://{name}:{}", self.addr.port()),
-            None => write!(f, "{}", self.addr),
+        let scheme = if self.tls { "https://" } else { "" };
+        if self.host.contains(':') {
+            write!(f, "{scheme}[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{scheme}{}:{}", self.host, self.port)
         }
     }
 }
@@ -76,7 +101,7 @@ pub struct OriginSet {
 
 impl OriginSet {
     /// `nodes` must not be empty (configuration checks it).
-    pub fn new(nodes: Vec<OriginAddr>) -> Self {
+    pub fn new(nodes: Vec<ResolvedOrigin>) -> Self {
         let down_until = nodes.iter().map(|_| AtomicU64::new(0)).collect();
         let (addrs, tls_names) = nodes.into_iter().map(|n| (n.addr, n.tls_name)).unzip();
         Self {
@@ -142,7 +167,7 @@ mod tests {
             "127.0.0.1:2".parse().unwrap(),
             "127.0.0.1:3".parse().unwrap(),
         ];
-        let nodes = a.iter().map(|&addr| OriginAddr {
+        let nodes = a.iter().map(|&addr| ResolvedOrigin {
             addr,
             tls_name: None,
         });
@@ -151,18 +176,32 @@ mod tests {
 
     #[test]
     fn origin_addresses_say_plain_or_mutual_tls_and_bad_ones_say_what_to_write() {
-        let plain: OriginAddr = "127.0.0.1:8080".parse().unwrap();
+        let plain = "127.0.0.1:8080"
+            .parse::<OriginAddr>()
+            .unwrap()
+            .resolve()
+            .unwrap();
         assert_eq!(plain.tls_name, None);
-        let tls: OriginAddr = "https://localhost:9443/".parse().unwrap();
+        let named: OriginAddr = "https://localhost:9443/".parse().unwrap();
+        assert_eq!(named.to_string(), "https://localhost:9443");
+        let tls = named.resolve().unwrap();
         assert_eq!(tls.tls_name.as_deref(), Some("localhost"));
         assert_eq!(tls.addr.port(), 9443);
-        assert_eq!(tls.to_string(), "https://localhost:9443");
-        let ip: OriginAddr = "https://127.0.0.1:9443".parse().unwrap();
-        assert_eq!(ip.tls_name.as_deref(), Some("127.0.0.1"));
-        let err = "http://127.0.0.1:8080".parse::<OriginAddr>().unwrap_err();
-        assert!(err.contains("https://HOST:PORT"), "{err}");
-        let err = "127.0.0.1".parse::<OriginAddr>().unwrap_err();
-        assert!(err.contains("HOST:PORT"), "{err}");
+        let ip = "https://127.0.0.1:9443".parse::<OriginAddr>().unwrap();
+        assert_eq!(ip.resolve().unwrap().tls_name.as_deref(), Some("127.0.0.1"));
+        // Names are looked up at start, not when read: a file may name hosts of elsewhere.
+        let far: OriginAddr = "https://origin-1.invalid:8443".parse().unwrap();
+        assert!(far.resolve().unwrap_err().contains("origin-1.invalid"));
+        for bad in [
+            "http://127.0.0.1:8080",
+            "127.0.0.1",
+            "https://:80",
+            "h:0",
+            "h:x",
+        ] {
+            let err = bad.parse::<OriginAddr>().unwrap_err();
+            assert!(err.contains("https://HOST:PORT"), "{bad}: {err}");
+        }
         let set = OriginSet::new(vec![plain.clone(), tls.clone()]);
         assert!(set.any_tls());
         assert_eq!(set.tls_name(tls.addr), Some("localhost"));

@@ -44,7 +44,7 @@ pub struct EdgeProxy {
     pub origins: Arc<OriginSet>,
     /// The edge's certificate for https:// origin nodes (`None`: every node is plain HTTP).
     pub origin_tls: Option<OriginTls>,
-    pub gate: TokenGate,
+    pub gate: Arc<TokenGate>,
     pub storage: &'static HybridStorage,
     pub lock: &'static CacheKeyLockImpl,
     pub stats: Arc<Stats>,

@@ -132,6 +132,11 @@ impl TokenVerifier {
         self.keys.is_empty()
     }
 
+    /// The key ids accepted, in no particular order.
+    pub fn kids(&self) -> impl Iterator<Item = &str> {
+        self.keys.keys().map(String::as_str)
+    }
+
     /// Checks signature, key id, expiry and that `path` lies under the granted prefix.
     ///
     /// `path` is the request path with the `/t/<token>` part already removed.

@@ -7,27 +7,6 @@ use serde_json::json;
 
 use crate::util::*;
 
-/// Waits until the control-plane lists every edge (their first heartbeats arrived).
-async fn wait_registered(cp: &RealControlPlane, ids: &[&str]) {
-    let operator = cp.client(Service::Operator, "ops");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let text = operator
-            .get(format!("{}/v1/edges", cp.url))
-            .send()
-            .await
-            .expect("edges")
-            .text()
-            .await
-            .unwrap_or_default();
-        if ids.iter().all(|id| text.contains(id)) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "edges never registered: {text}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_purge_by_path_or_title_empties_every_edge_within_a_second() {
     let origin = Origin::start().await;

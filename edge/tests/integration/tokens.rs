@@ -163,3 +163,106 @@ async fn unknown_paths_are_404_and_preflight_is_answered() {
     assert_eq!(resp.status(), 405);
     assert_eq!(origin.total_fetches(), 0);
 }
+
+/// `PUT /v1/token-keys/{kid}` as `client`; the answer's status and JSON.
+async fn publish(
+    cp: &RealControlPlane,
+    client: &reqwest::Client,
+    kid: &str,
+    key: &[u8],
+) -> (u16, serde_json::Value) {
+    let resp = client
+        .put(format!("{}/v1/token-keys/{kid}", cp.url))
+        .json(&serde_json::json!({ "public_key": URL_SAFE_NO_PAD.encode(key) }))
+        .send()
+        .await
+        .expect("publish");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.expect("JSON answer"))
+}
+
+/// Origin rotates its key through the control-plane: the new key reaches the edge before
+/// anyone signs with it, tokens of the old key play until it is retired, then stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rotated_key_reaches_the_edge_first_and_the_retired_one_stops() {
+    let origin = Origin::start().await;
+    let path = "/media/t1/j1/video/720p/seg-1.m4s";
+    origin.put(path, 10_000, Some(SEGMENT_CC), Duration::ZERO);
+    let cp = RealControlPlane::start();
+    let (k1, k2) = (signer("k1"), signer("k2"));
+    let opts = EdgeOptions {
+        control_plane: Some(cp.url.clone()),
+        ..Default::default()
+    };
+    let edge = Edge::start(origin.addr, &k1, opts).await;
+    wait_registered(&cp, &["edge-test-1"]).await;
+    let as_origin = cp.client(marquee_tls::Service::Origin, "origin-1");
+    let (old, new) = (token_for(&k1, "t1", "p1"), token_for(&k2, "t1", "p2"));
+    assert_eq!(fetch(&edge.url(&old, path)).await.0, 200);
+    let (status, _, _) = refused(&edge.url(&new, path)).await;
+    assert_eq!(status, 403, "k2 is unknown before it is published");
+
+    // Origin publishes its current key and the next one, then waits for the fleet.
+    assert_eq!(
+        publish(&cp, &as_origin, "k1", &k1.public_key()).await.0,
+        200
+    );
+    let (status, published) = publish(&cp, &as_origin, "k2", &k2.public_key()).await;
+    assert_eq!(status, 200, "{published}");
+    let ready: serde_json::Value = as_origin
+        .get(format!("{}/v1/token-keys/k2?wait_ms=10000", cp.url))
+        .send()
+        .await
+        .expect("status")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ready["ready"], true, "{ready}");
+    assert_eq!(
+        ready["holding"],
+        serde_json::json!(["edge-test-1"]),
+        "{ready}"
+    );
+    assert_eq!(
+        fetch(&edge.url(&new, path)).await.0,
+        200,
+        "k2 plays once ready"
+    );
+    assert_eq!(fetch(&edge.url(&old, path)).await.0, 200, "k1 still plays");
+
+    // Bad publications change nothing.
+    let (status, body) = publish(&cp, &as_origin, "k2", &k1.public_key()).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (409, &"token_key_conflict".into())
+    );
+    let (status, body) = publish(&cp, &as_origin, "k3", &[1, 2, 3]).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (400, &"bad_token_key".into())
+    );
+    let as_edge = cp.client(marquee_tls::Service::Edge, "edge-test-1");
+    let (status, body) = publish(&cp, &as_edge, "k9", &k1.public_key()).await;
+    assert_eq!((status, &body["error"]["code"]), (403, &"forbidden".into()));
+
+    // k1 retired a moment from now: once its time comes, its tokens stop on the edge.
+    let retire = as_origin
+        .post(format!("{}/v1/token-keys/k1/retire", cp.url))
+        .json(&serde_json::json!({ "at_unix": now_unix() + 1 }))
+        .send()
+        .await
+        .expect("retire");
+    assert_eq!(retire.status(), 200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, _, _) = fetch(&edge.url(&old, path)).await;
+        if status == 403 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "k1 still accepted");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (_, code, _) = refused(&edge.url(&old, path)).await;
+    assert_eq!(code, "token_unknown_key");
+    assert_eq!(fetch(&edge.url(&new, path)).await.0, 200);
+}

@@ -453,6 +453,8 @@ async fn receive(
     let ack = HeartbeatAck {
         next_heartbeat_ms: 200,
         edge_timeout_ms: 6000,
+        // The version an edge starts at: no key set to fetch.
+        token_keys_version: 0,
     };
     (
         [(header::CONTENT_TYPE, "application/x-protobuf")],
@@ -752,5 +754,26 @@ impl RealControlPlane {
             .timeout(Duration::from_secs(15))
             .build()
             .expect("client")
+    }
+}
+
+/// Waits until the control-plane lists every edge of `ids` (their first heartbeats arrived).
+pub async fn wait_registered(cp: &RealControlPlane, ids: &[&str]) {
+    let operator = cp.client(Service::Operator, "ops");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = operator
+            .get(format!("{}/v1/edges", cp.url))
+            .send()
+            .await
+            .expect("edges")
+            .text()
+            .await
+            .unwrap_or_default();
+        if ids.iter().all(|id| text.contains(id)) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "edges never registered: {text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
