@@ -364,6 +364,76 @@ async fn playback_dash_url(client: &reqwest::Client, origin: &str, title_id: &st
     panic!("no edge registered for playback within 10 s");
 }
 
+/// The key id a playback URL's token was signed with.
+fn token_kid(media_url: &str) -> String {
+    use base64::Engine;
+    use prost::Message;
+    let token = media_url
+        .split("/t/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("a /t/<token>/ URL");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .expect("base64url token");
+    let signed = marquee_proto::v1::SignedToken::decode(raw.as_slice()).expect("signed token");
+    marquee_proto::v1::PlaybackClaims::decode(signed.claims.as_slice())
+        .expect("claims")
+        .kid
+}
+
+/// An admin rotates the playback-token key: both edges hold the new key before origin signs
+/// with it, a token handed out before still plays, and new tokens carry the new key.
+async fn rotate_the_token_key(admin: &reqwest::Client, origin: &str, title_id: &str) {
+    let before = playback_dash_url(admin, origin, title_id).await;
+    let resp = admin
+        .post(format!("{origin}/api/v1/admin/token-keys/rotate"))
+        .send()
+        .await
+        .expect("rotate");
+    assert_eq!(
+        resp.status(),
+        200,
+        "rotate: {}",
+        resp.text().await.unwrap_or_default()
+    );
+    let rotation: serde_json::Value = resp.json().await.expect("rotation json");
+    assert_eq!(
+        rotation["edges"].as_array().map(Vec::len),
+        Some(2),
+        "{rotation}"
+    );
+    assert_eq!(
+        token_kid(&before),
+        rotation["previous_kid"].as_str().unwrap_or_default()
+    );
+    let after = playback_dash_url(admin, origin, title_id).await;
+    assert_eq!(
+        token_kid(&after),
+        rotation["kid"].as_str().unwrap_or_default()
+    );
+    let http = reqwest::Client::new();
+    for url in [&before, &after] {
+        let resp = http.get(url).send().await.expect("manifest");
+        assert_eq!(resp.status(), 200, "{url}");
+    }
+    let keys: serde_json::Value = admin
+        .get(format!("{origin}/api/v1/admin/token-keys"))
+        .send()
+        .await
+        .expect("keys")
+        .json()
+        .await
+        .expect("keys json");
+    assert_eq!(keys["keys"][0]["kid"], rotation["kid"], "{keys}");
+    assert_eq!(keys["keys"][0]["active"], true, "{keys}");
+    assert_eq!(keys["keys"][1]["kid"], rotation["previous_kid"], "{keys}");
+    assert_eq!(
+        keys["keys"][1]["retire_at"], rotation["previous_valid_until"],
+        "{keys}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeding_makes_titles_playable_and_is_idempotent() {
     use marquee_deploy::api::Api;
@@ -439,6 +509,8 @@ async fn seeding_makes_titles_playable_and_is_idempotent() {
         let mpd = manifest.text().await.expect("manifest body");
         assert!(mpd.contains("<MPD"), "{} manifest: {mpd:.80}", demo.name);
     }
+
+    rotate_the_token_key(&viewer, &world.origin, &listed[0].id).await;
 
     let again = seed(&api, &state, titles, 2).await.expect("reseed");
     assert_eq!(

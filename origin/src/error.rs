@@ -45,6 +45,7 @@ pub enum Code {
     AlreadyReleased,
     JobInProgress,
     ClusterChangeRefused,
+    TokenKeyRotationRefused,
     TooManyAttempts,
     NoEdgeAvailable,
     Unavailable,
@@ -54,7 +55,7 @@ pub enum Code {
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
-    pub const ALL: [Code; 35] = [
+    pub const ALL: [Code; 36] = [
         Self::InvalidEmail,
         Self::PasswordTooShort,
         Self::PasswordTooLong,
@@ -85,6 +86,7 @@ impl Code {
         Self::AlreadyReleased,
         Self::JobInProgress,
         Self::ClusterChangeRefused,
+        Self::TokenKeyRotationRefused,
         Self::TooManyAttempts,
         Self::NoEdgeAvailable,
         Self::Unavailable,
@@ -110,9 +112,10 @@ impl Code {
             Self::EmailTaken | Self::TitleNotReady | Self::JobInProgress => S::CONFLICT,
             Self::AlreadyExists | Self::ListFull => S::CONFLICT,
             Self::ComingSoon | Self::AlreadyReleased => S::CONFLICT,
-            Self::ClusterChangeRefused | Self::ProfileLimitReached | Self::ProfileRequired => {
-                S::CONFLICT
-            }
+            Self::ClusterChangeRefused
+            | Self::TokenKeyRotationRefused
+            | Self::ProfileLimitReached
+            | Self::ProfileRequired => S::CONFLICT,
             Self::TooManyAttempts => S::TOO_MANY_REQUESTS,
             Self::NoEdgeAvailable | Self::Unavailable => S::SERVICE_UNAVAILABLE,
             Self::InsufficientStorage => S::INSUFFICIENT_STORAGE,
@@ -152,6 +155,7 @@ impl Code {
             Self::AlreadyReleased => "already_released",
             Self::JobInProgress => "job_in_progress",
             Self::ClusterChangeRefused => "cluster_change_refused",
+            Self::TokenKeyRotationRefused => "token_key_rotation_refused",
             Self::TooManyAttempts => "too_many_attempts",
             Self::NoEdgeAvailable => "no_edge_available",
             Self::Unavailable => "unavailable",

@@ -45,6 +45,7 @@ pub mod series;
 pub mod server;
 pub mod state;
 pub mod subtitles;
+pub mod token_keys;
 pub mod web;
 
 pub use config::{Cli, Config};

@@ -91,7 +91,9 @@ pub async fn serve(
         return Err(ApiError::not_found("media"));
     }
     let full_path = format!("/media/{title_id}/{path}");
-    authorize(&ctx.media_tokens, &headers, &full_path, ids::now_unix())?;
+    let now = ids::now_unix();
+    let accepted = ctx.read(|tx| ctx.keys.verifier(tx, now))?;
+    authorize(&accepted, &headers, &full_path, now)?;
     let blob_path = format!("media/{title_id}/{path}");
     let mut blob = ctx
         .blobs

@@ -17,7 +17,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::{Notify, watch};
 use tower_http::trace::TraceLayer;
 
-use marquee_proto::token::TokenVerifier;
+use crate::token_keys::keyring::Keyring;
 use marquee_tls::{ClientAuth, Service};
 
 use crate::accounts::throttle::PasswordThrottle;
@@ -128,8 +128,6 @@ pub async fn run(
 
     let min_free = config.min_free_disk_mb << 20;
     let shared_blobs = blobs.is_shared();
-    let mut media_tokens = TokenVerifier::default();
-    media_tokens.add_key(signer.kid(), signer.public_key());
     let progress_window_ms = config.progress_window_ms;
     let search = Arc::new(
         SearchIndex::open(Some(&data_dir.join("search")))
@@ -144,8 +142,7 @@ pub async fn run(
         raft: raft.clone(),
         blobs,
         config: Arc::new(config),
-        signer: Arc::new(signer),
-        media_tokens: Arc::new(media_tokens),
+        keys: Arc::new(Keyring::new(signer)),
         http: reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .build()?,
@@ -186,6 +183,10 @@ pub async fn run(
         }
         None => None,
     };
+    let key_sync = tokio::spawn(crate::token_keys::publish::run(
+        ctx.clone(),
+        stop_rx.clone(),
+    ));
     let notifier = tokio::spawn(notifications::notifier::run(
         ctx.clone(),
         mailer,
@@ -263,6 +264,12 @@ pub async fn run(
         .is_err()
     {
         tracing::warn!("recommendation trainer did not stop in time");
+    }
+    if tokio::time::timeout(Duration::from_secs(5), key_sync)
+        .await
+        .is_err()
+    {
+        tracing::warn!("token key sync did not stop in time");
     }
     if tokio::time::timeout(Duration::from_secs(5), notifier)
         .await

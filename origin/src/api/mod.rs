@@ -7,7 +7,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
-use marquee_proto::token::{TokenSigner, TokenVerifier};
 use tokio::sync::Notify;
 
 use crate::accounts::throttle::PasswordThrottle;
@@ -36,9 +35,8 @@ pub struct Ctx {
     pub raft: Replicated<Origin>,
     pub blobs: BlobStore,
     pub config: Arc<Config>,
-    pub signer: Arc<TokenSigner>,
-    /// Checks the playback tokens edges forward on `/media` fetches (this origin's own key).
-    pub media_tokens: Arc<TokenVerifier>,
+    /// The playback-token signing key and the keys tokens may carry (rotations included).
+    pub keys: Arc<crate::token_keys::keyring::Keyring>,
     pub http: reqwest::Client,
     /// Mutual TLS to the control-plane with this node's certificate (plain `http` when none is
     /// configured, which the config allows only without a control-plane).
@@ -270,6 +268,11 @@ pub fn router() -> Router<Ctx> {
             put(subtitles::api::put)
                 .delete(subtitles::api::remove)
                 .layer(DefaultBodyLimit::max(subtitles::api::MAX_BYTES)),
+        )
+        .route("/admin/token-keys", get(crate::token_keys::api::list))
+        .route(
+            "/admin/token-keys/rotate",
+            post(crate::token_keys::api::rotate),
         )
         .route("/admin/cluster", get(cluster::api::view))
         .route("/admin/cluster/members", post(cluster::api::add))

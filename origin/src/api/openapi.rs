@@ -9,7 +9,7 @@ use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::state::JobState;
 use crate::{
     accounts, catalogue, cluster, history, jobs, mylist, notifications, playback, profiles,
-    ratings, rows, search, series, subtitles,
+    ratings, rows, search, series, subtitles, token_keys,
 };
 
 #[derive(OpenApi)]
@@ -38,6 +38,7 @@ use crate::{
         history::api::history, history::api::hide, history::api::export, rows::api::rows,
         search::api::search,
         cluster::api::view, cluster::api::add, cluster::api::remove,
+        token_keys::api::list, token_keys::api::rotate,
     ),
     components(schemas(
         accounts::wire::SignUp, accounts::wire::SignIn, accounts::wire::Account,
@@ -55,6 +56,7 @@ use crate::{
         jobs::wire::Job, playback::wire::PlaybackRequest, playback::wire::Playback,
         playback::wire::PlaybackEdge, cluster::wire::ClusterView, cluster::wire::Member,
         cluster::wire::NewMember, cluster::wire::Role,
+        token_keys::api::TokenKeys, token_keys::api::TokenKeyView, token_keys::api::Rotation,
         notifications::wire::Notification, notifications::wire::NotificationList,
         notifications::wire::MarkRead, notifications::wire::KindPreference,
         notifications::wire::Preferences, notifications::wire::UnreadEvent,

@@ -147,7 +147,8 @@ pub async fn playback(
     }
     let now = now_unix();
     let expires_at = now + ctx.config.token_ttl_secs;
-    let token = ctx.signer.sign(PlaybackClaims {
+    let signer = ctx.read(|tx| ctx.keys.signer(tx))?;
+    let token = signer.sign(PlaybackClaims {
         path_prefix: format!("/media/{media_id}/"),
         expires_at_unix: expires_at,
         issued_at_unix: now,

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::raft::{App, StoreError};
 use crate::{
-    accounts, catalogue, history, jobs, mylist, notifications, profiles, ratings, series, subtitles,
+    accounts, catalogue, history, jobs, mylist, notifications, profiles, ratings, series,
+    subtitles, token_keys,
 };
 
 /// Every replicated change, by domain.
@@ -35,6 +36,7 @@ pub enum Command {
     History(history::state::Command),
     Jobs(jobs::state::Command),
     Notifications(notifications::state::Command),
+    TokenKeys(token_keys::state::Command),
     /// `{"guard", "command"}`: a change that applies only while its session still may.
     Guarded(Guarded),
 }
@@ -59,6 +61,7 @@ pub enum Outcome {
     History(history::state::Outcome),
     Jobs(jobs::state::Outcome),
     Notifications(notifications::state::Outcome),
+    TokenKeys(token_keys::state::Outcome),
     /// A guarded command whose session could no longer make it; nothing changed.
     Refused(accounts::state::GuardRefusal),
 }
@@ -101,6 +104,7 @@ domain!(Ratings, ratings);
 domain!(History, history);
 domain!(Jobs, jobs);
 domain!(Notifications, notifications);
+domain!(TokenKeys, token_keys);
 
 /// The replicated application of an origin node.
 #[derive(Debug, Default)]
@@ -124,6 +128,7 @@ impl App for Origin {
             Command::Notifications(c) => {
                 Outcome::Notifications(notifications::state::apply(tx, c)?)
             }
+            Command::TokenKeys(c) => Outcome::TokenKeys(token_keys::state::apply(tx, c)?),
             Command::Guarded(g) => match accounts::state::check_guard(tx, &g.guard)? {
                 Ok(()) => self.apply(tx, &g.command)?,
                 Err(refusal) => Outcome::Refused(refusal),
