@@ -553,7 +553,7 @@ fn print_summary(world: &World, state: &StateDir) {
     println!("  control-plane: {}", world.control_plane_url);
     for edge in &world.edges {
         println!(
-            "  edge {} ({}): {} (HTTPS and HTTP/3: {})",
+            "  edge {} ({}): {} (HTTPS and HTTP/3: {}; the app and API through it too)",
             edge.id, edge.region, edge.url, edge.https_url
         );
     }

@@ -103,7 +103,7 @@ impl Up {
                 } else if let Some(url) = line.trim().strip_prefix("control-plane: ") {
                     cp = Some(url.trim().to_string());
                 } else if line.trim().starts_with("edge ") {
-                    // `edge <id> (<region>): <http url> (HTTPS and HTTP/3: <https url>)`
+                    // `edge <id> (<region>): <http url> (HTTPS and HTTP/3: <https url>; …)`
                     let url = line
                         .split_whitespace()
                         .find(|w| w.starts_with("http://"))
@@ -210,6 +210,22 @@ async fn up_runs_the_world_and_stops_cleanly() {
     assert_eq!(world.edges.len(), 2, "two edges in the summary");
     for url in [&world.origin, &world.edges[0], &world.edges[1]] {
         assert!(healthz(&http, url).await, "{url}/healthz should answer 200");
+    }
+    // One host for the viewer: each edge serves origin's API and app too (filled over the
+    // services listener's mutual TLS).
+    for edge in &world.edges {
+        let titles = http
+            .get(format!("{edge}/api/v1/titles"))
+            .send()
+            .await
+            .expect("API through the edge");
+        assert_eq!(titles.status(), 200, "{edge}/api/v1/titles");
+        let titles: serde_json::Value = titles.json().await.expect("titles JSON");
+        assert!(titles["titles"].is_array(), "{titles}");
+        let page = http.get(format!("{edge}/")).send().await.expect("app page");
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap_or_default();
+        assert!(html.contains("Marquee"), "{html:.200}");
     }
     let operator = operator(&state);
     assert!(world.control_plane.starts_with("https://"));

@@ -112,6 +112,16 @@ pub struct Args {
     #[arg(long, env = "MARQUEE_EDGE_CAPACITY_RPS")]
     pub capacity_rps: Option<u32>,
 
+    /// API requests (`/api/...`, passed to origin) each client address may make per second,
+    /// sustained; 0 turns the limit off [default: 20].
+    #[arg(long, env = "MARQUEE_EDGE_API_RATE_PER_SEC")]
+    pub api_rate_per_sec: Option<u32>,
+
+    /// API requests a client may make at once above the sustained rate (a page load asks
+    /// for a dozen things) [default: 100].
+    #[arg(long, env = "MARQUEE_EDGE_API_BURST")]
+    pub api_burst: Option<u32>,
+
     /// Seconds to keep serving after SIGTERM before stopping (SIGINT stops at once)
     /// [default: 1].
     #[arg(long, env = "MARQUEE_EDGE_GRACE_PERIOD_SECS")]
@@ -178,6 +188,9 @@ pub struct Config {
     pub cache_memory_bytes: usize,
     pub cache_disk_bytes: usize,
     pub capacity_rps: u32,
+    /// Per-client API limit: sustained per second (0: off) and burst.
+    pub api_rate_per_sec: u32,
+    pub api_burst: u32,
     pub grace_period_secs: u64,
     pub threads: usize,
 }
@@ -298,6 +311,11 @@ impl Args {
             cache_memory_bytes: cache_memory_mb * 1024 * 1024,
             cache_disk_bytes: cache_disk_mb * 1024 * 1024,
             capacity_rps: self.capacity_rps.or(file.capacity_rps).unwrap_or(0),
+            api_rate_per_sec: self
+                .api_rate_per_sec
+                .or(file.api_rate_per_sec)
+                .unwrap_or(20),
+            api_burst: self.api_burst.or(file.api_burst).unwrap_or(100).max(1),
             grace_period_secs: self
                 .grace_period_secs
                 .or(file.grace_period_secs)

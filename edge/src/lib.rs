@@ -26,6 +26,7 @@ pub mod origins;
 pub mod policy;
 pub mod proxy;
 pub mod purge;
+pub mod ratelimit;
 pub mod route;
 pub mod storage;
 pub mod tokens;

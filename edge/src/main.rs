@@ -13,6 +13,7 @@ use marquee_edge::metrics::{self as edge_metrics, Stats};
 use marquee_edge::origin_tls::OriginTls;
 use marquee_edge::origins::{OriginAddr, OriginSet};
 use marquee_edge::purge::{self, Purges};
+use marquee_edge::ratelimit::ApiLimiter;
 use marquee_edge::tokens::TokenGate;
 use marquee_edge::{Args, Config, EdgeProxy, HybridStorage, h3};
 use marquee_tls::{Service, Tls};
@@ -128,11 +129,14 @@ fn run(config: Config) -> anyhow::Result<()> {
         (None, _) => tracing::warn!("no --control-plane given: this edge sends no heartbeats"),
     }
     let upkeep = prometheus.clone();
+    let api_limiter = Arc::new(ApiLimiter::new(config.api_rate_per_sec, config.api_burst));
+    let limiter = api_limiter.clone();
     background.spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         loop {
             tick.tick().await;
             upkeep.run_upkeep();
+            limiter.forget_idle();
         }
     });
 
@@ -160,6 +164,7 @@ fn run(config: Config) -> anyhow::Result<()> {
         prometheus,
         purges,
         alt_svc: config.tls_listen.map(|addr| alt_svc(addr.port())),
+        api_limiter: api_limiter.clone(),
     };
     let mut service = pingora_proxy::http_proxy_service(&server.configuration, proxy);
     if let Some(app) = service.app_logic_mut() {

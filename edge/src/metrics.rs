@@ -29,6 +29,8 @@ pub const STALE_SERVED: &str = "marquee_edge_stale_served_total";
 pub const ACTIVE_REQUESTS: &str = "marquee_edge_active_requests";
 /// Heartbeats that did not reach the control-plane.
 pub const HEARTBEAT_FAILURES: &str = "marquee_edge_heartbeat_failures_total";
+/// API requests refused with 429 (a client over its per-address limit).
+pub const API_RATE_LIMITED: &str = "marquee_edge_api_rate_limited_total";
 
 /// Installs the global Prometheus recorder and returns the handle `/metrics` renders.
 pub fn install() -> Result<PrometheusHandle, BuildError> {
@@ -43,6 +45,10 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
         "Requests by result (hit, miss, denied, local, error)."
     );
     metrics::describe_counter!(TOKEN_REJECTIONS, "Playback-token refusals by code.");
+    metrics::describe_counter!(
+        API_RATE_LIMITED,
+        "API requests refused with 429: a client address over its limit."
+    );
     metrics::describe_counter!(
         SERVED_BYTES,
         metrics::Unit::Bytes,

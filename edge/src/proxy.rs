@@ -1,9 +1,11 @@
-//! The Pingora proxy: token gate before the cache, foyer-backed cache, origin on a miss.
+//! The Pingora proxy: token gate before the cache, foyer-backed cache, origin on a miss; and
+//! origin's API and web app on the same host, so a browser needs only the edge.
 //!
-//! Request path: [`route::classify`] → (own endpoints | refusal | token check) → cache lookup
-//! keyed on the token-stripped path → origin fetch (one per object, via the cache lock).
+//! Request path: [`route::classify`] → (own endpoints | refusal | token check | API rate
+//! limit) → cache lookup keyed on the token-stripped path (media, web app; never the API) →
+//! origin fetch (one per object, via the cache lock).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -24,12 +26,13 @@ use pingora_proxy::{ProxyHttp, RangeType, Session};
 use crate::config::MAX_OBJECT_BYTES;
 use crate::h3::CLIENT_ADDR_HEADER as H3_CLIENT_ADDR;
 use crate::metrics::{
-    MISSES, ORIGIN_ERRORS, ORIGIN_FAILOVERS, ORIGIN_FETCH_SECONDS, STALE_SERVED, Stats,
-    TOKEN_REJECTIONS,
+    API_RATE_LIMITED, MISSES, ORIGIN_ERRORS, ORIGIN_FAILOVERS, ORIGIN_FETCH_SECONDS, STALE_SERVED,
+    Stats, TOKEN_REJECTIONS,
 };
 use crate::origin_tls::OriginTls;
 use crate::origins::OriginSet;
 use crate::policy::{Served, StorePolicy, cache_status, result_label, store_policy};
+use crate::ratelimit::ApiLimiter;
 use crate::route::{Refusal, Route, classify, redact_token};
 use crate::storage::{BodyHit, HybridStorage};
 use crate::tokens::TokenGate;
@@ -53,11 +56,28 @@ pub struct EdgeProxy {
     pub purges: Arc<crate::purge::Purges>,
     /// `Alt-Svc` for HTTPS answers when HTTP/3 is served (browsers ignore it on plain HTTP).
     pub alt_svc: Option<http::HeaderValue>,
+    /// Per-client limits on `/api/` requests.
+    pub api_limiter: Arc<ApiLimiter>,
+}
+
+/// What a request proxied to origin is.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Answered by the edge itself.
+    #[default]
+    Local,
+    /// Token-gated media: cached, token stripped, CORS for players on other hosts.
+    Media,
+    /// The web app: cached as origin says.
+    Web,
+    /// Origin's API: passed through, never cached.
+    Api,
 }
 
 /// HTTP/3 requests arrive from this process's own bridge, over its Unix socket.
 fn from_h3_bridge(session: &Session) -> bool {
-    session.client_addr().is_some_and(|a| a.as_unix().is_some())
+    // The bridge's own end of the socket is unnamed, so ask which listener took it.
+    session.server_addr().is_some_and(|a| a.as_unix().is_some())
 }
 
 /// Whether the viewer's connection is TLS (Alt-Svc is only meaningful there).
@@ -65,10 +85,28 @@ fn over_tls(session: &Session) -> bool {
     session.digest().is_some_and(|d| d.ssl_digest.is_some())
 }
 
+/// The viewer's address: the bridge's word for HTTP/3, else the TCP peer.
+fn client_ip(session: &Session) -> Option<IpAddr> {
+    if from_h3_bridge(session) {
+        return session
+            .req_header()
+            .headers
+            .get(H3_CLIENT_ADDR)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<SocketAddr>().ok())
+            .map(|a| a.ip());
+    }
+    session
+        .client_addr()
+        .and_then(|a| a.as_inet())
+        .map(|a| a.ip())
+}
+
 /// Per-request state.
 #[derive(Debug, Default)]
 pub struct Ctx {
     counted: bool,
+    kind: Kind,
     /// The token-stripped path asked of origin and used as cache key (set once authorized).
     upstream_path: Option<String>,
     result: Option<&'static str>,
@@ -133,6 +171,27 @@ impl EdgeProxy {
         Ok(true)
     }
 
+    /// 429 for a client over its API limit, with when to come back.
+    async fn too_many(&self, session: &mut Session, ctx: &mut Ctx, wait: Duration) -> Result<bool> {
+        metrics::counter!(API_RATE_LIMITED).increment(1);
+        ctx.result = Some("denied");
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let body = format!(
+            "{{\"error\":{{\"code\":\"rate_limited\",\"message\":\"too many API requests from this address; retry in {secs} s\"}}}}"
+        );
+        let mut resp = ResponseHeader::build(429, Some(4))?;
+        resp.insert_header(header::CONTENT_TYPE, "application/json")?;
+        resp.insert_header(header::CONTENT_LENGTH, body.len().to_string())?;
+        resp.insert_header(header::RETRY_AFTER, secs.to_string())?;
+        resp.insert_header(header::CACHE_CONTROL, "no-store")?;
+        session.write_response_header(Box::new(resp), false).await?;
+        ctx.body_bytes = body.len() as u64;
+        session
+            .write_response_body(Some(Bytes::from(body)), true)
+            .await?;
+        Ok(true)
+    }
+
     async fn refuse(&self, session: &mut Session, ctx: &mut Ctx, refusal: Refusal) -> Result<bool> {
         if let Refusal::Token(rejection) = &refusal {
             metrics::counter!(TOKEN_REJECTIONS, "code" => rejection.code()).increment(1);
@@ -184,11 +243,27 @@ impl ProxyHttp for EdgeProxy {
                 path: media_path,
             } => match self.gate.authorize(token, media_path, now_unix()) {
                 Ok(_) => {
+                    ctx.kind = Kind::Media;
                     ctx.upstream_path = Some(media_path.to_owned());
                     Ok(false)
                 }
                 Err(rejection) => self.refuse(session, ctx, Refusal::Token(rejection)).await,
             },
+            Route::Web => {
+                ctx.kind = Kind::Web;
+                ctx.upstream_path = Some(path);
+                Ok(false)
+            }
+            Route::Api => {
+                let client = client_ip(session);
+                match client.map(|ip| self.api_limiter.check(ip)) {
+                    Some(Err(wait)) => self.too_many(session, ctx, wait).await,
+                    _ => {
+                        ctx.kind = Kind::Api;
+                        Ok(false)
+                    }
+                }
+            }
         }
     }
 
@@ -290,12 +365,34 @@ impl ProxyHttp for EdgeProxy {
         upstream: &mut RequestHeader,
         ctx: &mut Ctx,
     ) -> Result<()> {
+        if ctx.kind == Kind::Api {
+            // Passed as asked (path, query, cookies), with who asked: origin trusts these
+            // only from an edge's certificate. Set, never appended: a viewer's own
+            // X-Forwarded-For must not pass for the truth.
+            let client = client_ip(session)
+                .map(|ip| ip.to_string())
+                .unwrap_or_default();
+            let tls = over_tls(session) || from_h3_bridge(session);
+            upstream.insert_header("x-forwarded-for", client)?;
+            upstream.insert_header("x-forwarded-proto", if tls { "https" } else { "http" })?;
+            upstream.remove_header(H3_CLIENT_ADDR);
+            return Ok(());
+        }
         let Some(path) = &ctx.upstream_path else {
             return Error::e_explain(ErrorType::InternalError, "no upstream path");
         };
         let uri = path
             .parse::<http::Uri>()
             .map_err(|e| Error::explain(ErrorType::InvalidHTTPHeader, format!("bad path: {e}")))?;
+        let host = ctx.origin.map(|o| o.to_string()).unwrap_or_default();
+        if ctx.kind == Kind::Web {
+            // One copy for everyone: no cookies, no credentials.
+            upstream.set_uri(uri);
+            upstream.insert_header(header::HOST, host)?;
+            upstream.remove_header(&header::COOKIE);
+            upstream.remove_header(&header::AUTHORIZATION);
+            return Ok(());
+        }
         // The viewer's token (verified in request_filter) goes to origin in a header, so origin
         // serves only token holders. Taken from the request path here, on a miss, rather than
         // copied into the context on every request.
@@ -303,7 +400,6 @@ impl ProxyHttp for EdgeProxy {
             .map_err(|e| Error::explain(ErrorType::InternalError, e.to_string()))?;
         let bearer = format!("Bearer {token}");
         upstream.set_uri(uri);
-        let host = ctx.origin.map(|o| o.to_string()).unwrap_or_default();
         upstream.insert_header(header::HOST, host)?;
         upstream.insert_header(header::AUTHORIZATION, bearer)?;
         Ok(())
@@ -379,6 +475,15 @@ impl ProxyHttp for EdgeProxy {
         resp: &mut ResponseHeader,
         ctx: &mut Ctx,
     ) -> Result<()> {
+        if let Some(alt_svc) = &self.alt_svc
+            && over_tls(session)
+        {
+            resp.insert_header(header::ALT_SVC, alt_svc.clone())?;
+        }
+        if ctx.kind == Kind::Api {
+            ctx.result = Some("pass");
+            return Ok(());
+        }
         let phase = session.cache.phase();
         let served = match phase {
             CachePhase::Hit | CachePhase::Revalidated => Served::Hit {
@@ -401,11 +506,8 @@ impl ProxyHttp for EdgeProxy {
         }
         ctx.result = Some(result_label(served));
         resp.insert_header("cache-status", cache_status(served))?;
-        cors(resp)?;
-        if let Some(alt_svc) = &self.alt_svc
-            && over_tls(session)
-        {
-            resp.insert_header(header::ALT_SVC, alt_svc.clone())?;
+        if ctx.kind == Kind::Media {
+            cors(resp)?;
         }
         Ok(())
     }

@@ -1,12 +1,16 @@
 //! Where a request goes, decided from its method and path alone (no I/O).
 //!
 //! - `GET /healthz`, `GET /metrics`: answered by the edge itself.
-//! - `OPTIONS *`: CORS preflight, answered by the edge (the web app runs on origin's host).
+//! - `OPTIONS` on media: CORS preflight, answered by the edge (a page on another host may
+//!   play from it).
 //! - `GET|HEAD /t/<token>/<path>`: token-gated; `<path>` is what origin is asked for and what
 //!   the cache is keyed on, so the token never reaches origin nor the cache key.
 //! - `/media/...` without a token: 403 `token_missing` (a player that lost its token should
 //!   be told so, not sent a confusing 404).
-//! - anything else: 404 `not_found`; the edge is not an open proxy for origin's other routes.
+//! - `/api/...`, any method: passed through to origin, never cached, rate-limited per client,
+//!   so a browser needs this one host for the API too.
+//! - any other `GET|HEAD`: the web app from origin, cached as origin says (hashed assets for a
+//!   year, the page itself revalidated); other methods there are 405.
 
 use http::Method;
 use marquee_proto::token::{TokenRejection, split_token_path};
@@ -17,6 +21,10 @@ pub enum Route<'a> {
     Health,
     Metrics,
     Preflight,
+    /// Origin's API, passed through.
+    Api,
+    /// The web app's files and pages, cached.
+    Web,
     /// Token-gated media: the token still has to be verified against `path`.
     Gated {
         token: &'a str,
@@ -55,7 +63,10 @@ impl Refusal {
         match self {
             Self::Token(r) => r.to_string(),
             Self::NotFound => "this edge serves only /t/<token>/media/... paths".to_owned(),
-            Self::MethodNotAllowed => "media is read-only: use GET or HEAD".to_owned(),
+            Self::MethodNotAllowed => {
+                "media and the web app are read-only: use GET or HEAD (the API is under /api/)"
+                    .to_owned()
+            }
         }
     }
 
@@ -71,6 +82,9 @@ impl Refusal {
 
 /// Classifies a request. `path` is the URI path without the query.
 pub fn classify<'a>(method: &Method, path: &'a str) -> Route<'a> {
+    if path == "/api" || path.starts_with("/api/") {
+        return Route::Api;
+    }
     if method == Method::OPTIONS {
         return Route::Preflight;
     }
@@ -92,7 +106,13 @@ pub fn classify<'a>(method: &Method, path: &'a str) -> Route<'a> {
     if path.starts_with("/media/") {
         return Route::Refuse(Refusal::Token(TokenRejection::Missing));
     }
-    Route::Refuse(Refusal::NotFound)
+    if !readable {
+        return Route::Refuse(Refusal::MethodNotAllowed);
+    }
+    if !path.starts_with('/') || path.split('/').any(|s| s == "..") {
+        return Route::Refuse(Refusal::NotFound);
+    }
+    Route::Web
 }
 
 /// The path with its token replaced, for logs: a playback token is a bearer credential.
@@ -148,7 +168,7 @@ mod tests {
     }
 
     #[test]
-    fn media_without_token_is_403_missing_and_other_paths_404() {
+    fn media_without_token_is_403_missing() {
         let r = classify(&Method::GET, "/media/t1/manifest.mpd");
         assert_eq!(r, Route::Refuse(Refusal::Token(TokenRejection::Missing)));
         let Route::Refuse(refusal) = r else {
@@ -157,13 +177,36 @@ mod tests {
         assert_eq!(refusal.status(), 403);
         assert_eq!(refusal.code(), "token_missing");
         assert_eq!(
-            classify(&Method::GET, "/api/v1/titles"),
-            Route::Refuse(Refusal::NotFound)
-        );
-        assert_eq!(
             classify(&Method::GET, "/t/abc"),
             Route::Refuse(Refusal::Token(TokenRejection::Missing))
         );
+    }
+
+    #[test]
+    fn the_api_passes_with_any_method_and_the_web_app_is_read_only() {
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ] {
+            assert_eq!(classify(&method, "/api/v1/titles"), Route::Api, "{method}");
+        }
+        assert_eq!(classify(&Method::GET, "/api"), Route::Api);
+        assert_eq!(classify(&Method::GET, "/"), Route::Web);
+        assert_eq!(classify(&Method::HEAD, "/titles/t1"), Route::Web);
+        assert_eq!(classify(&Method::GET, "/assets/index-3f2a.js"), Route::Web);
+        assert_eq!(
+            classify(&Method::POST, "/titles/t1"),
+            Route::Refuse(Refusal::MethodNotAllowed)
+        );
+        assert_eq!(
+            classify(&Method::GET, "/assets/../secret"),
+            Route::Refuse(Refusal::NotFound)
+        );
+        // "/apixyz" is a page, not the API.
+        assert_eq!(classify(&Method::GET, "/apixyz"), Route::Web);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use axum::extract::Request;
-use axum::http::Method;
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{Html, IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
@@ -42,16 +42,46 @@ pub async fn fallback(web_dir: PathBuf, req: Request) -> Response {
     if !index.is_file() {
         return Html(NOT_BUILT).into_response();
     }
+    let cache_control = cache_control(req.uri().path());
     let serve = ServeDir::new(&web_dir).fallback(ServeFile::new(index));
     match serve.oneshot(req).await {
-        Ok(resp) => resp.into_response(),
+        Ok(mut resp) => {
+            if resp.status().is_success() {
+                resp.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static(cache_control),
+                );
+            }
+            resp.into_response()
+        }
         Err(e) => ApiError::internal("web dir", e).into_response(),
+    }
+}
+
+/// How long caches (the edges, browsers) may keep a file of the app: the bundler names every
+/// asset by its content hash, so those never change; the page itself must be asked again so
+/// a new release reaches viewers at once.
+fn cache_control(path: &str) -> &'static str {
+    if path.starts_with("/assets/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashed_assets_are_kept_a_year_and_pages_are_asked_again() {
+        assert_eq!(
+            cache_control("/assets/index-3f2a9c.js"),
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(cache_control("/"), "no-cache");
+        assert_eq!(cache_control("/titles/t1"), "no-cache");
+    }
 
     #[test]
     fn api_and_media_paths_never_fall_back_to_the_app() {

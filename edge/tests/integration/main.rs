@@ -3,6 +3,7 @@
 
 mod caching;
 mod freshness;
+mod fronting;
 mod ops;
 mod protocols;
 mod purges;

@@ -12,6 +12,16 @@ use crate::util::*;
 
 /// A minimal HTTP/3 client: one GET, returning status, headers and body.
 pub async fn h3_get(addr: SocketAddr, path: &str) -> (u16, http::HeaderMap, Bytes) {
+    h3_request(addr, http::Method::GET, path, None).await
+}
+
+/// One HTTP/3 request with an optional body.
+pub async fn h3_request(
+    addr: SocketAddr,
+    method: http::Method,
+    path: &str,
+    body: Option<Bytes>,
+) -> (u16, http::HeaderMap, Bytes) {
     let tls = Tls::load(&pki().issue(Service::Operator, "h3-viewer", &pki().dir.join("h3")))
         .expect("tls");
     let mut crypto = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -35,10 +45,15 @@ pub async fn h3_get(addr: SocketAddr, path: &str) -> (u16, http::HeaderMap, Byte
         .await
         .expect("h3");
     let drive = tokio::spawn(async move { driver.wait_idle().await });
-    let req = http::Request::get(format!("https://{addr}{path}"))
+    let req = http::Request::builder()
+        .method(method)
+        .uri(format!("https://{addr}{path}"))
         .body(())
         .expect("request");
     let mut stream = send.send_request(req).await.expect("send");
+    if let Some(body) = body {
+        stream.send_data(body).await.expect("request body");
+    }
     stream.finish().await.expect("finish");
     let resp = stream.recv_response().await.expect("response");
     let mut body = Vec::new();
@@ -55,7 +70,7 @@ pub async fn h3_get(addr: SocketAddr, path: &str) -> (u16, http::HeaderMap, Byte
     )
 }
 
-fn tls_addr(edge: &Edge) -> SocketAddr {
+pub fn tls_addr(edge: &Edge) -> SocketAddr {
     edge.tls_base
         .trim_start_matches("https://")
         .parse()

@@ -56,6 +56,8 @@ struct OriginState {
     fetches: Arc<Mutex<HashMap<String, usize>>>,
     hosts: Arc<Mutex<Vec<String>>>,
     authorizations: Arc<Mutex<Vec<Option<String>>>>,
+    /// Lets `/api/events` send its second event.
+    events_release: Arc<tokio::sync::Notify>,
 }
 
 /// A loopback origin serving `/media/...` objects and counting fetches per path.
@@ -137,6 +139,9 @@ impl Origin {
         let state = OriginState::default();
         let app = Router::new()
             .route("/media/{*rest}", get(serve_media))
+            .route("/api/events", get(serve_events))
+            .route("/api/{*rest}", axum::routing::any(serve_api))
+            .fallback(get(serve_web))
             .with_state(state.clone());
         let tasks = Arc::default();
         let client_certs = SeenCertificates::default();
@@ -164,6 +169,11 @@ impl Origin {
             state,
             tasks,
         }
+    }
+
+    /// Lets a stream of `/api/events` send its second event.
+    pub fn release_event(&self) {
+        self.state.events_release.notify_one();
     }
 
     /// The client certificates (DER) the connections so far presented (mutual TLS only).
@@ -242,6 +252,93 @@ impl Origin {
     pub fn seen_authorizations(&self) -> Vec<Option<String>> {
         self.state.authorizations.lock().expect("lock").clone()
     }
+}
+
+fn count(state: &OriginState, path: &str) {
+    *state
+        .fetches
+        .lock()
+        .expect("lock")
+        .entry(path.to_owned())
+        .or_default() += 1;
+}
+
+/// `/api/...`: echoes what it was asked as JSON and sets a cookie, as origin's API would.
+async fn serve_api(
+    State(state): State<OriginState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    count(&state, uri.path());
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let echo = serde_json::json!({
+        "method": method.as_str(),
+        "path_and_query": uri.path_and_query().map(|p| p.as_str()).unwrap_or(""),
+        "body_len": body.len(),
+        "cookie": header("cookie"),
+        "x_forwarded_for": header("x-forwarded-for"),
+        "x_forwarded_proto": header("x-forwarded-proto"),
+    });
+    (
+        [(header::SET_COOKIE, "marquee_session=abc; Path=/; HttpOnly")],
+        axum::Json(echo),
+    )
+        .into_response()
+}
+
+/// `/api/events`: server-sent events, the second only once the test releases it, so a client
+/// that reads the first before then proves nothing buffered it.
+async fn serve_events(State(state): State<OriginState>) -> Response {
+    count(&state, "/api/events");
+    let release = state.events_release.clone();
+    let stream = futures::stream::iter([0u8, 1]).then(move |i| {
+        let release = release.clone();
+        async move {
+            if i == 1 {
+                release.notified().await;
+            }
+            let event = if i == 0 {
+                "data: one\n\n"
+            } else {
+                "data: two\n\n"
+            };
+            Ok::<_, std::io::Error>(Bytes::from_static(event.as_bytes()))
+        }
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// The web app: hashed assets kept a year, pages revalidated, as origin serves them.
+async fn serve_web(State(state): State<OriginState>, uri: axum::http::Uri) -> Response {
+    let path = uri.path().to_owned();
+    count(&state, &path);
+    let (cache_control, body) = if path.starts_with("/assets/") {
+        (
+            "public, max-age=31536000, immutable",
+            format!("// asset {path}"),
+        )
+    } else {
+        (
+            "no-cache",
+            "<!doctype html><title>Marquee</title>".to_owned(),
+        )
+    };
+    ([(header::CACHE_CONTROL, cache_control)], body).into_response()
 }
 
 async fn serve_media(

@@ -58,15 +58,42 @@ impl Countries {
     }
 }
 
-/// The viewer's address: the first `X-Forwarded-For` hop when a proxy in front (the edge, the
-/// local front door) set one, else the peer.
-pub fn client_ip(headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(peer.ip())
+/// The viewer's address: the first `X-Forwarded-For` hop when a proxy of ours in front set one
+/// (`trusted`: an edge on the services listener, or the local world's front door on this
+/// machine), else the peer. A viewer's own header is never believed: it would pick its country.
+pub fn client_ip(headers: &HeaderMap, peer: SocketAddr, trusted: bool) -> IpAddr {
+    let forwarded = || {
+        headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    };
+    trusted.then(forwarded).flatten().unwrap_or(peer.ip())
+}
+
+/// Extractor for [`client_ip`]: trusts `X-Forwarded-For` from a peer with a deployment
+/// certificate (the services listener) or from the loopback address.
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
+        let service = parts
+            .extensions
+            .get::<marquee_tls::server::PeerIdentity>()
+            .is_some_and(|p| p.0.is_some());
+        let trusted = service || peer.ip().is_loopback();
+        Ok(Self(client_ip(&parts.headers, peer, trusted)))
+    }
 }
 
 /// How a country is named in a sentence ("Top 10 in New Zealand today"): the ISO name, short.
@@ -100,6 +127,16 @@ pub fn display_name(code: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_forwarded_address_counts_only_from_a_proxy_of_ours() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "203.0.113.7, 10.0.0.1".parse().unwrap());
+        let peer: SocketAddr = "198.51.100.2:5000".parse().unwrap();
+        assert_eq!(client_ip(&headers, peer, true).to_string(), "203.0.113.7");
+        assert_eq!(client_ip(&headers, peer, false).to_string(), "198.51.100.2");
+        assert_eq!(client_ip(&HeaderMap::new(), peer, true), peer.ip());
+    }
 
     #[test]
     fn the_longest_prefix_names_the_country() {

@@ -2,7 +2,7 @@
 //! for the chosen profile.
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::IntoResponse;
@@ -18,6 +18,7 @@ use crate::catalogue::api::checked_id;
 use crate::catalogue::state::{self as catalogue, Title, TitleKind, TitleState};
 use crate::catalogue::wire::Title as TitleWire;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody, Json};
+use crate::geo::ClientIp;
 use crate::ids::now_unix_ms;
 use crate::policy::{self, Maturity};
 use crate::profiles::Watching;
@@ -104,8 +105,7 @@ pub(crate) fn find_item(tx: &impl Reads, id: &str) -> Result<Option<Item>, Store
 pub async fn report(
     State(ctx): State<Ctx>,
     w: Watching,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: axum::http::HeaderMap,
+    ClientIp(client): ClientIp,
     Path(id): Path<String>,
     Json(body): Json<ProgressReport>,
 ) -> ApiResult<StatusCode> {
@@ -144,10 +144,7 @@ pub async fn report(
         duration_secs: duration,
         credits_start_secs: item.credits_start_secs(),
         now_ms: now_unix_ms(),
-        country: ctx
-            .countries
-            .of(crate::geo::client_ip(&headers, peer))
-            .map(str::to_owned),
+        country: ctx.countries.of(client).map(str::to_owned),
     };
     let key = format!("progress/{}/{}", report.profile_id, report.item_id);
     ctx.apply_batched(&key, Command::RecordProgress(report))

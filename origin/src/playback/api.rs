@@ -1,10 +1,7 @@
 //! Playback: steer the viewer to edges and hand out a signed, path-scoped token.
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use marquee_proto::v1::PlaybackClaims;
 
 use super::steering;
@@ -13,6 +10,7 @@ use crate::accounts::Viewer;
 use crate::api::Ctx;
 use crate::catalogue::state::{self as catalogue, TitleKind, TitleState};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
+use crate::geo::ClientIp;
 use crate::ids::{self, now_unix};
 use crate::raft::StoreError;
 use crate::raft::tables::Reads;
@@ -35,9 +33,8 @@ use crate::{history, policy, profiles};
 pub async fn playback(
     State(ctx): State<Ctx>,
     viewer: Viewer,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<axum::Json<Playback>> {
     let req: PlaybackRequest = if body.iter().all(u8::is_ascii_whitespace) {
@@ -124,7 +121,6 @@ pub async fn playback(
             next.as_ref().map(Episode::from),
         ),
     };
-    let ip = crate::geo::client_ip(&headers, peer);
     let answer = steering::steer(
         &ctx.control_plane,
         ctx.config.control_plane.as_deref(),

@@ -1,6 +1,6 @@
 //! `GET /api/v1/rows`: every row of the home page for the session's profile.
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 
 use super::wire::{Row, Rows};
 use crate::accounts::MaybeViewer;
@@ -9,6 +9,7 @@ use crate::catalogue::genres;
 use crate::catalogue::state::{self as catalogue, Title, TitleState};
 use crate::catalogue::wire::Title as TitleWire;
 use crate::error::{ApiResult, ErrorBody};
+use crate::geo::ClientIp;
 use crate::history::wire::ContinueItem;
 use crate::policy::{self, Maturity};
 use crate::profiles::state::Profile;
@@ -175,12 +176,11 @@ fn my_list_row(
 pub async fn rows(
     State(ctx): State<Ctx>,
     viewer: MaybeViewer,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: axum::http::HeaderMap,
+    ClientIp(client): ClientIp,
 ) -> ApiResult<axum::Json<Rows>> {
     let profile = viewer.0.as_ref().and_then(|v| v.profile.as_ref());
     let trained = ctx.recommendations.current();
-    let country = ctx.countries.of(crate::geo::client_ip(&headers, peer));
+    let country = ctx.countries.of(client);
     let rows = ctx.read(|tx| home_rows(tx, profile, trained.as_deref(), country))?;
     Ok(axum::Json(Rows { rows }))
 }
