@@ -90,6 +90,8 @@ impl Partial {
             partial: self.clone(),
             progress: self.progress.subscribe(),
             next: 0,
+            offset: 0,
+            range: 0..usize::MAX,
         }
     }
 }
@@ -141,12 +143,26 @@ impl InFlight {
     }
 }
 
-/// Reads a fill while it arrives. Not seekable: ranges over it are cut by pingora's body
-/// filter; once the fill is complete, hits come from the cache and seek.
+/// Reads a fill while it arrives. Seeking is lazy: it only sets the byte range to return, and
+/// reading waits for those bytes to arrive (a seek past what has arrived must not fail, or
+/// pingora would drop the viewer, and with a cache-lock waiter possibly the fill).
 pub struct PartialHit {
     partial: Arc<Partial>,
     progress: watch::Receiver<Progress>,
+    /// The next chunk to look at, and the body offset it starts at.
     next: usize,
+    offset: usize,
+    /// The bytes to return (end exclusive).
+    range: std::ops::Range<usize>,
+}
+
+impl PartialHit {
+    /// The part of `chunk` (starting at body offset `at`) inside the range, if any.
+    fn clip(&self, chunk: &Bytes, at: usize) -> Option<Bytes> {
+        let start = self.range.start.max(at);
+        let end = self.range.end.min(at + chunk.len());
+        (start < end).then(|| chunk.slice(start - at..end - at))
+    }
 }
 
 #[async_trait]
@@ -154,11 +170,19 @@ impl HandleHit for PartialHit {
     /// Cancel-safe: a chunk is only consumed once it is returned.
     async fn read_body(&mut self) -> Result<Option<Bytes>> {
         loop {
+            if self.offset >= self.range.end {
+                return Ok(None);
+            }
             let progress = *self.progress.borrow_and_update();
             if self.next < progress.chunks {
                 let chunk = self.partial.chunks()[self.next].clone();
+                let at = self.offset;
                 self.next += 1;
-                return Ok(Some(chunk));
+                self.offset += chunk.len();
+                match self.clip(&chunk, at) {
+                    Some(part) => return Ok(Some(part)),
+                    None => continue,
+                }
             }
             match progress.status {
                 Status::Complete => return Ok(None),
@@ -187,6 +211,23 @@ impl HandleHit for PartialHit {
 
     fn should_count_access(&self) -> bool {
         false
+    }
+
+    fn can_seek(&self) -> bool {
+        true
+    }
+
+    /// Sets the range to return (`end` exclusive, as pingora passes it); the bytes are waited
+    /// for as they arrive.
+    fn seek(&mut self, start: usize, end: Option<usize>) -> Result<()> {
+        if self.offset > start {
+            return Error::e_explain(
+                ErrorType::InternalError,
+                "a fill reader cannot seek backwards",
+            );
+        }
+        self.range = start..end.unwrap_or(usize::MAX);
+        Ok(())
     }
 
     fn as_any(&self) -> &(dyn Any + Send + Sync) {
@@ -341,6 +382,45 @@ mod tests {
             s.published.lock().unwrap().as_slice(),
             &[("k".to_owned(), Bytes::from_static(b"abcd"))]
         );
+    }
+
+    #[tokio::test]
+    async fn a_range_is_cut_from_the_fill_as_its_bytes_arrive() {
+        let sink = sink();
+        let mut fill = Box::new(Fill::new(sink, "ranged".into(), Bytes::new(), Bytes::new()));
+        let mut reader = sink.in_flight().any("ranged").unwrap().reader();
+        assert!(reader.can_seek());
+        // Bytes 3..8, asked before any has arrived.
+        reader.seek(3, Some(8)).unwrap();
+        let early =
+            tokio::time::timeout(std::time::Duration::from_millis(50), reader.read_body()).await;
+        assert!(
+            early.is_err(),
+            "a seek past the fill waits instead of failing"
+        );
+        fill.write_body(Bytes::from_static(b"0123"), false)
+            .await
+            .unwrap();
+        assert_eq!(
+            reader.read_body().await.unwrap().unwrap(),
+            Bytes::from_static(b"3")
+        );
+        fill.write_body(Bytes::from_static(b"4567"), false)
+            .await
+            .unwrap();
+        fill.write_body(Bytes::from_static(b"89"), false)
+            .await
+            .unwrap();
+        assert_eq!(
+            reader.read_body().await.unwrap().unwrap(),
+            Bytes::from_static(b"4567")
+        );
+        assert!(
+            reader.read_body().await.unwrap().is_none(),
+            "the range ends the read"
+        );
+        assert!(reader.seek(0, None).is_err(), "no seeking backwards");
+        fill.finish().await.unwrap();
     }
 
     #[tokio::test]

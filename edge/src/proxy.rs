@@ -302,24 +302,29 @@ impl ProxyHttp for EdgeProxy {
         Ok(None)
     }
 
-    /// Ranges are served from cache hits only (the hit handler seeks). On a miss the whole
-    /// object is sent with 200, which HTTP allows: pingora 0.9.1 drops the cache fill (and
-    /// leaves the lock dangling) when a ranged miss ends downstream before the fill completes.
+    /// Ranges are cut from hits (the hit handler seeks) and from misses: a miss is read from the
+    /// fill as it arrives ([`crate::fill`]), so the range ends the viewer's answer while the fill
+    /// runs on to the end for the cache. Without that reader (storage that cannot stream a
+    /// fill) the whole object goes out with 200, which HTTP allows: cutting the fill's own
+    /// stream would stop it short. Unsatisfiable ranges get 416; malformed ones are ignored.
     fn range_header_filter(
         &self,
         session: &mut Session,
         resp: &mut ResponseHeader,
         _ctx: &mut Ctx,
     ) -> RangeType {
-        match session.cache.phase() {
+        let rangeable = match session.cache.phase() {
             CachePhase::Hit
             | CachePhase::Stale
             | CachePhase::StaleUpdating
-            | CachePhase::Revalidated => {
-                pingora_proxy::range_header_filter(session.req_header(), resp, Some(MAX_RANGES))
-            }
-            _ => RangeType::None,
+            | CachePhase::Revalidated => true,
+            CachePhase::Miss | CachePhase::Expired => session.cache.miss_body_reader().is_some(),
+            _ => false,
+        };
+        if !rangeable {
+            return RangeType::None;
         }
+        pingora_proxy::range_header_filter(session.req_header(), resp, Some(MAX_RANGES))
     }
 
     async fn upstream_peer(&self, _session: &mut Session, ctx: &mut Ctx) -> Result<Box<HttpPeer>> {

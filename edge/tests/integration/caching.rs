@@ -154,20 +154,24 @@ async fn range_requests_on_cached_objects_get_206_with_the_right_bytes() {
     let edge = Edge::start(origin.addr, &s, EdgeOptions::default()).await;
     let url = edge.url(&token_for(&s, "t1", "p1"), path);
 
-    // Cold: the edge fills the cache with the whole object and may answer 200 with all of it.
+    // Cold: 206 with the range, cut from the fill as it arrives; the fill goes on whole.
     let resp = client()
         .get(&url)
         .header("range", "bytes=1000-1999")
         .send()
         .await
         .expect("get");
-    let cold_status = resp.status().as_u16();
-    let cold = resp.bytes().await.expect("body");
-    match cold_status {
-        200 => assert!(cold == body),
-        206 => assert_eq!(cold, body.slice(1000..2000)),
-        other => panic!("cold range answered {other}"),
-    }
+    assert_eq!(resp.status(), 206);
+    assert!(
+        cache_status(&resp).contains("fwd=miss"),
+        "{}",
+        cache_status(&resp)
+    );
+    assert_eq!(
+        resp.headers()["content-range"],
+        format!("bytes 1000-1999/{}", body.len())
+    );
+    assert_eq!(resp.bytes().await.expect("body"), body.slice(1000..2000));
     // Warm: served from the cached object by seeking.
     let resp = client()
         .get(&url)
@@ -198,6 +202,98 @@ async fn range_requests_on_cached_objects_get_206_with_the_right_bytes() {
         1,
         "the range must come from the cached whole object"
     );
+    let whole = client().get(&url).send().await.expect("get");
+    assert_eq!(cache_status(&whole), "marquee-edge; hit");
+    assert!(whole.bytes().await.expect("body") == body);
+}
+
+/// A viewer asks for the first bytes of a big cold object and hangs up: the fill still
+/// completes, so the next viewer gets a hit and origin was asked once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_ranged_miss_that_ends_early_still_fills_the_whole_object() {
+    let origin = Origin::start().await;
+    let path = "/media/t1/video/1080p/seg-9.m4s";
+    let body = origin.put_stalling(path, 2 << 20, Duration::from_millis(300));
+    let s = signer("k1");
+    let edge = Edge::start(origin.addr, &s, EdgeOptions::default()).await;
+    let url = edge.url(&token_for(&s, "t1", "p1"), path);
+    let resp = client()
+        .get(&url)
+        .header("range", "bytes=0-1023")
+        .send()
+        .await
+        .expect("get");
+    // The range is in the first half: answered before origin sends the second.
+    assert_eq!(resp.status(), 206);
+    let got = tokio::time::timeout(Duration::from_millis(250), resp.bytes())
+        .await
+        .expect("the range comes before the fill finishes")
+        .expect("body");
+    assert_eq!(got, body.slice(0..1024));
+    // Another viewer joins the fill with a range beyond what has arrived: cut as it comes.
+    let resp = client()
+        .get(&url)
+        .header("range", "bytes=1500000-1500999")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 206, "{}", cache_status(&resp));
+    assert_eq!(
+        resp.bytes().await.expect("body"),
+        body.slice(1_500_000..1_501_000)
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let resp = client().get(&url).send().await.expect("get");
+        let hit = cache_status(&resp).contains("hit");
+        let got = resp.bytes().await.expect("body");
+        assert!(got == body, "a whole, uncorrupted object");
+        if hit {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the fill never completed"
+        );
+    }
+    assert_eq!(origin.fetches(path), 1, "one origin fetch for all of it");
+}
+
+/// Malformed ranges are ignored (the whole object, as HTTP says), unsatisfiable or backwards
+/// ones get 416 with the object's size; none of them change what is cached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn malformed_and_unsatisfiable_ranges_are_answered_plainly() {
+    let origin = Origin::start().await;
+    let path = "/media/t1/video/480p/seg-4.m4s";
+    let body = origin.put(path, 10_000, Some(SEGMENT_CC), Duration::ZERO);
+    let s = signer("k1");
+    let edge = Edge::start(origin.addr, &s, EdgeOptions::default()).await;
+    let url = edge.url(&token_for(&s, "t1", "p1"), path);
+    for (range, want) in [
+        ("bytes=abc", 200),
+        // Backwards: refused as nginx does (RFC 9110 leaves ignoring or 416 to the server).
+        ("bytes=500-100", 416),
+        ("pages=1-2", 200),
+        ("bytes=20000-", 416),
+        ("bytes=20000-", 416),
+        ("bytes=0-0", 206),
+    ] {
+        let resp = client()
+            .get(&url)
+            .header("range", range)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(resp.status().as_u16(), want, "{range}");
+        match want {
+            416 => assert_eq!(resp.headers()["content-range"], "bytes */10000", "{range}"),
+            200 => assert!(resp.bytes().await.expect("body") == body, "{range}"),
+            _ => assert_eq!(resp.bytes().await.expect("body"), body.slice(0..1)),
+        }
+    }
+    assert_eq!(origin.fetches(path), 1, "refusals change nothing");
+    let whole = client().get(&url).send().await.expect("get");
+    assert!(whole.bytes().await.expect("body") == body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -248,7 +344,9 @@ async fn a_viewer_joining_a_fill_gets_bytes_before_the_fill_completes() {
         "joined the fill in progress"
     );
     let mut got = Vec::new();
-    while got.len() < body.len() / 2 {
+    // Pingora flushes a response of known length only as its small write buffer fills: the
+    // last few hundred bytes before origin's pause wait for the next bytes.
+    while got.len() < body.len() / 2 - 4096 {
         let chunk = resp.chunk().await.expect("chunk").expect("more body");
         got.extend_from_slice(&chunk);
     }

@@ -376,6 +376,9 @@ async fn serve_media(
     if obj.stall.is_zero() {
         return (headers, obj.body).into_response();
     }
+    // The length is known up front, as origin's blob store knows it: ranges can be cut from
+    // the fill while it streams.
+    headers.insert(header::CONTENT_LENGTH, obj.body.len().into());
     let half = obj.body.len() / 2;
     let (first, second) = (obj.body.slice(..half), obj.body.slice(half..));
     let stall = obj.stall;
