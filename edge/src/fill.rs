@@ -12,6 +12,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use dashmap::DashMap;
+
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use pingora_cache::CacheKey;
@@ -96,48 +98,46 @@ impl Partial {
     }
 }
 
-/// Fills in progress by cache key, then by write id (a key may briefly have two writers).
+/// Fills in progress by cache key (pingora's 128-bit key hash), then by write id (a key may
+/// briefly have two writers). Sharded, so hits on other keys never wait on a fill's bookkeeping.
 #[derive(Default)]
 pub struct InFlight {
-    fills: Mutex<HashMap<String, HashMap<u64, Arc<Partial>>>>,
+    fills: DashMap<u128, HashMap<u64, Arc<Partial>>>,
     next_id: AtomicU64,
 }
 
 impl InFlight {
-    fn map(&self) -> MutexGuard<'_, HashMap<String, HashMap<u64, Arc<Partial>>>> {
-        self.fills.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     pub fn start(
         &self,
-        key: &str,
+        key: u128,
         meta_internal: Bytes,
         meta_header: Bytes,
     ) -> (u64, Arc<Partial>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let partial = Arc::new(Partial::new(meta_internal, meta_header));
-        self.map()
-            .entry(key.to_owned())
+        self.fills
+            .entry(key)
             .or_default()
             .insert(id, partial.clone());
         (id, partial)
     }
 
     /// Any fill of `key` in progress.
-    pub fn any(&self, key: &str) -> Option<Arc<Partial>> {
-        self.map().get(key).and_then(|m| m.values().next().cloned())
+    pub fn any(&self, key: u128) -> Option<Arc<Partial>> {
+        self.fills
+            .get(&key)
+            .and_then(|m| m.values().next().cloned())
     }
 
-    pub fn get(&self, key: &str, id: u64) -> Option<Arc<Partial>> {
-        self.map().get(key).and_then(|m| m.get(&id).cloned())
+    pub fn get(&self, key: u128, id: u64) -> Option<Arc<Partial>> {
+        self.fills.get(&key).and_then(|m| m.get(&id).cloned())
     }
 
-    fn remove(&self, key: &str, id: u64) {
-        let mut map = self.map();
-        if let Some(m) = map.get_mut(key) {
-            m.remove(&id);
-            if m.is_empty() {
-                map.remove(key);
+    fn remove(&self, key: u128, id: u64) {
+        if let dashmap::mapref::entry::Entry::Occupied(mut m) = self.fills.entry(key) {
+            m.get_mut().remove(&id);
+            if m.get().is_empty() {
+                m.remove();
             }
         }
     }
@@ -241,14 +241,14 @@ impl HandleHit for PartialHit {
 
 /// What a completed fill is handed to (the foyer cache).
 pub trait Publish: Send + Sync {
-    fn publish(&self, key: String, partial: &Partial, body: Bytes);
+    fn publish(&self, key: u128, partial: &Partial, body: Bytes);
     fn in_flight(&self) -> &InFlight;
 }
 
 /// The writer side of one fill.
 pub struct Fill {
     pub(crate) owner: &'static dyn Publish,
-    pub(crate) key: String,
+    pub(crate) key: u128,
     pub(crate) id: u64,
     pub(crate) tag: [u8; 8],
     pub(crate) partial: Arc<Partial>,
@@ -258,11 +258,11 @@ pub struct Fill {
 impl Fill {
     pub fn new(
         owner: &'static dyn Publish,
-        key: String,
+        key: u128,
         meta_internal: Bytes,
         meta_header: Bytes,
     ) -> Self {
-        let (id, partial) = owner.in_flight().start(&key, meta_internal, meta_header);
+        let (id, partial) = owner.in_flight().start(key, meta_internal, meta_header);
         Self {
             owner,
             key,
@@ -293,9 +293,9 @@ impl HandleMiss for Fill {
         let body = self.partial.concat();
         let size = body.len();
         // Publish before unregistering, so lookups never fall between the two.
-        self.owner.publish(self.key.clone(), &self.partial, body);
+        self.owner.publish(self.key, &self.partial, body);
         self.partial.set_status(Status::Complete);
-        self.owner.in_flight().remove(&self.key, self.id);
+        self.owner.in_flight().remove(self.key, self.id);
         self.finished = true;
         Ok(MissFinishType::Created(size))
     }
@@ -309,7 +309,7 @@ impl Drop for Fill {
     fn drop(&mut self) {
         if !self.finished {
             self.partial.set_status(Status::Aborted);
-            self.owner.in_flight().remove(&self.key, self.id);
+            self.owner.in_flight().remove(self.key, self.id);
         }
     }
 }
@@ -320,13 +320,13 @@ mod tests {
 
     struct Sink {
         inflight: InFlight,
-        published: Mutex<Vec<(String, Bytes)>>,
+        published: Mutex<Vec<(u128, Bytes)>>,
     }
 
     impl Publish for Sink {
-        fn publish(&self, key: String, _partial: &Partial, body: Bytes) {
+        fn publish(&self, key: u128, _partial: &Partial, body: Bytes) {
             assert!(
-                self.inflight.any(&key).is_some(),
+                self.inflight.any(key).is_some(),
                 "published while still registered"
             );
             self.published.lock().unwrap().push((key, body));
@@ -346,8 +346,8 @@ mod tests {
     #[tokio::test]
     async fn readers_get_chunks_as_they_arrive_and_the_whole_object_is_published() {
         let s = sink();
-        let mut fill = Box::new(Fill::new(s, "k".into(), Bytes::new(), Bytes::new()));
-        let mut early = s.inflight.any("k").unwrap().reader();
+        let mut fill = Box::new(Fill::new(s, 7, Bytes::new(), Bytes::new()));
+        let mut early = s.inflight.any(7).unwrap().reader();
         fill.write_body(Bytes::from_static(b"ab"), false)
             .await
             .unwrap();
@@ -366,7 +366,7 @@ mod tests {
             .await
             .unwrap();
         let id = tag_to_id(fill.streaming_write_tag()).unwrap();
-        let mut own = s.inflight.get("k", id).unwrap().reader();
+        let mut own = s.inflight.get(7, id).unwrap().reader();
         fill.finish().await.unwrap();
         assert_eq!(
             early.read_body().await.unwrap().unwrap(),
@@ -377,18 +377,18 @@ mod tests {
             own.read_body().await.unwrap().unwrap(),
             Bytes::from_static(b"ab")
         );
-        assert!(s.inflight.any("k").is_none());
+        assert!(s.inflight.any(7).is_none());
         assert_eq!(
             s.published.lock().unwrap().as_slice(),
-            &[("k".to_owned(), Bytes::from_static(b"abcd"))]
+            &[(7, Bytes::from_static(b"abcd"))]
         );
     }
 
     #[tokio::test]
     async fn a_range_is_cut_from_the_fill_as_its_bytes_arrive() {
         let sink = sink();
-        let mut fill = Box::new(Fill::new(sink, "ranged".into(), Bytes::new(), Bytes::new()));
-        let mut reader = sink.in_flight().any("ranged").unwrap().reader();
+        let mut fill = Box::new(Fill::new(sink, 8, Bytes::new(), Bytes::new()));
+        let mut reader = sink.in_flight().any(8).unwrap().reader();
         assert!(reader.can_seek());
         // Bytes 3..8, asked before any has arrived.
         reader.seek(3, Some(8)).unwrap();
@@ -426,8 +426,8 @@ mod tests {
     #[tokio::test]
     async fn an_abandoned_fill_errors_its_readers_and_publishes_nothing() {
         let s = sink();
-        let mut fill = Fill::new(s, "k".into(), Bytes::new(), Bytes::new());
-        let mut reader = s.inflight.any("k").unwrap().reader();
+        let mut fill = Fill::new(s, 7, Bytes::new(), Bytes::new());
+        let mut reader = s.inflight.any(7).unwrap().reader();
         fill.write_body(Bytes::from_static(b"ab"), false)
             .await
             .unwrap();
@@ -437,7 +437,7 @@ mod tests {
             reader.read_body().await.is_err(),
             "a truncated body must not look complete"
         );
-        assert!(s.inflight.any("k").is_none());
+        assert!(s.inflight.any(7).is_none());
         assert!(s.published.lock().unwrap().is_empty());
     }
 }

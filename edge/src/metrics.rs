@@ -74,7 +74,7 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
         "Heartbeats that failed to reach the control-plane."
     );
     // Zero-valued series so dashboards and tests see every name from the start.
-    for result in ["hit", "miss", "denied"] {
+    for result in RESULTS {
         metrics::counter!(REQUESTS, "result" => result).absolute(0);
         metrics::counter!(SERVED_BYTES, "result" => result).absolute(0);
     }
@@ -89,6 +89,45 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
     Ok(handle)
 }
 
+/// Every `result` label a request ends with.
+const RESULTS: [&str; 6] = ["hit", "miss", "pass", "denied", "local", "error"];
+
+/// The request and byte counters of each result, registered once so the hot path only adds
+/// (a labelled `counter!` hashes its key into the registry on every call).
+#[derive(Debug)]
+struct ResultCounters {
+    requests: Vec<metrics::Counter>,
+    bytes: Vec<metrics::Counter>,
+}
+
+impl ResultCounters {
+    fn register() -> Self {
+        Self {
+            requests: RESULTS
+                .iter()
+                .map(|r| metrics::counter!(REQUESTS, "result" => *r))
+                .collect(),
+            bytes: RESULTS
+                .iter()
+                .map(|r| metrics::counter!(SERVED_BYTES, "result" => *r))
+                .collect(),
+        }
+    }
+
+    fn count(&self, result: &'static str, body_bytes: u64) {
+        match RESULTS.iter().position(|r| *r == result) {
+            Some(i) => {
+                self.requests[i].increment(1);
+                self.bytes[i].increment(body_bytes);
+            }
+            None => {
+                metrics::counter!(REQUESTS, "result" => result).increment(1);
+                metrics::counter!(SERVED_BYTES, "result" => result).increment(body_bytes);
+            }
+        }
+    }
+}
+
 /// Totals since start, shared by the proxy and the heartbeat task.
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -96,6 +135,9 @@ pub struct Stats {
     requests: AtomicU64,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Registered at the first request, once the recorder is installed.
+    counters: std::sync::OnceLock<ResultCounters>,
+    active_gauge: std::sync::OnceLock<metrics::Gauge>,
 }
 
 /// A snapshot of [`Stats`].
@@ -108,22 +150,28 @@ pub struct StatsSnapshot {
 }
 
 impl Stats {
+    fn active_gauge(&self) -> &metrics::Gauge {
+        self.active_gauge
+            .get_or_init(|| metrics::gauge!(ACTIVE_REQUESTS))
+    }
+
     pub fn request_started(&self) {
         let now = self.active.fetch_add(1, Ordering::Relaxed) + 1;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        metrics::gauge!(ACTIVE_REQUESTS).set(now as f64);
+        self.active_gauge().set(now as f64);
     }
 
     pub fn request_finished(&self, result: &'static str, body_bytes: u64) {
         let now = self.active.fetch_sub(1, Ordering::Relaxed) - 1;
-        metrics::gauge!(ACTIVE_REQUESTS).set(now as f64);
+        self.active_gauge().set(now as f64);
         match result {
             "hit" => self.hits.fetch_add(1, Ordering::Relaxed),
             "miss" => self.misses.fetch_add(1, Ordering::Relaxed),
             _ => 0,
         };
-        metrics::counter!(REQUESTS, "result" => result).increment(1);
-        metrics::counter!(SERVED_BYTES, "result" => result).increment(body_bytes);
+        self.counters
+            .get_or_init(ResultCounters::register)
+            .count(result, body_bytes);
     }
 
     pub fn snapshot(&self) -> StatsSnapshot {

@@ -60,6 +60,18 @@ pub struct EdgeProxy {
     pub api_limiter: Arc<ApiLimiter>,
 }
 
+/// A [`Route`] with the token checked, owning what the rest of the request needs.
+enum Decided {
+    Health,
+    Metrics,
+    Preflight,
+    Refuse(Refusal),
+    /// Token-gated media; the token-stripped path.
+    Media(String),
+    Web(String),
+    Api,
+}
+
 /// What a request proxied to origin is.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -219,42 +231,55 @@ impl ProxyHttp for EdgeProxy {
             // Only the bridge may say who the viewer is.
             session.req_header_mut().remove_header(H3_CLIENT_ADDR);
         }
-        let method = session.req_header().method.clone();
-        let path = session.req_header().uri.path().to_owned();
-        match classify(&method, &path) {
-            Route::Health => {
+        // Decided while the request is borrowed; only what goes on (the path a fill or the
+        // cache key needs) is copied out of it.
+        let route = {
+            let req = session.req_header();
+            let path = req.uri.path();
+            match classify(&req.method, path) {
+                Route::Gated {
+                    token,
+                    path: media_path,
+                } => match self.gate.authorize(token, media_path, now_unix()) {
+                    Ok(_) => Decided::Media(media_path.to_owned()),
+                    Err(rejection) => Decided::Refuse(Refusal::Token(rejection)),
+                },
+                Route::Web => Decided::Web(path.to_owned()),
+                Route::Api => Decided::Api,
+                Route::Health => Decided::Health,
+                Route::Metrics => Decided::Metrics,
+                Route::Preflight => Decided::Preflight,
+                Route::Refuse(refusal) => Decided::Refuse(refusal),
+            }
+        };
+        match route {
+            Decided::Health => {
                 ctx.result = Some("local");
                 self.respond(session, ctx, 200, "text/plain", Bytes::from_static(b"ok\n"))
                     .await
             }
-            Route::Metrics => {
+            Decided::Metrics => {
                 ctx.result = Some("local");
                 let text = Bytes::from(self.prometheus.render());
                 self.respond(session, ctx, 200, "text/plain; version=0.0.4", text)
                     .await
             }
-            Route::Preflight => {
+            Decided::Preflight => {
                 ctx.result = Some("local");
                 self.respond(session, ctx, 204, "", Bytes::new()).await
             }
-            Route::Refuse(refusal) => self.refuse(session, ctx, refusal).await,
-            Route::Gated {
-                token,
-                path: media_path,
-            } => match self.gate.authorize(token, media_path, now_unix()) {
-                Ok(_) => {
-                    ctx.kind = Kind::Media;
-                    ctx.upstream_path = Some(media_path.to_owned());
-                    Ok(false)
-                }
-                Err(rejection) => self.refuse(session, ctx, Refusal::Token(rejection)).await,
-            },
-            Route::Web => {
+            Decided::Refuse(refusal) => self.refuse(session, ctx, refusal).await,
+            Decided::Media(path) => {
+                ctx.kind = Kind::Media;
+                ctx.upstream_path = Some(path);
+                Ok(false)
+            }
+            Decided::Web(path) => {
                 ctx.kind = Kind::Web;
                 ctx.upstream_path = Some(path);
                 Ok(false)
             }
-            Route::Api => {
+            Decided::Api => {
                 let client = client_ip(session);
                 match client.map(|ip| self.api_limiter.check(ip)) {
                     Some(Err(wait)) => self.too_many(session, ctx, wait).await,

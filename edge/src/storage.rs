@@ -8,6 +8,7 @@
 
 use std::any::Any;
 use std::io::{Read, Write};
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -25,18 +26,76 @@ use pingora_core::{Error, ErrorType, Result};
 
 use crate::fill::{Fill, InFlight, Partial, Publish, tag_to_id};
 
-/// One cached response: pingora's meta (two serialized parts) and the body.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One cached response: pingora's meta (two serialized parts) and the body, plus the meta
+/// decoded once while the entry sits in the memory tier (a hit then only clones it).
+#[derive(Clone, Debug)]
 pub struct StoredObject {
     pub meta_internal: Bytes,
     pub meta_header: Bytes,
     pub body: Bytes,
+    decoded: Arc<OnceLock<CacheMeta>>,
+}
+
+impl PartialEq for StoredObject {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.meta_internal, &self.meta_header, &self.body)
+            == (&other.meta_internal, &other.meta_header, &other.body)
+    }
 }
 
 impl StoredObject {
-    fn weight(&self) -> usize {
-        self.meta_internal.len() + self.meta_header.len() + self.body.len() + 64
+    pub fn new(meta_internal: Bytes, meta_header: Bytes, body: Bytes) -> Self {
+        Self {
+            meta_internal,
+            meta_header,
+            body,
+            decoded: Arc::default(),
+        }
     }
+
+    fn weight(&self) -> usize {
+        // The decoded header is about as big as the encoded one.
+        self.meta_internal.len() + 2 * self.meta_header.len() + self.body.len() + 64
+    }
+
+    /// The meta, its header decoded at most once per memory-tier entry (decompressing and
+    /// parsing it is most of a hit's cost; copying a parsed one is a few allocations).
+    fn meta(&self) -> Result<CacheMeta> {
+        if let Some(copy) = self.decoded.get().and_then(copy_meta) {
+            return Ok(copy);
+        }
+        let meta = CacheMeta::deserialize(&self.meta_internal, &self.meta_header)?;
+        if let Some(copy) = copy_meta(&meta) {
+            let _ = self.decoded.set(meta);
+            return Ok(copy);
+        }
+        Ok(meta)
+    }
+}
+
+/// A copy of `meta` (pingora's `CacheMeta` is not `Clone`), for the metas this edge makes:
+/// no variance, no epoch override. Others (`None`) are decoded from their bytes every time.
+fn copy_meta(meta: &CacheMeta) -> Option<CacheMeta> {
+    if meta.variance().is_some() || meta.epoch_override().is_some() {
+        return None;
+    }
+    let mut copy = CacheMeta::new(
+        meta.fresh_until(),
+        meta.created(),
+        meta.stale_while_revalidate_sec(),
+        meta.stale_if_error_sec(),
+        meta.response_header_copy(),
+    );
+    // A revalidated object's age counts from its revalidation.
+    if meta.updated() != meta.created() {
+        copy.set_epoch_override(meta.updated());
+    }
+    Some(copy)
+}
+
+/// pingora's 128-bit hash of a cache key: the foyer key, so a lookup formats no string.
+fn hash_key(key: &impl CacheHashKey) -> u128 {
+    u128::from_be_bytes(key.combined_bin())
 }
 
 fn write_part(w: &mut impl Write, part: &[u8]) -> foyer::Result<()> {
@@ -64,11 +123,11 @@ impl Code for StoredObject {
     }
 
     fn decode(reader: &mut impl Read) -> foyer::Result<Self> {
-        Ok(Self {
-            meta_internal: read_part(reader)?,
-            meta_header: read_part(reader)?,
-            body: read_part(reader)?,
-        })
+        Ok(Self::new(
+            read_part(reader)?,
+            read_part(reader)?,
+            read_part(reader)?,
+        ))
     }
 
     fn estimated_size(&self) -> usize {
@@ -87,7 +146,7 @@ pub enum StorageError {
 
 /// The foyer-backed storage. Lives for the whole process (`&'static`, as pingora wants).
 pub struct HybridStorage {
-    cache: HybridCache<String, StoredObject>,
+    cache: HybridCache<u128, StoredObject>,
     inflight: InFlight,
 }
 
@@ -110,7 +169,7 @@ impl HybridStorage {
             .with_name("marquee-edge")
             .memory(memory_bytes)
             .with_shards(memory_shards(memory_bytes))
-            .with_weighter(|key: &String, value: &StoredObject| key.len() + value.weight())
+            .with_weighter(|_key: &u128, value: &StoredObject| 16 + value.weight())
             .storage()
             .with_engine_config(BlockEngineConfig::new(device))
             .with_spawner(runtime.into())
@@ -125,7 +184,7 @@ impl HybridStorage {
 
     /// Drops one object from both tiers (a purge by path).
     pub fn remove(&self, key: &CacheKey) {
-        self.cache.remove(&key.combined());
+        self.cache.remove(&hash_key(key));
     }
 
     /// Stops foyer, flushing what it buffers.
@@ -152,23 +211,23 @@ impl Storage for HybridStorage {
         key: &CacheKey,
         _trace: &SpanHandle,
     ) -> Result<Option<(CacheMeta, HitHandler)>> {
-        let combined = key.combined();
+        let hash = hash_key(key);
         // A fill under way wins: it is at least as fresh as anything stored.
-        if let Some(partial) = self.inflight.any(&combined) {
+        if let Some(partial) = self.inflight.any(hash) {
             let meta = CacheMeta::deserialize(&partial.meta_internal, &partial.meta_header)?;
             return Ok(Some((meta, Box::new(partial.reader()))));
         }
         let Some(entry) = self
             .cache
-            .get(&combined)
+            .get(&hash)
             .await
             .map_err(|e| storage_error("cache read", e))?
         else {
             return Ok(None);
         };
-        let object = entry.value().clone();
-        let meta = CacheMeta::deserialize(&object.meta_internal, &object.meta_header)?;
-        let hit = BodyHit::new(object.body, entry.source() == Source::Disk);
+        let object = entry.value();
+        let meta = object.meta()?;
+        let hit = BodyHit::new(object.body.clone(), entry.source() == Source::Disk);
         Ok(Some((meta, Box::new(hit))))
     }
 
@@ -178,9 +237,9 @@ impl Storage for HybridStorage {
         streaming_write_tag: Option<&[u8]>,
         trace: &SpanHandle,
     ) -> Result<Option<(CacheMeta, HitHandler)>> {
-        let combined = key.combined();
+        let hash = hash_key(key);
         let Some(partial) =
-            tag_to_id(streaming_write_tag).and_then(|id| self.inflight.get(&combined, id))
+            tag_to_id(streaming_write_tag).and_then(|id| self.inflight.get(hash, id))
         else {
             return self.lookup(key, trace).await;
         };
@@ -197,7 +256,7 @@ impl Storage for HybridStorage {
         let (internal, header) = meta.serialize()?;
         Ok(Box::new(Fill::new(
             self,
-            key.combined(),
+            hash_key(key),
             internal.into(),
             header.into(),
         )))
@@ -209,7 +268,7 @@ impl Storage for HybridStorage {
         _purge_type: PurgeType,
         _trace: &SpanHandle,
     ) -> Result<PurgeOutcome> {
-        let key = target.key().combined();
+        let key = hash_key(target.key());
         let found = self
             .cache
             .get(&key)
@@ -230,7 +289,7 @@ impl Storage for HybridStorage {
         meta: &CacheMeta,
         _trace: &SpanHandle,
     ) -> Result<bool> {
-        let key = key.combined();
+        let key = hash_key(key);
         let Some(entry) = self
             .cache
             .get(&key)
@@ -240,9 +299,7 @@ impl Storage for HybridStorage {
             return Ok(false);
         };
         let (internal, header) = meta.serialize()?;
-        let mut object = entry.value().clone();
-        object.meta_internal = internal.into();
-        object.meta_header = header.into();
+        let object = StoredObject::new(internal.into(), header.into(), entry.value().body.clone());
         self.cache.insert(key, object);
         Ok(true)
     }
@@ -257,12 +314,12 @@ impl Storage for HybridStorage {
 }
 
 impl Publish for HybridStorage {
-    fn publish(&self, key: String, partial: &Partial, body: Bytes) {
-        let object = StoredObject {
-            meta_internal: partial.meta_internal.clone(),
-            meta_header: partial.meta_header.clone(),
+    fn publish(&self, key: u128, partial: &Partial, body: Bytes) {
+        let object = StoredObject::new(
+            partial.meta_internal.clone(),
+            partial.meta_header.clone(),
             body,
-        };
+        );
         self.cache.insert(key, object);
     }
 
@@ -350,17 +407,46 @@ mod tests {
 
     #[test]
     fn stored_object_round_trips_through_its_disk_encoding() {
-        let o = StoredObject {
-            meta_internal: Bytes::from_static(b"internal"),
-            meta_header: Bytes::new(),
-            body: Bytes::from(vec![7u8; 100_000]),
-        };
+        let o = StoredObject::new(
+            Bytes::from_static(b"internal"),
+            Bytes::new(),
+            Bytes::from(vec![7u8; 100_000]),
+        );
         let mut buf = Vec::new();
         o.encode(&mut buf).unwrap();
         assert_eq!(buf.len(), o.estimated_size());
         let back = StoredObject::decode(&mut buf.as_slice()).unwrap();
         assert_eq!(back, o);
         assert!(StoredObject::decode(&mut &buf[..10]).is_err());
+    }
+
+    #[test]
+    fn a_hit_gets_the_same_meta_from_the_decoded_copy_as_from_the_bytes() {
+        use std::time::{Duration, SystemTime};
+        let mut header = pingora_http::ResponseHeader::build(200, None).unwrap();
+        header.insert_header("content-type", "video/mp4").unwrap();
+        header.insert_header("content-length", "10").unwrap();
+        let created = SystemTime::now() - Duration::from_secs(30);
+        let mut meta = CacheMeta::new(created + Duration::from_secs(60), created, 5, 300, header);
+        for revalidated in [false, true] {
+            if revalidated {
+                meta.update_freshness(SystemTime::now() + Duration::from_secs(60), 5, 300);
+            }
+            let (internal, header) = meta.serialize().unwrap();
+            let object = StoredObject::new(internal.into(), header.into(), Bytes::new());
+            let first = object.meta().unwrap();
+            let second = object.meta().unwrap();
+            assert!(object.decoded.get().is_some(), "decoded once, kept");
+            for m in [&first, &second] {
+                assert_eq!(m.fresh_until(), meta.fresh_until());
+                assert_eq!(m.created(), meta.created());
+                assert_eq!(m.epoch(), meta.epoch(), "revalidated: {revalidated}");
+                assert_eq!(m.stale_while_revalidate_sec(), 5);
+                assert_eq!(m.stale_if_error_sec(), 300);
+                assert_eq!(m.headers()["content-type"], "video/mp4");
+                assert_eq!(m.response_header().status, 200);
+            }
+        }
     }
 
     #[test]
