@@ -73,6 +73,11 @@ pub struct EdgeStatus {
     pub sent_at_unix_ms: u64,
     /// The token key set version the edge verifies with ([`crate::token_keys`]).
     pub token_keys_version: u64,
+    /// Totals since the edge started.
+    pub requests_total: u64,
+    pub cache_hits_total: u64,
+    pub cache_misses_total: u64,
+    pub bytes_served_total: u64,
 }
 
 impl EdgeStatus {
@@ -90,6 +95,10 @@ impl EdgeStatus {
             draining: hb.draining,
             sent_at_unix_ms: hb.sent_at_unix_ms,
             token_keys_version: hb.token_keys_version,
+            requests_total: hb.requests_total,
+            cache_hits_total: hb.cache_hits_total,
+            cache_misses_total: hb.cache_misses_total,
+            bytes_served_total: hb.bytes_served_total,
         })
     }
 

@@ -415,6 +415,11 @@ pub struct EdgeView {
     pub capacity_rps: u32,
     /// An operator took it out of steering.
     pub drained: bool,
+    /// Since the edge started: requests, cache hits over hits and misses (null before any
+    /// cacheable request), bytes sent to viewers.
+    pub requests_total: u64,
+    pub hit_ratio: Option<f64>,
+    pub bytes_served_total: u64,
 }
 
 async fn edges(
@@ -438,10 +443,19 @@ async fn edges(
             active_requests: r.status.active_requests,
             capacity_rps: r.status.capacity_rps,
             drained: r.drained,
+            requests_total: r.status.requests_total,
+            hit_ratio: hit_ratio(r.status.cache_hits_total, r.status.cache_misses_total),
+            bytes_served_total: r.status.bytes_served_total,
         })
         .collect();
     rows.sort_by(|a, b| a.edge_id.cmp(&b.edge_id));
     Ok(axum::Json(rows))
+}
+
+/// Hits over hits and misses, `None` before any cacheable request.
+fn hit_ratio(hits: u64, misses: u64) -> Option<f64> {
+    let total = hits + misses;
+    (total > 0).then(|| hits as f64 / total as f64)
 }
 
 /// What `drain` and `restore` answer.

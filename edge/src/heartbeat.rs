@@ -63,6 +63,7 @@ pub fn heartbeat(
         requests_total: snap.requests_total,
         cache_hits_total: snap.cache_hits_total,
         cache_misses_total: snap.cache_misses_total,
+        bytes_served_total: snap.bytes_served_total,
         sent_at_unix_ms: now
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64),
@@ -228,6 +229,7 @@ mod tests {
         assert_eq!(hb.active_requests, 1);
         assert_eq!(hb.requests_total, 2);
         assert_eq!(hb.cache_hits_total, 1);
+        assert_eq!(hb.bytes_served_total, 1);
         assert_eq!(hb.sent_at_unix_ms, 1234);
         assert!(hb.draining);
         assert_eq!(hb.token_keys_version, 7);

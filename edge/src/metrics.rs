@@ -135,6 +135,7 @@ pub struct Stats {
     requests: AtomicU64,
     hits: AtomicU64,
     misses: AtomicU64,
+    bytes: AtomicU64,
     /// Registered at the first request, once the recorder is installed.
     counters: std::sync::OnceLock<ResultCounters>,
     active_gauge: std::sync::OnceLock<metrics::Gauge>,
@@ -147,6 +148,7 @@ pub struct StatsSnapshot {
     pub requests_total: u64,
     pub cache_hits_total: u64,
     pub cache_misses_total: u64,
+    pub bytes_served_total: u64,
 }
 
 impl Stats {
@@ -169,6 +171,7 @@ impl Stats {
             "miss" => self.misses.fetch_add(1, Ordering::Relaxed),
             _ => 0,
         };
+        self.bytes.fetch_add(body_bytes, Ordering::Relaxed);
         self.counters
             .get_or_init(ResultCounters::register)
             .count(result, body_bytes);
@@ -181,6 +184,7 @@ impl Stats {
             requests_total: self.requests.load(Ordering::Relaxed),
             cache_hits_total: self.hits.load(Ordering::Relaxed),
             cache_misses_total: self.misses.load(Ordering::Relaxed),
+            bytes_served_total: self.bytes.load(Ordering::Relaxed),
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod cluster;
 pub mod config;
 pub mod disk;
 pub mod error;
+pub mod fleet;
 pub mod geo;
 pub mod history;
 pub mod home_fill;

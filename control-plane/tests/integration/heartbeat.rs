@@ -115,6 +115,10 @@ async fn an_edge_reports_for_itself_only_and_replays_are_refused() -> anyhow::Re
     // The real edge-2, then the same bytes again (a replay).
     let mut real = edge("edge-2", "eu-west", 0, 100);
     real.sent_at_unix_ms = crate::util::fresh_stamp();
+    real.requests_total = 10;
+    real.cache_hits_total = 6;
+    real.cache_misses_total = 2;
+    real.bytes_served_total = 12_345;
     let (status, _) = cp.post_heartbeat_as("edge-2", real.encode_to_vec()).await?;
     assert_eq!(status, 200);
     let (status, body) = cp.post_heartbeat_as("edge-2", real.encode_to_vec()).await?;
@@ -134,6 +138,10 @@ async fn an_edge_reports_for_itself_only_and_replays_are_refused() -> anyhow::Re
     let rows: Vec<serde_json::Value> = serde_json::from_str(&edges)?;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["capacity_rps"], 100);
+    // What the fleet page shows: hits over hits and misses, bytes served.
+    assert_eq!(rows[0]["hit_ratio"], 0.75);
+    assert_eq!(rows[0]["requests_total"], 10);
+    assert_eq!(rows[0]["bytes_served_total"], 12_345);
 
     let (_, metrics) = cp.get_text("/metrics").await?;
     for line in [

@@ -269,6 +269,8 @@ pub fn router() -> Router<Ctx> {
                 .delete(subtitles::api::remove)
                 .layer(DefaultBodyLimit::max(subtitles::api::MAX_BYTES)),
         )
+        .route("/admin/fleet", get(crate::fleet::api::fleet))
+        .route("/admin/purge", post(crate::fleet::api::purge))
         .route("/admin/token-keys", get(crate::token_keys::api::list))
         .route(
             "/admin/token-keys/rotate",

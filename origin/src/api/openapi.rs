@@ -8,7 +8,7 @@ use crate::catalogue::state::{TitleKind, TitleState};
 use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::state::JobState;
 use crate::{
-    accounts, catalogue, cluster, history, jobs, mylist, notifications, playback, profiles,
+    accounts, catalogue, cluster, fleet, history, jobs, mylist, notifications, playback, profiles,
     ratings, rows, search, series, subtitles, token_keys,
 };
 
@@ -39,6 +39,7 @@ use crate::{
         search::api::search,
         cluster::api::view, cluster::api::add, cluster::api::remove,
         token_keys::api::list, token_keys::api::rotate,
+        fleet::api::fleet, fleet::api::purge,
     ),
     components(schemas(
         accounts::wire::SignUp, accounts::wire::SignIn, accounts::wire::Account,
@@ -57,6 +58,7 @@ use crate::{
         playback::wire::PlaybackEdge, cluster::wire::ClusterView, cluster::wire::Member,
         cluster::wire::NewMember, cluster::wire::Role,
         token_keys::api::TokenKeys, token_keys::api::TokenKeyView, token_keys::api::Rotation,
+        fleet::wire::Fleet, fleet::wire::FleetEdge, fleet::wire::PurgeRequest, fleet::wire::PurgeResult,
         notifications::wire::Notification, notifications::wire::NotificationList,
         notifications::wire::MarkRead, notifications::wire::KindPreference,
         notifications::wire::Preferences, notifications::wire::UnreadEvent,

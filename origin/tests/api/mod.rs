@@ -1,6 +1,7 @@
 mod accounts;
 mod cluster;
 mod disk;
+mod fleet;
 mod lists;
 mod media;
 mod notifications;

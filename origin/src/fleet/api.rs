@@ -1,0 +1,95 @@
+//! `GET /api/v1/admin/fleet` and `POST /api/v1/admin/purge`: the control-plane's answers,
+//! asked over mutual TLS with this node's certificate.
+
+use axum::extract::State;
+
+use super::wire::{Fleet, FleetEdge, PurgeRequest, PurgeResult};
+use crate::accounts::Admin;
+use crate::api::Ctx;
+use crate::error::{ApiError, ApiResult, Code, ErrorBody, Json};
+
+const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn unreachable_control_plane(e: impl std::fmt::Display) -> ApiError {
+    tracing::warn!(error = %e, "control-plane call failed");
+    ApiError::new(
+        Code::Unavailable,
+        "the control-plane could not be asked; try again shortly",
+    )
+}
+
+/// Every edge with its health, load and cache figures (admin).
+#[utoipa::path(get, path = "/api/v1/admin/fleet", security(("session" = [])), tag = "admin",
+    responses(
+        (status = 200, description = "The edges the control-plane knows, by id", body = Fleet),
+        (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 503, description = "unavailable: the control-plane could not be asked", body = ErrorBody),
+    ))]
+pub async fn fleet(State(ctx): State<Ctx>, _admin: Admin) -> ApiResult<axum::Json<Fleet>> {
+    let Some(cp) = &ctx.config.control_plane else {
+        return Ok(axum::Json(Fleet {
+            control_plane: false,
+            edges: Vec::new(),
+        }));
+    };
+    let resp = ctx
+        .control_plane
+        .get(format!("{cp}/v1/edges"))
+        .timeout(CALL_TIMEOUT)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(unreachable_control_plane)?;
+    let edges: Vec<FleetEdge> = resp.json().await.map_err(unreachable_control_plane)?;
+    Ok(axum::Json(Fleet {
+        control_plane: true,
+        edges,
+    }))
+}
+
+/// Drop cached media from every edge (admin): the answer says which live edges applied it.
+#[utoipa::path(post, path = "/api/v1/admin/purge", security(("session" = [])), tag = "admin",
+    request_body = PurgeRequest,
+    responses(
+        (status = 200, description = "Ordered; applied by the edges listed", body = PurgeResult),
+        (status = 400, description = "invalid_json", body = ErrorBody),
+        (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 422, description = "invalid_body: nothing named, too many targets, or a path or title id that is not one", body = ErrorBody),
+        (status = 503, description = "unavailable: no control-plane, or it could not be asked; nothing was purged", body = ErrorBody),
+    ))]
+pub async fn purge(
+    State(ctx): State<Ctx>,
+    admin: Admin,
+    Json(req): Json<PurgeRequest>,
+) -> ApiResult<axum::Json<PurgeResult>> {
+    let Some(cp) = &ctx.config.control_plane else {
+        return Err(ApiError::new(
+            Code::Unavailable,
+            "this origin has no --control-plane: there are no edges to purge",
+        ));
+    };
+    let body = serde_json::json!({ "paths": req.paths, "titles": req.titles, "wait_ms": 2000 });
+    let resp = ctx
+        .control_plane
+        .post(format!("{cp}/v1/purge"))
+        .timeout(CALL_TIMEOUT)
+        .json(&body)
+        .send()
+        .await
+        .map_err(unreachable_control_plane)?;
+    if resp.status() == reqwest::StatusCode::BAD_REQUEST {
+        // The control-plane checks the targets and says what is wrong with them.
+        let refusal: serde_json::Value = resp.json().await.unwrap_or_default();
+        let why = refusal["error"]["message"]
+            .as_str()
+            .unwrap_or("the control-plane refused the purge");
+        return Err(ApiError::new(Code::InvalidBody, why.to_owned()));
+    }
+    let resp = resp.error_for_status().map_err(unreachable_control_plane)?;
+    let result: PurgeResult = resp.json().await.map_err(unreachable_control_plane)?;
+    tracing::info!(seq = result.seq, by = %admin.0.id, paths = req.paths.len(), titles = req.titles.len(), "purge ordered");
+    Ok(axum::Json(result))
+}
