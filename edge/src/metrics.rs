@@ -210,7 +210,8 @@ mod tests {
                 active_requests: 0,
                 requests_total: 3,
                 cache_hits_total: 1,
-                cache_misses_total: 1
+                cache_misses_total: 1,
+                bytes_served_total: 20,
             }
         );
     }
