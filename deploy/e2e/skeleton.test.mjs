@@ -21,7 +21,9 @@
 //   7. notifications (notifications.mjs): "Remind me" on a title an admin made coming soon
 //      brings, at its premiere, a live count on the bell, the reminder in its panel, and an email
 //      in the world's MailDev inbox with a one-click unsubscribe header;
-//   8. after SIGINT and a restart on the same state dir, the viewer signs in (a wrong password is
+//   8. the fleet (fleet.mjs): an admin uses the app through an edge and sees both edges serving,
+//      with hit ratios, on the fleet page;
+//   9. after SIGINT and a restart on the same state dir, the viewer signs in (a wrong password is
 //      refused inline); the catalogue is intact; signing out ends the session.
 // Failure screenshots and the world's log are kept in a temp dir whose path is printed.
 import assert from 'node:assert/strict';
@@ -34,6 +36,7 @@ import { ensureWebBuilt, marqueeBinary, startWorld } from './lib/world.mjs';
 import { addProfile, chooseProfile, viewerJourney } from './lib/viewer.mjs';
 import { discoveryJourney } from './lib/discovery.mjs';
 import { notificationsJourney } from './lib/notifications.mjs';
+import { fleetJourney } from './lib/fleet.mjs';
 
 // Playback tokens live this long, so step 4 can watch one expire without a long wait.
 const TOKEN_TTL_SECS = 30;
@@ -223,6 +226,7 @@ test('marquee skeleton: sign up, browse, play through an edge, cache, tokens, re
   await viewerJourney({ step, world: () => world, newPage, log });
   await discoveryJourney({ step, world: () => world, newPage, log });
   await notificationsJourney({ step, world: () => world, newPage, log });
+  await fleetJourney({ step, world: () => world, newPage });
 
   await step('after a restart on the same state dir the viewer signs in again', async () => {
     await browser.close();

@@ -6,6 +6,7 @@ import { StatusMessage } from './components/StatusMessage';
 import { TopBar } from './components/TopBar';
 import { AuthPage } from './pages/AuthPage';
 import { BrowsePage } from './pages/BrowsePage';
+import { FleetPage } from './pages/FleetPage';
 import { HistoryPage } from './pages/HistoryPage';
 import { MyListPage } from './pages/MyListPage';
 import { NotificationSettingsPage } from './pages/NotificationSettingsPage';
@@ -43,6 +44,7 @@ export function App() {
         path="/settings/notifications"
         element={<Watching title="Notification settings" bar><NotificationSettingsPage /></Watching>}
       />
+      <Route path="/admin/fleet" element={<SignedIn title="Fleet" bar><AdminOnly><FleetPage /></AdminOnly></SignedIn>} />
       <Route path="/unsubscribe/:token" element={<UnsubscribeRoute />} />
       <Route
         path="*"
@@ -106,6 +108,15 @@ function Watching({ title, bar = false, children }: { title: string; bar?: boole
       {children}
     </SignedIn>
   );
+}
+
+/** Admin screens: other accounts are told so rather than shown a failing page. */
+function AdminOnly({ children }: { children: ReactNode }) {
+  const { state } = useSession();
+  if (state.status === 'signed-in' && !state.account.is_admin) {
+    return <StatusMessage title="For admins only" message="This page is for the people who run this Marquee." home />;
+  }
+  return <>{children}</>;
 }
 
 function EditProfile() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Title } from './api';
-import { featuredTitle, formatClock, formatDuration, isComingSoon, timeAgo } from './format';
+import { featuredTitle, formatBytes, formatClock, formatDuration, formatPercent, isComingSoon, timeAgo } from './format';
 
 const title = (id: string, genres: string[], extra: Partial<Title> = {}): Title => ({
   id,
@@ -62,5 +62,24 @@ describe('notifications and premieres', () => {
     expect(isComingSoon({ premieres_at: now / 1000 + 60 }, now)).toBe(true);
     expect(isComingSoon({ premieres_at: now / 1000 - 60 }, now)).toBe(false);
     expect(isComingSoon({}, now)).toBe(false);
+  });
+});
+
+describe('formatBytes', () => {
+  it('counts in decimal units with one decimal below 100', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(999)).toBe('999 B');
+    expect(formatBytes(834_000)).toBe('834 KB');
+    expect(formatBytes(1_234_567)).toBe('1.2 MB');
+    expect(formatBytes(12_300_000_000)).toBe('12.3 GB');
+  });
+});
+
+describe('formatPercent', () => {
+  it('rounds a ratio and says when there is none', () => {
+    expect(formatPercent(0.874)).toBe('87 %');
+    expect(formatPercent(1)).toBe('100 %');
+    expect(formatPercent(null)).toBe('–');
+    expect(formatPercent(undefined)).toBe('–');
   });
 });

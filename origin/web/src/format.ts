@@ -70,3 +70,22 @@ export function formatPremiere(secs: number): string {
   const time = at.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
   return `Coming ${day} at ${time}`;
 }
+
+/** "834 KB", "1.2 GB": bytes for people (decimal units, as disks and networks count). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 1000) return `${Math.max(0, Math.round(bytes || 0))} B`;
+  const units = ['KB', 'MB', 'GB', 'TB', 'PB'];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value >= 100 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** "87 %" for a 0–1 ratio; "–" when there is none yet. */
+export function formatPercent(ratio: number | null | undefined): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '–';
+  return `${Math.round(ratio * 100)} %`;
+}

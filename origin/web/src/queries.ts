@@ -15,6 +15,7 @@ export const keys = {
   search: (params: string) => ['search', params] as const,
   notifications: ['notifications'] as const,
   notificationPreferences: ['notification-preferences'] as const,
+  fleet: ['fleet'] as const,
 };
 
 export const useProfiles = () => useQuery({ queryKey: keys.profiles, queryFn: api.profiles });
@@ -23,6 +24,8 @@ export const useTitle = (id: string) => useQuery({ queryKey: keys.title(id), que
 export const useSeasons = (id: string, enabled = true) =>
   useQuery({ queryKey: keys.seasons(id), queryFn: () => api.seasons(id), enabled });
 export const useMyList = () => useQuery({ queryKey: keys.myList, queryFn: api.myList });
+/** The fleet, asked again every 5 s while the page is open (heartbeats come every 2 s). */
+export const useFleet = () => useQuery({ queryKey: keys.fleet, queryFn: api.fleet, refetchInterval: 5_000 });
 export const useHistory = () =>
   useInfiniteQuery({
     queryKey: keys.history,

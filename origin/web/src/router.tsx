@@ -23,6 +23,7 @@ export const paths = {
   search: (params = '') => (params ? `/search?${params}` : '/search'),
   genre: (name: string) => `/genre/${enc(name)}`,
   history: () => '/history',
+  fleet: () => '/admin/fleet',
   notificationSettings: () => '/settings/notifications',
   unsubscribe: (token: string) => `/unsubscribe/${enc(token)}`,
   profiles: (next?: string) => (next && next !== '/' ? `/profiles?next=${enc(next)}` : '/profiles'),

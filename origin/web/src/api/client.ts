@@ -2,6 +2,7 @@
 // (./types). Every request is same-origin and carries the session cookie.
 import type {
   Account,
+  Fleet,
   History,
   KindPreference,
   NewProfile,
@@ -123,6 +124,8 @@ export const api = {
   reportProgress: (id: string, positionSecs: number) =>
     request<void>('PUT', `/progress/${enc(id)}`, { position_secs: positionSecs }),
   dismissFromRow: (titleId: string) => request<void>('DELETE', `/continue-watching/${enc(titleId)}`),
+  /** The edges the control-plane knows, with health, load and cache figures (admins). */
+  fleet: () => request<Fleet>('GET', '/admin/fleet'),
   history: (beforeMs?: number) =>
     request<History>('GET', `/history${beforeMs === undefined ? '' : `?before_ms=${beforeMs}`}`),
   hideFromHistory: (id: string) => request<void>('DELETE', `/history/${enc(id)}`),

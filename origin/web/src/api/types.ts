@@ -38,4 +38,6 @@ export type NotificationList = Schemas['NotificationList'];
 export type NotificationKind = Schemas['Kind'];
 export type KindPreference = Schemas['KindPreference'];
 export type UnreadEvent = Schemas['UnreadEvent'];
+export type Fleet = Schemas['Fleet'];
+export type FleetEdge = Schemas['FleetEdge'];
 export type Unsubscribe = Schemas['Unsubscribe'];

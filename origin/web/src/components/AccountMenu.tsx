@@ -79,6 +79,11 @@ export function AccountMenu({ account }: { account: Account }) {
               Manage profiles
             </button>
           )}
+          {account.is_admin && !kids ? (
+            <button type="button" role="menuitem" className="account__item" onClick={to(paths.fleet())} data-testid="nav-fleet">
+              Fleet
+            </button>
+          ) : null}
           {kids ? null : (
             <button type="button" role="menuitem" className="account__item" onClick={onSignOut} disabled={busy} data-testid="sign-out">
               {busy ? 'Signing out…' : 'Sign out of Marquee'}
