@@ -46,6 +46,7 @@ pub enum Code {
     JobInProgress,
     ClusterChangeRefused,
     TokenKeyRotationRefused,
+    NoControlPlane,
     TooManyAttempts,
     NoEdgeAvailable,
     Unavailable,
@@ -55,7 +56,7 @@ pub enum Code {
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
-    pub const ALL: [Code; 36] = [
+    pub const ALL: [Code; 37] = [
         Self::InvalidEmail,
         Self::PasswordTooShort,
         Self::PasswordTooLong,
@@ -87,6 +88,7 @@ impl Code {
         Self::JobInProgress,
         Self::ClusterChangeRefused,
         Self::TokenKeyRotationRefused,
+        Self::NoControlPlane,
         Self::TooManyAttempts,
         Self::NoEdgeAvailable,
         Self::Unavailable,
@@ -114,6 +116,7 @@ impl Code {
             Self::ComingSoon | Self::AlreadyReleased => S::CONFLICT,
             Self::ClusterChangeRefused
             | Self::TokenKeyRotationRefused
+            | Self::NoControlPlane
             | Self::ProfileLimitReached
             | Self::ProfileRequired => S::CONFLICT,
             Self::TooManyAttempts => S::TOO_MANY_REQUESTS,
@@ -156,6 +159,7 @@ impl Code {
             Self::JobInProgress => "job_in_progress",
             Self::ClusterChangeRefused => "cluster_change_refused",
             Self::TokenKeyRotationRefused => "token_key_rotation_refused",
+            Self::NoControlPlane => "no_control_plane",
             Self::TooManyAttempts => "too_many_attempts",
             Self::NoEdgeAvailable => "no_edge_available",
             Self::Unavailable => "unavailable",

@@ -11,6 +11,9 @@ export async function fleetJourney({ step, world, newPage }) {
     const edge = w.edges[0];
     const password = (await readFile(join(w.stateDir, 'admin-password'), 'utf8')).trim();
     const page = await newPage();
+    // Cookies ignore ports: the viewer's session from origin's address would be sent to the
+    // edge on the same host. The admin starts from none (the next step relaunches the browser).
+    await page.context().clearCookies();
     await page.goto(`${edge.url}/signin`);
     await page.getByLabel('Email').fill('admin@marquee.local');
     await page.getByLabel('Password').fill(password);

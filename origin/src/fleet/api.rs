@@ -58,7 +58,8 @@ pub async fn fleet(State(ctx): State<Ctx>, _admin: Admin) -> ApiResult<axum::Jso
         (status = 403, description = "forbidden", body = ErrorBody),
         (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 422, description = "invalid_body: nothing named, too many targets, or a path or title id that is not one", body = ErrorBody),
-        (status = 503, description = "unavailable: no control-plane, or it could not be asked; nothing was purged", body = ErrorBody),
+        (status = 409, description = "no_control_plane: this origin runs without one, so there are no edges", body = ErrorBody),
+        (status = 503, description = "unavailable: the control-plane could not be asked; nothing was purged", body = ErrorBody),
     ))]
 pub async fn purge(
     State(ctx): State<Ctx>,
@@ -67,7 +68,7 @@ pub async fn purge(
 ) -> ApiResult<axum::Json<PurgeResult>> {
     let Some(cp) = &ctx.config.control_plane else {
         return Err(ApiError::new(
-            Code::Unavailable,
+            Code::NoControlPlane,
             "this origin has no --control-plane: there are no edges to purge",
         ));
     };

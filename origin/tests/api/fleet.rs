@@ -84,10 +84,10 @@ async fn without_a_control_plane_the_fleet_is_empty_and_purges_say_why() {
         admin
             .post("/api/v1/admin/purge", json!({ "titles": ["t1"] }))
             .await,
-        StatusCode::SERVICE_UNAVAILABLE,
+        StatusCode::CONFLICT,
     )
     .await;
-    assert_eq!(refused["error"]["code"], "unavailable");
+    assert_eq!(refused["error"]["code"], "no_control_plane");
     assert!(
         refused["error"]["message"]
             .as_str()
