@@ -15,6 +15,24 @@ pub struct Keyring {
     file: Arc<TokenSigner>,
     /// The last signer made from the state (parsing a PKCS#8 key on every playback is waste).
     rotated: Mutex<Option<Arc<TokenSigner>>>,
+    /// The last verifier built, for every edge miss to reuse (decoding keys each time is waste).
+    accepted: Mutex<Option<CachedVerifier>>,
+}
+
+/// A verifier and the span it is right for. Keys change only by a rotation, and a rotation
+/// always changes the active kid, so the active kid and the time window identify it.
+struct CachedVerifier {
+    active: Option<String>,
+    built_at: u64,
+    /// The earliest retirement among its keys: from then on one of them must go.
+    valid_until: u64,
+    verifier: Arc<TokenVerifier>,
+}
+
+impl CachedVerifier {
+    fn fits(&self, active: &Option<String>, now_unix: u64) -> bool {
+        &self.active == active && (self.built_at..self.valid_until).contains(&now_unix)
+    }
 }
 
 fn corrupt(kid: &str, what: &str) -> StoreError {
@@ -32,6 +50,7 @@ impl Keyring {
         Self {
             file: Arc::new(file),
             rotated: Mutex::new(None),
+            accepted: Mutex::new(None),
         }
     }
 
@@ -61,8 +80,18 @@ impl Keyring {
     }
 
     /// Every key a token may be signed with at `now_unix`.
-    pub fn verifier(&self, tx: &impl Reads, now_unix: u64) -> Result<TokenVerifier, StoreError> {
+    pub fn verifier(
+        &self,
+        tx: &impl Reads,
+        now_unix: u64,
+    ) -> Result<Arc<TokenVerifier>, StoreError> {
+        let active = state::active(tx)?;
+        let mut cached = self.accepted.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = cached.as_ref().filter(|c| c.fits(&active, now_unix)) {
+            return Ok(hit.verifier.clone());
+        }
         let mut verifier = TokenVerifier::default();
+        let mut valid_until = u64::MAX;
         let rotated = state::all(tx)?;
         // The key file's key has a row once a rotation replaced it; until then it is current.
         if !rotated.iter().any(|(kid, _)| kid == self.file.kid()) {
@@ -72,8 +101,16 @@ impl Keyring {
             if key.retire_at.is_none_or(|at| at > now_unix) {
                 let public = decode(&kid, &key.public_key)?;
                 verifier.add_key(kid, public);
+                valid_until = valid_until.min(key.retire_at.unwrap_or(u64::MAX));
             }
         }
+        let verifier = Arc::new(verifier);
+        *cached = Some(CachedVerifier {
+            active,
+            built_at: now_unix,
+            valid_until,
+            verifier: verifier.clone(),
+        });
         Ok(verifier)
     }
 }

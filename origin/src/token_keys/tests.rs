@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use super::keyring::Keyring;
 use super::state::{self, Command, Rejection, SecretKey};
 use crate::state::testing::TestState;
@@ -61,6 +63,17 @@ fn a_rotation_signs_with_the_new_key_and_accepts_the_old_until_it_retires() {
         Err(TokenRejection::UnknownKey("k1".into()))
     );
     assert!(after.verify(&new_token, path, 500).is_ok());
+    // Checked again before the retirement, the same verifier serves (no rebuild per request).
+    let k2_only = db.read(|tx| ring.verifier(tx, 501));
+    assert!(Arc::ptr_eq(&after, &db.read(|tx| ring.verifier(tx, 502))));
+    let (k3, pkcs8_3) = signer("k3");
+    db.apply(rotate(&k2, &k3, &pkcs8_3, 900)).unwrap();
+    let rotated_again = db.read(|tx| ring.verifier(tx, 503));
+    assert!(
+        !Arc::ptr_eq(&k2_only, &rotated_again),
+        "a rotation rebuilds it"
+    );
+    assert!(rotated_again.kids().any(|kid| kid == "k3"));
     // The replaced key keeps only its public half.
     let k1 = db.read(|tx| state::key(tx, "k1")).unwrap();
     assert!(k1.private_key.is_none());
