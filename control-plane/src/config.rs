@@ -68,6 +68,12 @@ pub struct Args {
     /// Heartbeat interval edges are told to use, in every heartbeat answer [default: 2000].
     #[arg(long, env = "MARQUEE_CONTROL_PLANE_HEARTBEAT_INTERVAL_MS")]
     pub heartbeat_interval_ms: Option<u32>,
+
+    /// How long players keep a steering answer before asking again, in seconds
+    /// [default: 30]. Shorter than a player's 60 s ban of a failed edge, so a dead edge has
+    /// left the answer before the ban ends.
+    #[arg(long, env = "MARQUEE_CONTROL_PLANE_STEERING_TTL_SECS")]
+    pub steering_ttl_secs: Option<u32>,
 }
 
 /// The checked configuration the service runs with.
@@ -80,6 +86,7 @@ pub struct Config {
     pub default_region: String,
     pub edge_timeout_ms: u32,
     pub heartbeat_interval_ms: u32,
+    pub steering_ttl_secs: u32,
 }
 
 /// A configuration that cannot work, found before the service starts.
@@ -99,6 +106,8 @@ pub enum ConfigError {
         "--heartbeat-interval-ms ({interval}) must be shorter than --edge-timeout-ms ({timeout}), or healthy edges would expire between heartbeats"
     )]
     IntervalNotShorterThanTimeout { interval: u32, timeout: u32 },
+    #[error("--steering-ttl-secs must be between 1 and 86400, not {0}")]
+    BadSteeringTtl(u32),
     #[error("--default-region must not be empty")]
     EmptyDefaultRegion,
 }
@@ -154,6 +163,10 @@ impl Args {
                 .heartbeat_interval_ms
                 .or(file.heartbeat_interval_ms)
                 .unwrap_or(2000),
+            steering_ttl_secs: self
+                .steering_ttl_secs
+                .or(file.steering_ttl_secs)
+                .unwrap_or(30),
         };
         config.validate()?;
         Ok(config)
@@ -173,6 +186,9 @@ impl Config {
                 interval: self.heartbeat_interval_ms,
                 timeout: self.edge_timeout_ms,
             });
+        }
+        if !(1..=86_400).contains(&self.steering_ttl_secs) {
+            return Err(ConfigError::BadSteeringTtl(self.steering_ttl_secs));
         }
         if self.default_region.is_empty() {
             return Err(ConfigError::EmptyDefaultRegion);

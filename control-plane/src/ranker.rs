@@ -42,6 +42,24 @@ pub fn rank<'a>(
         .collect()
 }
 
+/// How much better (in score) the best edge must be before a player leaves its current one:
+/// a tenth of the load scale, and never across regions (those differ by a whole point).
+pub const STICKY_MARGIN: f64 = 0.1;
+
+/// Moves `current` to the front of `ranked` when it is still listed (healthy) and within
+/// [`STICKY_MARGIN`] of the best: a playing session stays where its buffer is warm.
+pub fn keep_current(ranked: &mut [RankedEdge], current: &str) {
+    let Some(best) = ranked.first().map(|e| e.score) else {
+        return;
+    };
+    if let Some(at) = ranked
+        .iter()
+        .position(|e| e.edge_id == current && best - e.score < STICKY_MARGIN)
+    {
+        ranked[..=at].rotate_right(1);
+    }
+}
+
 fn compare(a: &(&EdgeRecord, bool, f64), b: &(&EdgeRecord, bool, f64)) -> Ordering {
     b.1.cmp(&a.1)
         .then(a.2.total_cmp(&b.2))
@@ -190,5 +208,26 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_playing_session_keeps_its_edge_unless_another_is_clearly_better() {
+        let mut w = World::new();
+        w.edge("eu-a", "eu", 10, 100, 0);
+        w.edge("eu-b", "eu", 15, 100, 0);
+        w.edge("eu-busy", "eu", 90, 100, 0);
+        w.edge("us-idle", "us", 0, 100, 0);
+        let steer = |current: &str| {
+            let mut ranked = rank(&w.edges, "eu", w.now(), TIMEOUT, 10);
+            keep_current(&mut ranked, current);
+            ranked.into_iter().map(|e| e.edge_id).collect::<Vec<_>>()
+        };
+        // Nearly as idle as the best: stays first, the rest keep their order.
+        assert_eq!(steer("eu-b"), ["eu-b", "eu-a", "eu-busy", "us-idle"]);
+        // Far busier, or in another region: the player is moved.
+        assert_eq!(steer("eu-busy"), ["eu-a", "eu-b", "eu-busy", "us-idle"]);
+        assert_eq!(steer("us-idle"), ["eu-a", "eu-b", "eu-busy", "us-idle"]);
+        // Gone from the answer (dead, drained) or unknown: nothing to keep.
+        assert_eq!(steer("edge-gone"), ["eu-a", "eu-b", "eu-busy", "us-idle"]);
     }
 }

@@ -28,7 +28,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics as m;
 use crate::purge::PurgeLog;
-use crate::ranker::rank;
+use crate::ranker::{keep_current, rank};
 use crate::registry::{EdgeStatus, HeartbeatError, Registry};
 use crate::token_keys::TokenKeys;
 use crate::token_keys_api;
@@ -48,6 +48,7 @@ pub struct AppState {
     edge_timeout: Duration,
     heartbeat_interval_ms: u32,
     edge_timeout_ms: u32,
+    steering_ttl_secs: u32,
     prometheus: Option<PrometheusHandle>,
     /// Where operators' drains are kept (`drained.json`), when configured.
     drained_file: Option<PathBuf>,
@@ -153,6 +154,7 @@ impl AppState {
             edge_timeout: config.edge_timeout(),
             heartbeat_interval_ms: config.heartbeat_interval_ms,
             edge_timeout_ms: config.edge_timeout_ms,
+            steering_ttl_secs: config.steering_ttl_secs,
             prometheus,
             drained_file,
             purges,
@@ -318,6 +320,9 @@ struct SteerParams {
     client_ip: Option<String>,
     region: Option<String>,
     limit: Option<String>,
+    /// The edge (content-steering pathway) the player streams from now: it stays first
+    /// while it is about as good as the best, so players do not hop between equal edges.
+    current: Option<String>,
 }
 
 pub(crate) const FLEET_READERS: &[Service] = &[Service::Origin, Service::Operator];
@@ -349,17 +354,21 @@ fn steering_answer(
     let limit = parse_limit(params.limit.as_deref())?;
     let client_region = client_region(state, &params)?;
     let inner = state.lock();
-    let edges = rank(
+    let mut edges = rank(
         inner.registry.edges(),
         &client_region,
         now,
         state.edge_timeout,
         limit,
     );
+    if let Some(current) = params.current.as_deref() {
+        keep_current(&mut edges, current.trim());
+    }
     Ok(SteeringAnswer {
         client_region,
         edges,
         generated_at_unix_ms: unix_ms(),
+        ttl_secs: state.steering_ttl_secs,
     })
 }
 

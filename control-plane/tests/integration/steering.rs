@@ -148,3 +148,26 @@ async fn bad_steering_queries_get_400_with_a_reason() -> anyhow::Result<()> {
     assert_eq!((status, ctype.as_str()), (200, "application/x-protobuf"));
     Ok(())
 }
+
+#[tokio::test]
+async fn a_session_keeps_its_edge_and_learns_how_long_the_answer_holds() -> anyhow::Result<()> {
+    let mut args = TWO_REGIONS.to_vec();
+    args.extend(["--steering-ttl-secs", "7"]);
+    let cp = ControlPlane::start(&args)?;
+    cp.heartbeat(&edge("eu-a", "eu-west", 10, 100)).await?;
+    cp.heartbeat(&edge("eu-b", "eu-west", 14, 100)).await?;
+    cp.heartbeat(&edge("eu-busy", "eu-west", 95, 100)).await?;
+    let fresh = cp.steer("client_ip=10.1.0.1").await?;
+    assert_eq!(fresh.ttl_secs, 7);
+    assert_eq!(fresh.edges[0].edge_id, "eu-a");
+    // A session already on eu-b stays there; one on a crowded edge is moved off it.
+    assert_eq!(
+        cp.steer_ids("client_ip=10.1.0.1&current=eu-b").await?,
+        ["eu-b", "eu-a", "eu-busy"]
+    );
+    assert_eq!(
+        cp.steer_ids("client_ip=10.1.0.1&current=eu-busy").await?,
+        ["eu-a", "eu-b", "eu-busy"]
+    );
+    Ok(())
+}
