@@ -99,6 +99,11 @@ impl ApiError {
     }
 }
 
+/// A JSON request body, or 400 `bad_json` saying what is wrong with it.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::BadJson(e.to_string()))
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         tracing::debug!(code = self.code(), reason = %self, "request refused");

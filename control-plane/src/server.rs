@@ -25,7 +25,7 @@ use tokio::sync::watch;
 
 use crate::cidr::RegionMap;
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{ApiError, parse_json};
 use crate::metrics as m;
 use crate::purge::PurgeLog;
 use crate::ranker::{keep_current, rank};
@@ -579,8 +579,7 @@ async fn purge(
     body: Bytes,
 ) -> Result<axum::Json<PurgeAnswer>, ApiError> {
     let who = caller(&peer, "purge", FLEET_READERS, "origin and operators")?;
-    let req: PurgeRequest =
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadJson(e.to_string()))?;
+    let req: PurgeRequest = parse_json(&body)?;
     let targets = crate::purge::targets(&req.paths, &req.titles)?;
     let count = targets.len();
     let seq = {

@@ -13,7 +13,7 @@ use marquee_tls::Service;
 use marquee_tls::server::PeerIdentity;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, parse_json};
 use crate::server::{AppState, FLEET_READERS, caller, protobuf};
 use crate::token_keys::KeyError;
 
@@ -114,8 +114,7 @@ pub(crate) async fn publish(
         FLEET_READERS,
         "origin and operators",
     )?;
-    let req: PublishRequest =
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadJson(e.to_string()))?;
+    let req: PublishRequest = parse_json(&body)?;
     let key = URL_SAFE_NO_PAD
         .decode(req.public_key.trim())
         .map_err(|_| KeyError::BadKey)?;
@@ -175,8 +174,7 @@ pub(crate) async fn retire(
         FLEET_READERS,
         "origin and operators",
     )?;
-    let req: RetireRequest =
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadJson(e.to_string()))?;
+    let req: RetireRequest = parse_json(&body)?;
     state
         .token_keys
         .change(|keys| Ok(keys.retire(&kid, req.at_unix)?))?;

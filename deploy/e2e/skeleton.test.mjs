@@ -31,12 +31,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isCacheHit, isManifest, isSegment, parseMediaUrl, recordPlayback } from './lib/media-log.mjs';
+import { isCacheHit, isSegment, parseMediaUrl, recordPlayback } from './lib/media-log.mjs';
 import { ensureWebBuilt, marqueeBinary, startWorld } from './lib/world.mjs';
 import { addProfile, chooseProfile, viewerJourney } from './lib/viewer.mjs';
 import { discoveryJourney } from './lib/discovery.mjs';
 import { notificationsJourney } from './lib/notifications.mjs';
 import { fleetJourney } from './lib/fleet.mjs';
+import { failoverJourney } from './lib/failover.mjs';
 
 // Playback tokens live this long, so step 4 can watch one expire without a long wait.
 const TOKEN_TTL_SECS = 30;
@@ -227,6 +228,8 @@ test('marquee skeleton: sign up, browse, play through an edge, cache, tokens, re
   await discoveryJourney({ step, world: () => world, newPage, log });
   await notificationsJourney({ step, world: () => world, newPage, log });
   await fleetJourney({ step, world: () => world, newPage });
+  // Kills an edge: the last step before the restart (which brings a whole new world up).
+  await failoverJourney({ step, world: () => world, newPage, browser: () => browser, viewer: () => viewer, titleId: () => titleId, log });
 
   await step('after a restart on the same state dir the viewer signs in again', async () => {
     await browser.close();
@@ -307,7 +310,8 @@ function assertThroughEdge(rec, titleId, world) {
   const playback = rec.playbacks[0];
   assert.equal(playback, starts[0], 'the first pass is the start, not a renewal');
   const tokens = new Set(rec.playbacks.map((p) => p.token));
-  assert.ok(rec.media.some((m) => isManifest(m.key)), 'a manifest was fetched');
+  // The manifest comes from the API host, steered (every edge a pathway); media from edges.
+  assert.ok(rec.steered.some((m) => m.status === 200 && m.key.startsWith(`/media/${titleId}/`)), 'a steered manifest was fetched');
   assert.ok(rec.media.filter((m) => isSegment(m.key)).length >= 2, 'segments were fetched');
   const edgePorts = new Set(world.edges.map((e) => e.port));
   for (const m of rec.media) {

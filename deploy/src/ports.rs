@@ -7,7 +7,12 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 /// listener. Another process may take it before the caller binds it; the window is small and
 /// the caller notices (its child fails to start), which is acceptable for a local world.
 pub fn free_port() -> io::Result<u16> {
-    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+    free_port_on(Ipv4Addr::LOCALHOST)
+}
+
+/// A port free on `address` right now.
+pub fn free_port_on(address: Ipv4Addr) -> io::Result<u16> {
+    let listener = TcpListener::bind(SocketAddr::from((address, 0)))?;
     Ok(listener.local_addr()?.port())
 }
 

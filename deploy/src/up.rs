@@ -2,7 +2,7 @@
 //! URL, then supervise until Ctrl-C or until a service dies.
 
 use std::ffi::OsString;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,14 +14,20 @@ use crate::catalogue::DEMO_TITLES;
 use crate::children::{ChildError, ExitEvents, ServiceSpec, Supervisor, Verbosity};
 use crate::cli::UpArgs;
 use crate::pki::{LocalPki, OPERATOR_ID, PkiError, control_plane_client, tls_flags};
-use crate::ports::free_port;
+use crate::ports::{free_port, free_port_on};
 use crate::seed::{self, SeedError, SeedReport};
 use crate::state::{ADMIN_EMAIL, StateDir, StateError};
 use crate::video::CLIP_SECONDS;
 use marquee_tls::Service;
 
 /// The two edges of the local world: one per region, so steering has a choice to make.
-pub const EDGES: [(&str, &str); 2] = [("edge-eu-west-1", "eu-west"), ("edge-us-east-1", "us-east")];
+/// The local edges: id, region and the loopback address viewers reach it on. Each has an
+/// address of its own because players set a failed edge aside by host name (not port): two
+/// edges on 127.0.0.1 would fail together in the player's eyes.
+pub const EDGES: [(&str, &str, Ipv4Addr); 2] = [
+    ("edge-eu-west-1", "eu-west", Ipv4Addr::new(127, 0, 0, 1)),
+    ("edge-us-east-1", "us-east", Ipv4Addr::new(127, 0, 0, 2)),
+];
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(90);
 const STOP_GRACE: Duration = Duration::from_secs(15);
 
@@ -126,6 +132,13 @@ pub async fn run(args: UpArgs) -> Result<(), UpError> {
                         Some(exit) if exit.name.starts_with("origin-") => {
                             eprintln!(
                                 "{} exited; the origin cluster goes on with the other nodes",
+                                exit.name
+                            );
+                        }
+                        // Viewers are steered to the other edge, as a real fleet would do.
+                        Some(exit) if EDGES.iter().any(|(id, ..)| *id == exit.name) => {
+                            eprintln!(
+                                "{} exited; viewers are steered to the other edges",
                                 exit.name
                             );
                         }
@@ -238,13 +251,13 @@ async fn bring_up(
     let public_key = read_public_key(state).await?;
 
     let mut edges = Vec::new();
-    for (id, region) in EDGES {
+    for (id, region, address) in EDGES {
         let edge = start_edge(
             sup,
             bins,
             state,
             &pki,
-            (id, region),
+            (id, region, address),
             &services,
             &cp_url,
             &public_key,
@@ -415,14 +428,14 @@ async fn start_edge(
     bins: &Binaries,
     state: &StateDir,
     pki: &LocalPki,
-    (id, region): (&str, &str),
+    (id, region, address): (&str, &str, Ipv4Addr),
     origin_services: &[String],
     cp_url: &str,
     public_key: &str,
 ) -> Result<RunningEdge, UpError> {
-    let port = free_port().map_err(UpError::Port)?;
+    let port = free_port_on(address).map_err(UpError::Port)?;
     let tls_port = free_port().map_err(UpError::Port)?;
-    let listen = format!("127.0.0.1:{port}");
+    let listen = format!("{address}:{port}");
     let tls_listen = format!("127.0.0.1:{tls_port}");
     let url = format!("http://{listen}");
     let mut argv = os_args(&[

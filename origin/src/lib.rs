@@ -18,6 +18,7 @@ pub mod blob;
 pub mod catalogue;
 pub mod cluster;
 pub mod config;
+pub mod control_plane;
 pub mod disk;
 pub mod error;
 pub mod fleet;

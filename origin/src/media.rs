@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use marquee_proto::token::TokenVerifier;
 
 use crate::api::Ctx;
+use crate::blob::BlobReader;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::ids;
 
@@ -94,21 +95,7 @@ pub async fn serve(
     let now = ids::now_unix();
     let accepted = ctx.read(|tx| ctx.keys.verifier(tx, now))?;
     authorize(&accepted, &headers, &full_path, now)?;
-    let blob_path = format!("media/{title_id}/{path}");
-    let mut blob = ctx
-        .blobs
-        .get(&blob_path)
-        .await
-        .map_err(|e| ApiError::internal("media read", e))?;
-    if blob.is_none() {
-        fetch_from_peer(&ctx, &title_id, &path).await?;
-        blob = ctx
-            .blobs
-            .get(&blob_path)
-            .await
-            .map_err(|e| ApiError::internal("media read", e))?;
-    }
-    let blob = blob.ok_or_else(|| ApiError::not_found("media"))?;
+    let blob = package_file(&ctx, &title_id, &path).await?;
     let (ctype, cache) = headers_for(&path);
     let headers = [
         (CONTENT_TYPE, ctype.to_owned()),
@@ -116,6 +103,26 @@ pub async fn serve(
         (CONTENT_LENGTH, blob.size.to_string()),
     ];
     Ok((headers, Body::from_stream(blob.stream)).into_response())
+}
+
+/// A packaged file of `title_id` (`path` under its media directory), copied from another
+/// cluster member first when this node lacks it.
+pub async fn package_file(ctx: &Ctx, title_id: &str, path: &str) -> ApiResult<BlobReader> {
+    let blob_path = format!("media/{title_id}/{path}");
+    let read = || async {
+        ctx.blobs
+            .get(&blob_path)
+            .await
+            .map_err(|e| ApiError::internal("media read", e))
+    };
+    let blob = match read().await? {
+        Some(blob) => Some(blob),
+        None => {
+            fetch_from_peer(ctx, title_id, path).await?;
+            read().await?
+        }
+    };
+    blob.ok_or_else(|| ApiError::not_found("media"))
 }
 
 /// A packaged file this node lacks (packaged elsewhere in the cluster): fetched from a member,

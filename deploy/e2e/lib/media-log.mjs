@@ -13,10 +13,17 @@ export function parseMediaUrl(url) {
 export const isManifest = (path) => /\.(mpd|m3u8)$/.test(path);
 export const isSegment = (path) => /\.(m4s|mp4)$/.test(path);
 
-/** Starts recording on `page`; returns `{ playbacks, media, settled() }`. */
+/** A manifest origin rendered with content steering (`/api/v1/playback/t/<token>/media/…`). */
+const STEERED_PATH = /^\/api\/v1\/playback\/t\/([^/]+)(\/media\/[^?]+)$/;
+
+/**
+ * Starts recording on `page`; returns `{ playbacks, media, steered, settled() }`: `media` is
+ * what edges served, `steered` the steered manifests from the API host.
+ */
 export function recordPlayback(page) {
   const playbacks = [];
   const media = [];
+  const steered = [];
   const pending = [];
   // Only requests whose body arrived in full: an aborted fetch (an ABR switch) proves nothing.
   page.on('requestfinished', (request) => {
@@ -32,12 +39,18 @@ export function recordPlayback(page) {
         return;
       }
       if (!isManifest(pathname) && !isSegment(pathname)) return;
+      const at = Date.now();
       const headers = await response.allHeaders();
-      media.push({ url, status: response.status(), cacheStatus: headers['cache-status'] ?? '', ...parseMediaUrl(url) });
+      const steeredPath = pathname.match(STEERED_PATH);
+      if (steeredPath) {
+        steered.push({ url, status: response.status(), port: Number(new URL(url).port), token: steeredPath[1], key: steeredPath[2] });
+        return;
+      }
+      media.push({ url, at, host: new URL(url).host, status: response.status(), cacheStatus: headers['cache-status'] ?? '', ...parseMediaUrl(url) });
     })().catch(() => {});
     pending.push(job);
   });
-  return { playbacks, media, settled: () => Promise.all(pending) };
+  return { playbacks, media, steered, settled: () => Promise.all(pending) };
 }
 
 /** True when an RFC 9211 Cache-Status value says some cache answered from storage. */

@@ -26,6 +26,9 @@ use search::index::SearchIndex;
 
 pub use openapi::ApiDoc;
 
+/// Where the versioned API lives on every host that serves it (origin, and edges fronting it).
+pub const API_PREFIX: &str = "/api/v1";
+
 /// Largest poster accepted.
 const MAX_POSTER_BYTES: usize = 10 << 20;
 
@@ -225,6 +228,14 @@ pub fn router() -> Router<Ctx> {
         .route("/titles/{id}/poster", get(catalogue::api::poster))
         .route("/titles/{id}/seasons", get(series::api::seasons))
         .route("/titles/{id}/playback", post(playback::api::playback))
+        .route(
+            "/playback/t/{token}/media/{*path}",
+            get(playback::manifests::manifest),
+        )
+        .route(
+            "/playback/t/{token}/steering",
+            get(playback::manifests::steering),
+        )
         .route("/admin/titles", post(catalogue::api::create))
         .route(
             "/admin/titles/{id}",
@@ -280,6 +291,6 @@ pub fn router() -> Router<Ctx> {
         .route("/admin/cluster/members", post(cluster::api::add))
         .route("/admin/cluster/members/{id}", delete(cluster::api::remove));
     Router::new()
-        .nest("/api/v1", v1)
+        .nest(API_PREFIX, v1)
         .route("/api/openapi.json", get(openapi::serve))
 }

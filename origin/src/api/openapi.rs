@@ -27,7 +27,7 @@ use crate::{
         notifications::api::get_preferences, notifications::api::put_preferences,
         notifications::api::remind, notifications::api::forget_reminder,
         notifications::api::unsubscribe_info, notifications::api::unsubscribe,
-        jobs::api::job, playback::api::playback,
+        jobs::api::job, playback::api::playback, playback::manifests::manifest, playback::manifests::steering,
         series::api::seasons, series::api::admin_seasons, series::api::create_season,
         series::api::create_episode, series::api::edit_episode, series::api::put_markers,
         series::api::put_video, series::api::job,

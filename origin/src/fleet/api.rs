@@ -6,17 +6,8 @@ use axum::extract::State;
 use super::wire::{Fleet, FleetEdge, PurgeRequest, PurgeResult};
 use crate::accounts::Admin;
 use crate::api::Ctx;
+use crate::control_plane::{self, CALL_TIMEOUT, CpError};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody, Json};
-
-const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-fn unreachable_control_plane(e: impl std::fmt::Display) -> ApiError {
-    tracing::warn!(error = %e, "control-plane call failed");
-    ApiError::new(
-        Code::Unavailable,
-        "the control-plane could not be asked; try again shortly",
-    )
-}
 
 /// Every edge with its health, load and cache figures (admin).
 #[utoipa::path(get, path = "/api/v1/admin/fleet", security(("session" = [])), tag = "admin",
@@ -33,15 +24,16 @@ pub async fn fleet(State(ctx): State<Ctx>, _admin: Admin) -> ApiResult<axum::Jso
             edges: Vec::new(),
         }));
     };
-    let resp = ctx
-        .control_plane
-        .get(format!("{cp}/v1/edges"))
-        .timeout(CALL_TIMEOUT)
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(unreachable_control_plane)?;
-    let edges: Vec<FleetEdge> = resp.json().await.map_err(unreachable_control_plane)?;
+    let asked = async {
+        let resp = ctx
+            .control_plane
+            .get(format!("{cp}/v1/edges"))
+            .timeout(CALL_TIMEOUT)
+            .send()
+            .await?;
+        control_plane::json::<Vec<FleetEdge>>(resp).await
+    };
+    let edges = asked.await.map_err(|e| e.unavailable("listing edges"))?;
     Ok(axum::Json(Fleet {
         control_plane: true,
         edges,
@@ -73,24 +65,24 @@ pub async fn purge(
         ));
     };
     let body = serde_json::json!({ "paths": req.paths, "titles": req.titles, "wait_ms": 2000 });
-    let resp = ctx
-        .control_plane
-        .post(format!("{cp}/v1/purge"))
-        .timeout(CALL_TIMEOUT)
-        .json(&body)
-        .send()
-        .await
-        .map_err(unreachable_control_plane)?;
-    if resp.status() == reqwest::StatusCode::BAD_REQUEST {
+    let asked = async {
+        let resp = ctx
+            .control_plane
+            .post(format!("{cp}/v1/purge"))
+            .timeout(CALL_TIMEOUT)
+            .json(&body)
+            .send()
+            .await?;
+        control_plane::json::<PurgeResult>(resp).await
+    };
+    let result = asked.await.map_err(|e| match e {
         // The control-plane checks the targets and says what is wrong with them.
-        let refusal: serde_json::Value = resp.json().await.unwrap_or_default();
-        let why = refusal["error"]["message"]
-            .as_str()
-            .unwrap_or("the control-plane refused the purge");
-        return Err(ApiError::new(Code::InvalidBody, why.to_owned()));
-    }
-    let resp = resp.error_for_status().map_err(unreachable_control_plane)?;
-    let result: PurgeResult = resp.json().await.map_err(unreachable_control_plane)?;
+        CpError::Refused {
+            status: 400,
+            message,
+        } => ApiError::new(Code::InvalidBody, message),
+        e => e.unavailable("ordering the purge"),
+    })?;
     tracing::info!(seq = result.seq, by = %admin.0.id, paths = req.paths.len(), titles = req.titles.len(), "purge ordered");
     Ok(axum::Json(result))
 }

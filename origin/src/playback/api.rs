@@ -7,6 +7,7 @@ use marquee_proto::v1::PlaybackClaims;
 use super::steering;
 use super::wire::{Playback, PlaybackEdge, PlaybackRequest};
 use crate::accounts::Viewer;
+use crate::api::API_PREFIX;
 use crate::api::Ctx;
 use crate::catalogue::state::{self as catalogue, TitleKind, TitleState};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
@@ -121,26 +122,15 @@ pub async fn playback(
             next.as_ref().map(Episode::from),
         ),
     };
-    let answer = steering::steer(
-        &ctx.control_plane,
-        ctx.config.control_plane.as_deref(),
-        ip,
-        req.region.as_deref(),
+    let answer = steer(
+        &ctx,
+        steering::Viewer {
+            client_ip: ip,
+            region: req.region.as_deref(),
+            current: None,
+        },
     )
-    .await
-    .map_err(|e| {
-        tracing::warn!(error = %e, "steering failed");
-        ApiError::new(
-            Code::NoEdgeAvailable,
-            "no edge is available to stream from right now",
-        )
-    })?;
-    if answer.edges.is_empty() {
-        return Err(ApiError::new(
-            Code::NoEdgeAvailable,
-            "no edge is available to stream from right now",
-        ));
-    }
+    .await?;
     let now = now_unix();
     let expires_at = now + ctx.config.token_ttl_secs;
     let signer = ctx.read(|tx| ctx.keys.signer(tx))?;
@@ -176,7 +166,10 @@ pub async fn playback(
     let kind = if req.renewal { "renewal" } else { "start" };
     tracing::info!(title_id = %title.id, account_id = %viewer.account.id, edge = %edges[0].edge_id, kind, "playback pass issued");
     metrics::counter!("marquee_origin_playbacks_total", "kind" => kind).increment(1);
+    let steered = format!("{API_PREFIX}/playback/t/{token}{package_path}");
     Ok(axum::Json(Playback {
+        steered_dash_url: format!("{steered}/manifest.mpd"),
+        steered_hls_url: format!("{steered}/master.m3u8"),
         title_id: title.id,
         resume_from_secs,
         episode,
@@ -194,6 +187,33 @@ pub async fn playback(
         expires_at,
         edges,
     }))
+}
+
+/// The edges `viewer` should use, best first; at least one.
+pub(super) async fn steer(
+    ctx: &Ctx,
+    viewer: steering::Viewer<'_>,
+) -> ApiResult<marquee_proto::v1::SteeringAnswer> {
+    let none = || {
+        ApiError::new(
+            Code::NoEdgeAvailable,
+            "no edge is available to stream from right now",
+        )
+    };
+    let answer = steering::steer(
+        &ctx.control_plane,
+        ctx.config.control_plane.as_deref(),
+        viewer,
+    )
+    .await
+    .map_err(|e| {
+        tracing::warn!(error = %e, "steering failed");
+        none()
+    })?;
+    if answer.edges.is_empty() {
+        return Err(none());
+    }
+    Ok(answer)
 }
 
 /// Where the profile left off in a film or an episode, unless it finished it (then it starts

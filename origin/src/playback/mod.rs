@@ -2,5 +2,7 @@
 //! path-scoped playback token.
 
 pub mod api;
+pub mod manifests;
+pub mod steered;
 pub mod steering;
 pub mod wire;

@@ -50,6 +50,11 @@ pub struct Playback {
     pub dash_url: String,
     /// HLS master playlist on the best edge.
     pub hls_url: String,
+    /// The DASH manifest with content steering: every steered edge is a pathway, so a player
+    /// carries on from the next edge when one fails. A path on this API's host.
+    pub steered_dash_url: String,
+    /// The HLS master playlist with content steering (`EXT-X-CONTENT-STEERING`), likewise.
+    pub steered_hls_url: String,
     /// The trick-play thumbnails' WebVTT index on the best edge (packages made before
     /// thumbnails have none: a player shows no previews when it is missing).
     pub thumbnails_url: String,

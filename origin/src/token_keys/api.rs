@@ -9,10 +9,11 @@ use marquee_proto::token::TokenSigner;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::publish::{self, CpError};
+use super::publish;
 use super::state::{self, Command, Rejection, SecretKey};
 use crate::accounts::Admin;
 use crate::api::Ctx;
+use crate::control_plane::CpError;
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
 use crate::ids::{now_unix, now_unix_ms};
 
@@ -83,11 +84,7 @@ pub async fn list(State(ctx): State<Ctx>, _admin: Admin) -> ApiResult<axum::Json
 }
 
 fn control_plane_error(e: CpError) -> ApiError {
-    tracing::warn!(error = %e, "token key rotation: control-plane call failed");
-    ApiError::new(
-        Code::Unavailable,
-        format!("the control-plane could not be asked, so nothing changed: {e}"),
-    )
+    e.unavailable("handing edges the new key; nothing changed")
 }
 
 /// Rotate the playback-token signing key (admin): a new key is published to the control-plane

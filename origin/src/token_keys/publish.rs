@@ -11,12 +11,12 @@ use tokio::sync::watch;
 
 use super::state;
 use crate::api::Ctx;
+use crate::control_plane::{self, CALL_TIMEOUT, CpError};
 use crate::ids::now_unix;
 
 /// How often the control-plane's set is brought in step (a restarted control-plane without
 /// its state, or a retirement that failed to send, is caught up by then).
 const RESYNC_EVERY: Duration = Duration::from_secs(60);
-const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The control-plane's view of one key (`/v1/token-keys/{kid}`).
 #[derive(Debug, Deserialize)]
@@ -24,26 +24,6 @@ pub struct KeyStatus {
     pub holding: Vec<String>,
     pub missing: Vec<String>,
     pub ready: bool,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CpError {
-    #[error("the control-plane is unreachable: {0}")]
-    Unreachable(#[from] reqwest::Error),
-    #[error("the control-plane answered {status}: {body}")]
-    Refused { status: u16, body: String },
-}
-
-async fn answer<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result<T, CpError> {
-    let status = resp.status();
-    if !status.is_success() {
-        let body = resp.text().await.unwrap_or_default();
-        return Err(CpError::Refused {
-            status: status.as_u16(),
-            body: body.chars().take(300).collect(),
-        });
-    }
-    Ok(resp.json().await?)
 }
 
 /// `PUT /v1/token-keys/{kid}`: idempotent for the same key.
@@ -61,7 +41,7 @@ pub async fn publish(
         .json(&body)
         .send()
         .await?;
-    answer(resp).await
+    control_plane::json(resp).await
 }
 
 /// Waits up to `wait` (at most 30 s) for every live edge to hold `kid`.
@@ -78,7 +58,7 @@ pub async fn wait_ready(
         .timeout(wait + CALL_TIMEOUT)
         .send()
         .await?;
-    answer(resp).await
+    control_plane::json(resp).await
 }
 
 /// Edges stop accepting `kid` at `at_unix`.
@@ -90,7 +70,9 @@ pub async fn retire(ctx: &Ctx, cp: &str, kid: &str, at_unix: u64) -> Result<(), 
         .json(&serde_json::json!({ "at_unix": at_unix }))
         .send()
         .await?;
-    answer::<serde_json::Value>(resp).await.map(drop)
+    control_plane::json::<serde_json::Value>(resp)
+        .await
+        .map(drop)
 }
 
 /// One pass: every key still accepted is published, every replaced one's retirement sent.

@@ -68,19 +68,24 @@ impl ControlPlane {
 
     /// Reports edge-test-1 at [`EDGE_URL`], as that edge would, with its certificate.
     pub async fn heartbeat(&self) {
+        self.heartbeat_edge("edge-test-1", EDGE_URL).await;
+    }
+
+    /// Reports edge `id` (region eu-west, idle) at `public_url`, with its certificate.
+    pub async fn heartbeat_edge(&self, id: &str, public_url: &str) {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()
             .as_millis() as u64;
         let hb = EdgeHeartbeat {
-            edge_id: "edge-test-1".into(),
+            edge_id: id.into(),
             region: "eu-west".into(),
-            public_url: EDGE_URL.into(),
+            public_url: public_url.into(),
             capacity_rps: 1000,
             sent_at_unix_ms: now_ms,
             ..Default::default()
         };
-        let tls = Tls::load(&self.issue(Service::Edge, "edge-test-1")).expect("tls");
+        let tls = Tls::load(&self.issue(Service::Edge, id)).expect("tls");
         let config = tls
             .client_config(Some(Service::ControlPlane), &[])
             .expect("client config");
@@ -243,6 +248,7 @@ async fn playback_answers_edge_urls_with_a_token_the_edge_accepts() {
     ];
     super::util::metrics_with(&origin.base, &counted).await;
 
+    steered_manifests_name_every_edge(&cp, &origin.base, &mut viewer, &path, &package).await;
     maturity_is_enforced_wherever_the_title_appears(&mut admin, &mut viewer, &id, &verifier).await;
 
     // A title without video cannot be played.
@@ -265,6 +271,106 @@ async fn playback_answers_edge_urls_with_a_token_the_edge_accepts() {
                 json!({}),
             )
             .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}
+
+/// With two edges up, the steered manifests (fetched without a session: the token is the
+/// key) name both as pathways with the token in every URL, and the steering server orders
+/// them, keeping a playing session on its edge.
+async fn steered_manifests_name_every_edge(
+    cp: &ControlPlane,
+    base: &str,
+    viewer: &mut Client,
+    playback_path: &str,
+    package: &str,
+) {
+    const SECOND_EDGE: &str = "http://127.0.0.2:9";
+    cp.heartbeat().await;
+    cp.heartbeat_edge("edge-test-2", SECOND_EDGE).await;
+    let play = expect(viewer.post(playback_path, json!({})).await, StatusCode::OK).await;
+    let token = play["token"].as_str().expect("token");
+    let steered = format!("/api/v1/playback/t/{token}{package}");
+    assert_eq!(play["steered_dash_url"], format!("{steered}/manifest.mpd"));
+    assert_eq!(play["steered_hls_url"], format!("{steered}/master.m3u8"));
+    let steering = format!("/api/v1/playback/t/{token}/steering");
+
+    let mut anon = Client::new(base);
+    let mpd = anon.get(&format!("{steered}/manifest.mpd")).await;
+    assert_eq!(mpd.status(), StatusCode::OK);
+    assert_eq!(mpd.headers()["content-type"], "application/dash+xml");
+    assert_eq!(mpd.headers()["cache-control"], "no-store");
+    let mpd = mpd.text().await.unwrap();
+    for (edge, url) in [("edge-test-1", EDGE_URL), ("edge-test-2", SECOND_EDGE)] {
+        let base_url =
+            format!("<BaseURL serviceLocation=\"{edge}\">{url}/t/{token}{package}/</BaseURL>");
+        assert!(mpd.contains(&base_url), "{base_url} missing from {mpd}");
+    }
+    let steering_element = format!(
+        "<ContentSteering defaultServiceLocation=\"edge-test-1,edge-test-2\" queryBeforeStart=\"false\">{steering}</ContentSteering>"
+    );
+    assert!(mpd.contains(&steering_element), "{mpd}");
+    assert!(
+        mpd.contains("<SegmentTemplate"),
+        "the packaged MPD is kept: {mpd}"
+    );
+
+    let m3u8 = anon.get(&format!("{steered}/master.m3u8")).await;
+    assert_eq!(m3u8.status(), StatusCode::OK);
+    let m3u8 = m3u8.text().await.unwrap();
+    assert!(
+        m3u8.contains(&format!(
+            "#EXT-X-CONTENT-STEERING:SERVER-URI=\"{steering}\",PATHWAY-ID=\"edge-test-1\""
+        )),
+        "{m3u8}"
+    );
+    assert!(m3u8.contains(",PATHWAY-ID=\"edge-test-2\"\n"), "{m3u8}");
+    assert!(
+        m3u8.contains(&format!("\n{SECOND_EDGE}/t/{token}{package}/")),
+        "{m3u8}"
+    );
+
+    let order = |answer: serde_json::Value| answer["PATHWAY-PRIORITY"].clone();
+    let fresh = expect(anon.get(&steering).await, StatusCode::OK).await;
+    assert_eq!(order(fresh.clone()), json!(["edge-test-1", "edge-test-2"]));
+    assert_eq!(
+        fresh["SERVICE-LOCATION-PRIORITY"],
+        fresh["PATHWAY-PRIORITY"]
+    );
+    assert_eq!(fresh["VERSION"], 1);
+    assert_eq!(fresh["TTL"], 30);
+    assert_eq!(fresh["RELOAD-URI"], steering);
+    // A player on edge-test-2 (as good as the best) stays there.
+    let staying = anon
+        .get(&format!(
+            "{steering}?_DASH_pathway=edge-test-2&_DASH_throughput=900000"
+        ))
+        .await;
+    assert_eq!(
+        order(expect(staying, StatusCode::OK).await),
+        json!(["edge-test-2", "edge-test-1"])
+    );
+
+    // A forged token, another title's scope or another file: refused with a reason.
+    let forged = token.replace(&token[token.len() - 4..], "AAAA");
+    expect_error(
+        anon.get(&steering.replace(token, &forged)).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let elsewhere =
+        format!("/api/v1/playback/t/{token}/media/00000000000000000000000000000000/p/manifest.mpd");
+    expect_error(
+        anon.get(&elsewhere).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    expect_error(
+        anon.get(&format!("{steered}/video/seg-1.m4s")).await,
         StatusCode::NOT_FOUND,
         "not_found",
     )

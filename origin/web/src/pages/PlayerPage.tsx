@@ -59,6 +59,8 @@ export function PlayerPage({ id, episodeId }: { id: string; episodeId?: string }
   const [countdown, setCountdown] = useState<number | null>(null);
   const [cancelled, setCancelled] = useState(false);
   const [stillWatching, setStillWatching] = useState(false);
+  // Where segments come from now; it changes when the player leaves a failed edge.
+  const [servingEdge, setServingEdge] = useState<PlaybackEdge | undefined>(undefined);
   const playback = phase.name === 'ready' || phase.name === 'loading' ? phase.playback : null;
   const itemId = playback ? (playback.episode?.id ?? playback.title_id) : null;
 
@@ -82,6 +84,7 @@ export function PlayerPage({ id, episodeId }: { id: string; episodeId?: string }
           renew: () => api.playback(id, { renewal: true, ...(pass.episode ? { episode_id: pass.episode.id } : {}) }),
           startTime: pass.resume_from_secs ?? undefined,
           language: profile.language,
+          onEdge: (edge) => live && setServingEdge(edge),
         });
         if (!live) return void s.destroy();
         session.current = s;
@@ -239,7 +242,7 @@ export function PlayerPage({ id, episodeId }: { id: string; episodeId?: string }
     return () => window.removeEventListener('keydown', onKey);
   }, [togglePlay, fullscreen, seekTo, selectSubtitles, goBack, profile.language]);
 
-  const edge = phase.name === 'ready' ? edgeOf(phase.playback, phase.manifestUrl) : undefined;
+  const edge = phase.name === 'ready' ? (servingEdge ?? edgeOf(phase.playback, phase.manifestUrl)) : undefined;
   const showSpinner = phase.name === 'requesting' || phase.name === 'loading' || (phase.name === 'ready' && buffering);
   const inIntro =
     markers?.intro_start_secs != null &&

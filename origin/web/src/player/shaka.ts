@@ -1,6 +1,6 @@
 // Loads Shaka Player lazily (it is the biggest part of the app) and plays a stream
 // on a <video>, trying each candidate manifest in order until one loads.
-import type { Playback } from '../api';
+import type { Playback, PlaybackEdge } from '../api';
 import { keepFresh, swapToken } from './renewal';
 
 type ShakaModule = typeof import('shaka-player').default;
@@ -25,10 +25,41 @@ function isCritical(event: Event): boolean {
   return typeof detail === 'object' && detail !== null && 'severity' in detail && detail.severity === CRITICAL;
 }
 
-/** DASH on the best edge first, then DASH on the other edges, then HLS. */
-export function candidateManifests(playback: Playback): string[] {
-  const urls = [playback.dash_url, ...playback.edges.map((edge) => edge.dash_url), playback.hls_url];
+/**
+ * The steered DASH manifest first (every edge a pathway: a failing edge is left mid-stream),
+ * then DASH straight from each edge (should the API host fail to render it), then HLS.
+ * `base` resolves the steered manifest's path, which is on the API's host.
+ */
+export function candidateManifests(playback: Playback, base: string): string[] {
+  const urls = [
+    new URL(playback.steered_dash_url, base).href,
+    playback.dash_url,
+    ...playback.edges.map((edge) => edge.dash_url),
+    playback.hls_url,
+  ];
   return urls.filter((url, index) => url && urls.indexOf(url) === index);
+}
+
+/**
+ * How the player retries a request: with every edge a pathway, each retry goes to the next
+ * edge, so there are enough attempts to try each twice, quickly. A dead edge refuses the
+ * connection at once; one that hangs is given up on after 3 s.
+ */
+export function retryParameters(edges: number) {
+  return {
+    maxAttempts: Math.max(3, 2 * edges),
+    baseDelay: 200,
+    backoffFactor: 2,
+    fuzzFactor: 0.1,
+    timeout: 30_000,
+    stallTimeout: 5_000,
+    connectionTimeout: 3_000,
+  };
+}
+
+/** The edge a media URL is on, by its base URL. */
+export function edgeServing(playback: Playback, url: string): PlaybackEdge | undefined {
+  return playback.edges.find((edge) => url.startsWith(`${edge.base_url}/`));
 }
 
 /** An audio track or subtitle language the viewer can pick. */
@@ -43,6 +74,8 @@ export interface Session {
   manifestUrl: string;
   /** The token edge requests carry now (renewed while the player is open). */
   token: () => string;
+  /** The edge the last segment came from (it changes when the player leaves a failed edge). */
+  edge: () => PlaybackEdge | undefined;
   audio: () => TrackOption[];
   subtitles: () => TrackOption[];
   selectAudio: (language: string) => void;
@@ -59,6 +92,8 @@ export interface PlaybackOptions {
   startTime?: number;
   /** The profile's language: audio in it when there is such a track, subtitles shown in it when turned on. */
   language?: string;
+  /** Hears when segments start coming from another edge. */
+  onEdge?: (edge: PlaybackEdge) => void;
 }
 
 const languageName = (tag: string) => {
@@ -71,7 +106,7 @@ const languageName = (tag: string) => {
 
 /** Plays `playback` on `video`; every edge request carries the newest token. */
 export async function startPlayback(video: HTMLVideoElement, playback: Playback, options: PlaybackOptions): Promise<Session> {
-  const { onError, renew, startTime, language } = options;
+  const { onError, renew, startTime, language, onEdge } = options;
   const shaka = await loadShaka();
   if (!shaka.Player.isBrowserSupported()) {
     throw new Error('This browser cannot play Marquee streams. Try a recent Chrome, Firefox, Edge or Safari.');
@@ -79,7 +114,8 @@ export async function startPlayback(video: HTMLVideoElement, playback: Playback,
   const player: ShakaPlayer = new shaka.Player();
   await player.attach(video);
   player.configure({
-    streaming: { retryParameters: { maxAttempts: 3, baseDelay: 500 } },
+    streaming: { retryParameters: retryParameters(playback.edges.length) },
+    manifest: { retryParameters: retryParameters(playback.edges.length) },
     ...(language
       ? {
           preferredAudio: [{ language, role: '', label: '', channelCount: 0, codec: '', spatialAudio: false }],
@@ -88,8 +124,18 @@ export async function startPlayback(video: HTMLVideoElement, playback: Playback,
       : {}),
   });
   const renewal = keepFresh(playback, renew);
-  player.getNetworkingEngine()?.registerRequestFilter((_type, request) => {
+  const net = player.getNetworkingEngine();
+  net?.registerRequestFilter((_type, request) => {
     request.uris = request.uris.map((uri) => swapToken(uri, renewal.current()));
+  });
+  let serving: PlaybackEdge | undefined;
+  net?.registerResponseFilter((type, response) => {
+    if (type !== shaka.net.NetworkingEngine.RequestType.SEGMENT) return;
+    const edge = edgeServing(playback, response.uri);
+    if (edge && edge !== serving) {
+      serving = edge;
+      onEdge?.(edge);
+    }
   });
   const destroy = async () => {
     renewal.stop();
@@ -109,6 +155,7 @@ export async function startPlayback(video: HTMLVideoElement, playback: Playback,
   const session = (manifestUrl: string): Session => ({
     manifestUrl,
     token: () => renewal.current(),
+    edge: () => serving,
     audio,
     subtitles,
     selectAudio: (lang) => {
@@ -123,7 +170,7 @@ export async function startPlayback(video: HTMLVideoElement, playback: Playback,
   });
 
   let lastError: unknown = null;
-  for (const url of candidateManifests(playback)) {
+  for (const url of candidateManifests(playback, window.location.href)) {
     try {
       await player.load(url, startTime && startTime > 0 ? startTime : null);
       // Subtitles start off; the viewer turns them on (the profile's language is preferred).
