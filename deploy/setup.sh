@@ -52,7 +52,8 @@ npm_install() {
   if [ ! -f "$dir/node_modules/.package-lock.json" ] \
      || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     log "npm ci in ${dir#"$ROOT"/}"
-    npm ci --prefix "$dir" --no-audit --no-fund || return
+    # In the directory, not with --prefix: npm 11 looks for the lock file elsewhere then.
+    (cd "$dir" && npm ci --no-audit --no-fund) || return
   fi
 }
 
@@ -60,7 +61,7 @@ npm_install() {
 build_web() {
   npm_install "$ROOT/origin/web" || return
   log "building the web app (origin/web/dist)"
-  npm run build --prefix "$ROOT/origin/web"
+  (cd "$ROOT/origin/web" && npm run build)
 }
 
 # Installs the Python tools into a venv of their own (no system packages touched) and exports

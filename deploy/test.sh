@@ -69,7 +69,8 @@ fi
 
 # Setup and build failures stop the run; test failures are all collected first.
 step "web app build" build_web || exit 1
-step "web unit tests (vitest)" npm test --prefix "$ROOT/origin/web" || true
+web_unit_tests() { (cd "$ROOT/origin/web" && npm test); }
+step "web unit tests (vitest)" web_unit_tests || true
 step "npm ci (deploy/e2e)" npm_install "$ROOT/deploy/e2e" || exit 1
 step "python tools (schemathesis, moto)" ensure_python_tools || exit 1
 step "mail server (maildev)" ensure_mail_tools || exit 1

@@ -37,6 +37,7 @@ pub fn rank<'a>(
             edge_id: r.status.edge_id.clone(),
             region: r.status.region.clone(),
             public_url: r.status.public_url.clone(),
+            https_url: r.status.https_url.clone(),
             score: f64::from(u8::from(same_region)) + 1.0 / (1.0 + load),
         })
         .collect()
@@ -94,6 +95,7 @@ mod tests {
                     edge_id: id.into(),
                     region: region.into(),
                     public_url: format!("http://{id}.test"),
+                    https_url: String::new(),
                     capacity_rps: capacity,
                     active_requests: active,
                     draining: false,
@@ -198,12 +200,14 @@ mod tests {
                     edge_id: "own".into(),
                     region: "eu".into(),
                     public_url: "http://own.test".into(),
+                    https_url: String::new(),
                     score: 1.5,
                 },
                 RankedEdge {
                     edge_id: "far".into(),
                     region: "us".into(),
                     public_url: "http://far.test".into(),
+                    https_url: String::new(),
                     score: 1.0,
                 },
             ]

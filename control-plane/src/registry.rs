@@ -35,6 +35,8 @@ pub enum HeartbeatError {
     TooLong { field: &'static str, max: usize },
     #[error("public_url {0:?} is not an absolute http:// or https:// URL")]
     BadPublicUrl(String),
+    #[error("https_url {0:?} is not an absolute https:// URL")]
+    BadHttpsUrl(String),
     #[error("sent_at_unix_ms {got} is not after the last accepted heartbeat's ({last}): a replay")]
     Replayed { last: u64, got: u64 },
     #[error(
@@ -52,6 +54,7 @@ impl HeartbeatError {
             Self::MissingEdgeId | Self::MissingRegion | Self::MissingPublicUrl => "missing_field",
             Self::TooLong { .. } => "too_long",
             Self::BadPublicUrl(_) => "bad_public_url",
+            Self::BadHttpsUrl(_) => "bad_https_url",
             Self::Replayed { .. } => "replayed",
             Self::ClockSkew { .. } => "clock_skew",
         }
@@ -65,6 +68,8 @@ pub struct EdgeStatus {
     pub region: String,
     /// Without a trailing slash, so callers can append `/t/...`.
     pub public_url: String,
+    /// The HTTPS base URL beside a plain `public_url` (empty when there is none), likewise.
+    pub https_url: String,
     /// 0 = unknown.
     pub capacity_rps: u32,
     pub active_requests: u32,
@@ -86,10 +91,12 @@ impl EdgeStatus {
         let edge_id = required(hb.edge_id, "edge_id", HeartbeatError::MissingEdgeId)?;
         let region = required(hb.region, "region", HeartbeatError::MissingRegion)?;
         let public_url = validate_url(hb.public_url)?;
+        let https_url = validate_https_url(hb.https_url)?;
         Ok(Self {
             edge_id,
             region,
             public_url,
+            https_url,
             capacity_rps: hb.capacity_rps,
             active_requests: hb.active_requests,
             draining: hb.draining,
@@ -149,6 +156,18 @@ fn validate_url(url: String) -> Result<String, HeartbeatError> {
         return Err(bad());
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// `https_url`: empty, or an absolute `https://` URL (normalised like `public_url`).
+fn validate_https_url(url: String) -> Result<String, HeartbeatError> {
+    if url.trim().is_empty() {
+        return Ok(String::new());
+    }
+    let bad = || HeartbeatError::BadHttpsUrl(url.trim().chars().take(MAX_URL_LEN).collect());
+    match validate_url(url.clone()) {
+        Ok(https) if https.starts_with("https://") => Ok(https),
+        _ => Err(bad()),
+    }
 }
 
 /// One known edge.
@@ -349,6 +368,28 @@ mod tests {
         }
         for good in ["http://127.0.0.1:8080", "https://[::1]:443/base"] {
             assert!(EdgeStatus::from_heartbeat(heartbeat("e", "eu", good)).is_ok());
+        }
+    }
+
+    #[test]
+    fn an_https_url_beside_a_plain_one_must_be_https() {
+        let with = |https: &str| {
+            EdgeStatus::from_heartbeat(EdgeHeartbeat {
+                https_url: https.into(),
+                ..heartbeat("e", "eu", "http://127.0.0.1:8080")
+            })
+        };
+        assert_eq!(with("").unwrap().https_url, "");
+        assert_eq!(
+            with("https://localhost:8443/").unwrap().https_url,
+            "https://localhost:8443"
+        );
+        for bad in ["http://localhost:8443", "localhost:8443", "https://"] {
+            assert_eq!(
+                with(bad),
+                Err(HeartbeatError::BadHttpsUrl(bad.into())),
+                "{bad}"
+            );
         }
     }
 

@@ -38,6 +38,7 @@ import { discoveryJourney } from './lib/discovery.mjs';
 import { notificationsJourney } from './lib/notifications.mjs';
 import { fleetJourney } from './lib/fleet.mjs';
 import { failoverJourney } from './lib/failover.mjs';
+import { protocolsJourney } from './lib/protocols.mjs';
 
 // Playback tokens live this long, so step 4 can watch one expire without a long wait.
 const TOKEN_TTL_SECS = 30;
@@ -228,6 +229,7 @@ test('marquee skeleton: sign up, browse, play through an edge, cache, tokens, re
   await discoveryJourney({ step, world: () => world, newPage, log });
   await notificationsJourney({ step, world: () => world, newPage, log });
   await fleetJourney({ step, world: () => world, newPage });
+  await protocolsJourney({ step, world: () => world, viewer: () => viewer, titleId: () => titleId, log });
   // Kills an edge: the last step before the restart (which brings a whole new world up).
   await failoverJourney({ step, world: () => world, newPage, browser: () => browser, viewer: () => viewer, titleId: () => titleId, log });
 

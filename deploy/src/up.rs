@@ -438,6 +438,9 @@ async fn start_edge(
     let listen = format!("{address}:{port}");
     let tls_listen = format!("127.0.0.1:{tls_port}");
     let url = format!("http://{listen}");
+    // An address, not `localhost`: Chromium tries QUIC on the first address a name resolves to
+    // (::1 here), where nothing listens, and gives up rather than trying 127.0.0.1.
+    let https_url = format!("https://{tls_listen}");
     let mut argv = os_args(&[
         "--listen",
         &listen,
@@ -453,6 +456,8 @@ async fn start_edge(
         region,
         "--public-url",
         &url,
+        "--public-https-url",
+        &https_url,
         "--token-public-key",
         public_key,
         // A laptop-sized cache: the demo catalogue is a few hundred MB at most.
@@ -475,7 +480,7 @@ async fn start_edge(
         id: id.into(),
         region: region.into(),
         url,
-        https_url: format!("https://localhost:{tls_port}"),
+        https_url,
     })
 }
 

@@ -301,8 +301,9 @@ async fn up_runs_the_world_and_stops_cleanly() {
     }
     assert!(!healthz(&operator, &world.control_plane).await);
 
-    // Second run on the same state: same admin password (sign-in works, else `up` fails),
-    // then an edge that dies must make `up` fail and name it.
+    // Second run on the same state: same admin password (sign-in works, else `up` fails).
+    // A dead edge keeps the world up (its viewers are steered to the other edge); a dead
+    // control-plane fails `up` and names it.
     let mut up = Up::start(&state, &["--no-seed", "--port", "0"]);
     let world = up.summary().await;
     assert_eq!(
@@ -313,12 +314,39 @@ async fn up_runs_the_world_and_stops_cleanly() {
     let edges = children_named(up.pid(), "marquee-edge");
     assert_eq!(edges.len(), 2, "two edge processes under marquee up");
     kill(edges[0], Signal::SIGKILL).expect("kill edge");
+    let mut reported = false;
+    for _ in 0..80 {
+        if up
+            .stderr()
+            .contains("exited; viewers are steered to the other edges")
+        {
+            reported = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(reported, "up should report the dead edge: {}", up.stderr());
+    assert!(
+        healthz(&http, &world.origin).await,
+        "origin goes on without an edge"
+    );
+    let mut survivors = 0;
+    for edge in &world.edges {
+        if healthz(&http, edge).await {
+            survivors += 1;
+        }
+    }
+    assert_eq!(survivors, 1, "exactly the killed edge is gone");
+
+    let control_plane = children_named(up.pid(), "marquee-control-plane");
+    assert_eq!(control_plane.len(), 1, "one control-plane under marquee up");
+    kill(control_plane[0], Signal::SIGKILL).expect("kill control-plane");
     let status = up.wait(Duration::from_secs(40)).await;
-    assert!(!status.success(), "a dead edge must fail `up`");
+    assert!(!status.success(), "a dead control-plane must fail `up`");
     let stderr = up.stderr();
     assert!(
-        stderr.contains("exited unexpectedly") && stderr.contains("edge-"),
-        "stderr should name the dead edge: {stderr}"
+        stderr.contains("exited unexpectedly") && stderr.contains("control-plane"),
+        "stderr should name the dead control-plane: {stderr}"
     );
     assert!(!healthz(&http, &world.origin).await, "origin stopped too");
 }

@@ -84,6 +84,12 @@ pub struct Args {
     #[arg(long, env = "MARQUEE_EDGE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// HTTPS base URL viewers reach this edge at when --public-url is plain HTTP (a lab or
+    /// local setup): viewers on an HTTPS page are steered here, since such a page may only
+    /// fetch media over HTTPS.
+    #[arg(long, env = "MARQUEE_EDGE_PUBLIC_HTTPS_URL")]
+    pub public_https_url: Option<String>,
+
     /// Playback-token public key as KID=BASE64URL (origin prints it at start and writes it to
     /// <data-dir>/token-public-key); repeatable (env: comma-separated). With --control-plane it
     /// is optional: the control-plane's key set (origin's rotations) replaces these once fetched.
@@ -163,6 +169,8 @@ pub enum ConfigError {
         "--control-plane must be an https:// URL: heartbeats travel over mutual TLS (got {0:?})"
     )]
     BadControlPlane(String),
+    #[error("--public-https-url must be an https:// URL (got {0:?})")]
+    BadPublicHttpsUrl(String),
     #[error("--edge-id and --region must not be empty")]
     EmptyIdentity,
 }
@@ -183,6 +191,7 @@ pub struct Config {
     pub edge_id: Option<String>,
     pub region: String,
     pub public_url: Option<String>,
+    pub public_https_url: Option<String>,
     pub verifier: TokenVerifier,
     pub cache_dir: PathBuf,
     pub cache_memory_bytes: usize,
@@ -288,6 +297,12 @@ impl Args {
             .public_url
             .or(file.public_url)
             .map(|u| u.trim_end_matches('/').to_owned());
+        let public_https_url = match self.public_https_url.or(file.public_https_url) {
+            Some(url) if !url.starts_with("https://") => {
+                return Err(ConfigError::BadPublicHttpsUrl(url));
+            }
+            url => url.map(|u| u.trim_end_matches('/').to_owned()),
+        };
         Ok(Config {
             tls_listen,
             listen,
@@ -303,6 +318,7 @@ impl Args {
             edge_id,
             region,
             public_url,
+            public_https_url,
             verifier,
             cache_dir: self
                 .cache_dir
@@ -398,6 +414,23 @@ mod tests {
         ];
         let c = args(&flags.concat()).validate().unwrap();
         assert_eq!(c.default_public_url(), "https://127.0.0.1:9");
+        assert_eq!(c.public_https_url, None);
+        let with_https = [
+            &flags.concat()[..],
+            &["--public-https-url", "https://localhost:9/"],
+        ]
+        .concat();
+        let c = args(&with_https).validate().unwrap();
+        assert_eq!(c.public_https_url.as_deref(), Some("https://localhost:9"));
+        let plain = [
+            &flags.concat()[..],
+            &["--public-https-url", "http://localhost:9"],
+        ]
+        .concat();
+        assert!(matches!(
+            args(&plain).validate().err(),
+            Some(ConfigError::BadPublicHttpsUrl(_))
+        ));
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct Identity {
     pub edge_id: String,
     pub region: String,
     pub public_url: String,
+    /// Beside a plain `public_url`; empty when there is none.
+    pub https_url: String,
     pub capacity_rps: u32,
 }
 
@@ -58,6 +60,7 @@ pub fn heartbeat(
         edge_id: id.edge_id.clone(),
         region: id.region.clone(),
         public_url: id.public_url.clone(),
+        https_url: id.https_url.clone(),
         capacity_rps: id.capacity_rps,
         active_requests: snap.active_requests,
         requests_total: snap.requests_total,
@@ -209,6 +212,7 @@ mod tests {
             edge_id: "e1".into(),
             region: "eu".into(),
             public_url: "https://x".into(),
+            https_url: String::new(),
             capacity_rps: 9,
         };
         let stats = Stats::default();

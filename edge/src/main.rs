@@ -105,6 +105,7 @@ fn run(config: Config) -> anyhow::Result<()> {
                 edge_id: edge_id.clone(),
                 region: config.region.clone(),
                 public_url: public_url.clone(),
+                https_url: config.public_https_url.clone().unwrap_or_default(),
                 capacity_rps: config.capacity_rps,
             };
             let client = heartbeat::client(tls).context("building the heartbeat client")?;

@@ -39,14 +39,15 @@ export function recordPlayback(page) {
         return;
       }
       if (!isManifest(pathname) && !isSegment(pathname)) return;
-      const at = Date.now();
+      // When the browser sent it (epoch ms), from Playwright's resource timing.
+      const requestedAt = request.timing().startTime;
       const headers = await response.allHeaders();
       const steeredPath = pathname.match(STEERED_PATH);
       if (steeredPath) {
         steered.push({ url, status: response.status(), port: Number(new URL(url).port), token: steeredPath[1], key: steeredPath[2] });
         return;
       }
-      media.push({ url, at, host: new URL(url).host, status: response.status(), cacheStatus: headers['cache-status'] ?? '', ...parseMediaUrl(url) });
+      media.push({ url, requestedAt, host: new URL(url).host, status: response.status(), cacheStatus: headers['cache-status'] ?? '', ...parseMediaUrl(url) });
     })().catch(() => {});
     pending.push(job);
   });

@@ -1,7 +1,7 @@
 // Starts and stops a local Marquee world (`marquee up`) for end-to-end tests.
 //
 // Relies on `marquee up` printing, on stdout, `Marquee is up: http://127.0.0.1:PORT` once the
-// catalogue is packaged, `  edge <id> (<region>): <url>` per edge and `  inbox: <url>` (the
+// catalogue is packaged, `  edge <id> (<region>): <url> (HTTPS and HTTP/3: <https url>; …)` per edge and `  inbox: <url>` (the
 // mail server's web inbox) after it, and stopping everything
 // cleanly (exit 0) on SIGINT.
 import { spawn } from 'node:child_process';
@@ -74,8 +74,8 @@ export function startWorld({ stateDir, webDir, extraArgs = [], env = {}, logFile
     const onLine = (stream) => (line) => {
       file.write(`${stream}: ${line}\n`);
       log(`[marquee ${stream}] ${line}`);
-      const edge = line.match(/^\s*edge (\S+) \(([^)]+)\): (http:\/\/\S+)/);
-      if (edge) edges.push({ id: edge[1], region: edge[2], url: edge[3], port: Number(new URL(edge[3]).port) });
+      const edge = line.match(/^\s*edge (\S+) \(([^)]+)\): (http:\/\/\S+)(?: \(HTTPS and HTTP\/3: (https:\/\/[^;\s]+))?/);
+      if (edge) edges.push({ id: edge[1], region: edge[2], url: edge[3], port: Number(new URL(edge[3]).port), httpsUrl: edge[4] ?? null });
       const mail = line.match(/^\s*inbox: (http:\/\/\S+)/);
       if (mail) inbox = mail[1];
       const up = line.match(/Marquee is up: (http:\/\/\S+)/);

@@ -11,7 +11,7 @@ use crate::api::API_PREFIX;
 use crate::api::Ctx;
 use crate::catalogue::state::{self as catalogue, TitleKind, TitleState};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
-use crate::geo::ClientIp;
+use crate::geo::{ClientIp, OverHttps};
 use crate::ids::{self, now_unix};
 use crate::raft::StoreError;
 use crate::raft::tables::Reads;
@@ -35,6 +35,7 @@ pub async fn playback(
     State(ctx): State<Ctx>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
+    OverHttps(over_https): OverHttps,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<axum::Json<Playback>> {
@@ -152,7 +153,7 @@ pub async fn playback(
         .edges
         .into_iter()
         .map(|e| {
-            let base_url = e.public_url.trim_end_matches('/').to_owned();
+            let base_url = steering::edge_base(&e, over_https).to_owned();
             let media = format!("{base_url}/t/{token}{package_path}");
             PlaybackEdge {
                 edge_id: e.edge_id,

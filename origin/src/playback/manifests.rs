@@ -14,7 +14,7 @@ use super::steered::{self, Pathway, SteeringManifest};
 use super::steering;
 use crate::api::{API_PREFIX, Ctx};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
-use crate::geo::ClientIp;
+use crate::geo::{ClientIp, OverHttps};
 use crate::{ids, media};
 
 /// Per viewer and per moment: never stored by a browser or a cache on the way.
@@ -32,14 +32,14 @@ fn steering_uri(token: &str) -> String {
 }
 
 /// The steered edges that can be pathways, each with the package directory `dir` on it.
-fn pathways(answer: &SteeringAnswer, token: &str, dir: &str) -> Vec<Pathway> {
+fn pathways(answer: &SteeringAnswer, token: &str, dir: &str, over_https: bool) -> Vec<Pathway> {
     answer
         .edges
         .iter()
         .filter(|e| steered::is_pathway_id(&e.edge_id))
         .map(|e| Pathway {
             id: e.edge_id.clone(),
-            base_url: format!("{}/t/{token}{dir}/", e.public_url.trim_end_matches('/')),
+            base_url: format!("{}/t/{token}{dir}/", steering::edge_base(e, over_https)),
         })
         .collect()
 }
@@ -57,6 +57,7 @@ fn pathways(answer: &SteeringAnswer, token: &str, dir: &str) -> Vec<Pathway> {
 pub async fn manifest(
     State(ctx): State<Ctx>,
     ClientIp(ip): ClientIp,
+    OverHttps(over_https): OverHttps,
     Path((token, path)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (dir, is_dash) = match (
@@ -95,7 +96,7 @@ pub async fn manifest(
         },
     )
     .await?;
-    let pathways = pathways(&answer, &token, &format!("/media/{dir}"));
+    let pathways = pathways(&answer, &token, &format!("/media/{dir}"), over_https);
     let steering = steering_uri(&token);
     let (ctype, body) = if is_dash {
         let body = steered::dash(&text, &pathways, &steering).ok_or_else(|| {

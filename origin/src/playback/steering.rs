@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use marquee_proto::v1::SteeringAnswer;
+use marquee_proto::v1::{RankedEdge, SteeringAnswer};
 
 use crate::control_plane::{self, CpError};
 
@@ -15,6 +15,17 @@ pub struct Viewer<'a> {
     pub region: Option<&'a str>,
     /// The edge a playing session streams from now (it stays first while about as good).
     pub current: Option<&'a str>,
+}
+
+/// The base URL to hand a viewer for `edge`: its HTTPS one when the viewer's page is HTTPS
+/// and the edge has one beside a plain public URL.
+pub fn edge_base(edge: &RankedEdge, over_https: bool) -> &str {
+    let url = if over_https && !edge.https_url.is_empty() {
+        &edge.https_url
+    } else {
+        &edge.public_url
+    };
+    url.trim_end_matches('/')
 }
 
 /// Asks `base` which edges `viewer` should stream from, best first.
@@ -38,4 +49,24 @@ pub async fn steer(
         .send()
         .await?;
     control_plane::protobuf(resp).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_pages_get_the_edges_https_address_when_it_has_one() {
+        let edge = |public: &str, https: &str| RankedEdge {
+            public_url: public.into(),
+            https_url: https.into(),
+            ..Default::default()
+        };
+        let lab = edge("http://127.0.0.1:8081/", "https://localhost:8443");
+        assert_eq!(edge_base(&lab, false), "http://127.0.0.1:8081");
+        assert_eq!(edge_base(&lab, true), "https://localhost:8443");
+        let production = edge("https://edge-1.example.net", "");
+        assert_eq!(edge_base(&production, true), "https://edge-1.example.net");
+        assert_eq!(edge_base(&production, false), "https://edge-1.example.net");
+    }
 }
