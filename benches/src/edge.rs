@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use marquee_proto::token::TokenSigner;
 use marquee_proto::v1::PlaybackClaims;
+use marquee_tls::TlsFiles;
 
 use crate::procs::{ChildGuard, free_port};
 
@@ -48,40 +49,87 @@ pub fn bench_token() -> anyhow::Result<BenchToken> {
     })
 }
 
-/// A started edge and the port it serves on.
+/// A started edge and the ports it serves on.
 pub struct RunningEdge {
     pub guard: ChildGuard,
+    /// Plain HTTP (HTTP/1.1 and h2c).
     pub port: u16,
+    /// HTTPS over TCP and HTTP/3 over UDP, when started with a certificate.
+    pub tls_port: Option<u16>,
 }
 
-/// Starts the edge in front of `origin_port` with `threads` worker threads, logs to
-/// `<dir>/edge.log`, and waits for its "listening" line.
-pub fn start_edge(
-    binary: &Path,
-    dir: &Path,
-    origin_port: u16,
-    threads: usize,
-    public_key_spec: &str,
-) -> anyhow::Result<RunningEdge> {
+/// How to start the edge under test.
+pub struct EdgeSetup<'a> {
+    pub binary: &'a Path,
+    /// Its log goes to `<dir>/edge.log`, its disk tier to `<dir>/edge-cache`.
+    pub dir: &'a Path,
+    pub origin_port: u16,
+    pub threads: usize,
+    pub public_key_spec: &'a str,
+    pub cache_memory_mb: usize,
+    pub cache_disk_mb: usize,
+    /// Serve HTTPS and HTTP/3 with this certificate too.
+    pub tls: Option<&'a TlsFiles>,
+}
+
+impl<'a> EdgeSetup<'a> {
+    /// The usual setup: 256 MiB in memory and on disk, plain HTTP only.
+    pub fn new(
+        binary: &'a Path,
+        dir: &'a Path,
+        origin_port: u16,
+        threads: usize,
+        public_key_spec: &'a str,
+    ) -> Self {
+        Self {
+            binary,
+            dir,
+            origin_port,
+            threads,
+            public_key_spec,
+            cache_memory_mb: 256,
+            cache_disk_mb: 256,
+            tls: None,
+        }
+    }
+}
+
+/// Starts the edge (no control-plane: it serves but is never steered to) and waits for its
+/// "listening" line.
+pub fn start_edge(setup: &EdgeSetup<'_>) -> anyhow::Result<RunningEdge> {
+    let dir = setup.dir;
     let port = free_port()?;
-    // A port nobody listens on: heartbeats fail and the edge only warns.
-    let closed = free_port()?;
     let log = std::fs::File::create(dir.join("edge.log"))?;
-    let mut cmd = Command::new(binary);
+    let mut cmd = Command::new(setup.binary);
     cmd.args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--origin", &format!("127.0.0.1:{origin_port}")])
-        .args(["--control-plane", &format!("http://127.0.0.1:{closed}")])
+        .args(["--origin", &format!("127.0.0.1:{}", setup.origin_port)])
         .args(["--edge-id", "bench-edge", "--region", "bench"])
         .args(["--public-url", &format!("http://127.0.0.1:{port}")])
-        .args(["--token-public-key", public_key_spec])
+        .args(["--token-public-key", setup.public_key_spec])
         .arg("--cache-dir")
         .arg(dir.join("edge-cache"))
-        .args(["--cache-memory-mb", "256", "--cache-disk-mb", "256"])
-        .args(["--threads", &threads.to_string()])
+        .args(["--cache-memory-mb", &setup.cache_memory_mb.to_string()])
+        .args(["--cache-disk-mb", &setup.cache_disk_mb.to_string()])
+        .args(["--threads", &setup.threads.to_string()])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(log);
+    let tls_port = match setup.tls {
+        Some(files) => {
+            // TCP and UDP on one port number: take one free in both.
+            let tls_port = free_port_tcp_and_udp()?;
+            cmd.args(["--tls-listen", &format!("127.0.0.1:{tls_port}")])
+                .arg("--tls-cert")
+                .arg(&files.cert)
+                .arg("--tls-key")
+                .arg(&files.key)
+                .arg("--tls-ca")
+                .arg(&files.ca);
+            Some(tls_port)
+        }
+        None => None,
+    };
     let mut guard = ChildGuard::spawn("marquee-edge", &mut cmd)?;
     let stdout = guard.take_stdout().context("edge stdout")?;
     // The line arrives within ~1 s or the edge has failed; read it off the async runtime.
@@ -105,5 +153,20 @@ pub fn start_edge(
             crate::procs::tail(&dir.join("edge.log"), 20)
         );
     }
-    Ok(RunningEdge { guard, port })
+    Ok(RunningEdge {
+        guard,
+        port,
+        tls_port,
+    })
+}
+
+/// A loopback port free for both TCP and UDP a moment ago.
+fn free_port_tcp_and_udp() -> anyhow::Result<u16> {
+    for _ in 0..50 {
+        let port = free_port()?;
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("no port free for both TCP and UDP")
 }

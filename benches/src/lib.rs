@@ -14,20 +14,34 @@
 //!   in `../shared/data`) beside MostPopular, item-kNN and EASE.
 //! - `progress-writes`: 2,000 progress reports a second through group commit, beside the same
 //!   load written as one command each, on one node and on three.
+//! - `edge-protocols`: cache hits at 1 KiB, 64 KiB and 2 MiB over HTTPS HTTP/1.1 and HTTP/2
+//!   beside nginx `proxy_cache` (same certificate, TLS 1.3, workers), and the edge's HTTP/3
+//!   beside its own HTTPS HTTP/1.1.
+//! - `edge-coalescing`: 200 requests at once for one cold object from a slow origin: origin
+//!   fetches and how soon the waiters finish, beside nginx's cache lock.
+//! - `edge-hit-ratio`: a Zipf trace replayed through the edge at caches of 1 % and 10 % of the
+//!   catalogue's bytes, beside LRU on the same trace.
 //!
 //! The pure parts (wrk output parsing, nginx configs, the table) are unit-tested here.
 
 pub mod catalog;
+pub mod coalescing;
 pub mod edge;
 pub mod etcd;
+#[cfg(feature = "origin")]
 pub mod fts5;
+pub mod h2load;
+pub mod h3load;
+pub mod hit_ratio;
 pub mod load;
 pub mod movielens;
 pub mod nginx;
 pub mod origins;
 pub mod procs;
+pub mod protocols;
 pub mod report;
 pub mod run;
 pub mod segment;
+pub mod tls;
 pub mod viewers;
 pub mod wrk;

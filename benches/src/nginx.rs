@@ -26,12 +26,13 @@ fn common(out: &mut String, dir: &Path, name: &str, workers: usize, run_as_root:
     );
 }
 
+/// Lines every `http` block shares; access logs are off unless a caller adds one.
 fn http_common(out: &mut String, dir: &Path, name: &str) {
+    out.push_str("    access_log off;\n");
     let d = dir.display();
     let _ = write!(
         out,
-        "    access_log off;\n\
-         \x20   sendfile on;\n\
+        "    sendfile on;\n\
          \x20   tcp_nopush on;\n\
          \x20   keepalive_requests 1000000;\n\
          \x20   client_body_temp_path {d}/{name}-tmp/body;\n\
@@ -46,14 +47,35 @@ fn http_common(out: &mut String, dir: &Path, name: &str) {
 /// The upstream: serves `media_dir` as static files under `/media/bench/`, the way origin
 /// serves segments. One worker: it only answers cache fills.
 pub fn upstream_conf(dir: &Path, media_dir: &Path, port: u16, run_as_root: bool) -> String {
+    upstream_conf_logged(dir, media_dir, port, run_as_root, None)
+}
+
+/// [`upstream_conf`] that also logs each answer's body bytes, one number per line, to
+/// `bytes_log` (unbuffered): what the hit-ratio benchmark counts as bytes filled.
+pub fn upstream_conf_logged(
+    dir: &Path,
+    media_dir: &Path,
+    port: u16,
+    run_as_root: bool,
+    bytes_log: Option<&Path>,
+) -> String {
     let mut out = String::new();
     common(&mut out, dir, "upstream", 1, run_as_root);
     out.push_str("http {\n");
     http_common(&mut out, dir, "upstream");
+    // In the server block: `access_log off` at the http level cancels logs at that level.
+    let logged = match bytes_log {
+        Some(log) => {
+            out.push_str("    log_format bytes '$body_bytes_sent';\n");
+            format!("        access_log {} bytes;\n", log.display())
+        }
+        None => String::new(),
+    };
     let _ = write!(
         out,
         "    server {{\n\
          \x20       listen 127.0.0.1:{port};\n\
+         {logged}\
          \x20       location /media/bench/ {{\n\
          \x20           alias {media}/;\n\
          \x20           add_header Cache-Control \"{SEGMENT_CACHE_CONTROL}\" always;\n\
@@ -102,6 +124,36 @@ pub fn proxy_cache_conf(
     out
 }
 
+/// The peer over HTTPS: [`proxy_cache_conf`]'s cache behind TLS 1.3 with HTTP/1.1 and HTTP/2
+/// by ALPN, on the certificate and key the edge serves.
+pub fn tls_proxy_cache_conf(
+    dir: &Path,
+    port: u16,
+    upstream_port: u16,
+    workers: usize,
+    run_as_root: bool,
+    cert: &Path,
+    key: &Path,
+) -> String {
+    let plain = proxy_cache_conf(dir, port, upstream_port, workers, run_as_root);
+    // nginx 1.22 (Debian 12) spells HTTP/2 on the listen line.
+    plain.replacen(
+        &format!("listen 127.0.0.1:{port};\n"),
+        &format!(
+            "listen 127.0.0.1:{port} ssl http2;\n\
+             \x20       ssl_certificate {};\n\
+             \x20       ssl_certificate_key {};\n\
+             \x20       ssl_protocols TLSv1.3;\n\
+             \x20       ssl_session_cache shared:bench:10m;\n\
+             \x20       http2_max_concurrent_streams 128;\n\
+             \x20       keepalive_requests 1000000;\n",
+            cert.display(),
+            key.display()
+        ),
+        1,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +183,42 @@ mod tests {
         assert!(conf.contains("proxy_cache_path /tmp/b/peer-cache "));
         assert!(conf.contains("error_log /tmp/b/peer-error.log warn;"));
         assert_eq!(conf.matches('{').count(), conf.matches('}').count());
+    }
+
+    #[test]
+    fn the_tls_peer_serves_tls13_and_h2_on_the_given_certificate() {
+        let conf = tls_proxy_cache_conf(
+            Path::new("/tmp/b"),
+            4443,
+            4001,
+            2,
+            false,
+            Path::new("/tmp/b/edge.pem"),
+            Path::new("/tmp/b/edge.key"),
+        );
+        assert!(conf.contains("listen 127.0.0.1:4443 ssl http2;"));
+        assert!(conf.contains("ssl_certificate /tmp/b/edge.pem;"));
+        assert!(conf.contains("ssl_certificate_key /tmp/b/edge.key;"));
+        assert!(conf.contains("ssl_protocols TLSv1.3;"));
+        assert!(conf.contains("proxy_cache bench;"));
+        assert_eq!(conf.matches('{').count(), conf.matches('}').count());
+    }
+
+    #[test]
+    fn the_logged_upstream_writes_body_bytes() {
+        let conf = upstream_conf_logged(
+            Path::new("/tmp/b"),
+            Path::new("/tmp/b/media"),
+            4001,
+            false,
+            Some(Path::new("/tmp/b/bytes.log")),
+        );
+        assert!(conf.contains("log_format bytes '$body_bytes_sent';"));
+        assert!(conf.contains("access_log /tmp/b/bytes.log bytes;"));
+        assert_eq!(
+            conf.matches("access_log").count(),
+            2,
+            "off first, then the log"
+        );
     }
 }

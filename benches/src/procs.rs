@@ -136,10 +136,17 @@ pub struct Tools {
     pub nginx: PathBuf,
     pub wrk: PathBuf,
     pub ffmpeg: PathBuf,
+    /// nghttp2's load generator: HTTPS HTTP/1.1 and HTTP/2.
+    pub h2load: PathBuf,
 }
 
 /// (program, Debian package) pairs the benchmark runs.
-const NEEDED: [(&str, &str); 3] = [("nginx", "nginx"), ("wrk", "wrk"), ("ffmpeg", "ffmpeg")];
+const NEEDED: [(&str, &str); 4] = [
+    ("nginx", "nginx"),
+    ("wrk", "wrk"),
+    ("ffmpeg", "ffmpeg"),
+    ("h2load", "nghttp2-client"),
+];
 
 pub fn ensure_tools() -> anyhow::Result<Tools> {
     let missing: Vec<&str> = NEEDED
@@ -163,6 +170,7 @@ pub fn ensure_tools() -> anyhow::Result<Tools> {
         nginx: find("nginx")?,
         wrk: find("wrk")?,
         ffmpeg: find("ffmpeg")?,
+        h2load: find("h2load")?,
     })
 }
 
@@ -190,4 +198,20 @@ pub fn tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Resolves on Ctrl-C or SIGTERM: a benchmark selects on it so dropping the run's guards stops
+/// every process it started.
+pub async fn interrupted() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
 
-use crate::edge::{RunningEdge, bench_token, find_edge_binary, start_edge};
+use crate::edge::{EdgeSetup, RunningEdge, bench_token, find_edge_binary, start_edge};
 use crate::nginx::{proxy_cache_conf, upstream_conf};
 use crate::procs::{ChildGuard, Tools, ensure_tools, free_port, is_root, tail, wait_for_port};
 use crate::report::{Sample, table};
@@ -118,13 +118,13 @@ async fn edge_target(
 ) -> anyhow::Result<(RunningEdge, Target)> {
     let binary = find_edge_binary(opts.edge_bin.as_deref())?;
     let token = bench_token()?;
-    let edge = start_edge(
+    let edge = start_edge(&EdgeSetup::new(
         &binary,
         dir,
         upstream_port,
         opts.workers,
         &token.public_key_spec,
-    )?;
+    ))?;
     let url = format!(
         "http://127.0.0.1:{}/t/{}/media/bench/seg-1.m4s",
         edge.port, token.token
@@ -136,7 +136,7 @@ async fn edge_target(
 }
 
 /// Writes `<name>.conf`, starts nginx on a free port in the foreground and waits for it.
-async fn start_nginx(
+pub async fn start_nginx(
     tools: &Tools,
     dir: &Path,
     name: &str,
@@ -165,7 +165,7 @@ async fn start_nginx(
 
 /// Fetches `url` twice: both answers must be 200 with exactly `expected`, and the second
 /// must carry `header` containing `hit_marker` (so wrk measures cache hits only).
-async fn warm_and_check(
+pub async fn warm_and_check(
     client: &reqwest::Client,
     url: &str,
     expected: &[u8],

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use marquee_benches::procs::interrupted;
 use marquee_benches::run::{Options, run};
 
 /// Cache hits of a 2-second video segment: Marquee edge vs nginx proxy_cache, same run.
@@ -63,19 +64,5 @@ async fn main() -> ExitCode {
             eprintln!("edge-vs-nginx: interrupted; every process it started was stopped");
             ExitCode::from(130)
         }
-    }
-}
-
-async fn interrupted() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
     }
 }

@@ -1,0 +1,68 @@
+//! `edge-coalescing`: see `benches/README.md`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use marquee_benches::coalescing::{Options, run};
+use marquee_benches::procs::interrupted;
+
+/// Request coalescing: many viewers at once ask for one cold object from a slow origin. Counts
+/// origin fetches and how long after the first waiter the others finish, for the Marquee edge
+/// and nginx's cache lock, same run.
+///
+/// Needs nginx (installed when running as root) and a built edge:
+/// `cargo build --release -p marquee-edge -p marquee-benches`.
+#[derive(Debug, Parser)]
+#[command(name = "edge-coalescing", version, about, long_about)]
+struct Args {
+    /// Bursts per target (the order alternates; a new object each burst).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Concurrent requests per burst, each on its own connection.
+    #[arg(long, default_value_t = 200)]
+    waiters: usize,
+    /// How long the origin takes to answer, in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    origin_delay_ms: u64,
+    /// Size of the object, in KiB.
+    #[arg(long, default_value_t = 2048)]
+    object_kib: usize,
+    /// Edge worker threads, and nginx worker_processes to match.
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
+    /// Path to the marquee-edge binary (default: next to this executable).
+    #[arg(long, env = "MARQUEE_BENCH_EDGE_BIN")]
+    edge_bin: Option<PathBuf>,
+    /// Keep the temp dir for inspection.
+    #[arg(long)]
+    keep_dir: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let a = Args::parse();
+    let opts = Options {
+        rounds: a.rounds,
+        waiters: a.waiters,
+        origin_delay: Duration::from_millis(a.origin_delay_ms),
+        object_bytes: a.object_kib * 1024,
+        workers: a.workers,
+        edge_bin: a.edge_bin,
+        keep_dir: a.keep_dir,
+    };
+    tokio::select! {
+        result = run(&opts) => match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("edge-coalescing: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        _ = interrupted() => {
+            eprintln!("edge-coalescing: interrupted; every process it started was stopped");
+            ExitCode::from(130)
+        }
+    }
+}
