@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use crate::edge::{EdgeSetup, bench_token, find_edge_binary, start_edge};
 use crate::nginx::SEGMENT_CACHE_CONTROL;
 use crate::nginx::proxy_cache_conf;
-use crate::procs::{ensure_tools, is_root, tail};
+use crate::procs::{ensure_tools, is_root, tail, work_dir};
 use crate::report::median;
 use crate::run::start_nginx;
 
@@ -239,13 +239,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<()> {
         "--rounds must be at least 1 and --waiters at least 2"
     );
     let tools = ensure_tools()?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix("marquee-bench-coalescing-")
-        .tempdir()?;
-    if opts.keep_dir {
-        tmp.disable_cleanup(true);
-        eprintln!("keeping {}", tmp.path().display());
-    }
+    let tmp = work_dir("marquee-bench-coalescing-", opts.keep_dir)?;
     let dir = tmp.path();
     let body = Arc::new(vec![0x5a; opts.object_bytes]);
     let origin = SlowOrigin::start(opts.origin_delay, body).await?;

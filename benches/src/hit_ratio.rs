@@ -14,7 +14,7 @@ use anyhow::{Context, ensure};
 
 use crate::edge::{EdgeSetup, bench_token, find_edge_binary, start_edge};
 use crate::nginx::upstream_conf_logged;
-use crate::procs::{ensure_tools, is_root, tail};
+use crate::procs::{ensure_tools, is_root, tail, work_dir};
 use crate::run::start_nginx;
 
 #[derive(Debug, Clone)]
@@ -282,13 +282,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<()> {
         "--warm-up is a share of the trace in [0, 1)"
     );
     let tools = ensure_tools()?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix("marquee-bench-hit-ratio-")
-        .tempdir()?;
-    if opts.keep_dir {
-        tmp.disable_cleanup(true);
-        eprintln!("keeping {}", tmp.path().display());
-    }
+    let tmp = work_dir("marquee-bench-hit-ratio-", opts.keep_dir)?;
     let dir = tmp.path();
     let mut rng = Rng::new(opts.seed);
     let sizes = Arc::new(object_sizes(opts.objects, &mut rng));
@@ -454,7 +448,10 @@ mod tests {
         };
         for alpha in [0.6, 1.0, 1.2] {
             let (got, want) = (share_of_top(alpha), expected(alpha));
-            assert!((got - want).abs() < 0.02, "alpha {alpha}: top 10 got {got}, Zipf says {want}");
+            assert!(
+                (got - want).abs() < 0.02,
+                "alpha {alpha}: top 10 got {got}, Zipf says {want}"
+            );
         }
         assert!(share_of_top(0.6) < share_of_top(1.2));
     }

@@ -202,7 +202,7 @@ pub fn tail(path: &Path, lines: usize) -> String {
 
 /// Resolves on Ctrl-C or SIGTERM: a benchmark selects on it so dropping the run's guards stops
 /// every process it started.
-pub async fn interrupted() {
+async fn interrupted() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,
         Err(_) => {
@@ -214,4 +214,35 @@ pub async fn interrupted() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
+}
+
+/// Runs a benchmark to its end or to Ctrl-C/SIGTERM (dropping the run stops every process it
+/// started) and turns the outcome into the exit code, naming the benchmark in errors.
+pub async fn run_until_interrupted(
+    name: &str,
+    run: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> std::process::ExitCode {
+    tokio::select! {
+        result = run => match result {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{name}: {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        _ = interrupted() => {
+            eprintln!("{name}: interrupted; every process it started was stopped");
+            std::process::ExitCode::from(130)
+        }
+    }
+}
+
+/// The run's temp dir, kept (and its path printed) when asked.
+pub fn work_dir(prefix: &str, keep: bool) -> anyhow::Result<tempfile::TempDir> {
+    let mut dir = tempfile::Builder::new().prefix(prefix).tempdir()?;
+    if keep {
+        dir.disable_cleanup(true);
+        eprintln!("keeping {}", dir.path().display());
+    }
+    Ok(dir)
 }

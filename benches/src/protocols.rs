@@ -13,7 +13,7 @@ use crate::edge::{EdgeSetup, bench_token, find_edge_binary, start_edge};
 use crate::h2load::{self, Load, LoadResult, Protocol};
 use crate::h3load;
 use crate::nginx::{tls_proxy_cache_conf, upstream_conf};
-use crate::procs::{ensure_tools, is_root, tail};
+use crate::procs::{ensure_tools, is_root, tail, work_dir};
 use crate::run::{start_nginx, warm_and_check};
 use crate::tls::bench_certificate;
 
@@ -140,13 +140,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<()> {
         "--rounds, --seconds, --connections and --streams must be at least 1"
     );
     let tools = ensure_tools()?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix("marquee-bench-protocols-")
-        .tempdir()?;
-    if opts.keep_dir {
-        tmp.disable_cleanup(true);
-        eprintln!("keeping {}", tmp.path().display());
-    }
+    let tmp = work_dir("marquee-bench-protocols-", opts.keep_dir)?;
     let dir = tmp.path();
     let media = dir.join("media");
     std::fs::create_dir_all(&media)?;

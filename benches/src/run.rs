@@ -9,7 +9,9 @@ use anyhow::{Context, bail, ensure};
 
 use crate::edge::{EdgeSetup, RunningEdge, bench_token, find_edge_binary, start_edge};
 use crate::nginx::{proxy_cache_conf, upstream_conf};
-use crate::procs::{ChildGuard, Tools, ensure_tools, free_port, is_root, tail, wait_for_port};
+use crate::procs::{
+    ChildGuard, Tools, ensure_tools, free_port, is_root, tail, wait_for_port, work_dir,
+};
 use crate::report::{Sample, table};
 use crate::segment::make_segment;
 use crate::wrk::{WrkResult, parse};
@@ -45,13 +47,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<()> {
         "--connections must be at least --wrk-threads (>= 1)"
     );
     let tools = ensure_tools()?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix("marquee-bench-")
-        .tempdir()?;
-    if opts.keep_dir {
-        tmp.disable_cleanup(true);
-        eprintln!("keeping {}", tmp.path().display());
-    }
+    let tmp = work_dir("marquee-bench-", opts.keep_dir)?;
     let dir = tmp.path();
     let segment = make_segment(&tools.ffmpeg, &dir.join("media")).await?;
     let expected = std::fs::read(&segment)?;

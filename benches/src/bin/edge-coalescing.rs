@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use marquee_benches::coalescing::{Options, run};
-use marquee_benches::procs::interrupted;
+use marquee_benches::procs::run_until_interrupted;
 
 /// Request coalescing: many viewers at once ask for one cold object from a slow origin. Counts
 /// origin fetches and how long after the first waiter the others finish, for the Marquee edge
@@ -52,17 +52,5 @@ async fn main() -> ExitCode {
         edge_bin: a.edge_bin,
         keep_dir: a.keep_dir,
     };
-    tokio::select! {
-        result = run(&opts) => match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("edge-coalescing: {e:#}");
-                ExitCode::FAILURE
-            }
-        },
-        _ = interrupted() => {
-            eprintln!("edge-coalescing: interrupted; every process it started was stopped");
-            ExitCode::from(130)
-        }
-    }
+    run_until_interrupted("edge-coalescing", run(&opts)).await
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use marquee_benches::hit_ratio::{Options, run};
-use marquee_benches::procs::interrupted;
+use marquee_benches::procs::run_until_interrupted;
 
 /// Byte hit ratio: a Zipf trace over a catalogue of segment-sized objects replayed through the
 /// edge with its cache at 1 % and 10 % of the catalogue's bytes, beside LRU on the same trace.
@@ -63,17 +63,5 @@ async fn main() -> ExitCode {
         edge_bin: a.edge_bin,
         keep_dir: a.keep_dir,
     };
-    tokio::select! {
-        result = run(&opts) => match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("edge-hit-ratio: {e:#}");
-                ExitCode::FAILURE
-            }
-        },
-        _ = interrupted() => {
-            eprintln!("edge-hit-ratio: interrupted; every process it started was stopped");
-            ExitCode::from(130)
-        }
-    }
+    run_until_interrupted("edge-hit-ratio", run(&opts)).await
 }

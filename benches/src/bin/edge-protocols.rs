@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use marquee_benches::procs::interrupted;
+use marquee_benches::procs::run_until_interrupted;
 use marquee_benches::protocols::{Options, run};
 
 /// Cache hits at 1 KiB, 64 KiB and 2 MiB over HTTPS HTTP/1.1 and HTTP/2: Marquee edge vs nginx
@@ -56,17 +56,5 @@ async fn main() -> ExitCode {
         edge_bin: a.edge_bin,
         keep_dir: a.keep_dir,
     };
-    tokio::select! {
-        result = run(&opts) => match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("edge-protocols: {e:#}");
-                ExitCode::FAILURE
-            }
-        },
-        _ = interrupted() => {
-            eprintln!("edge-protocols: interrupted; every process it started was stopped");
-            ExitCode::from(130)
-        }
-    }
+    run_until_interrupted("edge-protocols", run(&opts)).await
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use marquee_benches::procs::interrupted;
+use marquee_benches::procs::run_until_interrupted;
 use marquee_benches::run::{Options, run};
 
 /// Cache hits of a 2-second video segment: Marquee edge vs nginx proxy_cache, same run.
@@ -52,17 +52,5 @@ async fn main() -> ExitCode {
         keep_dir: args.keep_dir,
     };
     // Dropping the run on a signal drops its process guards, which stop every child.
-    tokio::select! {
-        result = run(&opts) => match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("edge-vs-nginx: {e:#}");
-                ExitCode::FAILURE
-            }
-        },
-        _ = interrupted() => {
-            eprintln!("edge-vs-nginx: interrupted; every process it started was stopped");
-            ExitCode::from(130)
-        }
-    }
+    run_until_interrupted("edge-vs-nginx", run(&opts)).await
 }
