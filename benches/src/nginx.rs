@@ -144,7 +144,7 @@ pub fn tls_proxy_cache_conf(
              \x20       ssl_certificate {};\n\
              \x20       ssl_certificate_key {};\n\
              \x20       ssl_protocols TLSv1.3;\n\
-             \x20       ssl_session_cache shared:bench:10m;\n\
+             \x20       ssl_session_cache shared:tls:10m;\n\
              \x20       http2_max_concurrent_streams 128;\n\
              \x20       keepalive_requests 1000000;\n",
             cert.display(),

@@ -104,14 +104,13 @@ pub fn table(cells: &[Cell]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<7} {:<9} {:>17} {:>17} {:>6.2}x {:>5.2}-{:<5.2}x {:>9.2} {:>9.2}  {} {}",
+            "{:<7} {:<9} {:>17} {:>17} {:>6.2}x {:>13} {:>9.2} {:>9.2}  {} {}",
             c.size,
             c.protocol,
             format!("{} {a_rps:.0}", c.a_name),
             format!("{} {b_rps:.0}", c.b_name),
             c.ratio(),
-            lo,
-            hi,
+            format!("{lo:.2}-{hi:.2}x"),
             a_p99,
             b_p99,
             target,
