@@ -65,13 +65,27 @@ pub async fn run(
                     if began >= end {
                         return Ok(latencies);
                     }
-                    let req = http::Request::get(&uri).body(())?;
-                    let mut stream = send.send_request(req).await?;
-                    stream.finish().await?;
-                    let resp = stream.recv_response().await?;
-                    ensure!(resp.status().is_success(), "answered {}", resp.status());
-                    while let Some(mut chunk) = stream.recv_data().await? {
-                        chunk.advance(chunk.remaining());
+                    let fetched = async {
+                        let req = http::Request::get(&uri).body(())?;
+                        let mut stream = send.send_request(req).await?;
+                        stream.finish().await?;
+                        let resp = stream.recv_response().await?;
+                        ensure!(resp.status().is_success(), "answered {}", resp.status());
+                        while let Some(mut chunk) = stream.recv_data().await? {
+                            chunk.advance(chunk.remaining());
+                        }
+                        Ok::<_, anyhow::Error>(())
+                    };
+                    if let Err(e) = fetched.await {
+                        // Once the run is over the first streams to stop close their connection
+                        // under the others' last requests, which were not to be counted anyway.
+                        if Instant::now() >= end {
+                            return Ok(latencies);
+                        }
+                        let at = Instant::now()
+                            .saturating_duration_since(start)
+                            .as_secs_f64();
+                        return Err(e.context(format!("{at:.2} s into the {seconds} s run")));
                     }
                     if began >= start {
                         latencies.push(began.elapsed());

@@ -39,6 +39,8 @@ pub struct Options {
     pub workers: usize,
     pub edge_bin: Option<PathBuf>,
     pub keep_dir: bool,
+    /// Which comparisons to run: any of "h1", "h2", "h3".
+    pub protocols: Vec<String>,
 }
 
 /// One measured cell: medians of each side, and every sample for the spread.
@@ -138,6 +140,13 @@ pub async fn run(opts: &Options) -> anyhow::Result<()> {
         opts.rounds >= 1 && opts.seconds >= 1 && opts.connections >= 1 && opts.streams >= 1,
         "--rounds, --seconds, --connections and --streams must be at least 1"
     );
+    if let Some(unknown) = opts
+        .protocols
+        .iter()
+        .find(|p| !["h1", "h2", "h3"].contains(&p.as_str()))
+    {
+        anyhow::bail!("--protocols takes h1, h2 and h3 (got {unknown:?})");
+    }
     let tools = ensure_tools()?;
     let tmp = work_dir("marquee-bench-protocols-", opts.keep_dir)?;
     let dir = tmp.path();
@@ -222,7 +231,13 @@ pub async fn run(opts: &Options) -> anyhow::Result<()> {
     };
     let mut cells = Vec::new();
     for (size, file, _) in &objects {
-        for (protocol, label) in [(Protocol::H1, "HTTP/1.1"), (Protocol::H2, "HTTP/2")] {
+        for (protocol, label, key) in [
+            (Protocol::H1, "HTTP/1.1", "h1"),
+            (Protocol::H2, "HTTP/2", "h2"),
+        ] {
+            if !opts.protocols.iter().any(|p| p == key) {
+                continue;
+            }
             let mut edge_results = Vec::new();
             let mut nginx_results = Vec::new();
             for round in 0..opts.rounds {
@@ -264,6 +279,9 @@ pub async fn run(opts: &Options) -> anyhow::Result<()> {
                 min_ratio: MIN_RPS_RATIO,
                 p99_checked: true,
             });
+        }
+        if !opts.protocols.iter().any(|p| p == "h3") {
+            continue;
         }
         let target = h3load::Target {
             addr: SocketAddr::from(([127, 0, 0, 1], edge_tls)),

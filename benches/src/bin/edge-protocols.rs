@@ -41,6 +41,9 @@ struct Args {
     /// Keep the temp dir (configs, logs, certificates) for inspection.
     #[arg(long)]
     keep_dir: bool,
+    /// Comparisons to run, comma-separated: h1 and h2 (edge vs nginx), h3 (edge h3 vs h1).
+    #[arg(long, value_delimiter = ',', default_value = "h1,h2,h3")]
+    protocols: Vec<String>,
 }
 
 #[tokio::main]
@@ -55,6 +58,7 @@ async fn main() -> ExitCode {
         workers: a.workers,
         edge_bin: a.edge_bin,
         keep_dir: a.keep_dir,
+        protocols: a.protocols,
     };
     run_until_interrupted("edge-protocols", run(&opts)).await
 }
