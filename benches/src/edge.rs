@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
@@ -100,7 +100,7 @@ pub fn start_edge(setup: &EdgeSetup<'_>) -> anyhow::Result<RunningEdge> {
     let dir = setup.dir;
     let port = free_port()?;
     let log = std::fs::File::create(dir.join("edge.log"))?;
-    let mut cmd = Command::new(setup.binary);
+    let mut cmd = crate::procs::server_command(setup.binary);
     cmd.args(["--listen", &format!("127.0.0.1:{port}")])
         .args(["--origin", &format!("127.0.0.1:{}", setup.origin_port)])
         .args(["--edge-id", "bench-edge", "--region", "bench"])

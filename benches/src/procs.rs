@@ -246,3 +246,39 @@ pub fn work_dir(prefix: &str, keep: bool) -> anyhow::Result<tempfile::TempDir> {
     }
     Ok(dir)
 }
+
+/// CPUs the servers under test are confined to, when the run pins (see [`pin_servers`]).
+static SERVER_CPUS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Puts the servers under test (edge, nginx) on CPU 0 and this process with its load
+/// generators on the others, so a client's own work (QUIC above all) does not take the
+/// server's core. Needs at least 2 CPUs; returns whether it pinned.
+pub fn pin_servers() -> anyhow::Result<bool> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cpus < 2 || find_program("taskset").is_none() {
+        return Ok(false);
+    }
+    let status = Command::new("taskset")
+        .args(["-a", "-p", "-c", &format!("1-{}", cpus - 1)])
+        .arg(std::process::id().to_string())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("running taskset")?;
+    if !status.success() {
+        bail!("taskset could not pin this process ({status})");
+    }
+    let _ = SERVER_CPUS.set("0".to_owned());
+    Ok(true)
+}
+
+/// A command for a server under test: wrapped in `taskset` when the run pins.
+pub fn server_command(program: &Path) -> Command {
+    match SERVER_CPUS.get() {
+        Some(cpus) => {
+            let mut cmd = Command::new("taskset");
+            cmd.args(["-c", cpus]).arg(program);
+            cmd
+        }
+        None => Command::new(program),
+    }
+}

@@ -13,7 +13,7 @@ use crate::edge::{EdgeSetup, bench_token, find_edge_binary, start_edge};
 use crate::h2load::{self, Load, LoadResult, Protocol};
 use crate::h3load;
 use crate::nginx::{tls_proxy_cache_conf, upstream_conf};
-use crate::procs::{ensure_tools, is_root, tail, work_dir};
+use crate::procs::{ensure_tools, is_root, pin_servers, tail, work_dir};
 use crate::run::{start_nginx, warm_and_check};
 use crate::tls::bench_certificate;
 
@@ -41,6 +41,8 @@ pub struct Options {
     pub keep_dir: bool,
     /// Which comparisons to run: any of "h1", "h2", "h3".
     pub protocols: Vec<String>,
+    /// Servers on CPU 0, load generators on the other CPUs.
+    pub pin: bool,
 }
 
 /// One measured cell: medians of each side, and every sample for the spread.
@@ -148,6 +150,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<()> {
         anyhow::bail!("--protocols takes h1, h2 and h3 (got {unknown:?})");
     }
     let tools = ensure_tools()?;
+    let pinned = opts.pin && pin_servers()?;
     let tmp = work_dir("marquee-bench-protocols-", opts.keep_dir)?;
     let dir = tmp.path();
     let media = dir.join("media");
@@ -213,8 +216,18 @@ pub async fn run(opts: &Options) -> anyhow::Result<()> {
         "cache hits over HTTPS (TLS 1.3, one certificate); h2load --clients={} --threads={} \
          (HTTP/2: {} streams per connection), HTTP/3: the bench's quinn+h3 client with the same \
          connections and streams; edge threads = nginx workers = {}; {} round(s) of {} s, order \
-         alternates",
-        opts.connections, opts.load_threads, opts.streams, opts.workers, opts.rounds, opts.seconds
+         alternates; {}",
+        opts.connections,
+        opts.load_threads,
+        opts.streams,
+        opts.workers,
+        opts.rounds,
+        opts.seconds,
+        if pinned {
+            "servers pinned to CPU 0, load generators to the others"
+        } else {
+            "not pinned: servers and load generators share every CPU"
+        }
     );
 
     let load = Load {

@@ -2,7 +2,7 @@
 //! bytes, then alternate wrk rounds and collect the samples.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
@@ -143,7 +143,7 @@ pub async fn start_nginx(
     let conf_path = dir.join(format!("{name}.conf"));
     std::fs::write(&conf_path, conf(port))?;
     let error_log = dir.join(format!("{name}-error.log"));
-    let mut cmd = Command::new(&tools.nginx);
+    let mut cmd = crate::procs::server_command(&tools.nginx);
     cmd.arg("-p")
         .arg(dir)
         .arg("-c")

@@ -44,6 +44,10 @@ struct Args {
     /// Comparisons to run, comma-separated: h1 and h2 (edge vs nginx), h3 (edge h3 vs h1).
     #[arg(long, value_delimiter = ',', default_value = "h1,h2,h3")]
     protocols: Vec<String>,
+    /// Let servers and load generators share every CPU instead of pinning the servers to
+    /// CPU 0 and the load generators to the others.
+    #[arg(long)]
+    no_pin: bool,
 }
 
 #[tokio::main]
@@ -59,6 +63,7 @@ async fn main() -> ExitCode {
         edge_bin: a.edge_bin,
         keep_dir: a.keep_dir,
         protocols: a.protocols,
+        pin: !a.no_pin,
     };
     run_until_interrupted("edge-protocols", run(&opts)).await
 }
