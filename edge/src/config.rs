@@ -298,10 +298,17 @@ impl Args {
             .or(file.public_url)
             .map(|u| u.trim_end_matches('/').to_owned());
         let public_https_url = match self.public_https_url.or(file.public_https_url) {
-            Some(url) if !url.starts_with("https://") => {
-                return Err(ConfigError::BadPublicHttpsUrl(url));
+            Some(url) => {
+                let trimmed = url.trim_end_matches('/');
+                // The control-plane refuses every heartbeat that carries a bad one: say so here.
+                match trimmed.strip_prefix("https://") {
+                    Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+                        Some(trimmed.to_owned())
+                    }
+                    _ => return Err(ConfigError::BadPublicHttpsUrl(url)),
+                }
             }
-            url => url.map(|u| u.trim_end_matches('/').to_owned()),
+            None => None,
         };
         Ok(Config {
             tls_listen,
@@ -422,15 +429,16 @@ mod tests {
         .concat();
         let c = args(&with_https).validate().unwrap();
         assert_eq!(c.public_https_url.as_deref(), Some("https://localhost:9"));
-        let plain = [
-            &flags.concat()[..],
-            &["--public-https-url", "http://localhost:9"],
-        ]
-        .concat();
-        assert!(matches!(
-            args(&plain).validate().err(),
-            Some(ConfigError::BadPublicHttpsUrl(_))
-        ));
+        for bad in ["http://localhost:9", "https://", "https:// x"] {
+            let with_bad = [&flags.concat()[..], &["--public-https-url", bad]].concat();
+            assert!(
+                matches!(
+                    args(&with_bad).validate().err(),
+                    Some(ConfigError::BadPublicHttpsUrl(_))
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 // Starts and stops a local Marquee world (`marquee up`) for end-to-end tests.
 //
 // Relies on `marquee up` printing, on stdout, `Marquee is up: http://127.0.0.1:PORT` once the
-// catalogue is packaged, `  edge <id> (<region>): <url> (HTTPS and HTTP/3: <https url>; …)` per edge and `  inbox: <url>` (the
-// mail server's web inbox) after it, and stopping everything
+// catalogue is packaged, `  edge <id> (<region>): <url> (HTTPS and HTTP/3: <https url>; …)` per
+// edge and `  inbox: <url>` (the mail server's web inbox) after it, and stopping everything
 // cleanly (exit 0) on SIGINT.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, statSync } from 'node:fs';

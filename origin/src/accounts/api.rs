@@ -53,10 +53,7 @@ impl From<super::state::GuardRefusal> for ApiError {
 
 /// Whether cookies for this request get `Secure`.
 fn secure_cookies(ctx: &Ctx, headers: &HeaderMap) -> bool {
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok());
-    auth::over_https(ctx.config.public_url.as_deref(), proto)
+    auth::request_over_https(ctx.config.public_url.as_deref(), headers)
 }
 
 /// Starts a session for `account_id` and answers `status` with the account and the cookie.

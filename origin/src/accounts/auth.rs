@@ -129,6 +129,14 @@ pub fn over_https(public_url: Option<&str>, forwarded_proto: Option<&str>) -> bo
         || forwarded_proto.is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
 }
 
+/// [`over_https`] for a request's headers.
+pub fn request_over_https(public_url: Option<&str>, headers: &axum::http::HeaderMap) -> bool {
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok());
+    over_https(public_url, proto)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,19 +76,6 @@ pub fn client_ip(headers: &HeaderMap, peer: SocketAddr, trusted: bool) -> IpAddr
 /// certificate (the services listener) or from the loopback address.
 pub struct ClientIp(pub IpAddr);
 
-/// The peer, and whether it is a proxy of ours whose forwarding headers count.
-fn peer_of(parts: &axum::http::request::Parts) -> (SocketAddr, bool) {
-    let peer = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
-    let service = parts
-        .extensions
-        .get::<marquee_tls::server::PeerIdentity>()
-        .is_some_and(|p| p.0.is_some());
-    (peer, service || peer.ip().is_loopback())
-}
-
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
@@ -96,29 +83,16 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        let (peer, trusted) = peer_of(parts);
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
+        let service = parts
+            .extensions
+            .get::<marquee_tls::server::PeerIdentity>()
+            .is_some_and(|p| p.0.is_some());
+        let trusted = service || peer.ip().is_loopback();
         Ok(Self(client_ip(&parts.headers, peer, trusted)))
-    }
-}
-
-/// True when the viewer's page came over HTTPS: an edge of ours in front says so in
-/// `X-Forwarded-Proto` (believed on the same terms as `X-Forwarded-For`). Such a page may only
-/// fetch media over HTTPS.
-pub struct OverHttps(pub bool);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for OverHttps {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        let (_, trusted) = peer_of(parts);
-        let https = parts
-            .headers
-            .get("x-forwarded-proto")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
-        Ok(Self(trusted && https))
     }
 }
 

@@ -11,7 +11,7 @@ use crate::api::API_PREFIX;
 use crate::api::Ctx;
 use crate::catalogue::state::{self as catalogue, TitleKind, TitleState};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
-use crate::geo::{ClientIp, OverHttps};
+use crate::geo::ClientIp;
 use crate::ids::{self, now_unix};
 use crate::raft::StoreError;
 use crate::raft::tables::Reads;
@@ -35,7 +35,7 @@ pub async fn playback(
     State(ctx): State<Ctx>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
-    OverHttps(over_https): OverHttps,
+    steering::OverHttps(over_https): steering::OverHttps,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<axum::Json<Playback>> {

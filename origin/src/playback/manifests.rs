@@ -14,7 +14,7 @@ use super::steered::{self, Pathway, SteeringManifest};
 use super::steering;
 use crate::api::{API_PREFIX, Ctx};
 use crate::error::{ApiError, ApiResult, Code, ErrorBody};
-use crate::geo::{ClientIp, OverHttps};
+use crate::geo::ClientIp;
 use crate::{ids, media};
 
 /// Per viewer and per moment: never stored by a browser or a cache on the way.
@@ -57,7 +57,7 @@ fn pathways(answer: &SteeringAnswer, token: &str, dir: &str, over_https: bool) -
 pub async fn manifest(
     State(ctx): State<Ctx>,
     ClientIp(ip): ClientIp,
-    OverHttps(over_https): OverHttps,
+    steering::OverHttps(over_https): steering::OverHttps,
     Path((token, path)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (dir, is_dash) = match (

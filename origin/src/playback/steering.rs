@@ -5,7 +5,26 @@ use std::time::Duration;
 
 use marquee_proto::v1::{RankedEdge, SteeringAnswer};
 
+use crate::accounts::auth;
+use crate::api::Ctx;
 use crate::control_plane::{self, CpError};
+
+/// Whether the viewer's page came over HTTPS (origin's own URL is HTTPS, or the edge in front
+/// says so in `X-Forwarded-Proto`), decided as for `Secure` cookies. Such a page may only fetch
+/// media over HTTPS; a forged header only gets the sender HTTPS addresses.
+pub struct OverHttps(pub bool);
+
+impl axum::extract::FromRequestParts<Ctx> for OverHttps {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        ctx: &Ctx,
+    ) -> Result<Self, Self::Rejection> {
+        let public_url = ctx.config.public_url.as_deref();
+        Ok(Self(auth::request_over_https(public_url, &parts.headers)))
+    }
+}
 
 /// Who asks to be steered.
 #[derive(Debug, Clone, Copy)]
