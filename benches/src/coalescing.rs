@@ -15,10 +15,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 use crate::edge::{EdgeSetup, bench_token, find_edge_binary, start_edge};
-use crate::nginx::SEGMENT_CACHE_CONTROL;
-use crate::nginx::proxy_cache_conf;
+use crate::nginx::{SEGMENT_CACHE_CONTROL, proxy_cache_conf};
 use crate::procs::{ensure_tools, is_root, tail, work_dir};
-use crate::report::median;
+use crate::report::{ab_order, median};
 use crate::run::start_nginx;
 
 /// The target: every waiter done within this long after the first.
@@ -167,10 +166,8 @@ async fn burst(url: &str, waiters: usize, len: usize) -> anyhow::Result<Vec<Dura
         .build()?;
     let gate = Arc::new(tokio::sync::Barrier::new(waiters + 1));
     let mut tasks = tokio::task::JoinSet::new();
-    let start = Arc::new(Mutex::new(Instant::now()));
     for _ in 0..waiters {
-        let (client, gate, url, start) =
-            (client.clone(), gate.clone(), url.to_owned(), start.clone());
+        let (client, gate, url) = (client.clone(), gate.clone(), url.to_owned());
         tasks.spawn(async move {
             gate.wait().await;
             let resp = client.get(&url).send().await?;
@@ -179,17 +176,14 @@ async fn burst(url: &str, waiters: usize, len: usize) -> anyhow::Result<Vec<Dura
             let done = Instant::now();
             ensure!(status.is_success(), "answered {status}");
             ensure!(body.len() == len, "got {} bytes of {len}", body.len());
-            let began = *start.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-            Ok(done.saturating_duration_since(began))
+            Ok(done)
         });
     }
-    if let Ok(mut s) = start.lock() {
-        *s = Instant::now();
-    }
+    let began = Instant::now();
     gate.wait().await;
     let mut finished = Vec::with_capacity(waiters);
     while let Some(done) = tasks.join_next().await {
-        finished.push(done??);
+        finished.push(done??.saturating_duration_since(began));
     }
     finished.sort();
     Ok(finished)
@@ -268,11 +262,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<()> {
     let mut edge_bursts = Vec::new();
     let mut nginx_bursts = Vec::new();
     for round in 0..opts.rounds {
-        let order = if round % 2 == 0 {
-            [true, false]
-        } else {
-            [false, true]
-        };
+        let order = ab_order(round);
         for edge_side in order {
             let path = format!(
                 "/media/bench/cold-{round}-{}.m4s",

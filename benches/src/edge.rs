@@ -24,6 +24,17 @@ pub fn find_edge_binary(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
     crate::procs::sibling("marquee-edge")
 }
 
+/// The flags every edge benchmark takes (flattened into each one's clap arguments).
+#[derive(Debug, Clone, clap::Args)]
+pub struct EdgeRunArgs {
+    /// Path to the marquee-edge binary (default: next to this executable).
+    #[arg(long, env = "MARQUEE_BENCH_EDGE_BIN")]
+    pub edge_bin: Option<PathBuf>,
+    /// Keep the temp dir (configs, logs) for inspection.
+    #[arg(long)]
+    pub keep_dir: bool,
+}
+
 /// A signing key and a token for `/media/bench/`, valid for a day.
 pub struct BenchToken {
     pub public_key_spec: String,

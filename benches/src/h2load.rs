@@ -3,12 +3,12 @@
 //! from its per-request log (`--log-file`), which the summary lacks.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
-use anyhow::{Context, ensure};
+use anyhow::Context;
 
-use crate::report::median;
+use crate::procs::tool_output;
+use crate::report::{median, p99};
 
 /// What one run measured.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,23 +55,9 @@ pub async fn run(
         Protocol::H1 => cmd.arg("--h1").arg("--max-concurrent-streams=1"),
         Protocol::H2 => cmd.arg(format!("--max-concurrent-streams={}", load.streams)),
     };
-    let run = cmd
-        .arg(url)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
+    cmd.arg(url);
     let limit = Duration::from_secs(u64::from(load.seconds) + 30);
-    let out = tokio::time::timeout(limit, run)
-        .await
-        .context("h2load did not finish in time")?
-        .context("running h2load")?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    ensure!(
-        out.status.success(),
-        "h2load failed ({}): {text}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = tool_output("h2load", cmd, limit).await?;
     let summary = parse_summary(&text).with_context(|| format!("reading h2load:\n{text}"))?;
     let log = std::fs::read_to_string(log_file).context("reading h2load's request log")?;
     let p99_ms = p99_from_log(&log).context("h2load's request log has no requests")?;
@@ -122,16 +108,11 @@ pub fn parse_summary(out: &str) -> anyhow::Result<(f64, u64, u64)> {
 
 /// The 99th percentile of the third column (µs until the end of the response), in ms.
 pub fn p99_from_log(log: &str) -> Option<f64> {
-    let mut micros: Vec<f64> = log
+    let micros: Vec<f64> = log
         .lines()
         .filter_map(|l| l.split('\t').nth(2)?.trim().parse::<f64>().ok())
         .collect();
-    if micros.is_empty() {
-        return None;
-    }
-    micros.sort_by(f64::total_cmp);
-    let at = ((micros.len() as f64) * 0.99).ceil() as usize;
-    Some(micros[at.clamp(1, micros.len()) - 1] / 1000.0)
+    Some(p99(micros)? / 1000.0)
 }
 
 /// Median requests/s and p99 of several runs.

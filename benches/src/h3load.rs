@@ -112,13 +112,11 @@ pub async fn run(
         }
     }
     tasks.abort_all();
-    ensure!(!latencies.is_empty(), "no HTTP/3 request completed");
-    latencies.sort();
-    let at = ((latencies.len() as f64 * 0.99).ceil() as usize).clamp(1, latencies.len());
-    let p99 = latencies[at - 1];
+    let p99_ms = crate::report::p99(latencies.iter().map(|d| d.as_secs_f64() * 1000.0).collect())
+        .context("no HTTP/3 request completed")?;
     Ok(LoadResult {
         requests_per_sec: latencies.len() as f64 / f64::from(seconds),
-        p99_ms: p99.as_secs_f64() * 1000.0,
+        p99_ms,
         requests: latencies.len() as u64,
         failed,
     })

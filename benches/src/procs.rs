@@ -282,3 +282,29 @@ pub fn server_command(program: &Path) -> Command {
         None => Command::new(program),
     }
 }
+
+/// Runs a load tool to its end (killed after `limit`) and returns its stdout; a failure says
+/// what it printed.
+pub async fn tool_output(
+    name: &str,
+    mut cmd: tokio::process::Command,
+    limit: Duration,
+) -> anyhow::Result<String> {
+    let run = cmd
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(limit, run)
+        .await
+        .with_context(|| format!("{name} did not finish in time"))?
+        .with_context(|| format!("running {name}"))?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        bail!(
+            "{name} failed ({}): {text}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(text)
+}

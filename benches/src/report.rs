@@ -27,6 +27,26 @@ pub fn median(values: &[f64]) -> Option<f64> {
     })
 }
 
+/// The 99th percentile (nearest rank) of the values; `None` when empty.
+pub fn p99(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let rank = ((values.len() as f64) * 0.99).ceil() as usize;
+    Some(values[rank.clamp(1, values.len()) - 1])
+}
+
+/// Whether side A goes first in `round` of an A/B comparison: the order flips every round so
+/// neither side always runs on a warmer machine.
+pub fn ab_order(round: usize) -> [bool; 2] {
+    if round.is_multiple_of(2) {
+        [true, false]
+    } else {
+        [false, true]
+    }
+}
+
 /// Medians of one target: (requests/s, p99 ms, transfer MiB/s).
 pub fn medians(samples: &[Sample], target: &str) -> Option<(f64, f64, f64)> {
     let of = |f: fn(&WrkResult) -> f64| {
@@ -96,6 +116,17 @@ pub fn table(samples: &[Sample], targets: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn p99_is_the_nearest_rank_and_ab_order_alternates() {
+        let values: Vec<f64> = (1..=200).map(f64::from).rev().collect();
+        assert_eq!(p99(values), Some(198.0));
+        assert_eq!(p99(vec![5.0]), Some(5.0));
+        assert_eq!(p99(Vec::new()), None);
+        assert_eq!(ab_order(0), [true, false]);
+        assert_eq!(ab_order(1), [false, true]);
+        assert_eq!(ab_order(2), [true, false]);
+    }
 
     fn sample(round: usize, target: &'static str, rps: f64, p99: f64, mib: f64) -> Sample {
         Sample {

@@ -10,7 +10,7 @@ use anyhow::{Context, bail, ensure};
 use crate::edge::{EdgeSetup, RunningEdge, bench_token, find_edge_binary, start_edge};
 use crate::nginx::{proxy_cache_conf, upstream_conf};
 use crate::procs::{
-    ChildGuard, Tools, ensure_tools, free_port, is_root, tail, wait_for_port, work_dir,
+    ChildGuard, Tools, ensure_tools, free_port, is_root, tail, tool_output, wait_for_port, work_dir,
 };
 use crate::report::{Sample, table};
 use crate::segment::make_segment;
@@ -226,27 +226,14 @@ async fn measure(
 }
 
 async fn run_wrk(tools: &Tools, opts: &Options, url: &str) -> anyhow::Result<WrkResult> {
-    let child = tokio::process::Command::new(&tools.wrk)
-        .arg(format!("-t{}", opts.wrk_threads))
+    let mut cmd = tokio::process::Command::new(&tools.wrk);
+    cmd.arg(format!("-t{}", opts.wrk_threads))
         .arg(format!("-c{}", opts.connections))
         .arg(format!("-d{}s", opts.seconds))
         .arg("--latency")
-        .arg(url)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
+        .arg(url);
     let limit = Duration::from_secs(u64::from(opts.seconds) + 30);
-    let out = tokio::time::timeout(limit, child)
-        .await
-        .context("wrk did not finish in time")?
-        .context("running wrk")?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    ensure!(
-        out.status.success(),
-        "wrk failed ({}): {text}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = tool_output("wrk", cmd, limit).await?;
     let result = parse(&text).with_context(|| format!("reading wrk output:\n{text}"))?;
     ensure!(
         result.non_success == 0,

@@ -1,11 +1,11 @@
 //! `edge-coalescing`: see `benches/README.md`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
 use marquee_benches::coalescing::{Options, run};
+use marquee_benches::edge::EdgeRunArgs;
 use marquee_benches::procs::run_until_interrupted;
 
 /// Request coalescing: many viewers at once ask for one cold object from a slow origin. Counts
@@ -32,12 +32,8 @@ struct Args {
     /// Edge worker threads, and nginx worker_processes to match.
     #[arg(long, default_value_t = 2)]
     workers: usize,
-    /// Path to the marquee-edge binary (default: next to this executable).
-    #[arg(long, env = "MARQUEE_BENCH_EDGE_BIN")]
-    edge_bin: Option<PathBuf>,
-    /// Keep the temp dir for inspection.
-    #[arg(long)]
-    keep_dir: bool,
+    #[command(flatten)]
+    run: EdgeRunArgs,
 }
 
 #[tokio::main]
@@ -49,8 +45,8 @@ async fn main() -> ExitCode {
         origin_delay: Duration::from_millis(a.origin_delay_ms),
         object_bytes: a.object_kib * 1024,
         workers: a.workers,
-        edge_bin: a.edge_bin,
-        keep_dir: a.keep_dir,
+        edge_bin: a.run.edge_bin,
+        keep_dir: a.run.keep_dir,
     };
     run_until_interrupted("edge-coalescing", run(&opts)).await
 }

@@ -1,9 +1,9 @@
 //! `edge-hit-ratio`: see `benches/README.md`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use marquee_benches::edge::EdgeRunArgs;
 use marquee_benches::hit_ratio::{Options, run};
 use marquee_benches::procs::run_until_interrupted;
 
@@ -40,12 +40,8 @@ struct Args {
     /// Seed of the catalogue and traces.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
-    /// Path to the marquee-edge binary (default: next to this executable).
-    #[arg(long, env = "MARQUEE_BENCH_EDGE_BIN")]
-    edge_bin: Option<PathBuf>,
-    /// Keep the temp dir for inspection.
-    #[arg(long)]
-    keep_dir: bool,
+    #[command(flatten)]
+    run: EdgeRunArgs,
 }
 
 #[tokio::main]
@@ -60,8 +56,8 @@ async fn main() -> ExitCode {
         concurrency: a.concurrency,
         workers: a.workers,
         seed: a.seed,
-        edge_bin: a.edge_bin,
-        keep_dir: a.keep_dir,
+        edge_bin: a.run.edge_bin,
+        keep_dir: a.run.keep_dir,
     };
     run_until_interrupted("edge-hit-ratio", run(&opts)).await
 }

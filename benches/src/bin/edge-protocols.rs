@@ -1,9 +1,9 @@
 //! `edge-protocols`: see `benches/README.md`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use marquee_benches::edge::EdgeRunArgs;
 use marquee_benches::procs::run_until_interrupted;
 use marquee_benches::protocols::{Options, run};
 
@@ -35,12 +35,8 @@ struct Args {
     /// Edge worker threads, and nginx worker_processes to match.
     #[arg(long, default_value_t = 1)]
     workers: usize,
-    /// Path to the marquee-edge binary (default: next to this executable).
-    #[arg(long, env = "MARQUEE_BENCH_EDGE_BIN")]
-    edge_bin: Option<PathBuf>,
-    /// Keep the temp dir (configs, logs, certificates) for inspection.
-    #[arg(long)]
-    keep_dir: bool,
+    #[command(flatten)]
+    run: EdgeRunArgs,
     /// Comparisons to run, comma-separated: h1 and h2 (edge vs nginx), h3 (edge h3 vs h1).
     #[arg(long, value_delimiter = ',', default_value = "h1,h2,h3")]
     protocols: Vec<String>,
@@ -60,8 +56,8 @@ async fn main() -> ExitCode {
         streams: a.streams,
         load_threads: a.load_threads,
         workers: a.workers,
-        edge_bin: a.edge_bin,
-        keep_dir: a.keep_dir,
+        edge_bin: a.run.edge_bin,
+        keep_dir: a.run.keep_dir,
         protocols: a.protocols,
         pin: !a.no_pin,
     };

@@ -1,9 +1,9 @@
 //! `edge-vs-nginx`: see `benches/README.md`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use marquee_benches::edge::EdgeRunArgs;
 use marquee_benches::procs::run_until_interrupted;
 use marquee_benches::run::{Options, run};
 
@@ -31,12 +31,8 @@ struct Args {
     /// Edge worker threads, and nginx worker_processes to match.
     #[arg(long, default_value_t = 2)]
     workers: usize,
-    /// Path to the marquee-edge binary (default: next to this executable).
-    #[arg(long, env = "MARQUEE_BENCH_EDGE_BIN")]
-    edge_bin: Option<PathBuf>,
-    /// Keep the temp dir (configs, logs, segment) for inspection.
-    #[arg(long)]
-    keep_dir: bool,
+    #[command(flatten)]
+    run: EdgeRunArgs,
 }
 
 #[tokio::main]
@@ -48,8 +44,8 @@ async fn main() -> ExitCode {
         connections: args.connections,
         wrk_threads: args.wrk_threads,
         workers: args.workers,
-        edge_bin: args.edge_bin,
-        keep_dir: args.keep_dir,
+        edge_bin: args.run.edge_bin,
+        keep_dir: args.run.keep_dir,
     };
     // Dropping the run on a signal drops its process guards, which stop every child.
     run_until_interrupted("edge-vs-nginx", run(&opts)).await
