@@ -133,7 +133,7 @@ pub struct Args {
     #[arg(long, env = "MARQUEE_EDGE_GRACE_PERIOD_SECS")]
     pub grace_period_secs: Option<u64>,
 
-    /// Worker threads for the proxy [default: 2].
+    /// Worker threads for the proxy, and as many again for HTTP/3 [default: 2].
     #[arg(long, env = "MARQUEE_EDGE_THREADS")]
     pub threads: Option<usize>,
 }

@@ -24,7 +24,6 @@ use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_proxy::{ProxyHttp, RangeType, Session};
 
 use crate::config::MAX_OBJECT_BYTES;
-use crate::h3::CLIENT_ADDR_HEADER as H3_CLIENT_ADDR;
 use crate::metrics::{
     API_RATE_LIMITED, MISSES, ORIGIN_ERRORS, ORIGIN_FAILOVERS, ORIGIN_FETCH_SECONDS, STALE_SERVED,
     Stats, TOKEN_REJECTIONS,
@@ -42,11 +41,12 @@ const MAX_RANGES: usize = 16;
 const CORS_EXPOSE: &str = "Cache-Status, Content-Length, Content-Range, Age";
 
 /// The edge's [`ProxyHttp`] implementation; one per process.
+#[derive(Clone)]
 pub struct EdgeProxy {
     /// Origin nodes; a fill goes to the first that accepts a connection.
     pub origins: Arc<OriginSet>,
     /// The edge's certificate for https:// origin nodes (`None`: every node is plain HTTP).
-    pub origin_tls: Option<OriginTls>,
+    pub origin_tls: Option<Arc<OriginTls>>,
     pub gate: Arc<TokenGate>,
     pub storage: &'static HybridStorage,
     pub lock: &'static CacheKeyLockImpl,
@@ -86,28 +86,18 @@ enum Kind {
     Api,
 }
 
-/// HTTP/3 requests arrive from this process's own bridge, over its Unix socket.
-fn from_h3_bridge(session: &Session) -> bool {
-    // The bridge's own end of the socket is unnamed, so ask which listener took it.
-    session.server_addr().is_some_and(|a| a.as_unix().is_some())
+/// HTTP/3 requests are Pingora's "custom" sessions (see `h3`); nothing else is.
+fn over_h3(session: &Session) -> bool {
+    session.as_downstream().is_custom()
 }
 
-/// Whether the viewer's connection is TLS (Alt-Svc is only meaningful there).
+/// Whether the viewer's connection is encrypted (Alt-Svc is only meaningful there).
 fn over_tls(session: &Session) -> bool {
-    session.digest().is_some_and(|d| d.ssl_digest.is_some())
+    over_h3(session) || session.digest().is_some_and(|d| d.ssl_digest.is_some())
 }
 
-/// The viewer's address: the bridge's word for HTTP/3, else the TCP peer.
+/// The viewer's address: the TCP or UDP peer.
 fn client_ip(session: &Session) -> Option<IpAddr> {
-    if from_h3_bridge(session) {
-        return session
-            .req_header()
-            .headers
-            .get(H3_CLIENT_ADDR)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<SocketAddr>().ok())
-            .map(|a| a.ip());
-    }
     session
         .client_addr()
         .and_then(|a| a.as_inet())
@@ -173,13 +163,14 @@ impl EdgeProxy {
         resp.insert_header(header::CACHE_CONTROL, "no-store")?;
         let head = session.req_header().method == Method::HEAD;
         let send_body = !head && status != 204;
-        session
-            .write_response_header(Box::new(resp), !send_body)
-            .await?;
-        if send_body {
+        session.write_response_header(Box::new(resp), false).await?;
+        // Always ended through the body: Pingora ignores the header's end-of-stream flag for
+        // downstream sessions, and an HTTP/2 or HTTP/3 stream left open would be reset.
+        let body = send_body.then(|| {
             ctx.body_bytes = body.len() as u64;
-            session.write_response_body(Some(body), true).await?;
-        }
+            body
+        });
+        session.write_response_body(body, true).await?;
         Ok(true)
     }
 
@@ -227,10 +218,6 @@ impl ProxyHttp for EdgeProxy {
     async fn request_filter(&self, session: &mut Session, ctx: &mut Ctx) -> Result<bool> {
         self.stats.request_started();
         ctx.counted = true;
-        if !from_h3_bridge(session) {
-            // Only the bridge may say who the viewer is.
-            session.req_header_mut().remove_header(H3_CLIENT_ADDR);
-        }
         // Decided while the request is borrowed; only what goes on (the path a fill or the
         // cache key needs) is copied out of it.
         let route = {
@@ -402,10 +389,9 @@ impl ProxyHttp for EdgeProxy {
             let client = client_ip(session)
                 .map(|ip| ip.to_string())
                 .unwrap_or_default();
-            let tls = over_tls(session) || from_h3_bridge(session);
+            let tls = over_tls(session);
             upstream.insert_header("x-forwarded-for", client)?;
             upstream.insert_header("x-forwarded-proto", if tls { "https" } else { "http" })?;
-            upstream.remove_header(H3_CLIENT_ADDR);
             return Ok(());
         }
         let Some(path) = &ctx.upstream_path else {
@@ -505,8 +491,10 @@ impl ProxyHttp for EdgeProxy {
         resp: &mut ResponseHeader,
         ctx: &mut Ctx,
     ) -> Result<()> {
+        // Told over HTTPS on TCP; a client already on HTTP/3 needs no telling.
         if let Some(alt_svc) = &self.alt_svc
             && over_tls(session)
+            && !over_h3(session)
         {
             resp.insert_header(header::ALT_SVC, alt_svc.clone())?;
         }
@@ -587,7 +575,11 @@ impl ProxyHttp for EdgeProxy {
             }
             _ => (500, "internal"),
         };
-        if code > 0 {
+        if code > 0 && session.response_written().is_some() {
+            // Too late for an error answer: appending one to a partial body would corrupt it.
+            // Ending here makes the session reset the stream or drop the connection.
+            tracing::warn!(error = %e, code, "request failed mid-answer");
+        } else if code > 0 {
             tracing::warn!(error = %e, code, "request failed");
             let body = format!(
                 "{{\"error\":{{\"code\":\"{error_code}\",\"message\":\"the edge could not serve this request (status {code})\"}}}}"

@@ -72,6 +72,14 @@ async fn the_api_passes_through_uncached_with_who_asked_and_events_unbuffered() 
         (Some("PUT"), Some(9))
     );
     assert_eq!(echo["x_forwarded_proto"], "https");
+    assert_eq!(
+        (
+            echo["path_and_query"].as_str(),
+            echo["x_forwarded_for"].as_str()
+        ),
+        (Some("/api/v1/echo"), Some("127.0.0.1")),
+        "the path as asked, and the viewer's UDP address as who asked"
+    );
 
     // Server-sent events arrive as origin sends them: the first before the second exists.
     let resp = http

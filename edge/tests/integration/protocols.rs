@@ -22,52 +22,58 @@ pub async fn h3_request(
     path: &str,
     body: Option<Bytes>,
 ) -> (u16, http::HeaderMap, Bytes) {
-    let tls = Tls::load(&pki().issue(Service::Operator, "h3-viewer", &pki().dir.join("h3")))
-        .expect("tls");
+    h3_try_request(addr, method, path, body)
+        .await
+        .expect("HTTP/3 request")
+}
+
+/// One HTTP/3 request; a stream the server resets is an error, as a browser would take it.
+pub async fn h3_try_request(
+    addr: SocketAddr,
+    method: http::Method,
+    path: &str,
+    body: Option<Bytes>,
+) -> anyhow::Result<(u16, http::HeaderMap, Bytes)> {
+    let tls = Tls::load(&pki().issue(Service::Operator, "h3-viewer", &pki().dir.join("h3")))?;
     let mut crypto = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
-    .with_protocol_versions(&[&rustls::version::TLS13])
-    .expect("tls13")
+    .with_protocol_versions(&[&rustls::version::TLS13])?
     .with_root_certificates(tls.roots())
     .with_no_client_auth();
     crypto.alpn_protocols = vec![b"h3".to_vec()];
-    let quic = quinn::crypto::rustls::QuicClientConfig::try_from(crypto).expect("quic config");
-    let mut endpoint =
-        quinn::Endpoint::client("127.0.0.1:0".parse().expect("test step")).expect("udp");
+    let quic = quinn::crypto::rustls::QuicClientConfig::try_from(crypto)?;
+    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse()?)?;
     endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(quic)));
-    let conn = endpoint
-        .connect(addr, "127.0.0.1")
-        .expect("connect")
-        .await
-        .expect("QUIC handshake");
-    let (mut driver, mut send) = h3::client::new(h3_quinn::Connection::new(conn))
-        .await
-        .expect("h3");
+    let conn = endpoint.connect(addr, "127.0.0.1")?.await?;
+    let (mut driver, mut send) = h3::client::new(h3_quinn::Connection::new(conn)).await?;
     let drive = tokio::spawn(async move { driver.wait_idle().await });
-    let req = http::Request::builder()
-        .method(method)
-        .uri(format!("https://{addr}{path}"))
-        .body(())
-        .expect("request");
-    let mut stream = send.send_request(req).await.expect("send");
-    if let Some(body) = body {
-        stream.send_data(body).await.expect("request body");
-    }
-    stream.finish().await.expect("finish");
-    let resp = stream.recv_response().await.expect("response");
-    let mut body = Vec::new();
-    while let Some(mut chunk) = stream.recv_data().await.expect("data") {
-        body.extend_from_slice(&chunk.copy_to_bytes(chunk.remaining()));
-    }
+    let exchange = async {
+        let req = http::Request::builder()
+            .method(method)
+            .uri(format!("https://{addr}{path}"))
+            .body(())?;
+        let mut stream = send.send_request(req).await?;
+        if let Some(body) = body {
+            stream.send_data(body).await?;
+        }
+        stream.finish().await?;
+        let resp = stream.recv_response().await?;
+        let mut body = Vec::new();
+        while let Some(mut chunk) = stream.recv_data().await? {
+            body.extend_from_slice(&chunk.copy_to_bytes(chunk.remaining()));
+        }
+        anyhow::Ok((
+            resp.status().as_u16(),
+            resp.headers().clone(),
+            Bytes::from(body),
+        ))
+    };
+    let outcome = exchange.await;
     drop(send);
     drive.abort();
     endpoint.close(0u32.into(), b"done");
-    (
-        resp.status().as_u16(),
-        resp.headers().clone(),
-        Bytes::from(body),
-    )
+    outcome
 }
 
 pub fn tls_addr(edge: &Edge) -> SocketAddr {
@@ -119,6 +125,10 @@ async fn http1_http2_and_http3_share_one_cache_and_one_token_gate() {
     assert_eq!(status, 200);
     let cs = headers["cache-status"].to_str().expect("test step");
     assert!(cs.contains("hit"), "{cs}");
+    assert!(
+        headers.get("alt-svc").is_none(),
+        "a client already on HTTP/3 is not told about it"
+    );
     assert_eq!(got, body);
     assert_eq!(
         origin.fetches(path),
@@ -278,5 +288,45 @@ async fn fills_reach_origin_over_mutual_tls_with_the_renewed_certificate() {
             "fills still use the old certificate"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_http3_answer_cut_short_by_origin_is_reset_not_passed_off_as_whole() {
+    let origin = Origin::start().await;
+    let path = "/media/t1/video/720p/seg-cut.m4s";
+    let body = origin.put_stalling(path, 400_000, Duration::from_secs(30));
+    let s = signer("k1");
+    let edge = Edge::start(origin.addr, &s, EdgeOptions::default()).await;
+    let token = token_for(&s, "t1", "p1");
+    let addr = tls_addr(&edge);
+    let target = format!("/t/{token}{path}");
+    let viewer =
+        tokio::spawn(async move { h3_try_request(addr, http::Method::GET, &target, None).await });
+    // Origin has sent half and stalls; then it dies.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while origin.fetches(path) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the fill never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    origin.kill();
+    let outcome = tokio::time::timeout(Duration::from_secs(20), viewer)
+        .await
+        .expect("the viewer hears the end of the stream")
+        .expect("test step");
+    match outcome {
+        Err(e) => assert!(
+            format!("{e:#}").contains("Remote reset"),
+            "the edge resets the stream: {e:#}"
+        ),
+        Ok((status, _, got)) => panic!(
+            "a cut-short answer passed for a whole one: {status}, {} of {} bytes",
+            got.len(),
+            body.len()
+        ),
     }
 }
