@@ -306,8 +306,9 @@ pub async fn run(opts: &Options) -> anyhow::Result<()> {
             );
             if edge_side {
                 edge_bursts.push(b);
-                // The same burst again, now a hit for everyone: how far apart 200 waiters
-                // finish when nothing waits on origin. No coalescing can beat this floor.
+                // The same burst again, now a hit for everyone: how far apart the waiters
+                // finish when nothing waits on origin (connections open during this burst,
+                // where a cold burst opens them while origin is still answering).
                 let finished = burst(&url, opts.waiters, opts.object_bytes).await?;
                 warm_bursts.push(Burst {
                     origin_fetches: origin.fetches(&path) - b_fetches(&edge_bursts),
@@ -327,7 +328,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<()> {
         ])
     );
     println!(
-        "(warm: the edge's burst repeated on the cached object, the floor for any coalescing)"
+        "(warm: the edge's burst repeated on the cached object; its spread includes opening the connections)"
     );
     drop(edge);
     let spreads: Vec<f64> = edge_bursts.iter().map(Burst::spread_ms).collect();
