@@ -32,6 +32,7 @@ pub mod media;
 pub mod metrics;
 pub mod mylist;
 pub mod notifications;
+pub mod plans;
 pub mod playback;
 pub mod policy;
 pub mod profiles;

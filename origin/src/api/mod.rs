@@ -207,6 +207,7 @@ pub fn router() -> Router<Ctx> {
             put(ratings::api::rate).delete(ratings::api::unrate),
         )
         .route("/rows", get(rows::api::rows))
+        .route("/plans", get(crate::plans::api::list))
         .route("/notifications", get(notifications::api::list))
         .route("/notifications/read", post(notifications::api::mark_read))
         .route("/notifications/events", get(notifications::api::events))

@@ -8,8 +8,8 @@ use crate::catalogue::state::{TitleKind, TitleState};
 use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::state::JobState;
 use crate::{
-    accounts, catalogue, cluster, fleet, history, jobs, mylist, notifications, playback, profiles,
-    ratings, rows, search, series, subtitles, token_keys,
+    accounts, catalogue, cluster, fleet, history, jobs, mylist, notifications, plans, playback,
+    profiles, ratings, rows, search, series, subtitles, token_keys,
 };
 
 #[derive(OpenApi)]
@@ -36,7 +36,7 @@ use crate::{
         ratings::api::rate, ratings::api::unrate,
         history::api::report, history::api::continue_watching, history::api::dismiss,
         history::api::history, history::api::hide, history::api::export, rows::api::rows,
-        search::api::search,
+        search::api::search, plans::api::list,
         cluster::api::view, cluster::api::add, cluster::api::remove,
         token_keys::api::list, token_keys::api::rotate,
         fleet::api::fleet, fleet::api::purge,
@@ -65,6 +65,7 @@ use crate::{
         notifications::wire::UnreadMessage,
         notifications::wire::Unsubscribe, notifications::wire::Premiere,
         notifications::state::Kind,
+        plans::wire::Plans, plans::wire::PlanOffer, plans::wire::Price,
         ErrorBody, ErrorDetail, Code, TitleKind, TitleState, JobState,
     )),
     modifiers(&SessionCookie),
@@ -74,6 +75,7 @@ use crate::{
         (name = "titles", description = "The catalogue and playback"),
         (name = "lists", description = "What the chosen profile keeps: My List, ratings, progress and history"),
         (name = "admin", description = "Catalogue management (admins only)"),
+        (name = "plans", description = "The plans on offer, priced in the viewer's currency"),
         (name = "notifications", description = "The chosen profile's notification centre, its preferences, reminders, and unsubscribing from emails"),
     )
 )]

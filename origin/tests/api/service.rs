@@ -19,6 +19,43 @@ async fn health_openapi_and_metrics() {
         "{text}"
     );
 
+    // Plans are public and priced in the asked country's currency (yen have no decimals).
+    let plans: serde_json::Value = reqwest::get(format!("{}/api/v1/plans?country=jp", origin.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            &plans["country"],
+            &plans["currency"],
+            &plans["tax_included"]
+        ),
+        (
+            &serde_json::json!("JP"),
+            &serde_json::json!("JPY"),
+            &serde_json::json!(true)
+        )
+    );
+    let basic = &plans["plans"][0];
+    assert_eq!(
+        (&basic["id"], &basic["streams"], &basic["price"]["display"]),
+        (
+            &serde_json::json!("basic"),
+            &serde_json::json!(1),
+            &serde_json::json!("¥990")
+        )
+    );
+    for bad in ["country=ZZ", "country=", "currency=EUR"] {
+        let resp = reqwest::get(format!("{}/api/v1/plans?{bad}", origin.base))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_query", "{bad}");
+    }
+
     let doc: serde_json::Value = reqwest::get(format!("{}/api/openapi.json", origin.base))
         .await
         .unwrap()
@@ -31,6 +68,7 @@ async fn health_openapi_and_metrics() {
         ("/api/v1/sessions", "post"),
         ("/api/v1/sessions/current", "delete"),
         ("/api/v1/me", "get"),
+        ("/api/v1/plans", "get"),
         ("/api/v1/titles", "get"),
         ("/api/v1/titles/{id}", "get"),
         ("/api/v1/titles/{id}/poster", "get"),
