@@ -5,6 +5,7 @@
 //! - [`tax`]: a per-country rate table and the split of a charge into net and tax that always
 //!   adds up to the charge.
 //! - [`proration`]: what an upgrade in the middle of a period costs now.
+//! - [`invoice`]: invoices that add up, and their HTML receipts.
 //! - [`plan`]: the plans viewers choose from, their limits and their prices per currency.
 //! - [`subscription`]: the lifecycle (trial → active → past due → cancelled or expired) as a
 //!   state machine that takes events with the time they happened and answers the next state
@@ -22,6 +23,7 @@
 
 pub mod cards;
 pub mod currency;
+pub mod invoice;
 pub mod money;
 pub mod plan;
 pub mod proration;
