@@ -157,11 +157,6 @@ impl Burst {
     }
 }
 
-/// Origin fetches of the last cold burst (a warm burst repeating it should add none).
-fn b_fetches(bursts: &[Burst]) -> u32 {
-    bursts.last().map_or(0, |b| b.origin_fetches)
-}
-
 /// `waiters` clients (own connections) released at once on `url`; each must get `len` bytes.
 async fn burst(url: &str, waiters: usize, len: usize) -> anyhow::Result<Vec<Duration>> {
     let client = reqwest::Client::builder()
@@ -305,13 +300,14 @@ pub async fn run(opts: &Options) -> anyhow::Result<()> {
                 b.spread_ms()
             );
             if edge_side {
+                let cold_fetches = b.origin_fetches;
                 edge_bursts.push(b);
                 // The same burst again, now a hit for everyone: how far apart the waiters
                 // finish when nothing waits on origin (connections open during this burst,
                 // where a cold burst opens them while origin is still answering).
                 let finished = burst(&url, opts.waiters, opts.object_bytes).await?;
                 warm_bursts.push(Burst {
-                    origin_fetches: origin.fetches(&path) - b_fetches(&edge_bursts),
+                    origin_fetches: origin.fetches(&path) - cold_fetches,
                     finished,
                 });
             } else {

@@ -116,19 +116,9 @@ impl Invoice {
     }
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// Every value lands in element text, where `&`, `<` and `>` are what must be escaped.
+fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    html_escape::encode_text(text)
 }
 
 #[cfg(test)]
@@ -200,7 +190,7 @@ mod tests {
             !html.contains("<script>") && !html.contains("<b>"),
             "{html}"
         );
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;friends&quot;"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; \"friends\""));
     }
 
     #[test]
