@@ -173,6 +173,26 @@ pub struct Cli {
     /// dir; a node that is already a member ignores it).
     #[arg(long, env = "MARQUEE_ORIGIN_JOIN")]
     pub join: Option<String>,
+    /// Let admins move the billing clock forward (POST /api/v1/admin/billing/clock): for test
+    /// deployments only, never with real money.
+    #[arg(long, env = "MARQUEE_ORIGIN_BILLING_TEST_CLOCK")]
+    pub billing_test_clock: bool,
+    /// Where payments go: `sandbox` (test cards only; the default) or `stripe`.
+    #[arg(long, env = "MARQUEE_ORIGIN_BILLING_GATEWAY")]
+    pub billing_gateway: Option<String>,
+    /// Stripe's API address (default https://api.stripe.com).
+    #[arg(long, env = "MARQUEE_ORIGIN_STRIPE_API_URL")]
+    pub stripe_api_url: Option<String>,
+    /// File holding the Stripe secret key (`sk_…`).
+    #[arg(long, env = "MARQUEE_ORIGIN_STRIPE_SECRET_KEY_FILE")]
+    pub stripe_secret_key_file: Option<PathBuf>,
+    /// File holding the Stripe webhook endpoint's signing secret (`whsec_…`).
+    #[arg(long, env = "MARQUEE_ORIGIN_STRIPE_WEBHOOK_SECRET_FILE")]
+    pub stripe_webhook_secret_file: Option<PathBuf>,
+    /// Play without a subscription (a private or demo deployment); by default playback needs
+    /// an active plan.
+    #[arg(long, env = "MARQUEE_ORIGIN_PLAYBACK_WITHOUT_SUBSCRIPTION")]
+    pub playback_without_subscription: bool,
 }
 
 /// The `--config` file: the same settings, all optional.
@@ -210,6 +230,51 @@ pub struct FileConfig {
     pub country_prefixes: Option<PathBuf>,
     pub cluster: Option<FileCluster>,
     pub s3: Option<FileS3>,
+    pub billing: Option<FileBilling>,
+}
+
+/// The `[billing]` table of the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileBilling {
+    /// `sandbox` (the default, test cards only) or `stripe`.
+    pub gateway: Option<String>,
+    pub test_clock: Option<bool>,
+    pub require_subscription: Option<bool>,
+    pub stripe: Option<FileStripe>,
+}
+
+/// The `[billing.stripe]` table of the config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileStripe {
+    pub api_url: Option<String>,
+    pub secret_key_file: Option<PathBuf>,
+    pub webhook_secret_file: Option<PathBuf>,
+}
+
+/// How viewers pay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillingConfig {
+    pub gateway: GatewayKind,
+    /// Admins may move the billing clock (tests).
+    pub test_clock: bool,
+    /// Playback needs an active subscription (admins excepted).
+    pub require_subscription: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GatewayKind {
+    Sandbox,
+    Stripe(StripeConfig),
+}
+
+/// Stripe's address and where its two secrets are (read at start, never printed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StripeConfig {
+    pub api_url: String,
+    pub secret_key_file: PathBuf,
+    pub webhook_secret_file: PathBuf,
 }
 
 /// The `[cluster]` table of the config file.
@@ -297,6 +362,7 @@ pub struct Config {
     pub country_prefixes: Option<PathBuf>,
     /// `None`: a cluster of one (the embedded default).
     pub cluster: Option<ClusterConfig>,
+    pub billing: BillingConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -324,6 +390,7 @@ impl Config {
         };
         let cluster = resolve_cluster(&cli, file.cluster.unwrap_or_default())?;
         let s3 = resolve_s3(&cli, file.s3.unwrap_or_default())?;
+        let billing = resolve_billing(&cli, file.billing.unwrap_or_default())?;
         let mail = MailConfig::resolve(
             cli.smtp_url.clone().or(file.smtp_url),
             cli.smtp_password_file.clone().or(file.smtp_password_file),
@@ -345,6 +412,7 @@ impl Config {
         let config = Self {
             cluster,
             s3,
+            billing,
             mail,
             viewer_url,
             country_prefixes: cli.country_prefixes.clone().or(file.country_prefixes),
@@ -509,6 +577,60 @@ impl Config {
     pub fn public_key_file(&self) -> PathBuf {
         self.data_dir.join("token-public-key")
     }
+}
+
+fn resolve_billing(cli: &Cli, file: FileBilling) -> Result<BillingConfig, ConfigError> {
+    let stripe = file.stripe.unwrap_or_default();
+    let chosen = cli.billing_gateway.clone().or(file.gateway);
+    let gateway = match chosen.as_deref().unwrap_or("sandbox") {
+        "sandbox" => GatewayKind::Sandbox,
+        "stripe" => {
+            let need = |value: Option<PathBuf>, flag: &str| {
+                value.ok_or_else(|| {
+                    ConfigError::Invalid(format!(
+                        "the stripe gateway needs {flag} (or [billing.stripe] in the config file)"
+                    ))
+                })
+            };
+            GatewayKind::Stripe(StripeConfig {
+                api_url: cli
+                    .stripe_api_url
+                    .clone()
+                    .or(stripe.api_url)
+                    .unwrap_or_else(|| crate::billing::stripe::API_URL.to_owned()),
+                secret_key_file: need(
+                    cli.stripe_secret_key_file
+                        .clone()
+                        .or(stripe.secret_key_file),
+                    "--stripe-secret-key-file",
+                )?,
+                webhook_secret_file: need(
+                    cli.stripe_webhook_secret_file
+                        .clone()
+                        .or(stripe.webhook_secret_file),
+                    "--stripe-webhook-secret-file",
+                )?,
+            })
+        }
+        other => {
+            return Err(ConfigError::Invalid(format!(
+                "--billing-gateway {other:?} is not one Marquee knows; use sandbox or stripe"
+            )));
+        }
+    };
+    let test_clock = cli.billing_test_clock || file.test_clock.unwrap_or(false);
+    if test_clock && matches!(gateway, GatewayKind::Stripe(_)) {
+        return Err(ConfigError::Invalid(
+            "--billing-test-clock moves the time money is charged at: use it with the sandbox gateway only"
+                .into(),
+        ));
+    }
+    Ok(BillingConfig {
+        gateway,
+        test_clock,
+        require_subscription: !cli.playback_without_subscription
+            && file.require_subscription.unwrap_or(true),
+    })
 }
 
 /// How origin sends email. The password is read from its file at start and never printed.

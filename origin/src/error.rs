@@ -51,12 +51,21 @@ pub enum Code {
     NoEdgeAvailable,
     Unavailable,
     InsufficientStorage,
+    InvalidCard,
+    InvalidPlan,
+    InvalidSignature,
+    SubscriptionRequired,
+    PaymentDeclined,
+    AlreadySubscribed,
+    NotSubscribed,
+    SubscriptionState,
+    GatewayUnavailable,
     Internal,
 }
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
-    pub const ALL: [Code; 37] = [
+    pub const ALL: [Code; 46] = [
         Self::InvalidEmail,
         Self::PasswordTooShort,
         Self::PasswordTooLong,
@@ -93,6 +102,15 @@ impl Code {
         Self::NoEdgeAvailable,
         Self::Unavailable,
         Self::InsufficientStorage,
+        Self::InvalidCard,
+        Self::InvalidPlan,
+        Self::InvalidSignature,
+        Self::SubscriptionRequired,
+        Self::PaymentDeclined,
+        Self::AlreadySubscribed,
+        Self::NotSubscribed,
+        Self::SubscriptionState,
+        Self::GatewayUnavailable,
         Self::Internal,
     ];
 
@@ -122,6 +140,15 @@ impl Code {
             Self::TooManyAttempts => S::TOO_MANY_REQUESTS,
             Self::NoEdgeAvailable | Self::Unavailable => S::SERVICE_UNAVAILABLE,
             Self::InsufficientStorage => S::INSUFFICIENT_STORAGE,
+            Self::InvalidCard => S::UNPROCESSABLE_ENTITY,
+            Self::InvalidPlan => S::UNPROCESSABLE_ENTITY,
+            Self::InvalidSignature => S::BAD_REQUEST,
+            Self::SubscriptionRequired => S::PAYMENT_REQUIRED,
+            Self::PaymentDeclined => S::PAYMENT_REQUIRED,
+            Self::AlreadySubscribed => S::CONFLICT,
+            Self::NotSubscribed => S::CONFLICT,
+            Self::SubscriptionState => S::CONFLICT,
+            Self::GatewayUnavailable => S::SERVICE_UNAVAILABLE,
             Self::Internal => S::INTERNAL_SERVER_ERROR,
         }
     }
@@ -164,6 +191,15 @@ impl Code {
             Self::NoEdgeAvailable => "no_edge_available",
             Self::Unavailable => "unavailable",
             Self::InsufficientStorage => "insufficient_storage",
+            Self::InvalidCard => "invalid_card",
+            Self::InvalidPlan => "invalid_plan",
+            Self::InvalidSignature => "invalid_signature",
+            Self::SubscriptionRequired => "subscription_required",
+            Self::PaymentDeclined => "payment_declined",
+            Self::AlreadySubscribed => "already_subscribed",
+            Self::NotSubscribed => "not_subscribed",
+            Self::SubscriptionState => "subscription_state",
+            Self::GatewayUnavailable => "gateway_unavailable",
             Self::Internal => "internal",
         }
     }

@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod billing;
 pub mod blob;
 pub mod catalogue;
 pub mod cluster;

@@ -68,6 +68,8 @@ pub enum ServerError {
     Countries(String),
     #[error("cannot set up email: {0}")]
     Mail(String),
+    #[error("the payment gateway: {0}")]
+    Gateway(String),
     #[error("could not join the cluster through {via}: {reason}")]
     Join { via: String, reason: String },
 }
@@ -138,6 +140,8 @@ pub async fn run(
     let countries = crate::geo::Countries::load(config.country_prefixes.as_deref())
         .map_err(ServerError::Countries)?;
     let countries = Arc::new(countries);
+    let gateway = crate::billing::gateway::Configured::from_config(&config, addr)
+        .map_err(ServerError::Gateway)?;
     let ctx = Ctx {
         raft: raft.clone(),
         blobs,
@@ -160,6 +164,7 @@ pub async fn run(
         search: search.clone(),
         recommendations: recommendations.clone(),
         countries,
+        gateway: Arc::new(gateway),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(jobs::worker::run(ctx.clone(), stop_rx.clone()));
@@ -192,6 +197,7 @@ pub async fn run(
         mailer,
         stop_rx.clone(),
     ));
+    let biller = tokio::spawn(crate::billing::biller::run(ctx.clone(), stop_rx.clone()));
     let drain = Duration::from_secs(ctx.config.drain_timeout_secs);
     let app = app(ctx, prometheus);
     // Edges fill and services call over mutual TLS: the same app, any deployment identity.
@@ -276,6 +282,12 @@ pub async fn run(
         .is_err()
     {
         tracing::warn!("notifier did not stop in time");
+    }
+    if tokio::time::timeout(Duration::from_secs(5), biller)
+        .await
+        .is_err()
+    {
+        tracing::warn!("biller did not stop in time");
     }
     if let Err(e) = raft.shutdown().await {
         tracing::error!(error = %e, "raft shutdown failed");

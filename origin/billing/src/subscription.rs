@@ -157,6 +157,29 @@ impl Subscription {
         ok.then_some(self.plan.as_str())
     }
 
+    /// The first moment a [`Event::Tick`] can change this subscription; `None` when only
+    /// another event can (it has ended, or a renewal's result is awaited). Lets a caller keep
+    /// a due-date index instead of ticking every subscription every time.
+    pub fn next_due(&self) -> Option<u64> {
+        let due = self.period_end;
+        match self.status {
+            Status::Cancelled | Status::Expired => None,
+            Status::Trialing | Status::Active if self.cancel_at_period_end => Some(due),
+            Status::Trialing | Status::Active if self.charge_pending => None,
+            Status::Trialing | Status::Active => Some(due),
+            // A retry in flight does not hold off the end of grace.
+            Status::PastDue if self.charge_pending => Some(due + GRACE_SECS),
+            Status::PastDue => {
+                let retry = (self.failed_attempts as usize)
+                    .checked_sub(1)
+                    .and_then(|i| RETRY_AFTER_SECS.get(i))
+                    .map(|after| due + after);
+                let expiry = due + GRACE_SECS;
+                Some(retry.map_or(expiry, |r| r.min(expiry)))
+            }
+        }
+    }
+
     pub fn apply(&self, event: &Event, now: u64) -> Result<Step, Refusal> {
         if self.status.is_ended() {
             return match event {

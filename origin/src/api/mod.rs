@@ -18,8 +18,8 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::raft::{GroupCommit, ReadError, Replicated, StoreError, WriteError};
 use crate::state::{Command, DomainCommand, Guarded, Origin, Outcome};
 use crate::{
-    accounts, catalogue, cluster, history, jobs, mylist, notifications, playback, profiles,
-    ratings, recommendations, rows, search, series, subtitles,
+    accounts, billing, catalogue, cluster, history, jobs, mylist, notifications, playback,
+    profiles, ratings, recommendations, rows, search, series, subtitles,
 };
 use recommendations::Recommendations;
 use search::index::SearchIndex;
@@ -60,6 +60,8 @@ pub struct Ctx {
     pub recommendations: Arc<Recommendations>,
     /// Client address prefixes → countries.
     pub countries: Arc<crate::geo::Countries>,
+    /// Where payments go: the sandbox or Stripe.
+    pub gateway: Arc<billing::gateway::Configured>,
 }
 
 impl Ctx {
@@ -145,7 +147,7 @@ fn not_leader() -> ApiError {
     )
 }
 
-fn write_error(e: WriteError) -> ApiError {
+pub(crate) fn write_error(e: WriteError) -> ApiError {
     match e {
         WriteError::NotLeader { .. } | WriteError::Stopped => {
             tracing::warn!(error = %e, "write refused by raft");
@@ -208,6 +210,35 @@ pub fn router() -> Router<Ctx> {
         )
         .route("/rows", get(rows::api::rows))
         .route("/plans", get(crate::plans::api::list))
+        .route(
+            "/subscription",
+            get(billing::api::get).post(billing::api::subscribe),
+        )
+        .route("/subscription/plan", put(billing::api::change_plan))
+        .route("/subscription/cancel", post(billing::api::cancel))
+        .route("/subscription/resume", post(billing::api::resume))
+        .route(
+            "/billing/payment-method",
+            put(billing::api::update_payment_method),
+        )
+        .route("/billing/invoices", get(billing::api::invoices))
+        .route(
+            "/billing/invoices/{number}/receipt",
+            get(billing::api::receipt),
+        )
+        .route(
+            "/billing/webhooks/stripe",
+            post(billing::stripe::webhook::receive),
+        )
+        .route(
+            "/billing/sandbox/payment-methods",
+            post(billing::sandbox::api::save_card),
+        )
+        .route(
+            "/billing/sandbox/challenges/{payment_id}",
+            get(billing::sandbox::api::challenge_page)
+                .post(billing::sandbox::api::challenge_answer),
+        )
         .route("/notifications", get(notifications::api::list))
         .route("/notifications/read", post(notifications::api::mark_read))
         .route("/notifications/events", get(notifications::api::events))
@@ -288,6 +319,7 @@ pub fn router() -> Router<Ctx> {
             "/admin/token-keys/rotate",
             post(crate::token_keys::api::rotate),
         )
+        .route("/admin/billing/clock", post(billing::api::advance_clock))
         .route("/admin/cluster", get(cluster::api::view))
         .route("/admin/cluster/members", post(cluster::api::add))
         .route("/admin/cluster/members/{id}", delete(cluster::api::remove));

@@ -8,8 +8,8 @@ use crate::catalogue::state::{TitleKind, TitleState};
 use crate::error::{Code, ErrorBody, ErrorDetail};
 use crate::jobs::state::JobState;
 use crate::{
-    accounts, catalogue, cluster, fleet, history, jobs, mylist, notifications, plans, playback,
-    profiles, ratings, rows, search, series, subtitles, token_keys,
+    accounts, billing, catalogue, cluster, fleet, history, jobs, mylist, notifications, plans,
+    playback, profiles, ratings, rows, search, series, subtitles, token_keys,
 };
 
 #[derive(OpenApi)]
@@ -37,6 +37,11 @@ use crate::{
         history::api::report, history::api::continue_watching, history::api::dismiss,
         history::api::history, history::api::hide, history::api::export, rows::api::rows,
         search::api::search, plans::api::list,
+        billing::api::get, billing::api::subscribe, billing::api::change_plan,
+        billing::api::cancel, billing::api::resume, billing::api::update_payment_method,
+        billing::api::invoices, billing::api::receipt, billing::api::advance_clock,
+        billing::sandbox::api::save_card, billing::sandbox::api::challenge_page,
+        billing::stripe::webhook::receive,
         cluster::api::view, cluster::api::add, cluster::api::remove,
         token_keys::api::list, token_keys::api::rotate,
         fleet::api::fleet, fleet::api::purge,
@@ -66,6 +71,12 @@ use crate::{
         notifications::wire::Unsubscribe, notifications::wire::Premiere,
         notifications::state::Kind,
         plans::wire::Plans, plans::wire::PlanOffer, plans::wire::Price,
+        billing::wire::CardForm, billing::wire::CheckoutRequest, billing::wire::PlanChange,
+        billing::wire::PaymentMethodChange, billing::wire::ClockAdvance, billing::wire::ClockNow,
+        billing::wire::PaymentMethodView, billing::wire::PlanSummary,
+        billing::wire::SubscriptionView, billing::wire::Bill, billing::wire::ChargeView,
+        billing::wire::BillingOverview, billing::wire::InvoiceLine, billing::wire::InvoiceView,
+        billing::wire::InvoiceList, billing::stripe::webhook::Received,
         ErrorBody, ErrorDetail, Code, TitleKind, TitleState, JobState,
     )),
     modifiers(&SessionCookie),
@@ -76,6 +87,7 @@ use crate::{
         (name = "lists", description = "What the chosen profile keeps: My List, ratings, progress and history"),
         (name = "admin", description = "Catalogue management (admins only)"),
         (name = "plans", description = "The plans on offer, priced in the viewer's currency"),
+        (name = "billing", description = "The account's subscription, payments, card and invoices"),
         (name = "notifications", description = "The chosen profile's notification centre, its preferences, reminders, and unsubscribing from emails"),
     )
 )]

@@ -39,7 +39,7 @@ pub async fn list(
     Ok(axum::Json(offers(country)))
 }
 
-fn checked_country(code: &str) -> Result<String, ApiError> {
+pub(crate) fn checked_country(code: &str) -> Result<String, ApiError> {
     isocountry::CountryCode::for_alpha2_caseless(code.trim())
         .map(|c| c.alpha2().to_owned())
         .map_err(|_| {

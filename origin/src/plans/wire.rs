@@ -1,10 +1,10 @@
 //! What `GET /api/v1/plans` answers.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A price ready to show: minor units for arithmetic, text for people.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Price {
     /// Whole minor units (cents, pence; yen have none).
     pub minor: i64,

@@ -17,7 +17,7 @@ use crate::raft::StoreError;
 use crate::raft::tables::Reads;
 use crate::series::state::{self as series, Episode as StoredEpisode};
 use crate::series::wire::Episode;
-use crate::{history, policy, profiles};
+use crate::{billing, history, policy, profiles};
 
 /// Start playing a title: manifest URLs on the steered edges with a signed token.
 #[utoipa::path(post, path = "/api/v1/titles/{id}/playback", security(("session" = [])), tag = "titles", params(("id" = String, Path, description = "Title id")),
@@ -25,6 +25,7 @@ use crate::{history, policy, profiles};
     responses(
         (status = 200, description = "Where and how to play", body = Playback),
         (status = 401, description = "unauthenticated", body = ErrorBody),
+        (status = 402, description = "subscription_required: no active plan; the message links to the plans", body = ErrorBody),
         (status = 403, description = "maturity_restricted: above the chosen profile's maturity limit (the reason says both)", body = ErrorBody),
         (status = 404, description = "not_found", body = ErrorBody),
         (status = 409, description = "title_not_ready, or profile_required: the account has profiles and this session chose none", body = ErrorBody),
@@ -53,8 +54,10 @@ pub async fn playback(
         return Err(ApiError::not_found("title"));
     }
     let profile_id = viewer.profile.as_ref().map(|p| p.id.as_str());
-    let (title, has_profiles, episodes, resume_from_secs) = ctx
+    let (title, has_profiles, episodes, resume_from_secs, plan) = ctx
         .read_checked(|tx| {
+            let plan =
+                billing::state::entitled_plan(tx, &viewer.account.id, billing::clock::now_in(tx)?)?;
             let has_profiles = viewer.profile.is_some()
                 || !profiles::state::of_account(tx, &viewer.account.id)?.is_empty();
             let title = catalogue::title(tx, &id)?;
@@ -76,7 +79,7 @@ pub async fn playback(
                 (Some(p), Some(m)) => resume_point(tx, p, m)?,
                 _ => None,
             };
-            Ok((title, has_profiles, episodes, resume))
+            Ok((title, has_profiles, episodes, resume, plan))
         })
         .await?;
     let title = title.ok_or_else(|| ApiError::not_found("title"))?;
@@ -103,6 +106,13 @@ pub async fn playback(
         return Err(ApiError::new(
             Code::ComingSoon,
             format!("this title premieres at {at} (Unix seconds); ask to be reminded instead"),
+        ));
+    }
+    // Only now, so a non-subscriber still learns why a title could not play anyway.
+    if plan.is_none() && ctx.config.billing.require_subscription && !viewer.account.is_admin {
+        return Err(ApiError::new(
+            Code::SubscriptionRequired,
+            "choose a plan to start watching: see /plans (GET /api/v1/plans lists them)",
         ));
     }
     // What plays: the film's own package, or one episode's.

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::raft::{App, StoreError};
 use crate::{
-    accounts, catalogue, history, jobs, mylist, notifications, profiles, ratings, series,
+    accounts, billing, catalogue, history, jobs, mylist, notifications, profiles, ratings, series,
     subtitles, token_keys,
 };
 
@@ -37,6 +37,7 @@ pub enum Command {
     Jobs(jobs::state::Command),
     Notifications(notifications::state::Command),
     TokenKeys(token_keys::state::Command),
+    Billing(billing::state::Command),
     /// `{"guard", "command"}`: a change that applies only while its session still may.
     Guarded(Guarded),
 }
@@ -62,6 +63,7 @@ pub enum Outcome {
     Jobs(jobs::state::Outcome),
     Notifications(notifications::state::Outcome),
     TokenKeys(token_keys::state::Outcome),
+    Billing(billing::state::Outcome),
     /// A guarded command whose session could no longer make it; nothing changed.
     Refused(accounts::state::GuardRefusal),
 }
@@ -105,6 +107,7 @@ domain!(History, history);
 domain!(Jobs, jobs);
 domain!(Notifications, notifications);
 domain!(TokenKeys, token_keys);
+domain!(Billing, billing);
 
 /// The replicated application of an origin node.
 #[derive(Debug, Default)]
@@ -129,6 +132,7 @@ impl App for Origin {
                 Outcome::Notifications(notifications::state::apply(tx, c)?)
             }
             Command::TokenKeys(c) => Outcome::TokenKeys(token_keys::state::apply(tx, c)?),
+            Command::Billing(c) => Outcome::Billing(billing::state::apply(tx, c)?),
             Command::Guarded(g) => match accounts::state::check_guard(tx, &g.guard)? {
                 Ok(()) => self.apply(tx, &g.command)?,
                 Err(refusal) => Outcome::Refused(refusal),

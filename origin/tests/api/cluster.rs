@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::media::media_token;
 use super::util::{
     ADMIN_EMAIL, Client, PASSWORD, Proc, expect, expect_error, make_clip, new_title, origin_fails,
-    sign_up, start_origin, wait_for_job,
+    sign_up, start_origin, subscribe, wait_for_job,
 };
 
 const SECRET: &str = "a-cluster-secret-for-tests";
@@ -83,9 +83,10 @@ fn leader_of(view: &Value) -> Option<u64> {
 async fn three_nodes_serve_any_request_and_survive_the_leader() {
     let tmp = tempfile::tempdir().unwrap();
     let secret = secret_file(tmp.path(), SECRET);
-    let n1 = start(tmp.path(), 1, &secret, &["--bootstrap"]);
-    let n2 = start(tmp.path(), 2, &secret, &["--join", &n1.rpc]);
-    let n3 = start(tmp.path(), 3, &secret, &["--join", &n2.rpc]);
+    let clock = "--billing-test-clock";
+    let n1 = start(tmp.path(), 1, &secret, &["--bootstrap", clock]);
+    let n2 = start(tmp.path(), 2, &secret, &["--join", &n1.rpc, clock]);
+    let n3 = start(tmp.path(), 3, &secret, &["--join", &n2.rpc, clock]);
 
     // A write sent to a follower is forwarded: sign-up on node 2, sign-in on node 3.
     let mut admin2 = Client::new(&n2.proc.base);
@@ -139,6 +140,15 @@ async fn three_nodes_serve_any_request_and_survive_the_leader() {
         assert!(m["last_applied_index"].as_u64().unwrap() > 0, "{view}");
     }
 
+    // A subscriber whose renewal falls due just as the leader dies.
+    let mut viewer = Client::new(&n3.proc.base);
+    sign_up(&mut viewer, "subscriber@example.com").await;
+    let paid = subscribe(&mut viewer, "standard").await;
+    let renews_at = paid["subscription"]["period_end"].clone();
+    let month = json!({"advance_secs": 30 * 86_400});
+    let moved = admin3.post("/api/v1/admin/billing/clock", month).await;
+    expect(moved, StatusCode::OK).await;
+
     // Kill the leader outright: the two left elect another and keep taking writes.
     let leader = leader_of(&view).unwrap();
     let mut nodes = vec![n1, n2, n3];
@@ -170,6 +180,28 @@ async fn three_nodes_serve_any_request_and_survive_the_leader() {
         .unwrap()
         .clone();
     assert!(gone["error"].is_string(), "the dead node says why: {view}");
+
+    // The new leader renews the subscription, exactly once: one more invoice, however the
+    // old leader's round was cut.
+    let mut subscriber = Client::new(&survivor.proc.base);
+    subscriber.cookie.clone_from(&viewer.cookie);
+    eventually("the renewal on the new leader", async || {
+        let b = expect(subscriber.get("/api/v1/subscription").await, StatusCode::OK).await;
+        (b["subscription"]["period_start"] == renews_at).then_some(())
+    })
+    .await;
+    let invoices = async |c: &mut Client| {
+        let list = expect(c.get("/api/v1/billing/invoices").await, StatusCode::OK).await;
+        list["invoices"].as_array().unwrap().len()
+    };
+    assert_eq!(
+        invoices(&mut subscriber).await,
+        2,
+        "sign-up and one renewal"
+    );
+    // A few more biller rounds charge nothing more.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(invoices(&mut subscriber).await, 2);
 
     // Remove the dead node; its id can never come back.
     let resp = admin

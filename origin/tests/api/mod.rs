@@ -1,4 +1,5 @@
 mod accounts;
+mod billing;
 mod cluster;
 mod disk;
 mod fleet;
@@ -13,5 +14,6 @@ mod s3;
 mod search;
 mod series;
 mod service;
+mod stripe;
 mod subtitles;
 mod util;

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::util::{
     Client, Proc, choose, expect, expect_error, new_title, ready_title, sign_up, start_origin,
+    subscribe,
 };
 
 pub(super) const EDGE_URL: &str = "http://127.0.0.1:9";
@@ -164,6 +165,25 @@ async fn playback_answers_edge_urls_with_a_token_the_edge_accepts() {
     .await;
     let mut viewer = Client::new(&origin.base);
     let account = sign_up(&mut viewer, "viewer@example.com").await;
+    // Browsing is free; playing needs a plan (402, pointing at the plans).
+    expect(
+        viewer.get(&format!("/api/v1/titles/{id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let refused = expect(
+        viewer.post(&path, json!({})).await,
+        StatusCode::PAYMENT_REQUIRED,
+    )
+    .await;
+    assert_eq!(refused["error"]["code"], "subscription_required");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/plans")
+    );
+    subscribe(&mut viewer, "standard").await;
 
     // No edge has reported yet.
     expect_error(

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::playback::{EDGE_URL, start_control_plane};
 use super::util::{
     ADMIN_EMAIL, Client, expect, expect_error, make_video, new_title, sign_up, start_origin,
-    wait_for_job_at,
+    subscribe, wait_for_job_at,
 };
 
 async fn add_episode(admin: &mut Client, series: &str, season: u16, number: u16) -> Value {
@@ -183,6 +183,7 @@ async fn a_series_plays_episode_by_episode_with_markers_and_the_next_one() {
     // The viewer's side: only playable episodes, seasons with none left out.
     let mut viewer = Client::new(&origin.base);
     sign_up(&mut viewer, "viewer@example.com").await;
+    subscribe(&mut viewer, "basic").await;
     let listed = expect(viewer.get("/api/v1/titles").await, StatusCode::OK).await;
     assert_eq!(listed["titles"][0]["id"], show.as_str(), "{listed}");
     let tree = expect(

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::playback::{EDGE_URL, start_control_plane};
 use super::util::{
     ADMIN_EMAIL, Client, expect, expect_error, make_video, new_title, sign_up, start_origin,
-    wait_for_job,
+    subscribe, wait_for_job,
 };
 
 const VTT: &str = "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nA tone, and a test pattern.\n";
@@ -123,6 +123,7 @@ async fn subtitles_go_into_the_package_and_a_change_repackages_it() {
     cp.heartbeat().await;
     let mut viewer = Client::new(&origin.base);
     sign_up(&mut viewer, "viewer@example.com").await;
+    subscribe(&mut viewer, "basic").await;
     let play_path = format!("/api/v1/titles/{id}/playback");
     let play = expect(viewer.post(&play_path, json!({})).await, StatusCode::OK).await;
     let (status, master) =

@@ -437,3 +437,27 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Saves a sandbox test card for the signed-in account; its payment method id.
+pub async fn save_card(client: &mut Client, number: &str) -> String {
+    let card = json!({"number": number, "exp_month": 12, "exp_year": 2040, "cvc": "123"});
+    let saved = expect(
+        client
+            .post("/api/v1/billing/sandbox/payment-methods", card)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    saved["id"].as_str().expect("payment method id").to_owned()
+}
+
+/// Subscribes the signed-in account to `plan` with the sandbox's always-paying test card.
+pub async fn subscribe(client: &mut Client, plan: &str) -> Value {
+    let pm = save_card(client, "4242 4242 4242 4242").await;
+    let body = json!({"plan": plan, "payment_method": pm, "country": "US"});
+    expect(
+        client.post("/api/v1/subscription", body).await,
+        StatusCode::CREATED,
+    )
+    .await
+}

@@ -4,7 +4,10 @@ import { useEffect, type ReactNode } from 'react';
 import { Navigate, Route, Routes, useLocation, useParams, useSearchParams } from 'react-router';
 import { StatusMessage } from './components/StatusMessage';
 import { TopBar } from './components/TopBar';
+import { AccountPage } from './pages/AccountPage';
 import { AuthPage } from './pages/AuthPage';
+import { CheckoutPage } from './pages/CheckoutPage';
+import { PlansPage } from './pages/PlansPage';
 import { BrowsePage } from './pages/BrowsePage';
 import { FleetPage } from './pages/FleetPage';
 import { HistoryPage } from './pages/HistoryPage';
@@ -30,6 +33,9 @@ export function App() {
     <Routes>
       <Route path="/signin" element={<Auth mode="signin" />} />
       <Route path="/signup" element={<Auth mode="signup" />} />
+      <Route path="/plans" element={<PlansRoute />} />
+      <Route path="/checkout" element={<SignedIn title="Set up your card"><CheckoutRoute /></SignedIn>} />
+      <Route path="/account" element={<SignedIn title="Account" bar><AccountPage /></SignedIn>} />
       <Route path="/profiles" element={<SignedIn title="Who's watching?"><WhoIsWatchingPage /></SignedIn>} />
       <Route path="/profiles/new" element={<SignedIn title="Add a profile"><ProfileEditorPage /></SignedIn>} />
       <Route path="/profiles/:id/edit" element={<SignedIn title="Edit profile"><EditProfile /></SignedIn>} />
@@ -65,6 +71,19 @@ function Auth({ mode }: { mode: 'signin' | 'signup' }) {
   useDocumentTitle(mode === 'signin' ? 'Sign in' : 'Create your account');
   if (state.status === 'signed-in') return <Navigate to={next} replace />;
   return <AuthPage key={mode} mode={mode} next={next} />;
+}
+
+/** Public: signed-out viewers choose a plan before they have an account. */
+function PlansRoute() {
+  const { state } = useSession();
+  useDocumentTitle('Choose your plan');
+  if (state.status === 'loading') return <Splash />;
+  return <PlansPage />;
+}
+
+function CheckoutRoute() {
+  const [query] = useSearchParams();
+  return <CheckoutPage planId={query.get('plan') ?? 'standard'} />;
 }
 
 function useDocumentTitle(title: string) {

@@ -15,6 +15,7 @@ import './styles/profiles.css';
 import './styles/lists.css';
 import './styles/search.css';
 import './styles/notifications.css';
+import './styles/billing.css';
 import './styles/kids.css';
 import './styles/tv.css';
 

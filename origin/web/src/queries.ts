@@ -16,6 +16,9 @@ export const keys = {
   notifications: ['notifications'] as const,
   notificationPreferences: ['notification-preferences'] as const,
   fleet: ['fleet'] as const,
+  plans: ['plans'] as const,
+  billing: ['billing'] as const,
+  invoices: ['invoices'] as const,
 };
 
 export const useProfiles = () => useQuery({ queryKey: keys.profiles, queryFn: api.profiles });
@@ -23,6 +26,9 @@ export const useRows = () => useQuery({ queryKey: keys.rows, queryFn: api.rows }
 export const useTitle = (id: string) => useQuery({ queryKey: keys.title(id), queryFn: () => api.title(id) });
 export const useSeasons = (id: string, enabled = true) =>
   useQuery({ queryKey: keys.seasons(id), queryFn: () => api.seasons(id), enabled });
+export const usePlans = () => useQuery({ queryKey: keys.plans, queryFn: api.plans, staleTime: 300_000 });
+export const useBilling = () => useQuery({ queryKey: keys.billing, queryFn: api.billing });
+export const useInvoices = () => useQuery({ queryKey: keys.invoices, queryFn: api.invoices });
 export const useMyList = () => useQuery({ queryKey: keys.myList, queryFn: api.myList });
 /** The fleet, asked again every 5 s while the page is open (heartbeats come every 2 s). */
 export const useFleet = () => useQuery({ queryKey: keys.fleet, queryFn: api.fleet, refetchInterval: 5_000 });

@@ -31,6 +31,9 @@ export const paths = {
   newProfile: () => '/profiles/new',
   editProfile: (id: string) => `/profiles/${enc(id)}/edit`,
   signIn: (next?: string) => (next && next !== '/' ? `/signin?next=${enc(next)}` : '/signin'),
+  plans: () => '/plans',
+  checkout: (plan: string) => `/checkout?plan=${enc(plan)}`,
+  account: () => '/account',
   signUp: (next?: string) => (next && next !== '/' ? `/signup?next=${enc(next)}` : '/signup'),
 };
 

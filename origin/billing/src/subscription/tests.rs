@@ -196,12 +196,14 @@ fn events() -> Vec<Event> {
     all
 }
 
-/// Moments around a state's own dates: just before and at the due date, each retry, the end
-/// of grace.
+/// Moments around a state's own dates: just before and at the due date, each retry and the
+/// end of grace.
 fn moments(sub: &Subscription) -> Vec<u64> {
     let due = sub.period_end;
-    let mut at = vec![sub.period_start, due - 1, due, due + GRACE_SECS];
-    at.extend(RETRY_AFTER_SECS.iter().map(|a| due + a));
+    let mut at = vec![sub.period_start, due - 1, due];
+    for after in RETRY_AFTER_SECS.iter().chain([&GRACE_SECS]) {
+        at.extend([due + after - 1, due + after]);
+    }
     at
 }
 
@@ -266,6 +268,14 @@ fn every_reachable_state_keeps_the_invariants_under_every_event() {
                 };
                 transitions += 1;
                 check_invariants(&sub, &event, now, &step);
+                if event == Event::Tick && sub.next_due().is_none_or(|due| now < due) {
+                    assert_eq!(
+                        (&step.next, step.actions.len()),
+                        (&sub, 0),
+                        "a tick before next_due ({:?}) changed {sub:?} at {now}",
+                        sub.next_due()
+                    );
+                }
                 // Keep the search finite: three periods and five failed attempts are enough.
                 if step.next.period_end <= T0 + 3 * PERIOD_SECS + TRIAL_SECS
                     && step.next.failed_attempts <= 5

@@ -2,6 +2,11 @@
 // (./types). Every request is same-origin and carries the session cookie.
 import type {
   Account,
+  BillingOverview,
+  CardForm,
+  InvoiceList,
+  PaymentMethodView,
+  Plans,
   Fleet,
   History,
   KindPreference,
@@ -141,6 +146,20 @@ export const api = {
   forgetReminder: (titleId: string) => request<void>('DELETE', `/reminders/${enc(titleId)}`),
   unsubscribeInfo: (token: string) => request<Unsubscribe>('GET', `/unsubscribe/${enc(token)}`),
   unsubscribe: (token: string) => request<Unsubscribe>('POST', `/unsubscribe/${enc(token)}`),
+  /** The plans, priced for the viewer's country (public). */
+  plans: () => request<Plans>('GET', '/plans'),
+  billing: () => request<BillingOverview>('GET', '/subscription'),
+  /** Saves a typed test card with the sandbox gateway; its payment method id. */
+  saveCard: (card: CardForm) => request<PaymentMethodView>('POST', '/billing/sandbox/payment-methods', card),
+  /** Pays the first month; a 202 answer carries a challenge page in `last_charge`. */
+  subscribe: (plan: string, paymentMethod: string) =>
+    request<BillingOverview>('POST', '/subscription', { plan, payment_method: paymentMethod }),
+  changePlan: (plan: string) => request<BillingOverview>('PUT', '/subscription/plan', { plan }),
+  cancelSubscription: () => request<BillingOverview>('POST', '/subscription/cancel'),
+  resumeSubscription: () => request<BillingOverview>('POST', '/subscription/resume'),
+  updatePaymentMethod: (paymentMethod: string) =>
+    request<BillingOverview>('PUT', '/billing/payment-method', { payment_method: paymentMethod }),
+  invoices: () => request<InvoiceList>('GET', '/billing/invoices'),
 };
 
 /** The live stream of the bell's count (server-sent events). */

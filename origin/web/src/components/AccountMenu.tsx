@@ -79,6 +79,11 @@ export function AccountMenu({ account }: { account: Account }) {
               Manage profiles
             </button>
           )}
+          {kids ? null : (
+            <button type="button" role="menuitem" className="account__item" onClick={to(paths.account())} data-testid="nav-account">
+              Account
+            </button>
+          )}
           {account.is_admin && !kids ? (
             <button type="button" role="menuitem" className="account__item" onClick={to(paths.fleet())} data-testid="nav-fleet">
               Fleet

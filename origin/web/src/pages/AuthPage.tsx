@@ -92,6 +92,7 @@ export function AuthPage({ mode, next }: { mode: Mode; next: string }) {
       </header>
       <main className="auth__main" id="main">
         <form className="auth__card" onSubmit={onSubmit} noValidate data-testid={`${mode}-form`}>
+          {signup && next.startsWith('/checkout') ? <p className="plans__step">Step 2 of 3</p> : null}
           <h1 className="auth__title">{signup ? 'Create your account' : 'Sign in'}</h1>
           <p className="auth__lede">
             {signup ? 'Films and series, streamed from an edge near you.' : 'Welcome back. Pick up where you left off.'}
@@ -152,7 +153,8 @@ export function AuthPage({ mode, next }: { mode: Mode; next: string }) {
           </button>
           <p className="auth__switch">
             {signup ? 'Already have an account? ' : 'New to Marquee? '}
-            <Link to={signup ? paths.signIn(next) : paths.signUp(next)} data-testid="auth-switch">
+            {/* New viewers start where streaming services start them: the plans. */}
+            <Link to={signup ? paths.signIn(next) : next === '/' ? paths.plans() : paths.signUp(next)} data-testid="auth-switch">
               {signup ? 'Sign in' : 'Create an account'}
             </Link>
           </p>

@@ -11,7 +11,7 @@ import { autoplayed, shouldAskStillWatching, viewerActed } from '../player/sessi
 import { startPlayback, type Session, type TrackOption } from '../player/shaka';
 import { parseThumbnails, type Thumbnail } from '../player/thumbnails';
 import { useAfterWatching, useTitle } from '../queries';
-import { paths, useGo } from '../router';
+import { Link, paths, useGo } from '../router';
 import { useProfile } from '../session';
 
 type Phase =
@@ -21,6 +21,7 @@ type Phase =
   | { name: 'failed'; error: StreamError };
 
 const PLAYBACK_MESSAGES: Record<string, string> = {
+  subscription_required: 'Choose a plan to start watching.',
   title_not_ready: 'This title is still being prepared for streaming. Try again in a few minutes.',
   no_edge_available: 'No streaming server is available right now. Please try again shortly.',
 };
@@ -59,6 +60,8 @@ export function PlayerPage({ id, episodeId }: { id: string; episodeId?: string }
   const [countdown, setCountdown] = useState<number | null>(null);
   const [cancelled, setCancelled] = useState(false);
   const [stillWatching, setStillWatching] = useState(false);
+  // Playback was refused for want of a plan: offer the plans instead of "Try again".
+  const [needsPlan, setNeedsPlan] = useState(false);
   // Where segments come from now; it changes when the player leaves a failed edge.
   const [servingEdge, setServingEdge] = useState<PlaybackEdge | undefined>(undefined);
   const playback = phase.name === 'ready' || phase.name === 'loading' ? phase.playback : null;
@@ -74,6 +77,7 @@ export function PlayerPage({ id, episodeId }: { id: string; episodeId?: string }
         pass = await api.playback(id, episodeId ? { episode_id: episodeId } : {});
       } catch (error) {
         const code = error instanceof ApiError ? error.code : '';
+        if (code === 'subscription_required' && live) setNeedsPlan(true);
         return fail({ message: PLAYBACK_MESSAGES[code] ?? messageOf(error), code: null });
       }
       if (!live || !video.current) return;
@@ -402,9 +406,15 @@ export function PlayerPage({ id, episodeId }: { id: string; episodeId?: string }
           <p>{phase.error.message}</p>
           {phase.error.code !== null ? <p className="player__error-code">Error {phase.error.code}</p> : null}
           <div className="hero__actions">
-            <button type="button" className="button button--primary" onClick={() => window.location.reload()}>
-              Try again
-            </button>
+            {needsPlan ? (
+              <Link to={paths.plans()} className="button button--primary" data-testid="player-choose-plan">
+                See plans
+              </Link>
+            ) : (
+              <button type="button" className="button button--primary" onClick={() => window.location.reload()}>
+                Try again
+              </button>
+            )}
             <button type="button" className="button button--secondary" onClick={goBack}>
               Back
             </button>

@@ -1,0 +1,61 @@
+//! The leader's biller: once a second, on whichever node leads, it ticks every subscription
+//! that is due by the billing clock (renewals, retries, grace, scheduled cancellations) and
+//! sends the charges nobody has answered. Every node runs it; only the leader acts. What it
+//! decides is replicated and every charge has a fixed idempotency key, so a new leader picks up
+//! where the old one stopped and charges nothing twice.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::state::{self, Applied, Command};
+use super::{charging, clock};
+use crate::api::Ctx;
+use crate::error::ApiError;
+
+/// Accounts one round ticks at most; the rest wait a second.
+const ACCOUNTS_PER_ROUND: usize = 200;
+/// Unanswered charges one round sends at most.
+const CHARGES_PER_ROUND: usize = 50;
+/// A checkout or upgrade is sent by the request that made it; the biller takes it over only
+/// when it is older than this (that request's node failed).
+const ORPHANED_AFTER_SECS: u64 = 30;
+
+pub async fn run(ctx: Ctx, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            _ = tick.tick() => {}
+        }
+        let status = ctx.raft.status();
+        if status.leader_id != Some(status.node_id) {
+            continue;
+        }
+        if let Err(e) = round(&ctx).await {
+            tracing::warn!(error = %e.body().error.message, "billing round failed; retrying");
+        }
+    }
+}
+
+async fn round(ctx: &Ctx) -> Result<(), ApiError> {
+    let now = clock::now(ctx)?;
+    let due = ctx.read(|tx| state::due_accounts(tx, now, ACCOUNTS_PER_ROUND))?;
+    for account_id in due {
+        let cmd = Command::Tick { account_id, now };
+        if let Applied::Renewals(keys) = ctx.apply(cmd).await?
+            && !keys.is_empty()
+        {
+            tracing::info!(charges = keys.len(), "renewals due");
+        }
+    }
+    let unanswered = ctx.read(|tx| state::unanswered(tx, CHARGES_PER_ROUND))?;
+    for (key, charge) in unanswered {
+        let orphaned = charge.created_at + ORPHANED_AFTER_SECS <= now;
+        if charge.purpose.off_session() || orphaned {
+            charging::send(ctx, &key, &charge).await?;
+        }
+    }
+    Ok(())
+}
