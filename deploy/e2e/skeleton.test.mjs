@@ -37,6 +37,7 @@ import { addProfile, chooseProfile, viewerJourney } from './lib/viewer.mjs';
 import { discoveryJourney } from './lib/discovery.mjs';
 import { notificationsJourney } from './lib/notifications.mjs';
 import { fleetJourney } from './lib/fleet.mjs';
+import { billingJourney, joinWithPlan } from './lib/billing.mjs';
 import { failoverJourney } from './lib/failover.mjs';
 import { protocolsJourney } from './lib/protocols.mjs';
 
@@ -113,15 +114,10 @@ test('marquee skeleton: sign up, browse, play through an edge, cache, tokens, re
     browser = await launchBrowser();
   });
 
-  await step('a new viewer signs up and sees the hero and poster rows', async () => {
+  await step('a new viewer chooses a plan, signs up, pays with the sandbox card and sees the hero and poster rows', async () => {
     const page = await newPage();
-    await page.goto(world.url);
-    await page.waitForURL(/\/signin/, { timeout: 15_000 });
-    await page.getByTestId('auth-switch').click();
-    await page.getByLabel('Your name').fill(viewer.name);
-    await page.getByLabel('Email').fill(viewer.email);
-    await page.getByLabel('Password').fill(viewer.password);
-    await page.getByTestId('auth-submit').click();
+    // Premium (four screens): the later steps sign this viewer in from several browsers.
+    await joinWithPlan(page, world.url, viewer, { plan: 'premium', checkA11y: true });
     // A new account has no profile yet: "Who's watching?" asks for the first one.
     await page.getByTestId('who-is-watching').waitFor({ timeout: 15_000 });
     await addProfile(page, { name: 'Alex' });
@@ -228,6 +224,7 @@ test('marquee skeleton: sign up, browse, play through an edge, cache, tokens, re
   await viewerJourney({ step, world: () => world, newPage, log });
   await discoveryJourney({ step, world: () => world, newPage, log });
   await notificationsJourney({ step, world: () => world, newPage, log });
+  await billingJourney({ step, world: () => world, log });
   await fleetJourney({ step, world: () => world, newPage });
   await protocolsJourney({ step, world: () => world, viewer: () => viewer, titleId: () => titleId, log });
   // Kills an edge: the last step before the restart (which brings a whole new world up).

@@ -395,12 +395,9 @@ fn origin_args(
         cp_url,
         "--admin-email",
         ADMIN_EMAIL,
-        // The local world's money is the sandbox's: its clock may move (tests live through
-        // renewals in seconds).
+        // The local world's money is the sandbox's (test cards only), and its billing clock may
+        // move: tests live through renewals in seconds.
         "--billing-test-clock",
-        // Until the web app's sign-up takes a plan and a card (issue 9, in progress), the
-        // local world plays without a subscription; origin's own tests enforce it.
-        "--playback-without-subscription",
     ]));
     match binaries::find_web_dir(args.web_dir.as_deref()) {
         Some(dir) => {

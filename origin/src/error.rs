@@ -60,12 +60,13 @@ pub enum Code {
     NotSubscribed,
     SubscriptionState,
     GatewayUnavailable,
+    TooManyStreams,
     Internal,
 }
 
 /// The one table: code → (HTTP status, wire code).
 impl Code {
-    pub const ALL: [Code; 46] = [
+    pub const ALL: [Code; 47] = [
         Self::InvalidEmail,
         Self::PasswordTooShort,
         Self::PasswordTooLong,
@@ -111,6 +112,7 @@ impl Code {
         Self::NotSubscribed,
         Self::SubscriptionState,
         Self::GatewayUnavailable,
+        Self::TooManyStreams,
         Self::Internal,
     ];
 
@@ -149,6 +151,7 @@ impl Code {
             Self::NotSubscribed => S::CONFLICT,
             Self::SubscriptionState => S::CONFLICT,
             Self::GatewayUnavailable => S::SERVICE_UNAVAILABLE,
+            Self::TooManyStreams => S::FORBIDDEN,
             Self::Internal => S::INTERNAL_SERVER_ERROR,
         }
     }
@@ -200,6 +203,7 @@ impl Code {
             Self::NotSubscribed => "not_subscribed",
             Self::SubscriptionState => "subscription_state",
             Self::GatewayUnavailable => "gateway_unavailable",
+            Self::TooManyStreams => "too_many_streams",
             Self::Internal => "internal",
         }
     }

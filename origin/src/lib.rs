@@ -48,6 +48,7 @@ pub mod search_fill;
 pub mod series;
 pub mod server;
 pub mod state;
+pub mod streams;
 pub mod subtitles;
 pub mod token_keys;
 pub mod web;

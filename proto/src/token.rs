@@ -33,6 +33,8 @@ pub enum TokenRejection {
     Expired,
     #[error("the playback token does not grant this path")]
     OutOfScope,
+    #[error("this video rung is above the resolution the viewer's plan includes")]
+    AbovePlan,
 }
 
 impl TokenRejection {
@@ -45,6 +47,7 @@ impl TokenRejection {
             Self::BadSignature => "token_bad_signature",
             Self::Expired => "token_expired",
             Self::OutOfScope => "token_out_of_scope",
+            Self::AbovePlan => "token_above_plan",
         }
     }
 }
@@ -190,7 +193,22 @@ pub fn check_claims(
     {
         return Err(TokenRejection::OutOfScope);
     }
+    if claims.max_height > 0 && rung_height(path).is_some_and(|h| h > claims.max_height) {
+        return Err(TokenRejection::AbovePlan);
+    }
     Ok(())
+}
+
+/// The height of the video rung a package path is in: `…/video/<height>p/…` (the packager's
+/// layout); `None` for manifests, audio, subtitles and thumbnails.
+pub fn rung_height(path: &str) -> Option<u32> {
+    let mut parts = path.split('/');
+    while let Some(part) = parts.next() {
+        if part == "video" {
+            return parts.next()?.strip_suffix('p')?.parse().ok();
+        }
+    }
+    None
 }
 
 /// Splits `/t/<token>/rest…` into the token and `/rest…`.
@@ -219,6 +237,27 @@ mod tests {
             title_id: "t1".into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_plan_cap_refuses_taller_rungs_only() {
+        let mut c = claims("/media/t1/", 100);
+        c.max_height = 720;
+        let at = |c: &PlaybackClaims, path: &str| check_claims(c, path, 10);
+        assert_eq!(at(&c, "/media/t1/j1/video/720p/seg-1.m4s"), Ok(()));
+        assert_eq!(at(&c, "/media/t1/j1/video/360p/init.mp4"), Ok(()));
+        assert_eq!(
+            at(&c, "/media/t1/j1/video/1080p/seg-1.m4s"),
+            Err(TokenRejection::AbovePlan)
+        );
+        let manifest = at(&c, "/media/t1/j1/manifest.mpd");
+        assert_eq!(manifest, Ok(()), "manifests are not rungs");
+        assert_eq!(at(&c, "/media/t1/j1/audio/en/seg-1.m4s"), Ok(()));
+        c.max_height = 0;
+        let uncapped = at(&c, "/media/t1/j1/video/2160p/seg-1.m4s");
+        assert_eq!(uncapped, Ok(()), "0: no cap");
+        assert_eq!(rung_height("/m/video/1080p/x"), Some(1080));
+        assert_eq!(rung_height("/m/video/odd/x"), None);
     }
 
     fn verifier_for(s: &TokenSigner) -> TokenVerifier {

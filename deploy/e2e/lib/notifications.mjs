@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { call, chooseProfile, seriousViolations, titleNamed } from './viewer.mjs';
 
 /** Signs the admin of the world in (its password is in the state dir); returns its cookie. */
-async function adminCookie(world) {
+export async function adminCookie(world) {
   const password = (await readFile(join(world.stateDir, 'admin-password'), 'utf8')).trim();
   const r = await fetch(`${world.url}/api/v1/sessions`, {
     method: 'POST',

@@ -60,6 +60,15 @@ async fn bad_tokens_get_403_with_their_code_before_any_origin_fetch() {
         expires_at_unix: now_unix() - 1,
         ..Default::default()
     });
+    // A plan that includes up to 480p may not fetch the 720p rung.
+    let capped = |max_height| {
+        s.sign(PlaybackClaims {
+            path_prefix: "/media/t1/".into(),
+            expires_at_unix: now_unix() + 600,
+            max_height,
+            ..Default::default()
+        })
+    };
     let stranger = signer("k9");
     let forged_same_kid = signer("k1");
     let cases = [
@@ -82,6 +91,7 @@ async fn bad_tokens_get_403_with_their_code_before_any_origin_fetch() {
             "token_unknown_key",
         ),
         (edge.url("not-a-token", path), "token_malformed"),
+        (edge.url(&capped(480), path), "token_above_plan"),
         (format!("{}{path}", edge.base), "token_missing"),
     ];
     for (url, want) in &cases {
@@ -93,6 +103,16 @@ async fn bad_tokens_get_403_with_their_code_before_any_origin_fetch() {
         origin.total_fetches(),
         0,
         "refused requests must never reach origin"
+    );
+    let within = client()
+        .get(edge.url(&capped(720), path))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        within.status().as_u16(),
+        200,
+        "a 720p plan fetches the 720p rung"
     );
 
     let metrics = client()
@@ -107,6 +127,7 @@ async fn bad_tokens_get_403_with_their_code_before_any_origin_fetch() {
         "token_out_of_scope",
         "token_unknown_key",
         "token_missing",
+        "token_above_plan",
     ] {
         assert!(
             text.contains(&format!(

@@ -261,6 +261,10 @@ pub fn router() -> Router<Ctx> {
         .route("/titles/{id}/seasons", get(series::api::seasons))
         .route("/titles/{id}/playback", post(playback::api::playback))
         .route(
+            "/streams/current",
+            put(crate::streams::api::renew).delete(crate::streams::api::release),
+        )
+        .route(
             "/playback/t/{token}/media/{*path}",
             get(playback::manifests::manifest),
         )

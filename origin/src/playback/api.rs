@@ -26,7 +26,7 @@ use crate::{billing, history, policy, profiles};
         (status = 200, description = "Where and how to play", body = Playback),
         (status = 401, description = "unauthenticated", body = ErrorBody),
         (status = 402, description = "subscription_required: no active plan; the message links to the plans", body = ErrorBody),
-        (status = 403, description = "maturity_restricted: above the chosen profile's maturity limit (the reason says both)", body = ErrorBody),
+        (status = 403, description = "maturity_restricted: above the chosen profile's maturity limit (the reason says both); too_many_streams: the plan's streams are in use (the reason names the devices)", body = ErrorBody),
         (status = 404, description = "not_found", body = ErrorBody),
         (status = 409, description = "title_not_ready, or profile_required: the account has profiles and this session chose none", body = ErrorBody),
         (status = 503, description = "no_edge_available", body = ErrorBody),
@@ -38,6 +38,7 @@ pub async fn playback(
     ClientIp(ip): ClientIp,
     steering::OverHttps(over_https): steering::OverHttps,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> ApiResult<axum::Json<Playback>> {
     let req: PlaybackRequest = if body.iter().all(u8::is_ascii_whitespace) {
@@ -142,6 +143,15 @@ pub async fn playback(
         },
     )
     .await?;
+    // The stream is this session's from now on (or the plan has none free: 403 naming them).
+    if let Some(plan) = &plan {
+        crate::streams::api::hold(&ctx, &viewer, &headers, &title.id, plan.limits.streams).await?;
+    }
+    // The plan's top resolution travels in the token: the edge refuses taller rungs and the
+    // steered manifests leave them out. No plan (an admin, a free deployment): no cap.
+    let max_height = plan
+        .as_ref()
+        .map_or(0, |p| p.limits.top_resolution.max_height());
     let now = now_unix();
     let expires_at = now + ctx.config.token_ttl_secs;
     let signer = ctx.read(|tx| ctx.keys.signer(tx))?;
@@ -157,6 +167,7 @@ pub async fn playback(
             .map(|p| p.id.clone())
             .unwrap_or_default(),
         playback_id: ids::random_hex::<12>(),
+        max_height,
         ..Default::default()
     });
     let edges: Vec<PlaybackEdge> = answer
@@ -197,6 +208,7 @@ pub async fn playback(
         token,
         expires_at,
         edges,
+        max_height: (max_height > 0).then_some(max_height),
     }))
 }
 

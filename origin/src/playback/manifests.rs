@@ -76,7 +76,7 @@ pub async fn manifest(
     };
     let now = ids::now_unix();
     let verifier = ctx.read(|tx| ctx.keys.verifier(tx, now))?;
-    verifier
+    let claims = verifier
         .verify(&token, &format!("/media/{path}"), now)
         .map_err(refused)?;
     let packaged = media::package_file(&ctx, media_id, file).await?;
@@ -86,7 +86,15 @@ pub async fn manifest(
         .try_concat()
         .await
         .map_err(|e| ApiError::internal("manifest read", e))?;
-    let text = String::from_utf8(bytes).map_err(|e| ApiError::internal("manifest text", e))?;
+    let mut text = String::from_utf8(bytes).map_err(|e| ApiError::internal("manifest text", e))?;
+    if claims.max_height > 0 {
+        text = if is_dash {
+            super::rungs::dash_within(&text, claims.max_height)
+                .map_err(|e| ApiError::internal("manifest rungs", e))?
+        } else {
+            super::rungs::hls_within(&text, claims.max_height)
+        };
+    }
     let answer = super::api::steer(
         &ctx,
         steering::Viewer {

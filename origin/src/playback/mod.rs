@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod manifests;
+pub mod rungs;
 pub mod steered;
 pub mod steering;
 pub mod wire;

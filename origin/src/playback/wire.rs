@@ -58,4 +58,8 @@ pub struct Playback {
     /// The trick-play thumbnails' WebVTT index on the best edge (packages made before
     /// thumbnails have none: a player shows no previews when it is missing).
     pub thumbnails_url: String,
+    /// The tallest video the viewer's plan includes, in pixels (absent: no cap). Taller rungs
+    /// are left out of the steered manifests and refused by the edges.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_height: Option<u32>,
 }

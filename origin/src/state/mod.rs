@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::raft::{App, StoreError};
 use crate::{
     accounts, billing, catalogue, history, jobs, mylist, notifications, profiles, ratings, series,
-    subtitles, token_keys,
+    streams, subtitles, token_keys,
 };
 
 /// Every replicated change, by domain.
@@ -38,6 +38,7 @@ pub enum Command {
     Notifications(notifications::state::Command),
     TokenKeys(token_keys::state::Command),
     Billing(billing::state::Command),
+    Streams(streams::state::Command),
     /// `{"guard", "command"}`: a change that applies only while its session still may.
     Guarded(Guarded),
 }
@@ -64,6 +65,7 @@ pub enum Outcome {
     Notifications(notifications::state::Outcome),
     TokenKeys(token_keys::state::Outcome),
     Billing(billing::state::Outcome),
+    Streams(streams::state::Outcome),
     /// A guarded command whose session could no longer make it; nothing changed.
     Refused(accounts::state::GuardRefusal),
 }
@@ -108,6 +110,7 @@ domain!(Jobs, jobs);
 domain!(Notifications, notifications);
 domain!(TokenKeys, token_keys);
 domain!(Billing, billing);
+domain!(Streams, streams);
 
 /// The replicated application of an origin node.
 #[derive(Debug, Default)]
@@ -133,6 +136,7 @@ impl App for Origin {
             }
             Command::TokenKeys(c) => Outcome::TokenKeys(token_keys::state::apply(tx, c)?),
             Command::Billing(c) => Outcome::Billing(billing::state::apply(tx, c)?),
+            Command::Streams(c) => Outcome::Streams(streams::state::apply(tx, c)?),
             Command::Guarded(g) => match accounts::state::check_guard(tx, &g.guard)? {
                 Ok(()) => self.apply(tx, &g.command)?,
                 Err(refusal) => Outcome::Refused(refusal),

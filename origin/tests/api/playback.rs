@@ -8,7 +8,7 @@ use marquee_proto::v1::EdgeHeartbeat;
 use marquee_tls::ca::CaDir;
 use marquee_tls::{Service, Tls, TlsFiles};
 use prost::Message;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use super::util::{
@@ -200,6 +200,11 @@ async fn playback_answers_edge_urls_with_a_token_the_edge_accepts() {
     )
     .await;
     let token = play["token"].as_str().expect("token");
+    assert_eq!(
+        play["max_height"], 1080,
+        "Standard plays up to 1080p: {play}"
+    );
+    two_screens_at_once(&origin.base, &path).await;
     let dash = play["dash_url"].as_str().expect("dash_url");
     // The live package's folder is named after the job that made it.
     let job = expect(
@@ -240,6 +245,7 @@ async fn playback_answers_edge_urls_with_a_token_the_edge_accepts() {
     assert_eq!(claims.title_id, id);
     assert_eq!(claims.account_id, account["id"].as_str().unwrap());
     assert_eq!(claims.expires_at_unix, expires_at);
+    assert_eq!(claims.max_height, 1080, "the edge refuses taller rungs");
     assert!(
         (now + 21_000..=now + 21_700).contains(&expires_at),
         "default ttl is 6 h"
@@ -263,7 +269,7 @@ async fn playback_answers_edge_urls_with_a_token_the_edge_accepts() {
     .await;
     assert_ne!(renewed["token"], again["token"]);
     let counted = [
-        r#"marquee_origin_playbacks_total{kind="start"} 2"#,
+        r#"marquee_origin_playbacks_total{kind="start"} 4"#, // two of them by the other screens
         r#"marquee_origin_playbacks_total{kind="renewal"} 1"#,
     ];
     super::util::metrics_with(&origin.base, &counted).await;
@@ -478,4 +484,51 @@ async fn maturity_is_enforced_wherever_the_title_appears(
         .as_secs();
     let claims = verifier.verify(tok, media_path, now).unwrap();
     assert_eq!(claims.profile_id, alex["id"].as_str().unwrap());
+}
+
+/// Standard allows two screens: the viewer plays (above), a second session of the same account
+/// plays too, a third is refused naming both, and gets in once one gives its screen back.
+async fn two_screens_at_once(base: &str, path: &str) {
+    let signed_in = async |agent: &str| {
+        let mut c = Client::new(base);
+        c.user_agent = Some(agent.to_owned());
+        let creds = json!({"email": "viewer@example.com", "password": super::util::PASSWORD});
+        expect(c.post("/api/v1/sessions", creds).await, StatusCode::OK).await;
+        c
+    };
+    let mut tv = signed_in("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1").await;
+    let mut third = signed_in(
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    )
+    .await;
+    expect(tv.post(path, json!({})).await, StatusCode::OK).await;
+    let refused = expect(third.post(path, json!({})).await, StatusCode::FORBIDDEN).await;
+    assert_eq!(refused["error"]["code"], "too_many_streams", "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("allows 2 screens") && message.contains("Safari on iPhone"),
+        "{message}"
+    );
+    // Renewing keeps a screen; giving it back frees it for the third device at once.
+    let title_id = path.split('/').nth(4).unwrap();
+    let renewal = json!({"title_id": title_id});
+    let resp = tv
+        .send(
+            Method::PUT,
+            "/api/v1/streams/current",
+            Some(("application/json", renewal.to_string().into_bytes())),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    expect(
+        tv.delete("/api/v1/streams/current").await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    expect(third.post(path, json!({})).await, StatusCode::OK).await;
+    expect(
+        third.delete("/api/v1/streams/current").await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
 }

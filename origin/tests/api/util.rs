@@ -176,6 +176,8 @@ pub struct Client {
     pub cookie: Option<String>,
     /// Sent as `X-Forwarded-For`, as a proxy in front would: where the viewer seems to be.
     pub forwarded_for: Option<String>,
+    /// Sent as `User-Agent`: the device the viewer seems to use.
+    pub user_agent: Option<String>,
 }
 
 impl Client {
@@ -185,6 +187,7 @@ impl Client {
             http: reqwest::Client::new(),
             cookie: None,
             forwarded_for: None,
+            user_agent: None,
         }
     }
 
@@ -200,6 +203,9 @@ impl Client {
         }
         if let Some(ip) = &self.forwarded_for {
             req = req.header("x-forwarded-for", ip);
+        }
+        if let Some(agent) = &self.user_agent {
+            req = req.header(reqwest::header::USER_AGENT, agent);
         }
         if let Some((ctype, bytes)) = body {
             if !ctype.is_empty() {

@@ -27,7 +27,8 @@ export const useTitle = (id: string) => useQuery({ queryKey: keys.title(id), que
 export const useSeasons = (id: string, enabled = true) =>
   useQuery({ queryKey: keys.seasons(id), queryFn: () => api.seasons(id), enabled });
 export const usePlans = () => useQuery({ queryKey: keys.plans, queryFn: api.plans, staleTime: 300_000 });
-export const useBilling = () => useQuery({ queryKey: keys.billing, queryFn: api.billing });
+/** The account's billing; off for a visitor (its 401 would reset the session and clear the cache). */
+export const useBilling = (enabled = true) => useQuery({ queryKey: keys.billing, queryFn: api.billing, enabled });
 export const useInvoices = () => useQuery({ queryKey: keys.invoices, queryFn: api.invoices });
 export const useMyList = () => useQuery({ queryKey: keys.myList, queryFn: api.myList });
 /** The fleet, asked again every 5 s while the page is open (heartbeats come every 2 s). */

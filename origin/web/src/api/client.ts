@@ -160,7 +160,16 @@ export const api = {
   updatePaymentMethod: (paymentMethod: string) =>
     request<BillingOverview>('PUT', '/billing/payment-method', { payment_method: paymentMethod }),
   invoices: () => request<InvoiceList>('GET', '/billing/invoices'),
+  /** Keeps this session's stream (the plan counts screens by it). */
+  renewStream: (titleId: string) => request<void>('PUT', '/streams/current', { title_id: titleId }),
 };
+
+/** Gives the stream back as the player closes, so another screen may start at once. */
+export function releaseStreamOnExit(): void {
+  void fetch('/api/v1/streams/current', { method: 'DELETE', credentials: 'include', keepalive: true }).catch(
+    () => undefined,
+  );
+}
 
 /** The live stream of the bell's count (server-sent events). */
 export const NOTIFICATION_EVENTS_URL = '/api/v1/notifications/events';

@@ -12,7 +12,7 @@ export function PlansPage() {
   const { state } = useSession();
   const signedIn = state.status === 'signed-in';
   const plans = usePlans();
-  const billing = useBilling();
+  const billing = useBilling(signedIn);
   const go = useGo();
   const [chosen, setChosen] = useState('standard');
   const current = signedIn ? billing.data?.subscription : undefined;

@@ -3,7 +3,15 @@
 // streaming player does — skip intro, the next episode at the credits, "still watching?",
 // subtitles and audio tracks, seek previews, keyboard shortcuts.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, ApiError, messageOf, reportProgressOnExit, type Playback, type PlaybackEdge } from '../api';
+import {
+  api,
+  ApiError,
+  messageOf,
+  releaseStreamOnExit,
+  reportProgressOnExit,
+  type Playback,
+  type PlaybackEdge,
+} from '../api';
 import { Controls } from '../player/Controls';
 import { describeStreamError, type StreamError } from '../player/errors';
 import { swapToken } from '../player/renewal';
@@ -26,6 +34,8 @@ const PLAYBACK_MESSAGES: Record<string, string> = {
   no_edge_available: 'No streaming server is available right now. Please try again shortly.',
 };
 
+/** How often the open player renews its stream (origin frees one not renewed for 60 s). */
+const STREAM_RENEW_MS = 20_000;
 /** Seconds between progress reports while playing. */
 const REPORT_EVERY_MS = 10_000;
 /** Seconds the next-episode countdown runs. */
@@ -140,6 +150,30 @@ export function PlayerPage({ id, episodeId }: { id: string; episodeId?: string }
       afterWatching(id);
     };
   }, [itemId, report, afterWatching, id]);
+
+  // The stream: renewed while this player is open, given back when it closes, so another of
+  // the plan's screens may start at once. Losing it (another device took it after a long
+  // pause, or the plan ended) stops playback with the reason.
+  const leaseTitle = playback?.title_id ?? null;
+  useEffect(() => {
+    if (!leaseTitle) return;
+    const timer = window.setInterval(() => {
+      api.renewStream(leaseTitle).catch((error: unknown) => {
+        if (!(error instanceof ApiError) || !['too_many_streams', 'subscription_required'].includes(error.code)) return;
+        const s = session.current;
+        session.current = null;
+        void s?.destroy();
+        if (error.code === 'subscription_required') setNeedsPlan(true);
+        setPhase({ name: 'failed', error: { message: error.message, code: null } });
+      });
+    }, STREAM_RENEW_MS);
+    window.addEventListener('pagehide', releaseStreamOnExit);
+    return () => {
+      window.clearInterval(timer);
+      window.removeEventListener('pagehide', releaseStreamOnExit);
+      releaseStreamOnExit();
+    };
+  }, [leaseTitle]);
 
   // Any input from the viewer: controls show, and "still watching" counting starts again.
   useEffect(() => {
