@@ -112,6 +112,8 @@ pub enum Refusal {
     SamePlan,
     #[error("the subscription is past due: update the payment method first")]
     PastDue,
+    #[error("a payment is being confirmed; try again in a minute")]
+    ChargePending,
 }
 
 /// A transition: the state after the event and what the caller must now do.
@@ -150,7 +152,10 @@ impl Subscription {
     /// included) or past due within the grace period.
     pub fn entitled_plan(&self, now: u64) -> Option<&str> {
         let ok = match self.status {
-            Status::Trialing | Status::Active => true,
+            // A renewal in flight keeps the account playing, but not past the grace period.
+            Status::Trialing | Status::Active => {
+                !self.charge_pending || now < self.period_end + GRACE_SECS
+            }
             Status::PastDue => now < self.period_end + GRACE_SECS,
             Status::Cancelled | Status::Expired => false,
         };
@@ -165,10 +170,8 @@ impl Subscription {
         match self.status {
             Status::Cancelled | Status::Expired => None,
             Status::Trialing | Status::Active if self.cancel_at_period_end => Some(due),
-            Status::Trialing | Status::Active if self.charge_pending => None,
+            _ if self.charge_pending => None,
             Status::Trialing | Status::Active => Some(due),
-            // A retry in flight does not hold off the end of grace.
-            Status::PastDue if self.charge_pending => Some(due + GRACE_SECS),
             Status::PastDue => {
                 let retry = (self.failed_attempts as usize)
                     .checked_sub(1)
@@ -191,7 +194,7 @@ impl Subscription {
             Event::Tick => Ok(self.tick(now)),
             Event::PaymentSucceeded => self.paid_renewal(),
             Event::PaymentFailed => self.failed_renewal(),
-            Event::Cancel => Ok(self.cancel(now)),
+            Event::Cancel => self.cancel(now),
             Event::Resume => self.resume(),
             Event::ChangePlan { plan, upgrade } => self.change_plan(plan, *upgrade),
             Event::PaymentMethodUpdated => Ok(self.retry_now()),
@@ -239,11 +242,14 @@ impl Subscription {
                 }
                 next.charge()
             }
+            // Nothing ends while a charge is awaited: its answer decides (a late success must
+            // not meet an ended subscription).
+            Status::PastDue if self.charge_pending => self.unchanged(),
             Status::PastDue if now >= due + GRACE_SECS => {
                 self.clone()
                     .end(Status::Expired, due + GRACE_SECS, Notice::Expired)
             }
-            Status::PastDue if !self.charge_pending => {
+            Status::PastDue => {
                 let retry_due = (self.failed_attempts as usize)
                     .checked_sub(1)
                     .and_then(|i| RETRY_AFTER_SECS.get(i))
@@ -287,8 +293,11 @@ impl Subscription {
         Ok(Step::with(next, actions))
     }
 
-    fn cancel(&self, now: u64) -> Step {
-        match self.status {
+    fn cancel(&self, now: u64) -> Result<Step, Refusal> {
+        if self.charge_pending {
+            return Err(Refusal::ChargePending);
+        }
+        Ok(match self.status {
             Status::PastDue => self.clone().end(Status::Cancelled, now, Notice::Cancelled),
             _ if self.cancel_at_period_end => self.unchanged(),
             _ => {
@@ -296,7 +305,7 @@ impl Subscription {
                 next.cancel_at_period_end = true;
                 Step::with_one(next, Action::Notify(Notice::CancellationScheduled))
             }
-        }
+        })
     }
 
     fn resume(&self) -> Result<Step, Refusal> {
@@ -314,6 +323,9 @@ impl Subscription {
         }
         if plan == self.plan {
             return Err(Refusal::SamePlan);
+        }
+        if self.charge_pending {
+            return Err(Refusal::ChargePending);
         }
         let mut next = self.clone();
         if self.status == Status::Trialing {

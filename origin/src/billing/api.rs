@@ -29,10 +29,11 @@ impl From<Rejection> for ApiError {
             Rejection::UnknownPlan(_) | Rejection::NotSoldIn { .. } => Code::InvalidPlan,
             Rejection::AlreadySubscribed => Code::AlreadySubscribed,
             Rejection::NotSubscribed => Code::NotSubscribed,
+            Rejection::PaymentInProgress => Code::SubscriptionState,
             Rejection::Lifecycle(_) | Rejection::NotAnUpgrade { .. } => Code::SubscriptionState,
             Rejection::UnknownCharge => Code::NotFound,
             Rejection::AlreadyAnswered | Rejection::DuplicateEvent(_) => Code::AlreadyExists,
-            Rejection::Money(_) => Code::InvalidPlan,
+            Rejection::Money(_) => Code::SubscriptionState,
             Rejection::Sandbox(_) => Code::NotFound,
         };
         ApiError::new(code, r.to_string())
@@ -50,6 +51,21 @@ fn gateway_error(e: GatewayError) -> ApiError {
             )
             .retry_after(5)
         }
+    }
+}
+
+/// Gateways' payment method ids (`pm_…`): letters, digits and underscores. Anything else
+/// never reaches a gateway (it would end up in a URL path and a header).
+fn checked_payment_method(id: &str) -> ApiResult<()> {
+    let ok =
+        (1..=255).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            Code::InvalidCard,
+            "payment_method is not a payment method id (pm_…)",
+        ))
     }
 }
 
@@ -121,10 +137,21 @@ pub async fn subscribe(
     ClientIp(ip): ClientIp,
     Json(req): Json<CheckoutRequest>,
 ) -> ApiResult<Response> {
-    let country = match &req.country {
-        Some(c) => checked_country(c)?,
-        None => ctx.countries.of(ip).unwrap_or_default().to_owned(),
+    // Prices and tax follow where the viewer is; a country given in the body counts only
+    // where the address tells nothing (or agrees), so nobody picks a cheaper country.
+    let located = ctx.countries.of(ip).map(str::to_owned);
+    let country = match (&req.country, located) {
+        (Some(given), Some(here)) if checked_country(given)? != here => {
+            return Err(ApiError::new(
+                Code::InvalidQuery,
+                format!("prices follow the country you are in ({here}), not {given}"),
+            ));
+        }
+        (_, Some(here)) => here,
+        (Some(given), None) => checked_country(given)?,
+        (None, None) => String::new(),
     };
+    checked_payment_method(&req.payment_method)?;
     state::find_plan(&req.plan)?;
     let account = &viewer.account;
     let customer = ctx
@@ -275,6 +302,7 @@ pub async fn update_payment_method(
     viewer: Viewer,
     Json(req): Json<PaymentMethodChange>,
 ) -> ApiResult<axum::Json<BillingOverview>> {
+    checked_payment_method(&req.payment_method)?;
     let account_id = viewer.account.id;
     let customer = ctx
         .read_checked(|tx| state::account(tx, &account_id))

@@ -42,19 +42,30 @@ pub async fn run(ctx: Ctx, mut stop: watch::Receiver<bool>) {
 async fn round(ctx: &Ctx) -> Result<(), ApiError> {
     let now = clock::now(ctx)?;
     let due = ctx.read(|tx| state::due_accounts(tx, now, ACCOUNTS_PER_ROUND))?;
+    // One account or charge that fails is logged and retried next round; it never holds up
+    // the others.
     for account_id in due {
-        let cmd = Command::Tick { account_id, now };
-        if let Applied::Renewals(keys) = ctx.apply(cmd).await?
-            && !keys.is_empty()
-        {
-            tracing::info!(charges = keys.len(), "renewals due");
+        let cmd = Command::Tick {
+            account_id: account_id.clone(),
+            now,
+        };
+        match ctx.apply(cmd).await {
+            Ok(Applied::Renewals(keys)) if !keys.is_empty() => {
+                tracing::info!(charges = keys.len(), "renewals due");
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(%account_id, error = %e.body().error.message, "tick failed");
+            }
         }
     }
     let unanswered = ctx.read(|tx| state::unanswered(tx, CHARGES_PER_ROUND))?;
     for (key, charge) in unanswered {
         let orphaned = charge.created_at + ORPHANED_AFTER_SECS <= now;
-        if charge.purpose.off_session() || orphaned {
-            charging::send(ctx, &key, &charge).await?;
+        if (charge.purpose.off_session() || orphaned)
+            && let Err(e) = charging::send(ctx, &key, &charge).await
+        {
+            tracing::warn!(%key, error = %e.body().error.message, "charge not sent; retrying");
         }
     }
     Ok(())

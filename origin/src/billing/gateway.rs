@@ -60,7 +60,13 @@ impl Configured {
         addr: std::net::SocketAddr,
     ) -> Result<Configured, String> {
         let stripe = match &config.billing.gateway {
-            crate::config::GatewayKind::Sandbox => return Ok(Configured::Sandbox(Sandbox)),
+            crate::config::GatewayKind::Sandbox => {
+                tracing::warn!(
+                    "payments go to the sandbox gateway: test cards only, no money moves \
+                     (set [billing] gateway = \"stripe\" to take real payments)"
+                );
+                return Ok(Configured::Sandbox(Sandbox));
+            }
             crate::config::GatewayKind::Stripe(s) => s,
         };
         let read = |path: &std::path::Path| {

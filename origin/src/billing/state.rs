@@ -85,8 +85,13 @@ pub enum Purpose {
         period_start: u64,
         attempt: u32,
     },
-    /// Moving up to `to` now, prorated.
-    Upgrade { to: String },
+    /// Moving up from `from` to `to` now, prorated over the period starting `period_start`
+    /// (applied only if the subscription is still there when the payment succeeds).
+    Upgrade {
+        from: String,
+        to: String,
+        period_start: u64,
+    },
 }
 
 impl Purpose {
@@ -203,6 +208,8 @@ pub enum Rejection {
     AlreadySubscribed,
     #[error("this account has no subscription; choose a plan first")]
     NotSubscribed,
+    #[error("a payment for this account is still being confirmed; check again in a minute")]
+    PaymentInProgress,
     #[error("{0}")]
     Lifecycle(String),
     #[error("{plan} does not cost more than the current plan; downgrades wait for the renewal")]
@@ -326,6 +333,9 @@ fn checkout(tx: &WriteTransaction, c: Checkout<'_>) -> Result<Outcome, StoreErro
     {
         return Ok(Err(Rejection::AlreadySubscribed));
     }
+    if let Err(r) = settle_last_charge(tx, previous.as_ref())? {
+        return Ok(Err(r));
+    }
     let plan = match find_plan(c.plan) {
         Ok(p) => p,
         Err(r) => return Ok(Err(r)),
@@ -386,6 +396,34 @@ fn new_charge(
     })
 }
 
+/// Before a new checkout or upgrade: one still being confirmed refuses it (a second payment
+/// would be taken for the same thing); one waiting for a challenge the viewer walked away from
+/// is given up, so its page can no longer pay.
+fn settle_last_charge(
+    tx: &WriteTransaction,
+    account: Option<&BillingAccount>,
+) -> Result<Result<(), Rejection>, StoreError> {
+    let Some(key) = account.and_then(|a| a.last_charge.as_deref()) else {
+        return Ok(Ok(()));
+    };
+    let Some(mut last) = CHARGES.get(tx, key.as_bytes())? else {
+        return Ok(Ok(()));
+    };
+    match last.status {
+        ChargeStatus::Unanswered => Ok(Err(Rejection::PaymentInProgress)),
+        ChargeStatus::RequiresAction { .. } => {
+            last.status = ChargeStatus::Failed {
+                code: "superseded".into(),
+                message: "replaced by a newer payment before it was confirmed".into(),
+            };
+            CHARGES.put(tx, key.as_bytes(), &last)?;
+            UNANSWERED.remove(tx, key.as_bytes())?;
+            Ok(Ok(()))
+        }
+        _ => Ok(Ok(())),
+    }
+}
+
 fn record_charge(tx: &WriteTransaction, key: &str, charge: &Charge) -> Result<(), StoreError> {
     CHARGES.put(tx, key.as_bytes(), charge)?;
     UNANSWERED.put(tx, key.as_bytes(), &())
@@ -404,7 +442,13 @@ fn upgrade(
     let Some((account, sub)) = live(tx, account_id)? else {
         return Ok(Err(Rejection::NotSubscribed));
     };
+    if let Err(r) = settle_last_charge(tx, Some(&account))? {
+        return Ok(Err(r));
+    }
     let decided = (|| {
+        if sub.charge_pending {
+            return Err(Rejection::PaymentInProgress);
+        }
         if sub.status != Status::Active {
             // In a trial nothing was paid, so any change is free; past due pays first.
             let refusal = sub.apply(
@@ -436,13 +480,12 @@ fn upgrade(
             ),
             amount: cost.due,
         }];
-        new_charge(
-            account_id,
-            &account,
-            Purpose::Upgrade { to: target.id },
-            lines,
-            now,
-        )
+        let purpose = Purpose::Upgrade {
+            from: from.id,
+            to: target.id,
+            period_start: sub.period_start,
+        };
+        new_charge(account_id, &account, purpose, lines, now)
     })();
     let charge = match decided {
         Ok(c) => c,
@@ -670,31 +713,56 @@ fn answer(
     };
     let next = match (&charge.status, &charge.purpose, sub) {
         (ChargeStatus::RequiresAction { .. }, _, sub) => sub,
+        // A live subscription is never replaced (both tabs paid): the later payment is kept on
+        // record, not applied.
+        (ChargeStatus::Succeeded { .. }, Purpose::Checkout { .. }, Some(sub))
+            if !sub.status.is_ended() =>
+        {
+            tracing::warn!(%key, "a second checkout was paid for a live subscription");
+            Some(sub)
+        }
         (ChargeStatus::Succeeded { .. }, Purpose::Checkout { plan }, _) => {
             Some(Subscription::paid(plan, now))
         }
-        (ChargeStatus::Failed { .. }, Purpose::Checkout { .. }, sub) => sub,
-        (status, Purpose::Renewal { .. }, Some(sub)) => {
+        (
+            status,
+            Purpose::Renewal {
+                period_start,
+                attempt,
+                ..
+            },
+            Some(sub),
+        ) if sub.charge_pending
+            && sub.period_end == *period_start
+            && sub.failed_attempts + 1 == *attempt =>
+        {
             let event = match status {
                 ChargeStatus::Succeeded { .. } => Event::PaymentSucceeded,
                 _ => Event::PaymentFailed,
             };
-            // A renewal answered after the subscription moved on (cancelled meanwhile) only
-            // records the charge.
             Some(sub.apply(&event, now).map_or(sub, |s| s.next))
         }
-        (ChargeStatus::Succeeded { .. }, Purpose::Upgrade { to }, Some(sub)) => {
+        (
+            ChargeStatus::Succeeded { .. },
+            Purpose::Upgrade {
+                from,
+                to,
+                period_start,
+            },
+            Some(sub),
+        ) if sub.plan == *from && sub.period_start == *period_start => {
             let change = Event::ChangePlan {
                 plan: to.clone(),
                 upgrade: true,
             };
             Some(sub.apply(&change, now).map_or(sub, |s| s.next))
         }
+        // Anything else (a renewal the subscription no longer waits for, an upgrade priced for
+        // a period that has passed) is recorded, not applied.
         (_, _, sub) => sub,
     };
-    if !matches!(charge.status, ChargeStatus::RequiresAction { .. }) {
-        UNANSWERED.remove(tx, key.as_bytes())?;
-    }
+    // Answered, or waiting for the holder: either way the biller has nothing to send.
+    UNANSWERED.remove(tx, key.as_bytes())?;
     CHARGES.put(tx, key.as_bytes(), &charge)?;
     if let Some(id) = event {
         EVENTS.put(tx, id.as_bytes(), &now)?;

@@ -353,3 +353,85 @@ fn the_sandbox_charges_once_per_key_and_remembers_a_passed_challenge() {
         "a card that passed a challenge pays renewals"
     );
 }
+
+#[test]
+fn a_second_checkout_waits_for_the_first_and_an_abandoned_challenge_is_given_up() {
+    let s = TestState::new();
+    checkout(&s, "k1", "US");
+    let again = Command::Checkout {
+        key: "k2".into(),
+        account_id: "a1".into(),
+        email: "ada@example.com".into(),
+        plan: "standard".into(),
+        country: "US".into(),
+        customer: "cus_a1".into(),
+        payment_method: card("pm_1"),
+        now: T0 + 5,
+    };
+    assert_eq!(
+        s.apply(again.clone()),
+        Err(Rejection::PaymentInProgress),
+        "two tabs, one payment"
+    );
+    let challenge = ChargeResult::RequiresAction {
+        payment_id: "pi_1".into(),
+        url: "/c".into(),
+    };
+    answer(&s, "k1", challenge, None, T0).unwrap();
+    assert!(
+        s.read(|tx| state::unanswered(tx, 10)).is_empty(),
+        "nothing for the biller to send"
+    );
+    // The viewer walks away from the challenge and pays with another card.
+    s.apply(again).unwrap();
+    let first = s.read(|tx| state::charge(tx, "k1")).unwrap();
+    assert!(matches!(&first.status, ChargeStatus::Failed { code, .. } if code == "superseded"));
+    assert_eq!(
+        answer(&s, "k1", paid("pi_1"), Some("evt_late"), T0 + 9),
+        Err(Rejection::AlreadyAnswered),
+        "the old challenge can no longer pay"
+    );
+}
+
+#[test]
+fn a_retry_is_settled_by_the_answer_for_that_attempt() {
+    let s = TestState::new();
+    subscribed(&s);
+    let due = T0 + PERIOD_SECS;
+    s.apply(Command::Tick {
+        account_id: "a1".into(),
+        now: due,
+    })
+    .unwrap();
+    let declined = ChargeResult::Failed {
+        code: "card_declined".into(),
+        message: "declined".into(),
+    };
+    answer(&s, &state::renewal_key("a1", due, 1), declined, None, due).unwrap();
+    s.apply(Command::Tick {
+        account_id: "a1".into(),
+        now: due + RETRY_AFTER_SECS[0],
+    })
+    .unwrap();
+    // Attempt 2 is awaited; nothing else may settle it.
+    let sub = s
+        .read(|tx| state::account(tx, "a1"))
+        .unwrap()
+        .subscription
+        .unwrap();
+    assert!(sub.charge_pending && sub.failed_attempts == 1);
+    answer(
+        &s,
+        &state::renewal_key("a1", due, 2),
+        paid("pi_r2"),
+        None,
+        due + 86_400,
+    )
+    .unwrap();
+    let sub = s
+        .read(|tx| state::account(tx, "a1"))
+        .unwrap()
+        .subscription
+        .unwrap();
+    assert_eq!((sub.status, sub.period_start), (Status::Active, due));
+}

@@ -228,6 +228,12 @@ fn check_invariants(before: &Subscription, event: &Event, now: u64, step: &Step)
     if after.status == Status::PastDue {
         assert!(after.failed_attempts >= 1, "{what}");
     }
+    if before.charge_pending {
+        assert!(
+            !after.status.is_ended(),
+            "nothing ends while a charge is awaited (a late success would be lost): {what}"
+        );
+    }
     if after.status.is_ended() {
         assert!(after.ended_at.is_some() && !after.charge_pending, "{what}");
         assert_eq!(after.entitled_plan(now), None, "{what}");
@@ -320,4 +326,35 @@ fn refusals_say_why_and_change_nothing() {
     );
     assert_eq!(sub.apply(&Event::Resume, T0), Err(Refusal::NothingToResume));
     assert!(Refusal::PastDue.to_string().contains("payment method"));
+}
+
+#[test]
+fn a_charge_in_flight_holds_off_cancelling_and_the_end_of_grace() {
+    let sub = Subscription::paid("basic", T0);
+    let due = sub.period_end;
+    let asked = renewal(&sub, due).next;
+    assert_eq!(
+        asked.apply(&Event::Cancel, due + 1),
+        Err(Refusal::ChargePending)
+    );
+    let past_due = asked.apply(&Event::PaymentFailed, due).unwrap().next;
+    let retry = renewal(&past_due, due + RETRY_AFTER_SECS[0]).next;
+    assert!(retry.charge_pending);
+    // Grace runs out while the retry is awaited: it waits for the answer.
+    let late = renewal(&retry, due + GRACE_SECS + 60);
+    assert_eq!((&late.next, late.actions.len()), (&retry, 0));
+    assert_eq!(retry.next_due(), None);
+    assert_eq!(
+        retry.entitled_plan(due + GRACE_SECS),
+        None,
+        "no playing past grace meanwhile"
+    );
+    let paid = retry
+        .apply(&Event::PaymentSucceeded, due + GRACE_SECS + 61)
+        .unwrap();
+    assert_eq!(
+        paid.next.status,
+        Status::Active,
+        "the late payment is honoured"
+    );
 }

@@ -129,6 +129,25 @@ pub async fn challenge_answer(
             ));
         }
     };
+    // A payment the account gave up on (a newer one replaced it) can no longer be confirmed.
+    let open = ctx
+        .read_checked(|tx| {
+            let Some(payment) = ledger::payment_by_id(tx, &payment_id)? else {
+                return Ok(false);
+            };
+            Ok(
+                crate::billing::state::charge(tx, &payment.key)?.is_some_and(|c| {
+                    matches!(
+                        c.status,
+                        crate::billing::state::ChargeStatus::RequiresAction { .. }
+                    )
+                }),
+            )
+        })
+        .await?;
+    if !open {
+        return Err(ApiError::not_found("payment waiting for confirmation"));
+    }
     let cmd = Command::Sandbox(LedgerCommand::Challenge {
         payment_id: payment_id.clone(),
         passed,

@@ -112,8 +112,10 @@ impl Gateway for Sandbox {
         _customer: &str,
         id: &str,
     ) -> Result<PaymentMethod, GatewayError> {
+        // Linearizable: the card may have been saved through another node a moment ago.
         let card = ctx
-            .read(|tx| ledger::card(tx, id))
+            .read_checked(|tx| ledger::card(tx, id))
+            .await
             .map_err(|e| GatewayError::Unavailable(e.body().error.message.clone()))?;
         card.map(|c| shown(id, &c))
             .ok_or_else(|| GatewayError::Refused {

@@ -44,6 +44,11 @@ export function AccountPage() {
         </p>
       ) : null}
       <Section title="Membership">
+        {b.last_charge?.status === 'failed' && b.last_charge.decline_code !== 'superseded' ? (
+          <p className="account-page__alert" role="alert" data-testid="last-payment-failed">
+            Your last payment ({b.last_charge.amount.display}) did not go through: {b.last_charge.message}
+          </p>
+        ) : null}
         {sub ? <Membership sub={sub} entitled={b.entitled} /> : <NoPlan />}
       </Section>
       {sub && sub.status !== 'cancelled' && sub.status !== 'expired' ? <ChangePlan sub={sub} /> : null}
@@ -156,6 +161,12 @@ function ChangePlan({ sub }: { sub: SubscriptionView }) {
     setMessage(null);
     try {
       const after = await api.changePlan(chosen);
+      const challenge = after.last_charge?.status === 'requires_action' ? after.last_charge.challenge_url : null;
+      if (challenge) {
+        // The card asks its holder to confirm the upgrade first; the bank's page comes back here.
+        window.location.assign(challenge);
+        return;
+      }
       queries.setQueryData(keys.billing, after);
       void queries.invalidateQueries({ queryKey: keys.invoices });
       const now = after.subscription?.plan.id === chosen;
@@ -260,7 +271,13 @@ function Invoices() {
   const list = invoices.data?.invoices ?? [];
   return (
     <Section title="Invoices">
-      {list.length === 0 ? (
+      {invoices.isError ? (
+        <p className="account-page__alert" role="alert">
+          Your invoices could not be loaded: {messageOf(invoices.error)}
+        </p>
+      ) : invoices.isPending ? (
+        <p aria-busy="true">Loading invoices…</p>
+      ) : list.length === 0 ? (
         <p>No invoices yet.</p>
       ) : (
         <table className="invoices" data-testid="invoices">

@@ -38,6 +38,11 @@ export function CheckoutPage({ planId }: { planId: string }) {
         <form className="auth__card" onSubmit={onSubmit} noValidate data-testid="checkout-form">
           <p className="plans__step">Step 3 of 3</p>
           <h1 className="auth__title">Set up your card</h1>
+          {plans.isError ? (
+            <p className="auth__alert" role="alert">
+              The plans could not be loaded. Please try again shortly.
+            </p>
+          ) : null}
           {plans.data && !plan ? (
             <p className="auth__alert" role="alert">
               There is no plan “{planId}”. <Link to={paths.plans()}>Choose one</Link>.

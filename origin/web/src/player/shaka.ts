@@ -116,6 +116,9 @@ export async function startPlayback(video: HTMLVideoElement, playback: Playback,
   player.configure({
     streaming: { retryParameters: retryParameters(playback.edges.length) },
     manifest: { retryParameters: retryParameters(playback.edges.length) },
+    // The plan's top resolution: taller rungs (listed by an edge's plain manifest) are never
+    // chosen, so the player does not meet the edge's refusal.
+    ...(playback.max_height ? { restrictions: { maxHeight: playback.max_height } } : {}),
     ...(language
       ? {
           preferredAudio: [{ language, role: '', label: '', channelCount: 0, codec: '', spatialAudio: false }],
