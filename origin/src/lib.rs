@@ -29,6 +29,7 @@ pub mod home_fill;
 pub mod ids;
 pub mod jobs;
 pub mod keys;
+pub mod leader_rounds;
 pub mod media;
 pub mod metrics;
 pub mod mylist;

@@ -4,8 +4,6 @@
 //! decides is replicated and every charge has a fixed idempotency key, so a new leader picks up
 //! where the old one stopped and charges nothing twice.
 
-use std::time::Duration;
-
 use tokio::sync::watch;
 
 use super::state::{self, Applied, Command};
@@ -21,22 +19,12 @@ const CHARGES_PER_ROUND: usize = 50;
 /// when it is older than this (that request's node failed).
 const ORPHANED_AFTER_SECS: u64 = 30;
 
-pub async fn run(ctx: Ctx, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
-            _ = tick.tick() => {}
-        }
-        let status = ctx.raft.status();
-        if status.leader_id != Some(status.node_id) {
-            continue;
-        }
-        if let Err(e) = round(&ctx).await {
-            tracing::warn!(error = %e.body().error.message, "billing round failed; retrying");
-        }
-    }
+pub async fn run(ctx: Ctx, stop: watch::Receiver<bool>) {
+    crate::leader_rounds::every_second(&ctx, stop, "billing", || {
+        let ctx = ctx.clone();
+        async move { round(&ctx).await }
+    })
+    .await;
 }
 
 async fn round(ctx: &Ctx) -> Result<(), ApiError> {

@@ -565,24 +565,33 @@ fn update_payment_method(
         ACCOUNTS.put(tx, account_id.as_bytes(), &account)?;
         return Ok(Ok(Applied::Done));
     };
-    let step = match sub.apply(&Event::PaymentMethodUpdated, now) {
-        Ok(s) => s,
-        Err(r) => return Ok(Err(r.into())),
-    };
-    match renewal_charges(tx, account_id, &account, &step.actions, now)? {
-        Ok(keys) => {
-            store(tx, account_id, account, step.next)?;
-            Ok(Ok(Applied::Renewals(keys)))
-        }
-        Err(r) => Ok(Err(r)),
-    }
+    step_with_renewals(
+        tx,
+        account_id,
+        account,
+        &sub,
+        &Event::PaymentMethodUpdated,
+        now,
+    )
 }
 
 fn tick(tx: &WriteTransaction, account_id: &str, now: u64) -> Result<Outcome, StoreError> {
     let Some((account, sub)) = live(tx, account_id)? else {
         return Ok(Ok(Applied::Renewals(Vec::new())));
     };
-    let step = match sub.apply(&Event::Tick, now) {
+    step_with_renewals(tx, account_id, account, &sub, &Event::Tick, now)
+}
+
+/// Applies `event` and records the renewal charges it asks for.
+fn step_with_renewals(
+    tx: &WriteTransaction,
+    account_id: &str,
+    account: BillingAccount,
+    sub: &Subscription,
+    event: &Event,
+    now: u64,
+) -> Result<Outcome, StoreError> {
+    let step = match sub.apply(event, now) {
         Ok(s) => s,
         Err(r) => return Ok(Err(r.into())),
     };

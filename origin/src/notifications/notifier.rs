@@ -4,7 +4,6 @@
 //! old one stopped without repeating a notification (ids) or an email (claims).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -24,23 +23,13 @@ const MAILS_PER_ROUND: usize = 50;
 /// Digest rounds start on Monday 09:00 UTC (the epoch was a Thursday).
 const DIGEST_OFFSET_SECS: u64 = 4 * 86_400 + 9 * 3_600;
 
-pub async fn run(ctx: Ctx, mailer: Option<Arc<Mailer>>, mut stop: watch::Receiver<bool>) {
+pub async fn run(ctx: Ctx, mailer: Option<Arc<Mailer>>, stop: watch::Receiver<bool>) {
     let stopping = stop.clone();
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
-            _ = tick.tick() => {}
-        }
-        let status = ctx.raft.status();
-        if status.leader_id != Some(status.node_id) {
-            continue;
-        }
-        if let Err(e) = round(&ctx, mailer.as_deref(), &stopping).await {
-            tracing::warn!(error = %e.body().error.message, "notification round failed; retrying");
-        }
-    }
+    crate::leader_rounds::every_second(&ctx, stop, "notification", || {
+        let (ctx, mailer, stopping) = (ctx.clone(), mailer.clone(), stopping.clone());
+        async move { round(&ctx, mailer.as_deref(), &stopping).await }
+    })
+    .await;
 }
 
 async fn round(
