@@ -88,7 +88,7 @@ export async function billingJourney({ step, world, log }) {
     }
   });
 
-  await step('a third screen on a two-screen plan is refused, naming the two playing', async () => {
+  await step('a third screen on a two-screen plan is refused, naming the two playing; sign out of all devices ends them', async () => {
     const url = world().url;
     // Three browsers, three sessions of the same account (Standard: two screens at once).
     const browsers = [];
@@ -123,6 +123,16 @@ export async function billingJourney({ step, world, log }) {
       await pages[2].reload();
       await waitForTime(pages[2], 1);
       log(`third screen refused: ${text.split('\n').find((l) => l.includes('screens')) ?? text}`);
+
+      // The account page lists every signed-in device; signing out of all of them ends the rest.
+      await pages[1].goto(`${url}/account`);
+      await pages[1].getByTestId('devices').waitFor();
+      const listed = await pages[1].locator('[data-testid="devices"] li').count();
+      assert.ok(listed >= 4, `the renewal browser and three more are listed, got ${listed}`);
+      await pages[1].getByTestId('sign-out-everywhere').click();
+      await pages[1].waitForURL(/\/signin/, { timeout: 15_000 });
+      await pages[2].reload();
+      await pages[2].waitForURL(/\/signin/, { timeout: 15_000 });
     } finally {
       for (const b of browsers) await b.close();
     }

@@ -52,7 +52,7 @@ impl From<super::state::GuardRefusal> for ApiError {
 }
 
 /// Whether cookies for this request get `Secure`.
-fn secure_cookies(ctx: &Ctx, headers: &HeaderMap) -> bool {
+pub(super) fn secure_cookies(ctx: &Ctx, headers: &HeaderMap) -> bool {
     auth::request_over_https(ctx.config.public_url.as_deref(), headers)
 }
 
@@ -61,8 +61,12 @@ async fn start_session(
     ctx: &Ctx,
     account_id: &str,
     status: StatusCode,
-    secure: bool,
+    request_headers: &HeaderMap,
 ) -> ApiResult<impl IntoResponse + use<>> {
+    let secure = secure_cookies(ctx, request_headers);
+    let user_agent = request_headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
     let (token, token_hash) = auth::new_session_token();
     let now = now_unix();
     let cmd = Command::CreateSession {
@@ -70,6 +74,7 @@ async fn start_session(
         account_id: account_id.to_owned(),
         expires_at: now + auth::SESSION_TTL_SECS,
         now,
+        device: crate::streams::device::name(user_agent),
     };
     let Applied::Account(account) = ctx.apply(cmd).await? else {
         return Err(ApiError::internal("create session", "unexpected outcome"));
@@ -123,8 +128,7 @@ pub async fn sign_up(
     let account_id = new.id.clone();
     ctx.apply(Command::CreateAccount(new)).await?;
     tracing::info!(account_id, is_admin, "account created");
-    let secure = secure_cookies(&ctx, &headers);
-    start_session(&ctx, &account_id, StatusCode::CREATED, secure).await
+    start_session(&ctx, &account_id, StatusCode::CREATED, &headers).await
 }
 
 /// Sign in with email and password.
@@ -164,8 +168,7 @@ pub async fn sign_in(
     }
     ctx.passwords.succeeded(&email);
     let account = found.ok_or_else(invalid)?;
-    let secure = secure_cookies(&ctx, &headers);
-    start_session(&ctx, &account.id, StatusCode::OK, secure).await
+    start_session(&ctx, &account.id, StatusCode::OK, &headers).await
 }
 
 /// Sign out: end this session and clear the cookie.

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod devices;
 pub mod session;
 pub mod state;
 #[cfg(test)]

@@ -38,6 +38,9 @@ pub struct Session {
     /// have none.
     #[serde(default)]
     pub profile_id: Option<String>,
+    /// The device it signed in from ("Chrome on Linux"); empty for sessions from before.
+    #[serde(default)]
+    pub device: String,
 }
 
 /// Account id → account.
@@ -48,6 +51,11 @@ const EMAILS: Table<String> = Table::new("accounts_by_email");
 const SESSIONS: Table<Session> = Table::new("sessions");
 /// `expires_at` (big-endian) ‖ 0 ‖ token hash → (): finds expired sessions without a scan.
 const SESSION_EXPIRY: Table<()> = Table::new("sessions_by_expiry");
+/// Account id ‖ 0 ‖ token hash → (): an account's sessions, for its devices page.
+const SESSIONS_BY_ACCOUNT: Table<()> = Table::new("sessions_by_account");
+
+/// The most sessions the devices page lists (and "sign out everywhere" ends per command).
+pub const MAX_SESSIONS_LISTED: usize = 500;
 
 /// Expired sessions dropped per command, so one command never does unbounded work.
 const PRUNE_BATCH: usize = 64;
@@ -62,9 +70,16 @@ pub enum Command {
         account_id: String,
         expires_at: u64,
         now: u64,
+        /// Absent in log entries from before devices were named.
+        #[serde(default)]
+        device: String,
     },
     DeleteSession {
         token_hash: String,
+    },
+    /// Ends every session of the account ("sign out everywhere").
+    EndAllSessions {
+        account_id: String,
     },
     /// Chooses the session's profile, which must belong to the session's account (the
     /// handler has checked its PIN).
@@ -137,9 +152,16 @@ pub fn apply(tx: &WriteTransaction, cmd: &Command) -> Result<Outcome, StoreError
             account_id,
             expires_at,
             now,
-        } => create_session(tx, token_hash, account_id, *expires_at, *now),
+            device,
+        } => create_session(tx, token_hash, account_id, *expires_at, *now, device),
         Command::DeleteSession { token_hash } => {
             delete_session(tx, token_hash)?;
+            Ok(Ok(Applied::Done))
+        }
+        Command::EndAllSessions { account_id } => {
+            for (hash, _) in sessions_of(tx, account_id)? {
+                delete_session(tx, &hash)?;
+            }
             Ok(Ok(Applied::Done))
         }
         Command::SelectProfile {
@@ -180,6 +202,7 @@ fn create_session(
     account_id: &str,
     expires_at: u64,
     now: u64,
+    device: &str,
 ) -> Result<Outcome, StoreError> {
     let Some(account) = ACCOUNTS.get(tx, account_id.as_bytes())? else {
         return Ok(Err(Rejection::AccountNotFound));
@@ -190,6 +213,7 @@ fn create_session(
         created_at: now,
         expires_at,
         profile_id: None,
+        device: device.to_owned(),
     };
     put_session(tx, hash, &session)?;
     Ok(Ok(Applied::Account(account)))
@@ -217,6 +241,8 @@ fn select_profile(
 
 fn put_session(tx: &WriteTransaction, hash: &str, session: &Session) -> Result<(), StoreError> {
     SESSIONS.put(tx, hash.as_bytes(), session)?;
+    let by_account = key::join(&[session.account_id.as_bytes(), hash.as_bytes()]);
+    SESSIONS_BY_ACCOUNT.put(tx, &by_account, &())?;
     let expiry = key::join(&[&key::u64(session.expires_at), hash.as_bytes()]);
     SESSION_EXPIRY.put(tx, &expiry, &())
 }
@@ -224,8 +250,39 @@ fn put_session(tx: &WriteTransaction, hash: &str, session: &Session) -> Result<(
 fn delete_session(tx: &WriteTransaction, hash: &str) -> Result<(), StoreError> {
     if let Some(s) = SESSIONS.get(tx, hash.as_bytes())? {
         SESSIONS.remove(tx, hash.as_bytes())?;
+        let by_account = key::join(&[s.account_id.as_bytes(), hash.as_bytes()]);
+        SESSIONS_BY_ACCOUNT.remove(tx, &by_account)?;
         let expiry = key::join(&[&key::u64(s.expires_at), hash.as_bytes()]);
         SESSION_EXPIRY.remove(tx, &expiry)?;
+    }
+    Ok(())
+}
+
+/// The account's sessions (expired ones not yet pruned included): (token hash, session).
+pub fn sessions_of(
+    tx: &impl Reads,
+    account_id: &str,
+) -> Result<Vec<(String, Session)>, StoreError> {
+    let prefix = key::join(&[account_id.as_bytes(), b""]);
+    let mut out = Vec::new();
+    for (k, ()) in SESSIONS_BY_ACCOUNT.prefix(tx, &prefix, false, MAX_SESSIONS_LISTED)? {
+        let hash = key::last_part(&k);
+        if let Some(s) = SESSIONS.get(tx, hash.as_bytes())? {
+            out.push((hash, s));
+        }
+    }
+    Ok(out)
+}
+
+/// Upgrade: files the sessions a state from before devices kept under their accounts.
+pub(crate) fn upgrade(tx: &WriteTransaction) -> Result<(), StoreError> {
+    let mut rows = Vec::new();
+    SESSIONS.for_each(tx, |k, s| {
+        rows.push(key::join(&[s.account_id.as_bytes(), k]));
+        Ok(())
+    })?;
+    for row in rows {
+        SESSIONS_BY_ACCOUNT.put(tx, &row, &())?;
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ fn session(hash: &str, expires_at: u64, now: u64) -> Command {
         account_id: "a1".into(),
         expires_at,
         now,
+        device: "Chrome on Linux".into(),
     }
 }
 
@@ -71,6 +72,7 @@ fn sessions_expire_and_expired_ones_are_pruned() {
         account_id: "nobody".into(),
         expires_at: 1,
         now: 0,
+        device: String::new(),
     };
     assert_eq!(s.apply(unknown), Err(Rejection::AccountNotFound));
 }
@@ -90,4 +92,24 @@ fn pruning_is_bounded_per_sign_in_and_keeps_live_sessions() {
     assert_eq!(s.read(state::session_count), 3);
     let live = s.read(|tx| state::session_account(tx, "live", 61));
     assert_eq!(live.map(|a| a.id), Some("a1".to_owned()));
+}
+
+#[test]
+fn sessions_from_before_devices_are_filed_under_their_account_by_the_upgrade() {
+    let s = TestState::new();
+    s.apply(new_account("a1", "ada@example.com")).unwrap();
+    s.apply(session("h1", 100, 1)).unwrap();
+    // A state written before the index: the sessions are there, the index is not.
+    s.write(|tx| {
+        let def = redb::TableDefinition::<&[u8], &[u8]>::new("sessions_by_account");
+        tx.delete_table(def).unwrap();
+    });
+    assert!(s.read(|tx| state::sessions_of(tx, "a1")).is_empty());
+    s.write(|tx| state::upgrade(tx).unwrap());
+    let listed = s.read(|tx| state::sessions_of(tx, "a1"));
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].0.as_str(), listed[0].1.device.as_str()),
+        ("h1", "Chrome on Linux")
+    );
 }

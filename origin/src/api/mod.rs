@@ -178,7 +178,13 @@ fn read_error(e: ReadError) -> ApiError {
 pub fn router() -> Router<Ctx> {
     let v1 = Router::new()
         .route("/accounts", post(accounts::api::sign_up))
-        .route("/sessions", post(accounts::api::sign_in))
+        .route(
+            "/sessions",
+            post(accounts::api::sign_in)
+                .get(accounts::devices::list)
+                .delete(accounts::devices::sign_out_everywhere),
+        )
+        .route("/sessions/{id}", delete(accounts::devices::sign_out_device))
         .route("/sessions/current", delete(accounts::api::sign_out))
         .route("/sessions/current/profile", put(profiles::api::choose))
         .route("/me", get(accounts::api::me))

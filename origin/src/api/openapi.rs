@@ -17,6 +17,7 @@ use crate::{
     info(title = "Marquee origin API", description = "Accounts, catalogue, admin uploads and playback. Errors are `{\"error\": {\"code\", \"message\"}}` with a 4xx/5xx status; the session is the `marquee_session` cookie."),
     paths(
         accounts::api::sign_up, accounts::api::sign_in, accounts::api::sign_out, accounts::api::me,
+        accounts::devices::list, accounts::devices::sign_out_device, accounts::devices::sign_out_everywhere,
         profiles::api::list, profiles::api::create, profiles::api::edit, profiles::api::delete,
         profiles::api::choose,
         catalogue::api::list, catalogue::api::one, catalogue::api::poster, catalogue::api::create,
@@ -49,6 +50,7 @@ use crate::{
     ),
     components(schemas(
         accounts::wire::SignUp, accounts::wire::SignIn, accounts::wire::Account,
+        accounts::devices::Device, accounts::devices::Devices,
         profiles::wire::NewProfile, profiles::wire::ProfileEdit, profiles::wire::Profile,
         profiles::wire::ProfileList, profiles::wire::ChooseProfile, crate::policy::Maturity,
         catalogue::wire::NewTitle, catalogue::wire::TitleEdit, catalogue::wire::Title, catalogue::wire::TitleList, catalogue::wire::Mine,

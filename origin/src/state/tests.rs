@@ -92,6 +92,7 @@ fn a_guarded_command_applies_only_while_its_session_may_make_it() {
             account_id: id.into(),
             expires_at: 100,
             now: 1,
+            device: String::new(),
         })
         .unwrap();
     }

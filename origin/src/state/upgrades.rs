@@ -6,7 +6,7 @@ use redb::WriteTransaction;
 
 use crate::raft::StoreError;
 use crate::raft::tables::Table;
-use crate::{catalogue, ratings};
+use crate::{accounts, catalogue, ratings};
 
 /// Name of an upgrade → () once it ran on this state.
 const DONE: Table<()> = Table::new("upgrades_done");
@@ -17,6 +17,7 @@ type Upgrade = fn(&WriteTransaction) -> Result<(), StoreError>;
 const UPGRADES: &[(&str, Upgrade)] = &[
     ("genre_index", catalogue::state::upgrade),
     ("rating_counts", ratings::state::upgrade),
+    ("sessions_by_account", accounts::state::upgrade),
 ];
 
 pub(super) fn run(tx: &WriteTransaction) -> Result<(), StoreError> {

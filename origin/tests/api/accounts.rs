@@ -378,3 +378,87 @@ async fn admins_edit_the_fields_they_name() {
     .await;
     expect_error(viewer.get(&path).await, StatusCode::FORBIDDEN, "forbidden").await;
 }
+
+#[tokio::test]
+async fn the_devices_page_lists_sign_ins_and_signs_them_out_one_or_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = start_origin(&tmp.path().join("origin"), &[]);
+    let mut laptop = Client::new(&origin.base);
+    laptop.user_agent = Some("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36".into());
+    sign_up(&mut laptop, "many@example.com").await;
+    let sign_in = async |agent: &str| {
+        let mut c = Client::new(&origin.base);
+        c.user_agent = Some(agent.to_owned());
+        let creds = json!({"email": "many@example.com", "password": PASSWORD});
+        expect(c.post("/api/v1/sessions", creds).await, StatusCode::OK).await;
+        c
+    };
+    let mut phone = sign_in("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1").await;
+    let mut tablet =
+        sign_in("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0")
+            .await;
+
+    let list = expect(laptop.get("/api/v1/sessions").await, StatusCode::OK).await;
+    let devices = list["devices"].as_array().unwrap();
+    let names: Vec<&str> = devices
+        .iter()
+        .map(|d| d["device"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "{list}");
+    for name in ["Chrome on Linux", "Safari on iPhone", "Firefox on Windows"] {
+        assert!(
+            names.iter().any(|n| n.starts_with(name)),
+            "{name} in {names:?}"
+        );
+    }
+    let current: Vec<&serde_json::Value> =
+        devices.iter().filter(|d| d["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert!(
+        current[0]["device"].as_str().unwrap().starts_with("Chrome"),
+        "{list}"
+    );
+
+    // Sign the phone out from the laptop: the phone's next request needs a sign-in.
+    let phone_id = devices
+        .iter()
+        .find(|d| d["device"].as_str().unwrap().contains("iPhone"))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = laptop.delete(&format!("/api/v1/sessions/{phone_id}")).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    expect_error(
+        phone.get("/api/v1/me").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    // Another account cannot sign anyone out by id.
+    let mut stranger = Client::new(&origin.base);
+    sign_up(&mut stranger, "stranger@example.com").await;
+    let laptop_id = current[0]["id"].as_str().unwrap();
+    let resp = stranger
+        .delete(&format!("/api/v1/sessions/{laptop_id}"))
+        .await;
+    expect_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+    expect(laptop.get("/api/v1/me").await, StatusCode::OK).await;
+
+    // Sign out everywhere: this device and the rest.
+    let resp = laptop.send(Method::DELETE, "/api/v1/sessions", None).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    expect_error(
+        laptop.get("/api/v1/me").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    expect_error(
+        tablet.get("/api/v1/me").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    expect(stranger.get("/api/v1/me").await, StatusCode::OK).await;
+}

@@ -19,6 +19,7 @@ export const keys = {
   plans: ['plans'] as const,
   billing: ['billing'] as const,
   invoices: ['invoices'] as const,
+  devices: ['devices'] as const,
 };
 
 export const useProfiles = () => useQuery({ queryKey: keys.profiles, queryFn: api.profiles });
@@ -29,6 +30,7 @@ export const useSeasons = (id: string, enabled = true) =>
 export const usePlans = () => useQuery({ queryKey: keys.plans, queryFn: api.plans, staleTime: 300_000 });
 /** The account's billing; off for a visitor (its 401 would reset the session and clear the cache). */
 export const useBilling = (enabled = true) => useQuery({ queryKey: keys.billing, queryFn: api.billing, enabled });
+export const useDevices = () => useQuery({ queryKey: keys.devices, queryFn: api.devices });
 export const useInvoices = () => useQuery({ queryKey: keys.invoices, queryFn: api.invoices });
 export const useMyList = () => useQuery({ queryKey: keys.myList, queryFn: api.myList });
 /** The fleet, asked again every 5 s while the page is open (heartbeats come every 2 s). */

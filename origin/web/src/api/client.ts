@@ -3,6 +3,7 @@
 import type {
   Account,
   BillingOverview,
+  Devices,
   CardForm,
   InvoiceList,
   PaymentMethodView,
@@ -160,6 +161,9 @@ export const api = {
   updatePaymentMethod: (paymentMethod: string) =>
     request<BillingOverview>('PUT', '/billing/payment-method', { payment_method: paymentMethod }),
   invoices: () => request<InvoiceList>('GET', '/billing/invoices'),
+  devices: () => request<Devices>('GET', '/sessions'),
+  signOutDevice: (id: string) => request<void>('DELETE', `/sessions/${enc(id)}`),
+  signOutEverywhere: () => request<void>('DELETE', '/sessions'),
   /** Keeps this session's stream (the plan counts screens by it). */
   renewStream: (titleId: string) => request<void>('PUT', '/streams/current', { title_id: titleId }),
 };

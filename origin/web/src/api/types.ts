@@ -51,3 +51,5 @@ export type PaymentMethodView = Schemas['PaymentMethodView'];
 export type CardForm = Schemas['CardForm'];
 export type InvoiceView = Schemas['InvoiceView'];
 export type InvoiceList = Schemas['InvoiceList'];
+export type Devices = Schemas['Devices'];
+export type Device = Schemas['Device'];

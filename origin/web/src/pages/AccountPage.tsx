@@ -8,8 +8,9 @@ import { CardFieldset } from '../billing/CardFieldset';
 import { useCardPayment } from '../billing/useCardPayment';
 import { StatusMessage } from '../components/StatusMessage';
 import { formatDate } from '../format';
-import { keys, useBilling, useInvoices, usePlans } from '../queries';
-import { Link, paths } from '../router';
+import { keys, useBilling, useDevices, useInvoices, usePlans } from '../queries';
+import { Link, paths, useGo } from '../router';
+import { useSession } from '../session';
 
 const STATUS: Record<string, string> = {
   trialing: 'Free trial',
@@ -54,6 +55,7 @@ export function AccountPage() {
       {sub && sub.status !== 'cancelled' && sub.status !== 'expired' ? <ChangePlan sub={sub} /> : null}
       {b.payment_method || sub ? <PaymentMethod billing={b} /> : null}
       <Invoices />
+      <DevicesSection />
     </main>
   );
 }
@@ -307,6 +309,73 @@ function Invoices() {
           </tbody>
         </table>
       )}
+    </Section>
+  );
+}
+
+function DevicesSection() {
+  const devices = useDevices();
+  const queries = useQueryClient();
+  const { expire } = useSession();
+  const go = useGo();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const act = async (change: () => Promise<void>, everywhere = false) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await change();
+      if (everywhere) {
+        expire();
+        go(paths.signIn(), { replace: true });
+        return;
+      }
+      await queries.invalidateQueries({ queryKey: keys.devices });
+    } catch (e) {
+      setError(messageOf(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const list = devices.data?.devices ?? [];
+  return (
+    <Section title="Devices">
+      {devices.isError ? (
+        <p className="account-page__alert" role="alert">
+          Your devices could not be loaded: {messageOf(devices.error)}
+        </p>
+      ) : null}
+      {error ? (
+        <p className="account-page__alert" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <ul className="devices" data-testid="devices">
+        {list.map((d) => (
+          <li key={d.id} className="devices__item">
+            <span>
+              <strong>{d.device}</strong>
+              <span className="devices__when"> · signed in {day(d.signed_in_at)}</span>
+            </span>
+            {d.current ? (
+              <span className="badge">This device</span>
+            ) : (
+              <button
+                type="button"
+                className="button button--secondary"
+                disabled={busy}
+                onClick={() => void act(() => api.signOutDevice(d.id))}
+                aria-label={`Sign out ${d.device}, signed in ${day(d.signed_in_at)}`}
+              >
+                Sign out
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      <button type="button" className="button button--secondary" disabled={busy} onClick={() => void act(api.signOutEverywhere, true)} data-testid="sign-out-everywhere">
+        Sign out of all devices
+      </button>
     </Section>
   );
 }
