@@ -52,7 +52,7 @@ impl From<super::state::GuardRefusal> for ApiError {
 }
 
 /// Whether cookies for this request get `Secure`.
-pub(super) fn secure_cookies(ctx: &Ctx, headers: &HeaderMap) -> bool {
+fn secure_cookies(ctx: &Ctx, headers: &HeaderMap) -> bool {
     auth::request_over_https(ctx.config.public_url.as_deref(), headers)
 }
 
@@ -188,14 +188,19 @@ pub async fn sign_out(
         token_hash: viewer.token_hash,
     })
     .await?;
+    signed_out(&ctx, &request_headers)
+}
+
+/// 204 with the session cookie cleared: the answer to signing this device out.
+pub(super) fn signed_out(
+    ctx: &Ctx,
+    request_headers: &HeaderMap,
+) -> ApiResult<(StatusCode, HeaderMap)> {
+    let cookie = auth::clear_session_cookie(secure_cookies(ctx, request_headers));
     let mut headers = HeaderMap::new();
     headers.insert(
         SET_COOKIE,
-        HeaderValue::from_str(&auth::clear_session_cookie(secure_cookies(
-            &ctx,
-            &request_headers,
-        )))
-        .map_err(|e| ApiError::internal("cookie", e))?,
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal("cookie", e))?,
     );
     Ok((StatusCode::NO_CONTENT, headers))
 }

@@ -2,15 +2,14 @@
 //! and signing one out, or all of them ("sign out everywhere").
 
 use axum::extract::{Path, State};
-use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::api::secure_cookies;
+use super::Viewer;
+use super::api::signed_out;
 use super::state::{self, Command};
-use super::{Viewer, auth};
 use crate::api::Ctx;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::ids::now_unix;
@@ -115,11 +114,5 @@ pub async fn sign_out_everywhere(
         account_id: viewer.account.id,
     })
     .await?;
-    let cookie = auth::clear_session_cookie(secure_cookies(&ctx, &request_headers));
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal("cookie", e))?,
-    );
-    Ok((StatusCode::NO_CONTENT, headers))
+    signed_out(&ctx, &request_headers)
 }

@@ -10,7 +10,17 @@ use crate::error::{ApiError, ApiResult, Code};
 /// Charges `charge` (recorded under `key`) and applies the answer; the charge as it stands
 /// after. A gateway that cannot be reached leaves it unanswered for the biller to retry.
 pub async fn send(ctx: &Ctx, key: &str, charge: &Charge) -> ApiResult<Charge> {
-    let result = match ctx.gateway.charge(ctx, key, charge).await {
+    // No card on file is every gateway's "declined", answered without asking one.
+    let Some(method) = charge.payment_method.as_deref() else {
+        let result = ChargeResult::Failed {
+            code: "no_payment_method".into(),
+            message: "there is no card on file; add one on the account page".into(),
+        };
+        return answer(ctx, key, result, None)
+            .await
+            .map(|(charge, _)| charge);
+    };
+    let result = match ctx.gateway.charge(ctx, key, charge, method).await {
         Ok(r) => r,
         Err(GatewayError::Refused { code, message }) => ChargeResult::Failed { code, message },
         Err(GatewayError::Unavailable(detail)) => {

@@ -37,13 +37,14 @@ pub trait Gateway {
         id: &str,
     ) -> impl Future<Output = Result<PaymentMethod, GatewayError>> + Send;
 
-    /// Charges `charge.amount`. Asking again with the same `key` charges nothing more and
-    /// answers the first answer.
+    /// Charges `charge.amount` to `payment_method`. Asking again with the same `key` charges
+    /// nothing more and answers the first answer.
     fn charge(
         &self,
         ctx: &Ctx,
         key: &str,
         charge: &Charge,
+        payment_method: &str,
     ) -> impl Future<Output = Result<ChargeResult, GatewayError>> + Send;
 }
 
@@ -133,10 +134,11 @@ impl Gateway for Configured {
         ctx: &Ctx,
         key: &str,
         charge: &Charge,
+        payment_method: &str,
     ) -> Result<ChargeResult, GatewayError> {
         match self {
-            Configured::Sandbox(g) => g.charge(ctx, key, charge).await,
-            Configured::Stripe(g) => g.charge(ctx, key, charge).await,
+            Configured::Sandbox(g) => g.charge(ctx, key, charge, payment_method).await,
+            Configured::Stripe(g) => g.charge(ctx, key, charge, payment_method).await,
         }
     }
 }

@@ -21,18 +21,22 @@ fn card(id: &str) -> PaymentMethod {
     }
 }
 
-fn checkout(s: &TestState, key: &str, country: &str) -> state::Charge {
-    let cmd = Command::Checkout {
+/// Ada's checkout of `plan` under charge `key`.
+fn checkout_of(key: &str, plan: &str, country: &str, now: u64) -> Command {
+    Command::Checkout {
         key: key.into(),
         account_id: "a1".into(),
         email: "ada@example.com".into(),
-        plan: "standard".into(),
+        plan: plan.into(),
         country: country.into(),
         customer: "cus_a1".into(),
         payment_method: card("pm_1"),
-        now: T0,
-    };
-    match s.apply(cmd).unwrap() {
+        now,
+    }
+}
+
+fn checkout(s: &TestState, key: &str, country: &str) -> state::Charge {
+    match s.apply(checkout_of(key, "standard", country, T0)).unwrap() {
         Applied::Charge(c) => *c,
         other => panic!("{other:?}"),
     }
@@ -83,16 +87,7 @@ fn a_paid_checkout_starts_the_subscription_and_issues_an_invoice_in_the_countrys
     assert_eq!(inv.total, charge.amount);
     assert_eq!(inv.net.minor() + inv.tax.minor(), inv.total.minor());
     assert_eq!(
-        s.apply(Command::Checkout {
-            key: "k2".into(),
-            account_id: "a1".into(),
-            email: "ada@example.com".into(),
-            plan: "basic".into(),
-            country: "DE".into(),
-            customer: "cus_a1".into(),
-            payment_method: card("pm_1"),
-            now: T0,
-        }),
+        s.apply(checkout_of("k2", "basic", "DE", T0)),
         Err(Rejection::AlreadySubscribed)
     );
 }
@@ -358,16 +353,7 @@ fn the_sandbox_charges_once_per_key_and_remembers_a_passed_challenge() {
 fn a_second_checkout_waits_for_the_first_and_an_abandoned_challenge_is_given_up() {
     let s = TestState::new();
     checkout(&s, "k1", "US");
-    let again = Command::Checkout {
-        key: "k2".into(),
-        account_id: "a1".into(),
-        email: "ada@example.com".into(),
-        plan: "standard".into(),
-        country: "US".into(),
-        customer: "cus_a1".into(),
-        payment_method: card("pm_1"),
-        now: T0 + 5,
-    };
+    let again = checkout_of("k2", "standard", "US", T0 + 5);
     assert_eq!(
         s.apply(again.clone()),
         Err(Rejection::PaymentInProgress),

@@ -212,22 +212,7 @@ impl BillingOverview {
         let subscription = a.subscription.as_ref().and_then(|s| {
             let plan = PlanSummary::of(&s.plan)?;
             let renews = !s.status.is_ended() && !s.cancel_at_period_end;
-            let next_bill = renews
-                .then(|| {
-                    let next = s.next_plan.as_deref().unwrap_or(&s.plan);
-                    let amount = state::find_plan(next).ok()?.price(a.currency)?;
-                    let total = marquee_billing::tax::apply(
-                        amount,
-                        marquee_billing::tax::rule_for(&a.country),
-                    )
-                    .ok()?
-                    .total;
-                    Some(Bill {
-                        at: s.period_end,
-                        amount: price(total),
-                    })
-                })
-                .flatten();
+            let next_bill = renews.then(|| next_bill(a, s)).flatten();
             Some(SubscriptionView {
                 plan,
                 status: status_name(s.status).to_owned(),
@@ -251,6 +236,18 @@ impl BillingOverview {
             currency: Some(a.currency.code().to_owned()),
         }
     }
+}
+
+/// What the next renewal charges (the next plan's price, tax included) and when.
+fn next_bill(a: &BillingAccount, s: &marquee_billing::Subscription) -> Option<Bill> {
+    let next = s.next_plan.as_deref().unwrap_or(&s.plan);
+    let amount = state::find_plan(next).ok()?.price(a.currency)?;
+    let rule = marquee_billing::tax::rule_for(&a.country);
+    let total = marquee_billing::tax::apply(amount, rule).ok()?.total;
+    Some(Bill {
+        at: s.period_end,
+        amount: price(total),
+    })
 }
 
 fn status_name(s: Status) -> &'static str {

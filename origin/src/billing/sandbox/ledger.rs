@@ -171,6 +171,7 @@ pub fn payment_by_id(tx: &impl Reads, payment_id: &str) -> Result<Option<Payment
 }
 
 /// Every payment made for keys starting with `prefix` (tests count charges with it).
+#[cfg(test)]
 pub fn payments(tx: &impl Reads, prefix: &str) -> Result<Vec<Payment>, StoreError> {
     Ok(PAYMENTS
         .prefix(tx, prefix.as_bytes(), false, 10_000)?

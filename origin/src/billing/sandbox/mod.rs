@@ -129,17 +129,12 @@ impl Gateway for Sandbox {
         ctx: &Ctx,
         key: &str,
         charge: &Charge,
+        method: &str,
     ) -> Result<ChargeResult, GatewayError> {
-        let Some(method) = &charge.payment_method else {
-            return Ok(ChargeResult::Failed {
-                code: "no_payment_method".into(),
-                message: "there is no card on file; add one on the account page".into(),
-            });
-        };
         let cmd = Command::Sandbox(LedgerCommand::Charge {
             key: key.to_owned(),
             payment_id: format!("pi_sb_{}", random_hex::<12>()),
-            payment_method: method.clone(),
+            payment_method: method.to_owned(),
             amount: charge.amount,
             off_session: charge.purpose.off_session(),
         });

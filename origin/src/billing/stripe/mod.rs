@@ -157,13 +157,8 @@ impl Gateway for Stripe {
         _ctx: &Ctx,
         key: &str,
         charge: &Charge,
+        method: &str,
     ) -> Result<ChargeResult, GatewayError> {
-        let Some(method) = &charge.payment_method else {
-            return Ok(ChargeResult::Failed {
-                code: "no_payment_method".into(),
-                message: "there is no card on file; add one on the account page".into(),
-            });
-        };
         let mut form = vec![
             ("amount", charge.amount.minor().to_string()),
             (
@@ -171,7 +166,7 @@ impl Gateway for Stripe {
                 charge.amount.currency().code().to_ascii_lowercase(),
             ),
             ("customer", charge.customer.clone()),
-            ("payment_method", method.clone()),
+            ("payment_method", method.to_owned()),
             ("payment_method_types[]", "card".to_owned()),
             ("confirm", "true".to_owned()),
             ("metadata[marquee_charge]", key.to_owned()),

@@ -60,6 +60,24 @@ export function AccountPage() {
   );
 }
 
+/** A button's action: busy while it runs, its failure as a sentence to show. */
+function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (e) {
+      setError(messageOf(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}
+
 function Section({ title, children }: { title: string; children: ReactNode }) {
   const id = `section-${title.toLowerCase().replace(/\W+/g, '-')}`;
   return (
@@ -82,19 +100,11 @@ function NoPlan() {
 
 function Membership({ sub, entitled }: { sub: SubscriptionView; entitled: boolean }) {
   const queries = useQueryClient();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const act = async (change: () => Promise<BillingOverview>) => {
-    setBusy(true);
-    setError(null);
-    try {
+  const { busy, error, run } = useAction();
+  const act = (change: () => Promise<BillingOverview>) =>
+    run(async () => {
       queries.setQueryData(keys.billing, await change());
-    } catch (e) {
-      setError(messageOf(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   const ended = sub.status === 'cancelled' || sub.status === 'expired';
   return (
     <div className="membership">
@@ -318,12 +328,9 @@ function DevicesSection() {
   const queries = useQueryClient();
   const { expire } = useSession();
   const go = useGo();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const act = async (change: () => Promise<void>, everywhere = false) => {
-    setBusy(true);
-    setError(null);
-    try {
+  const { busy, error, run } = useAction();
+  const act = (change: () => Promise<void>, everywhere = false) =>
+    run(async () => {
       await change();
       if (everywhere) {
         expire();
@@ -331,12 +338,7 @@ function DevicesSection() {
         return;
       }
       await queries.invalidateQueries({ queryKey: keys.devices });
-    } catch (e) {
-      setError(messageOf(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   const list = devices.data?.devices ?? [];
   return (
     <Section title="Devices">
